@@ -1,0 +1,97 @@
+// swift-tools-version:6.2
+//
+// certgate: a TLS-terminating reverse proxy on libev + OpenSSL 3.
+//
+// Layering (dependencies point down only; C types never leave LibEV / CertgateTLS / CertgatePosix):
+//
+//   certgate (executable: CLI, wiring, signals)
+//   CertgateProxy (workers, listeners, connections)      CertgateAdmin (admin HTTP listener)
+//   CertgateCertificates (sources, loading, SNI snapshot)  CertgateMetrics   CertgateLogging
+//   CertgateConfig (pure: configuration model, YAML, durations)
+//   LibEV (Swift over libev)   CertgateTLS (Swift over OpenSSL)   CertgatePosix (sockets, errno)
+//   CLibEV / CLibEVShims       COpenSSL / COpenSSLShims        CPosixShims
+import PackageDescription
+
+let package = Package(
+    name: "certgate",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "certgate", targets: ["certgate"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // MARK: C system libraries and shims
+        .systemLibrary(name: "CLibEV", providers: [.apt(["libev-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "CLibEVShims", dependencies: ["CLibEV"]),
+        .target(name: "COpenSSLShims", dependencies: ["COpenSSL"]),
+        .target(name: "CPosixShims"),
+
+        // MARK: Thin Swift wrappers over C
+        .target(name: "LibEV", dependencies: ["CLibEV", "CLibEVShims", "CPosixShims"]),
+        .target(name: "CertgateTLS", dependencies: ["COpenSSL", "COpenSSLShims"]),
+        .target(name: "CertgatePosix", dependencies: ["CPosixShims"]),
+
+        // MARK: Pure Swift model and services
+        .target(
+            name: "CertgateConfig",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "CertgateLogging",
+            dependencies: [.product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
+            name: "CertgateMetrics",
+            dependencies: [.product(name: "Prometheus", package: "swift-prometheus")]
+        ),
+        .target(
+            name: "CertgateCertificates",
+            dependencies: ["CertgateTLS", "CertgateConfig"]
+        ),
+        .target(
+            name: "CertgateAdmin",
+            dependencies: [
+                "LibEV", "CertgatePosix", "CertgateMetrics",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "CertgateProxy",
+            dependencies: [
+                "LibEV", "CertgatePosix", "CertgateTLS", "CertgateCertificates", "CertgateConfig",
+                "CertgateMetrics",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // MARK: Executable
+        .executableTarget(
+            name: "certgate",
+            dependencies: [
+                "CertgateProxy", "CertgateAdmin", "CertgateCertificates", "CertgateConfig", "CertgateLogging",
+                "CertgateMetrics", "CertgateTLS", "LibEV", "CertgatePosix",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+
+        // MARK: Tests (unit; the integration suite drives the real binary from Tests/integration)
+        .testTarget(name: "CertgateConfigTests", dependencies: ["CertgateConfig"]),
+        .testTarget(name: "CertgateLoggingTests", dependencies: ["CertgateLogging"]),
+        .testTarget(name: "LibEVTests", dependencies: ["LibEV", "CertgatePosix"]),
+        .testTarget(
+            name: "CertgateCertificatesTests",
+            dependencies: ["CertgateCertificates", "CertgateTLS", "CertgateConfig"]
+        ),
+        .testTarget(name: "CertgateProxyTests", dependencies: ["CertgateProxy"]),
+    ]
+)

@@ -1,0 +1,63 @@
+// OpenSSL 3 macros and small helpers Swift cannot import or use directly, wrapped as real functions (in a
+// .c file, not header inlines) and named COpenSSLShims_<original>. SSL_OP_* flags are built with
+// SSL_OP_BIT(n), which the importer cannot evaluate, so they are exported as constants.
+#ifndef COPENSSL_SHIMS_H
+#define COPENSSL_SHIMS_H
+#include <stdint.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+typedef int (*COpenSSLShims_servername_cb)(SSL *ssl, int *alert, void *arg);
+
+// MARK: SSL_CTX configuration macros
+long COpenSSLShims_SSL_CTX_set_mode(SSL_CTX *ctx, long mode);
+int COpenSSLShims_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version);
+int COpenSSLShims_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int version);
+int COpenSSLShims_SSL_CTX_set1_groups_list(SSL_CTX *ctx, const char *list);
+long COpenSSLShims_SSL_CTX_set_session_cache_mode(SSL_CTX *ctx, long mode);
+void COpenSSLShims_SSL_CTX_set_tlsext_servername_callback(SSL_CTX *ctx, COpenSSLShims_servername_cb cb);
+int COpenSSLShims_SSL_get_ex_new_index(void);
+void COpenSSLShims_OPENSSL_free(void *ptr);
+
+// MARK: Certificate chains (STACK_OF(X509))
+STACK_OF(X509) *COpenSSLShims_sk_X509_new_null(void);
+/// Takes ownership of `cert` on success (returns 1).
+int COpenSSLShims_sk_X509_push(STACK_OF(X509) *stack, X509 *cert);
+/// Frees the stack and every certificate in it.
+void COpenSSLShims_sk_X509_pop_free(STACK_OF(X509) *stack);
+int COpenSSLShims_sk_X509_num(const STACK_OF(X509) *stack);
+
+// MARK: PEM
+/// Reads the next private key from `bio`; never prompts for a passphrase (encrypted keys fail).
+EVP_PKEY *COpenSSLShims_PEM_read_bio_PrivateKey_nopass(BIO *bio);
+/// 1 when the most recent error on the queue is "no (more) PEM data", i.e. the end of the input.
+int COpenSSLShims_ERR_is_pem_no_start_line(unsigned long err);
+
+// MARK: X509 inspection
+/// DNS subjectAltName entries as newly allocated NUL-terminated strings. Returns the count (>= 0); free
+/// the array with COpenSSLShims_free_strings. Entries with embedded NULs are skipped.
+int COpenSSLShims_X509_dns_names(X509 *cert, char ***out);
+void COpenSSLShims_free_strings(char **strings, int count);
+/// The subject's (last) commonName as UTF-8 into buf; returns its length, or -1 when there is none.
+int COpenSSLShims_X509_common_name(X509 *cert, char *buf, int size);
+/// notBefore / notAfter as seconds since the epoch; 1 on success.
+int COpenSSLShims_X509_not_before(X509 *cert, int64_t *out);
+int COpenSSLShims_X509_not_after(X509 *cert, int64_t *out);
+/// Serial number as upper-case hex; free with COpenSSLShims_OPENSSL_free. NULL on failure.
+char *COpenSSLShims_X509_serial_hex(X509 *cert);
+/// The subject as a one-line RFC 2253 string into buf; returns its length or -1.
+int COpenSSLShims_X509_subject_line(X509 *cert, char *buf, int size);
+
+// MARK: Constants
+extern const uint64_t COpenSSLShims_SSL_OP_NO_COMPRESSION;
+extern const uint64_t COpenSSLShims_SSL_OP_NO_RENEGOTIATION;
+extern const uint64_t COpenSSLShims_SSL_OP_CIPHER_SERVER_PREFERENCE;
+extern const uint64_t COpenSSLShims_SSL_OP_IGNORE_UNEXPECTED_EOF;
+extern const uint64_t COpenSSLShims_SSL_OP_NO_TICKET;
+extern const long COpenSSLShims_SSL_MODE_ENABLE_PARTIAL_WRITE;
+extern const long COpenSSLShims_SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER;
+extern const long COpenSSLShims_SSL_MODE_RELEASE_BUFFERS;
+extern const long COpenSSLShims_SSL_SESS_CACHE_SERVER;
+extern const long COpenSSLShims_SSL_SESS_CACHE_OFF;
+
+#endif

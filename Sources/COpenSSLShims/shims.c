@@ -1,0 +1,135 @@
+#include "COpenSSLShims.h"
+#include <string.h>
+#include <time.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <openssl/bn.h>
+
+long COpenSSLShims_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) { return SSL_CTX_set_mode(ctx, mode); }
+int COpenSSLShims_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version) {
+    return (int)SSL_CTX_set_min_proto_version(ctx, version);
+}
+int COpenSSLShims_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int version) {
+    return (int)SSL_CTX_set_max_proto_version(ctx, version);
+}
+int COpenSSLShims_SSL_CTX_set1_groups_list(SSL_CTX *ctx, const char *list) {
+    return (int)SSL_CTX_set1_groups_list(ctx, list);
+}
+long COpenSSLShims_SSL_CTX_set_session_cache_mode(SSL_CTX *ctx, long mode) {
+    return SSL_CTX_set_session_cache_mode(ctx, mode);
+}
+void COpenSSLShims_SSL_CTX_set_tlsext_servername_callback(SSL_CTX *ctx, COpenSSLShims_servername_cb cb) {
+    SSL_CTX_set_tlsext_servername_callback(ctx, cb);
+}
+int COpenSSLShims_SSL_get_ex_new_index(void) { return SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL); }
+void COpenSSLShims_OPENSSL_free(void *ptr) { OPENSSL_free(ptr); }
+
+STACK_OF(X509) *COpenSSLShims_sk_X509_new_null(void) { return sk_X509_new_null(); }
+int COpenSSLShims_sk_X509_push(STACK_OF(X509) *stack, X509 *cert) { return sk_X509_push(stack, cert) > 0 ? 1 : 0; }
+void COpenSSLShims_sk_X509_pop_free(STACK_OF(X509) *stack) { sk_X509_pop_free(stack, X509_free); }
+int COpenSSLShims_sk_X509_num(const STACK_OF(X509) *stack) { return sk_X509_num(stack); }
+
+static int no_password(char *buf, int size, int rwflag, void *u) {
+    (void)buf; (void)size; (void)rwflag; (void)u;
+    return -1;
+}
+EVP_PKEY *COpenSSLShims_PEM_read_bio_PrivateKey_nopass(BIO *bio) {
+    return PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
+}
+int COpenSSLShims_ERR_is_pem_no_start_line(unsigned long err) {
+    return ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE;
+}
+
+int COpenSSLShims_X509_dns_names(X509 *cert, char ***out) {
+    *out = NULL;
+    GENERAL_NAMES *names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+    if (names == NULL) return 0;
+    int total = sk_GENERAL_NAME_num(names);
+    char **result = calloc((size_t)(total > 0 ? total : 1), sizeof(char *));
+    int count = 0;
+    for (int i = 0; result != NULL && i < total; i++) {
+        const GENERAL_NAME *name = sk_GENERAL_NAME_value(names, i);
+        if (name->type != GEN_DNS) continue;
+        const unsigned char *data = ASN1_STRING_get0_data(name->d.dNSName);
+        int length = ASN1_STRING_length(name->d.dNSName);
+        if (data == NULL || length <= 0 || memchr(data, 0, (size_t)length) != NULL) continue;
+        char *copy = malloc((size_t)length + 1);
+        if (copy == NULL) continue;
+        memcpy(copy, data, (size_t)length);
+        copy[length] = 0;
+        result[count++] = copy;
+    }
+    GENERAL_NAMES_free(names);
+    *out = result;
+    return count;
+}
+
+void COpenSSLShims_free_strings(char **strings, int count) {
+    if (strings == NULL) return;
+    for (int i = 0; i < count; i++) free(strings[i]);
+    free(strings);
+}
+
+int COpenSSLShims_X509_common_name(X509 *cert, char *buf, int size) {
+    X509_NAME *subject = X509_get_subject_name(cert);
+    if (subject == NULL) return -1;
+    int index = -1, last = -1;
+    while ((index = X509_NAME_get_index_by_NID(subject, NID_commonName, index)) >= 0) last = index;
+    if (last < 0) return -1;
+    ASN1_STRING *value = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, last));
+    unsigned char *utf8 = NULL;
+    int length = ASN1_STRING_to_UTF8(&utf8, value);
+    if (length < 0) return -1;
+    if (length >= size || memchr(utf8, 0, (size_t)length) != NULL) { OPENSSL_free(utf8); return -1; }
+    memcpy(buf, utf8, (size_t)length);
+    buf[length] = 0;
+    OPENSSL_free(utf8);
+    return length;
+}
+
+static int asn1_time_to_epoch(const ASN1_TIME *time, int64_t *out) {
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (time == NULL || ASN1_TIME_to_tm(time, &tm) != 1) return 0;
+    *out = (int64_t)timegm(&tm);
+    return 1;
+}
+int COpenSSLShims_X509_not_before(X509 *cert, int64_t *out) { return asn1_time_to_epoch(X509_get0_notBefore(cert), out); }
+int COpenSSLShims_X509_not_after(X509 *cert, int64_t *out) { return asn1_time_to_epoch(X509_get0_notAfter(cert), out); }
+
+char *COpenSSLShims_X509_serial_hex(X509 *cert) {
+    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+    if (bn == NULL) return NULL;
+    char *hex = BN_bn2hex(bn);
+    BN_free(bn);
+    return hex;
+}
+
+int COpenSSLShims_X509_subject_line(X509 *cert, char *buf, int size) {
+    BIO *bio = BIO_new(BIO_s_mem());
+    if (bio == NULL) return -1;
+    int result = -1;
+    if (X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) >= 0) {
+        char *data = NULL;
+        long length = BIO_get_mem_data(bio, &data);
+        if (length >= 0 && length < size) {
+            memcpy(buf, data, (size_t)length);
+            buf[length] = 0;
+            result = (int)length;
+        }
+    }
+    BIO_free(bio);
+    return result;
+}
+
+const uint64_t COpenSSLShims_SSL_OP_NO_COMPRESSION = SSL_OP_NO_COMPRESSION;
+const uint64_t COpenSSLShims_SSL_OP_NO_RENEGOTIATION = SSL_OP_NO_RENEGOTIATION;
+const uint64_t COpenSSLShims_SSL_OP_CIPHER_SERVER_PREFERENCE = SSL_OP_CIPHER_SERVER_PREFERENCE;
+const uint64_t COpenSSLShims_SSL_OP_IGNORE_UNEXPECTED_EOF = SSL_OP_IGNORE_UNEXPECTED_EOF;
+const uint64_t COpenSSLShims_SSL_OP_NO_TICKET = SSL_OP_NO_TICKET;
+const long COpenSSLShims_SSL_MODE_ENABLE_PARTIAL_WRITE = SSL_MODE_ENABLE_PARTIAL_WRITE;
+const long COpenSSLShims_SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER = SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER;
+const long COpenSSLShims_SSL_MODE_RELEASE_BUFFERS = SSL_MODE_RELEASE_BUFFERS;
+const long COpenSSLShims_SSL_SESS_CACHE_SERVER = SSL_SESS_CACHE_SERVER;
+const long COpenSSLShims_SSL_SESS_CACHE_OFF = SSL_SESS_CACHE_OFF;

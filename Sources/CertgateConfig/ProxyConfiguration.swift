@@ -1,0 +1,109 @@
+/// The fully resolved, validated configuration of one certgate process.
+///
+/// Produced by `ConfigurationResolver` from command-line flags and an optional YAML file (flags win).
+/// Every value here has already been checked: a `ProxyConfiguration` that exists is one the proxy can
+/// try to start with. File contents (certificates, keys) are not read here; that is the certificate
+/// loader's job.
+public struct ProxyConfiguration: Sendable, Equatable {
+    /// Where clients connect (TLS).
+    public var listen: SocketEndpoint
+    /// Where plaintext is forwarded.
+    public var upstream: SocketEndpoint
+    /// `--cert-dir` directories, in the order given (flags first, then the file's list when no flag).
+    public var certificateDirectories: [String]
+    /// `--cert FILE --key FILE` pairs, in the order given.
+    public var certificatePairs: [CertificatePair]
+    /// `--default-cert NAME`: the certificate served when SNI is absent or matches nothing.
+    /// `nil` means "the first certificate by name".
+    public var defaultCertificate: String?
+    /// Number of worker threads (already resolved: `auto` became the core count).
+    public var workers: Int
+    /// Admin HTTP listener (`/healthz`, `/metrics`); `nil` when disabled.
+    public var admin: SocketEndpoint?
+    public var logFormat: LogFormat
+    public var logLevel: LogLevel
+    public var minimumTLSVersion: TLSVersion
+    /// OpenSSL cipher list for TLS 1.2 (`--ciphers`); `nil` keeps certgate's hardened default.
+    public var ciphers: String?
+    /// OpenSSL TLS 1.3 ciphersuites (`--ciphersuites`); `nil` keeps OpenSSL's default.
+    public var ciphersuites: String?
+    /// Upper bound for a non-blocking upstream connect (`--connect-timeout`).
+    public var connectTimeout: Duration
+    /// Upper bound for a client to complete the TLS handshake (`--handshake-timeout`).
+    public var handshakeTimeout: Duration
+
+    public init(
+        listen: SocketEndpoint,
+        upstream: SocketEndpoint,
+        certificateDirectories: [String] = [],
+        certificatePairs: [CertificatePair] = [],
+        defaultCertificate: String? = nil,
+        workers: Int = 1,
+        admin: SocketEndpoint? = nil,
+        logFormat: LogFormat = .text,
+        logLevel: LogLevel = .info,
+        minimumTLSVersion: TLSVersion = .v1_2,
+        ciphers: String? = nil,
+        ciphersuites: String? = nil,
+        connectTimeout: Duration = .seconds(5),
+        handshakeTimeout: Duration = .seconds(10)
+    ) {
+        self.listen = listen
+        self.upstream = upstream
+        self.certificateDirectories = certificateDirectories
+        self.certificatePairs = certificatePairs
+        self.defaultCertificate = defaultCertificate
+        self.workers = workers
+        self.admin = admin
+        self.logFormat = logFormat
+        self.logLevel = logLevel
+        self.minimumTLSVersion = minimumTLSVersion
+        self.ciphers = ciphers
+        self.ciphersuites = ciphersuites
+        self.connectTimeout = connectTimeout
+        self.handshakeTimeout = handshakeTimeout
+    }
+}
+
+/// One `--cert FILE --key FILE` pair. Paths are as given (relative paths are resolved against the
+/// working directory, or for pairs from a config file, against the config file's directory).
+public struct CertificatePair: Sendable, Equatable, Hashable {
+    public var certificatePath: String
+    public var keyPath: String
+
+    public init(certificatePath: String, keyPath: String) {
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+    }
+}
+
+/// A host (name, IPv4 or IPv6 literal without brackets) and a TCP port.
+public struct SocketEndpoint: Sendable, Equatable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: UInt16
+
+    public init(host: String, port: UInt16) {
+        self.host = host
+        self.port = port
+    }
+
+    /// `HOST:PORT`, with IPv6 literals in brackets.
+    public var description: String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+}
+
+public enum LogFormat: String, Sendable, Equatable, CaseIterable {
+    case text
+    case json
+}
+
+/// Log levels as spelled on the command line; mirrors swift-log's `Logger.Level` without depending on it.
+public enum LogLevel: String, Sendable, Equatable, CaseIterable {
+    case trace, debug, info, notice, warning, error, critical
+}
+
+public enum TLSVersion: String, Sendable, Equatable, CaseIterable {
+    case v1_2 = "1.2"
+    case v1_3 = "1.3"
+}

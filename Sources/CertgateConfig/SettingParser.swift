@@ -1,0 +1,88 @@
+import Foundation
+
+/// Parsers for the scalar settings that are not durations or endpoints.
+///
+/// Flags and config-file keys go through the same functions so a value is accepted or rejected the
+/// same way wherever it is written; only the origin in the error differs.
+public enum SettingParser {
+    /// The most worker threads certgate will start. Each worker owns an event loop and a share of the
+    /// listening sockets, so far more workers than cores only adds contention.
+    public static let maximumWorkers = 256
+
+    /// `auto` (the number of active cores, clamped to 1...maximumWorkers) or an integer 1...256.
+    public static func workers(_ text: String, processorCount: Int) throws(ConfigurationValueError) -> Int {
+        if text.lowercased() == "auto" {
+            return min(max(processorCount, 1), maximumWorkers)
+        }
+        guard !text.isEmpty, text.allSatisfy(\.isASCIIDigit) else {
+            throw ConfigurationValueError("'\(text)' is not a number of workers (1-\(maximumWorkers) or auto)")
+        }
+        guard let count = Int(text), (1...maximumWorkers).contains(count) else {
+            throw ConfigurationValueError("\(text) workers out of range (1-\(maximumWorkers) or auto)")
+        }
+        return count
+    }
+
+    public static func logFormat(_ text: String) throws(ConfigurationValueError) -> LogFormat {
+        guard let format = LogFormat(rawValue: text.lowercased()) else {
+            throw ConfigurationValueError("'\(text)' is not a log format (\(choices(LogFormat.allCases)))")
+        }
+        return format
+    }
+
+    /// Case-insensitive, and accepts `warn` because that is what most other tools call `warning`.
+    public static func logLevel(_ text: String) throws(ConfigurationValueError) -> LogLevel {
+        let lowered = text.lowercased()
+        if lowered == "warn" {
+            return .warning
+        }
+        guard let level = LogLevel(rawValue: lowered) else {
+            throw ConfigurationValueError("'\(text)' is not a log level (\(choices(LogLevel.allCases)))")
+        }
+        return level
+    }
+
+    public static func tlsVersion(_ text: String) throws(ConfigurationValueError) -> TLSVersion {
+        guard let version = TLSVersion(rawValue: text) else {
+            throw ConfigurationValueError(
+                "'\(text)' is not a supported TLS version (\(choices(TLSVersion.allCases)))"
+            )
+        }
+        return version
+    }
+
+    /// A timeout: a duration greater than zero (a zero timeout would fail every connection).
+    public static func timeout(_ text: String) throws(ConfigurationValueError) -> Duration {
+        let duration = try DurationSyntax.parse(text)
+        guard duration > .zero else {
+            throw ConfigurationValueError("'\(text)' is not a usable timeout; it must be greater than 0")
+        }
+        return duration
+    }
+
+    /// Free-form text that must not be empty (cipher lists, the default certificate name).
+    public static func nonEmpty(_ text: String, what: String) throws(ConfigurationValueError) -> String {
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ConfigurationValueError("empty \(what)")
+        }
+        return text
+    }
+
+    /// A filesystem path made absolute against `base`. The file itself is not looked at: whether it
+    /// exists is the certificate loader's business, and validation must work offline (`certgate check`
+    /// on a build machine).
+    public static func path(_ text: String, relativeTo base: String) throws(ConfigurationValueError) -> String {
+        guard !text.isEmpty else {
+            throw ConfigurationValueError("empty path")
+        }
+        guard !text.contains("\0") else {
+            throw ConfigurationValueError("path contains a NUL byte")
+        }
+        return PathResolution.absolute(text, relativeTo: base)
+    }
+
+    private static func choices<T: RawRepresentable<String>>(_ cases: [T]) -> String {
+        let names = cases.map(\.rawValue)
+        return names.dropLast().joined(separator: ", ") + " or " + names[names.count - 1]
+    }
+}

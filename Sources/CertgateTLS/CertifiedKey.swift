@@ -1,0 +1,139 @@
+internal import COpenSSL
+internal import COpenSSLShims
+
+/// A leaf certificate, its chain and the matching private key: what a handshake presents for one name.
+///
+/// Built by `CertifiedKey.parse`, which checks that the key belongs to the certificate. The chain is
+/// also kept as a ready `STACK_OF(X509)` so the per-handshake `SSL_use_cert_and_key` does no allocation
+/// beyond OpenSSL's own reference bumps.
+///
+/// `@unchecked Sendable`: immutable after init (see `Certificate`, `PrivateKey`); the chain stack is
+/// never modified after construction and OpenSSL only reads it (it copies the stack per connection).
+public final class CertifiedKey: @unchecked Sendable {
+    public let leaf: Certificate
+    /// Intermediates in the order they appeared after the leaf (not including the leaf).
+    public let chain: [Certificate]
+    public let privateKey: PrivateKey
+    let chainStack: OpaquePointer
+
+    private init(leaf: Certificate, chain: [Certificate], privateKey: PrivateKey) {
+        self.leaf = leaf
+        self.chain = chain
+        self.privateKey = privateKey
+        let stack = COpenSSLShims_sk_X509_new_null()!
+        for certificate in chain {
+            X509_up_ref(certificate.raw)
+            _ = COpenSSLShims_sk_X509_push(stack, certificate.raw)
+        }
+        self.chainStack = stack
+    }
+
+    deinit {
+        COpenSSLShims_sk_X509_pop_free(chainStack)
+    }
+
+    /// Parses PEM bytes: every `CERTIFICATE` block of `certificatePEM` (leaf first, then intermediates) and
+    /// the first private key of `privateKeyPEM`. Both may be the same bytes (a combined `.pem` file); other
+    /// PEM blocks are skipped. Encrypted keys are refused (certgate never prompts for a passphrase).
+    public static func parse(certificatePEM: [UInt8], privateKeyPEM: [UInt8]) throws(CertificateParseError)
+        -> CertifiedKey
+    {
+        OpenSSLError.clearQueue()
+        defer { OpenSSLError.clearQueue() }
+        let certificates = try readCertificates(certificatePEM)
+        let key = try readPrivateKey(privateKeyPEM)
+        guard X509_check_private_key(certificates[0].raw, key.raw) == 1 else {
+            throw .keyMismatch
+        }
+        return CertifiedKey(leaf: certificates[0], chain: Array(certificates.dropFirst()), privateKey: key)
+    }
+
+    private static func readCertificates(_ pem: [UInt8]) throws(CertificateParseError) -> [Certificate] {
+        if pem.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            throw .empty
+        }
+        var certificates: [Certificate] = []
+        let failure: OpenSSLError? = pem.withUnsafeBytes { bytes in
+            let bio = BIO_new_mem_buf(bytes.baseAddress, Int32(bytes.count))
+            defer { BIO_free(bio) }
+            while let raw = PEM_read_bio_X509(bio, nil, nil, nil) {
+                certificates.append(Certificate(takingOwnership: raw))
+            }
+            let last = ERR_peek_last_error()
+            if last != 0 && COpenSSLShims_ERR_is_pem_no_start_line(last) == 0 {
+                return OpenSSLError.drain()
+            }
+            OpenSSLError.clearQueue()
+            return nil
+        }
+        if let failure {
+            throw .invalidCertificate(failure.reason)
+        }
+        guard !certificates.isEmpty else { throw .noCertificate }
+        return certificates
+    }
+
+    private static func readPrivateKey(_ pem: [UInt8]) throws(CertificateParseError) -> PrivateKey {
+        if pem.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+            throw .empty
+        }
+        let result: Result<PrivateKey, CertificateParseError> = pem.withUnsafeBytes { bytes in
+            let bio = BIO_new_mem_buf(bytes.baseAddress, Int32(bytes.count))
+            defer { BIO_free(bio) }
+            if let raw = COpenSSLShims_PEM_read_bio_PrivateKey_nopass(bio) {
+                return .success(PrivateKey(takingOwnership: raw))
+            }
+            let last = ERR_peek_last_error()
+            if last == 0 || COpenSSLShims_ERR_is_pem_no_start_line(last) != 0 {
+                return .failure(.noPrivateKey)
+            }
+            let error = OpenSSLError.drain()
+            if pem.containsSequence(Array("ENCRYPTED".utf8)) {
+                return .failure(.encryptedPrivateKey)
+            }
+            return .failure(.invalidPrivateKey(error.reason))
+        }
+        return try result.get()
+    }
+}
+
+/// Why PEM material could not be turned into a `CertifiedKey`. Descriptions are the second half of a
+/// one-line error; the loader prefixes the file name.
+public enum CertificateParseError: Error, Equatable, CustomStringConvertible {
+    case empty
+    case noCertificate
+    case invalidCertificate(String)
+    case noPrivateKey
+    case invalidPrivateKey(String)
+    case encryptedPrivateKey
+    case keyMismatch
+
+    public var description: String {
+        switch self {
+        case .empty:
+            return "file is empty"
+        case .noCertificate:
+            return "no certificate found (expected a PEM 'BEGIN CERTIFICATE' block)"
+        case .invalidCertificate(let reason):
+            return "bad PEM certificate data (\(reason))"
+        case .noPrivateKey:
+            return "no private key found (expected a PEM 'BEGIN PRIVATE KEY' block)"
+        case .invalidPrivateKey(let reason):
+            return "bad PEM private key data (\(reason))"
+        case .encryptedPrivateKey:
+            return "private key is encrypted; certgate needs an unencrypted key"
+        case .keyMismatch:
+            return "private key does not match the certificate"
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    fileprivate func containsSequence(_ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, needle.count <= count else { return false }
+        for start in 0...(count - needle.count) where self[start] == needle[0] {
+            if self[start..<(start + needle.count)].elementsEqual(needle) { return true }
+        }
+        return false
+    }
+}

@@ -1,0 +1,153 @@
+internal import COpenSSL
+internal import COpenSSLShims
+import Glibc
+
+/// The ex_data slot where each `SSL` points back at its `TLSConnection` (process-wide, allocated once).
+private let connectionExDataIndex: Int32 = COpenSSLShims_SSL_get_ex_new_index()
+
+/// Server side of one TLS session over a non-blocking socket (owns an `SSL*`).
+///
+/// OpenSSL does the socket I/O itself (`SSL_set_fd`), so "want read/write" maps directly onto the
+/// descriptor's readiness. Every operation follows the error-queue discipline: clear the queue, call,
+/// ask `SSL_get_error` at once, drain the queue into the result.
+///
+/// Loop-confined (not Sendable): created, driven and dropped on one worker thread.
+public final class TLSConnection {
+    private let ssl: OpaquePointer
+    /// Held so the context outlives every connection made from it.
+    private let context: TLSServerContext
+    /// The snapshot this handshake resolves against: the one current when the connection was accepted.
+    private let resolver: any CertificateResolver
+    /// The certificate chosen by the servername callback (kept alive as long as the connection).
+    public private(set) var selectedCertificate: CertifiedKey?
+
+    public init(context: TLSServerContext, fd: Int32, resolver: any CertificateResolver) throws(OpenSSLError) {
+        OpenSSLError.clearQueue()
+        guard let ssl = SSL_new(context.raw) else { throw OpenSSLError.drain() }
+        self.ssl = ssl
+        self.context = context
+        self.resolver = resolver
+        guard SSL_set_fd(ssl, fd) == 1 else { throw OpenSSLError.drain() }
+        SSL_set_accept_state(ssl)
+        SSL_set_ex_data(ssl, connectionExDataIndex, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    deinit {
+        SSL_set_ex_data(ssl, connectionExDataIndex, nil)
+        SSL_free(ssl)
+    }
+
+    /// Finds the connection behind an `SSL*` inside an OpenSSL callback.
+    static func from(_ ssl: OpaquePointer) -> TLSConnection? {
+        guard let data = SSL_get_ex_data(ssl, connectionExDataIndex) else { return nil }
+        return Unmanaged<TLSConnection>.fromOpaque(data).takeUnretainedValue()
+    }
+
+    /// Called from the servername callback: resolve the SNI name and install that certificate.
+    func selectCertificate() -> Bool {
+        let name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name).map { String(cString: $0) }
+        guard let chosen = resolver.certificate(forServerName: name) else { return false }
+        guard SSL_use_cert_and_key(ssl, chosen.leaf.raw, chosen.privateKey.raw, chosen.chainStack, 1) == 1 else {
+            return false
+        }
+        selectedCertificate = chosen
+        return true
+    }
+
+    /// Advances the handshake. `.done(0)` once it has completed.
+    public func handshake() -> TLSResult {
+        OpenSSLError.clearQueue()
+        let rc = SSL_do_handshake(ssl)
+        if rc == 1 { return .done(0) }
+        return classify(rc)
+    }
+
+    /// Decrypts into `buffer`: `.done(n)` bytes, `.closed` at close_notify or EOF.
+    public func read(into buffer: UnsafeMutableRawPointer, count: Int) -> TLSResult {
+        OpenSSLError.clearQueue()
+        let rc = SSL_read(ssl, buffer, Int32(clamping: count))
+        if rc > 0 { return .done(Int(rc)) }
+        return classify(rc)
+    }
+
+    /// Encrypts and sends from `buffer`: `.done(n)` may be partial. After `.wantRead`/`.wantWrite`, retry
+    /// with the same bytes (they may have moved; the context allows that).
+    public func write(from buffer: UnsafeRawPointer, count: Int) -> TLSResult {
+        OpenSSLError.clearQueue()
+        let rc = SSL_write(ssl, buffer, Int32(clamping: count))
+        if rc > 0 { return .done(Int(rc)) }
+        return classify(rc)
+    }
+
+    /// Sends close_notify (our half of the TLS close). `.done(0)` once it is on the wire; the peer may
+    /// keep sending afterwards and `read` keeps working.
+    public func sendCloseNotify() -> TLSResult {
+        OpenSSLError.clearQueue()
+        let rc = SSL_shutdown(ssl)
+        if rc >= 0 { return .done(0) }
+        return classify(rc)
+    }
+
+    /// Whether decrypted bytes are buffered inside OpenSSL (readiness of the socket will not show them).
+    public var hasBufferedData: Bool { SSL_has_pending(ssl) == 1 }
+
+    /// Negotiated protocol, e.g. "TLSv1.3".
+    public var protocolVersion: String { String(cString: SSL_get_version(ssl)) }
+
+    /// Negotiated cipher, e.g. "TLS_AES_128_GCM_SHA256".
+    public var cipherName: String {
+        guard let cipher = SSL_get_current_cipher(ssl) else { return "" }
+        return String(cString: SSL_CIPHER_get_name(cipher))
+    }
+
+    /// The SNI name the client sent, if any.
+    public var serverName: String? {
+        SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name).map { String(cString: $0) }
+    }
+
+    private func classify(_ rc: Int32) -> TLSResult {
+        let savedErrno = errno
+        switch SSL_get_error(ssl, rc) {
+        case SSL_ERROR_WANT_READ:
+            return .wantRead
+        case SSL_ERROR_WANT_WRITE:
+            return .wantWrite
+        case SSL_ERROR_ZERO_RETURN:
+            OpenSSLError.clearQueue()
+            return .closed
+        case SSL_ERROR_SYSCALL:
+            let queued = OpenSSLError.drain()
+            if !queued.entries.isEmpty { return .failed(.protocolError(queued)) }
+            return savedErrno == 0 ? .closed : .failed(.system(savedErrno))
+        default:
+            return .failed(.protocolError(OpenSSLError.drain()))
+        }
+    }
+}
+
+/// Outcome of one non-blocking TLS operation.
+public enum TLSResult: Equatable {
+    case done(Int)
+    /// Retry the same call when the socket is readable.
+    case wantRead
+    /// Retry the same call when the socket is writable.
+    case wantWrite
+    /// The peer ended its side (close_notify, or EOF which the context treats the same way).
+    case closed
+    case failed(TLSFailure)
+}
+
+/// Why a TLS operation failed for good.
+public enum TLSFailure: Error, Equatable, CustomStringConvertible {
+    /// A socket error (errno), e.g. ECONNRESET.
+    case system(Int32)
+    /// A TLS protocol failure: bad record, no shared cipher, alert from the peer...
+    case protocolError(OpenSSLError)
+
+    public var description: String {
+        switch self {
+        case .system(let code): return String(cString: strerror(code))
+        case .protocolError(let error): return error.reason
+        }
+    }
+}

@@ -1,0 +1,110 @@
+internal import COpenSSL
+internal import COpenSSLShims
+
+/// The one server-side `SSL_CTX` every connection of the process is created from.
+///
+/// It carries protocol policy (versions, ciphers, options) but no certificate: each handshake picks its
+/// certificate in the servername callback from the snapshot its connection holds (`TLSConnection`), with
+/// `SSL_use_cert_and_key`. One context instead of one per certificate keeps memory per certificate to the
+/// certificate itself and start-up with 10,000 names fast (an OpenSSL 3 `SSL_CTX` costs hundreds of KiB).
+///
+/// `@unchecked Sendable`: fully configured in `init` and never mutated afterwards; OpenSSL allows
+/// `SSL_new` on one context from many threads.
+public final class TLSServerContext: @unchecked Sendable {
+    let raw: OpaquePointer
+    public let settings: TLSSettings
+
+    public init(settings: TLSSettings) throws(TLSConfigurationError) {
+        OpenSSLError.clearQueue()
+        guard let ctx = SSL_CTX_new(TLS_server_method()) else {
+            throw .openSSL("SSL_CTX_new", OpenSSLError.drain())
+        }
+        // From here on `deinit` frees the context on every failure path.
+        self.raw = ctx
+        self.settings = settings
+
+        let minimum = settings.minimumVersion == .tls13 ? TLS1_3_VERSION : TLS1_2_VERSION
+        guard COpenSSLShims_SSL_CTX_set_min_proto_version(ctx, minimum) == 1,
+              COpenSSLShims_SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) == 1
+        else {
+            throw .openSSL("setting protocol versions", OpenSSLError.drain())
+        }
+        SSL_CTX_set_options(
+            ctx,
+            COpenSSLShims_SSL_OP_NO_COMPRESSION | COpenSSLShims_SSL_OP_NO_RENEGOTIATION
+                | COpenSSLShims_SSL_OP_CIPHER_SERVER_PREFERENCE
+                // A peer that closes TCP without close_notify is an ordinary end of stream for a proxy
+                // (HTTP clients do it all the time); the upstream then sees a FIN, never a truncation
+                // that HTTP framing would not catch anyway.
+                | COpenSSLShims_SSL_OP_IGNORE_UNEXPECTED_EOF
+        )
+        // Partial writes and moving buffers let the proxy retry a blocked SSL_write from its pending
+        // buffer; released buffers keep idle connections small.
+        _ = COpenSSLShims_SSL_CTX_set_mode(
+            ctx,
+            COpenSSLShims_SSL_MODE_ENABLE_PARTIAL_WRITE | COpenSSLShims_SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
+                | COpenSSLShims_SSL_MODE_RELEASE_BUFFERS
+        )
+        let ciphers = settings.ciphers ?? TLSSettings.defaultCiphers
+        guard SSL_CTX_set_cipher_list(ctx, ciphers) == 1 else {
+            throw .invalidCiphers(ciphers, OpenSSLError.drain())
+        }
+        let suites = settings.ciphersuites ?? TLSSettings.defaultCiphersuites
+        guard SSL_CTX_set_ciphersuites(ctx, suites) == 1 else {
+            throw .invalidCiphersuites(suites, OpenSSLError.drain())
+        }
+        guard COpenSSLShims_SSL_CTX_set1_groups_list(ctx, TLSSettings.defaultGroups) == 1 else {
+            throw .openSSL("setting key-exchange groups", OpenSSLError.drain())
+        }
+        let sessionContext = Array("certgate".utf8)
+        _ = SSL_CTX_set_session_id_context(ctx, sessionContext, UInt32(sessionContext.count))
+        COpenSSLShims_SSL_CTX_set_tlsext_servername_callback(ctx, servernameCallback)
+        OpenSSLError.clearQueue()
+    }
+
+    deinit {
+        SSL_CTX_free(raw)
+    }
+
+    /// "OpenSSL 3.0.19 ..." of the linked library.
+    public static var libraryVersion: String {
+        String(cString: OpenSSL_version(OPENSSL_VERSION))
+    }
+}
+
+/// A TLS policy OpenSSL refused.
+public enum TLSConfigurationError: Error, CustomStringConvertible {
+    case invalidCiphers(String, OpenSSLError)
+    case invalidCiphersuites(String, OpenSSLError)
+    case openSSL(String, OpenSSLError)
+
+    public var description: String {
+        switch self {
+        case .invalidCiphers(let list, _):
+            return "--ciphers: OpenSSL accepts no TLS 1.2 cipher from '\(list)'"
+        case .invalidCiphersuites(let list, _):
+            return "--ciphersuites: OpenSSL rejects TLS 1.3 ciphersuites '\(list)'"
+        case .openSSL(let step, let error):
+            return "OpenSSL: \(step) failed: \(error)"
+        }
+    }
+}
+
+/// OpenSSL's servername callback: runs once per handshake, on the worker thread, after the ClientHello
+/// extensions are parsed and before the cipher and certificate are chosen. It asks the connection's
+/// snapshot for the certificate and installs it on this one SSL.
+private func servernameCallback(
+    _ ssl: OpaquePointer?,
+    _ alert: UnsafeMutablePointer<Int32>?,
+    _ arg: UnsafeMutableRawPointer?
+) -> Int32 {
+    guard let ssl, let connection = TLSConnection.from(ssl) else {
+        alert?.pointee = Int32(SSL_AD_INTERNAL_ERROR)
+        return SSL_TLSEXT_ERR_ALERT_FATAL
+    }
+    guard connection.selectCertificate() else {
+        alert?.pointee = Int32(SSL_AD_UNRECOGNIZED_NAME)
+        return SSL_TLSEXT_ERR_ALERT_FATAL
+    }
+    return SSL_TLSEXT_ERR_OK
+}
