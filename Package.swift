@@ -53,7 +53,7 @@ let package = Package(
         ),
         .target(
             name: "CertgateCertificates",
-            dependencies: ["CertgateTLS", "CertgateConfig"]
+            dependencies: ["CertgateTLS", "CertgatePosix", "CertgateConfig"]
         ),
         .target(
             name: "CertgateAdmin",

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scripts/packages.sh: installs missing Debian packages. Sourced by scripts/run and scripts/test, which
 # define `say` and `die` first.
 #
@@ -32,7 +33,7 @@ ensure_packages() {
         as_root=(sudo)
     fi
     say "installing missing packages: ${missing[*]}"
-    "${as_root[@]}" apt-get update || die "apt-get update failed"
-    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" ||
+    "${as_root[@]}" apt-get -q update || die "apt-get update failed"
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends "${missing[@]}" ||
         die "apt-get install ${missing[*]} failed"
 }

@@ -30,6 +30,9 @@ extension SocketEndpoint {
                 return
             }
         }
+        if text.contains("://") {
+            throw ConfigurationValueError("'\(text)' is not HOST:PORT (give an address, not a URL)")
+        }
         let host: String
         let portText: String
         if text.hasPrefix("[") {
@@ -89,8 +92,9 @@ extension SocketEndpoint {
     /// slashes and schemes (`https://...`) that are common paste mistakes.
     private static func isHostName(_ host: String) -> Bool {
         host.unicodeScalars.allSatisfy { scalar in
-            scalar.isASCII
-                && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "-_.".unicodeScalars.contains(scalar))
+            guard scalar.isASCII else { return false }
+            return scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
+                || "-_.".unicodeScalars.contains(scalar)
         }
     }
 
@@ -101,7 +105,9 @@ extension SocketEndpoint {
         let address = parts[0]
         if parts.count == 2 && parts[1].isEmpty { return false }
         return address.contains(":")
-            && address.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isASCIIHexDigit || $0 == ":" || $0 == ".") }
+            && address.unicodeScalars.allSatisfy { scalar in
+                scalar.isASCII && (scalar.properties.isASCIIHexDigit || scalar == ":" || scalar == ".")
+            }
     }
 }
 

@@ -20,6 +20,45 @@ public struct ResolvedAddress: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The TCP port of this address.
+    public var port: UInt16 {
+        withSockAddr { pointer, _ in
+            switch Int32(pointer.pointee.sa_family) {
+            case AF_INET:
+                return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                    UInt16(bigEndian: $0.pointee.sin_port)
+                }
+            case AF_INET6:
+                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                    UInt16(bigEndian: $0.pointee.sin6_port)
+                }
+            default:
+                return 0
+            }
+        }
+    }
+
+    /// The same address with another port (to join a port the kernel chose for port 0).
+    public func withPort(_ port: UInt16) -> ResolvedAddress {
+        var copy = storage
+        copy.withUnsafeMutableBytes { raw in
+            switch family {
+            case AF_INET:
+                raw.baseAddress!.assumingMemoryBound(to: sockaddr_in.self).pointee.sin_port = port.bigEndian
+            case AF_INET6:
+                raw.baseAddress!.assumingMemoryBound(to: sockaddr_in6.self).pointee.sin6_port = port.bigEndian
+            default:
+                break
+            }
+        }
+        return ResolvedAddress(family: family, storage: copy)
+    }
+
+    private init(family: Int32, storage: [UInt8]) {
+        self.family = family
+        self.storage = storage
+    }
+
     /// Numeric form: "127.0.0.1:8080" or "[::1]:8080".
     public var description: String {
         withSockAddr { pointer, length in

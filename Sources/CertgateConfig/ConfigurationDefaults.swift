@@ -1,0 +1,13 @@
+/// The values used when neither a flag nor the config file sets a key.
+///
+/// Kept in one place so help text (`certgate run --help`), rendered configs and the resolver cannot
+/// disagree about what the defaults are.
+public enum ConfigurationDefaults {
+    /// Workers default to `auto`: one per active core.
+    public static let workers = "auto"
+    public static let logFormat = LogFormat.text
+    public static let logLevel = LogLevel.info
+    public static let minimumTLSVersion = TLSVersion.v1_2
+    public static let connectTimeout = Duration.seconds(5)
+    public static let handshakeTimeout = Duration.seconds(10)
+}

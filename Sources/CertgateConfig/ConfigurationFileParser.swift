@@ -1,0 +1,236 @@
+import Yams
+
+/// Walks a composed YAML tree (not a decoded `Decodable`) so that every error can name the exact key,
+/// report unknown keys with a suggestion, and tell apart "a list where a string belongs" from "a string
+/// that is not a valid address". Value validation is left to the resolver; this layer checks shapes.
+struct ConfigurationFileParser {
+    /// The file path as the user gave it, for messages.
+    let path: String
+    /// Relative paths in the file resolve against this absolute directory.
+    let baseDirectory: String
+
+    func parse(_ yaml: String) throws(ConfigurationError) -> ConfigurationFile {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            throw syntaxError(error, yaml: yaml)
+        }
+        var file = ConfigurationFile(path: path)
+        guard let root, !Self.isNull(root) else {
+            return file
+        }
+        guard case .mapping(let mapping) = root else {
+            throw ConfigurationError(
+                .file(path, line: root.mark?.line),
+                "expected 'key: value' settings at the top level, found \(Self.kind(of: root))"
+            )
+        }
+        var seen = Set<ConfigurationKey>()
+        for (keyNode, value) in mapping {
+            let name = keyNode.scalar?.string ?? "<\(Self.kind(of: keyNode))>"
+            guard let key = ConfigurationKey(rawValue: name) else {
+                let hint = Suggestion.hint(for: name, among: ConfigurationKey.allCases.map(\.rawValue))
+                throw ConfigurationError(.file(path, line: nil), "unknown key '\(name)'\(hint)")
+            }
+            guard seen.insert(key).inserted else {
+                throw ConfigurationError(.file(path, line: keyNode.mark?.line), "duplicate key '\(name)'")
+            }
+            if Self.isNull(value) {
+                continue
+            }
+            try apply(key, value, to: &file)
+        }
+        return file
+    }
+
+    private func apply(_ key: ConfigurationKey, _ value: Node, to file: inout ConfigurationFile)
+        throws(ConfigurationError)
+    {
+        switch key {
+        case .listen: file.listen = try scalar(value, key.rawValue, expecting: "HOST:PORT")
+        case .upstream: file.upstream = try scalar(value, key.rawValue, expecting: "HOST:PORT")
+        case .admin: file.admin = try scalar(value, key.rawValue, expecting: "HOST:PORT or PORT")
+        case .certDir: file.certificateDirectories = try pathList(value, key.rawValue)
+        case .certs: file.certificatePairs = try certificatePairs(value)
+        case .defaultCert: file.defaultCertificate = try scalar(value, key.rawValue, expecting: "a certificate name")
+        case .workers: file.workers = try scalar(value, key.rawValue, expecting: "a number or auto")
+        case .logFormat: file.logFormat = try scalar(value, key.rawValue, expecting: "text or json")
+        case .logLevel: file.logLevel = try scalar(value, key.rawValue, expecting: "a log level")
+        case .minTLS: file.minimumTLSVersion = try tlsVersion(value)
+        case .ciphers: file.ciphers = try scalar(value, key.rawValue, expecting: "an OpenSSL cipher list")
+        case .ciphersuites: file.ciphersuites = try scalar(value, key.rawValue, expecting: "a TLS 1.3 suite list")
+        case .connectTimeout: file.connectTimeout = try duration(value, key.rawValue)
+        case .handshakeTimeout: file.handshakeTimeout = try duration(value, key.rawValue)
+        }
+    }
+
+    // MARK: - Shapes
+
+    /// Any non-null scalar, as written. YAML's typing of plain scalars (`8443` is an int, `on` a bool) is
+    /// deliberately ignored: the value parsers then give a message about the value, not about YAML types.
+    private func scalar(_ node: Node, _ key: String, expecting expectation: String) throws(ConfigurationError)
+        -> String
+    {
+        guard case .scalar(let scalar) = node else {
+            throw ConfigurationError(
+                .fileKey(file: path, key: key), "expected \(expectation), found \(Self.kind(of: node))"
+            )
+        }
+        return scalar.string
+    }
+
+    /// `cert-dir: DIR` or `cert-dir: [DIR, ...]`.
+    private func pathList(_ node: Node, _ key: String) throws(ConfigurationError) -> [String] {
+        switch node {
+        case .scalar:
+            return [try resolvedPath(node, key)]
+        case .sequence(let sequence):
+            var paths: [String] = []
+            for (index, item) in sequence.enumerated() {
+                paths.append(try resolvedPath(item, "\(key)[\(index)]"))
+            }
+            return paths
+        default:
+            throw ConfigurationError(
+                .fileKey(file: path, key: key),
+                "expected a directory or a list of directories, found \(Self.kind(of: node))"
+            )
+        }
+    }
+
+    /// `certs: [{cert: FILE, key: FILE}, ...]`.
+    private func certificatePairs(_ node: Node) throws(ConfigurationError) -> [CertificatePair] {
+        let key = ConfigurationKey.certs.rawValue
+        guard case .sequence(let sequence) = node else {
+            throw ConfigurationError(
+                .fileKey(file: path, key: key),
+                "expected a list of entries with 'cert' and 'key', found \(Self.kind(of: node))"
+            )
+        }
+        var pairs: [CertificatePair] = []
+        for (index, item) in sequence.enumerated() {
+            let entryKey = "\(key)[\(index)]"
+            guard case .mapping(let mapping) = item else {
+                throw ConfigurationError(
+                    .fileKey(file: path, key: entryKey),
+                    "expected an entry with 'cert' and 'key', found \(Self.kind(of: item))"
+                )
+            }
+            var certificate: String?
+            var privateKey: String?
+            for (fieldNode, value) in mapping {
+                let field = fieldNode.scalar?.string ?? "<\(Self.kind(of: fieldNode))>"
+                switch field {
+                case "cert": certificate = try resolvedPath(value, "\(entryKey).cert")
+                case "key": privateKey = try resolvedPath(value, "\(entryKey).key")
+                default:
+                    let hint = Suggestion.hint(for: field, among: ["cert", "key"])
+                    throw ConfigurationError(.fileKey(file: path, key: entryKey), "unknown key '\(field)'\(hint)")
+                }
+            }
+            guard let certificate else {
+                throw ConfigurationError(.fileKey(file: path, key: entryKey), "missing 'cert' (the certificate file)")
+            }
+            guard let privateKey else {
+                throw ConfigurationError(.fileKey(file: path, key: entryKey), "missing 'key' (the private key file)")
+            }
+            pairs.append(CertificatePair(certificatePath: certificate, keyPath: privateKey))
+        }
+        return pairs
+    }
+
+    private func resolvedPath(_ node: Node, _ key: String) throws(ConfigurationError) -> String {
+        if Self.isNull(node) {
+            throw ConfigurationError(.fileKey(file: path, key: key), "expected a path, found nothing")
+        }
+        let text = try scalar(node, key, expecting: "a path")
+        do {
+            return try SettingParser.path(text, relativeTo: baseDirectory)
+        } catch {
+            throw ConfigurationError(.fileKey(file: path, key: key), error)
+        }
+    }
+
+    /// A bare YAML integer means seconds (`connect-timeout: 5`); anything else must be duration text.
+    private func duration(_ node: Node, _ key: String) throws(ConfigurationError) -> String {
+        let text = try scalar(node, key, expecting: "a duration such as 5s")
+        switch node.tag.rawValue {
+        case Tag.Name.int.rawValue:
+            guard let seconds = node.int else {
+                throw ConfigurationError(.fileKey(file: path, key: key), "'\(text)' is too large")
+            }
+            guard seconds >= 0 else {
+                throw ConfigurationError(
+                    .fileKey(file: path, key: key), "'\(text)' is negative; durations must be 0 or more"
+                )
+            }
+            return seconds == 0 ? "0" : "\(seconds)s"
+        case Tag.Name.float.rawValue:
+            throw ConfigurationError(
+                .fileKey(file: path, key: key),
+                "'\(text)' is not a whole number of seconds; write a duration such as 1500ms"
+            )
+        default:
+            return text
+        }
+    }
+
+    /// `min-tls: "1.2"` and the unquoted YAML float `min-tls: 1.2` mean the same; `1.20` is also 1.2.
+    private func tlsVersion(_ node: Node) throws(ConfigurationError) -> String {
+        let text = try scalar(node, ConfigurationKey.minTLS.rawValue, expecting: "1.2 or 1.3")
+        if node.tag.rawValue == Tag.Name.float.rawValue, let number = node.float {
+            for version in TLSVersion.allCases where Double(version.rawValue) == number {
+                return version.rawValue
+            }
+        }
+        return text
+    }
+
+    // MARK: - Errors and descriptions
+
+    private func syntaxError(_ error: any Error, yaml: String) -> ConfigurationError {
+        guard let yamlError = error as? YamlError else {
+            return ConfigurationError(.file(path, line: nil), "invalid YAML: \(error)")
+        }
+        switch yamlError {
+        case .scanner(let context, let problem, let mark, _),
+            .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            let detail = context.map { " (\($0.text) at line \($0.mark.line))" } ?? ""
+            return ConfigurationError(.file(path, line: mark.line), "invalid YAML: \(problem)\(detail)")
+        case .reader(let problem, let offset, _, _):
+            let line = offset.map { Self.line(ofUTF8Offset: $0, in: yaml) }
+            return ConfigurationError(.file(path, line: line), "invalid YAML: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let names = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
+            return ConfigurationError(.file(path, line: context.mark.line), "duplicate key \(names)")
+        default:
+            return ConfigurationError(.file(path, line: nil), "invalid YAML: \(yamlError)")
+        }
+    }
+
+    private static func line(ofUTF8Offset offset: Int, in text: String) -> Int {
+        1 + text.utf8.prefix(max(offset, 0)).reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+    }
+
+    static func isNull(_ node: Node) -> Bool {
+        node.scalar != nil && node.tag.rawValue == Tag.Name.null.rawValue
+    }
+
+    /// How a node is described in "found ..." messages.
+    static func kind(of node: Node) -> String {
+        switch node {
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        case .scalar:
+            switch node.tag.rawValue {
+            case Tag.Name.null.rawValue: return "nothing"
+            case Tag.Name.bool.rawValue: return "true/false"
+            case Tag.Name.int.rawValue, Tag.Name.float.rawValue: return "a number"
+            default: return "text"
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+
+/// Merges command-line flags with an optional YAML config file into a validated `ProxyConfiguration`.
+///
+/// Rules, key by key: a flag beats the file; for the list-valued `cert-dir` and the cert/key pairs a
+/// flag list *replaces* the file's list (never appends, so one flag can override a whole deployment
+/// file). Values from the file are validated even when a flag overrides them, so `certgate check`
+/// catches a broken file before the day the flag is dropped. Nothing but the config file itself is read:
+/// certificate paths are made absolute but not opened.
+public struct ConfigurationResolver: Sendable {
+    /// Base for relative paths given as flags (and for a relative `--config`).
+    public var currentDirectory: String
+    /// What `workers: auto` becomes (clamped to 1...256).
+    public var processorCount: Int
+
+    public init(
+        currentDirectory: String = FileManager.default.currentDirectoryPath,
+        processorCount: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) {
+        self.currentDirectory = currentDirectory
+        self.processorCount = processorCount
+    }
+
+    /// Loads `flags.configFile` when given, then merges. This is what `certgate run` and `check` call.
+    public func resolve(_ flags: ConfigurationFlags) throws(ConfigurationError) -> ProxyConfiguration {
+        var file: ConfigurationFile?
+        if let configFile = flags.configFile {
+            guard !configFile.isEmpty else {
+                throw ConfigurationError(.flag("--config"), "empty path")
+            }
+            file = try ConfigurationFile.load(path: configFile, currentDirectory: currentDirectory)
+        }
+        return try resolve(flags, file: file)
+    }
+
+    /// Merges flags with an already parsed file (`nil`: flags only).
+    public func resolve(_ flags: ConfigurationFlags, file: ConfigurationFile?) throws(ConfigurationError)
+        -> ProxyConfiguration
+    {
+        let merge = Merge(file: file)
+
+        let listen = try merge.required(.listen, flags.listen, file?.listen) { text throws(ConfigurationValueError) in
+            try SocketEndpoint(parsing: text, role: .listen)
+        }
+        let upstream = try merge.required(.upstream, flags.upstream, file?.upstream) {
+            text throws(ConfigurationValueError) in try SocketEndpoint(parsing: text, role: .upstream)
+        }
+        let admin = try merge.optional(.admin, flags.admin, file?.admin) { text throws(ConfigurationValueError) in
+            try SocketEndpoint(parsing: text, role: .admin)
+        }
+        try Self.checkDistinct(listen: listen, upstream: upstream, admin: admin)
+
+        let directories = try certificateDirectories(flags, file: file)
+        let pairs = try certificatePairs(flags, file: file)
+        if directories.isEmpty && pairs.isEmpty {
+            throw ConfigurationError(
+                .none,
+                "missing a certificate: give --cert-dir DIR or --cert FILE --key FILE "
+                    + "(or 'cert-dir:' / 'certs:' in the config file)"
+            )
+        }
+
+        let defaultCertificate = try merge.optional(.defaultCert, flags.defaultCertificate, file?.defaultCertificate) {
+            text throws(ConfigurationValueError) in try SettingParser.nonEmpty(text, what: "certificate name")
+        }
+        let cores = processorCount
+        let workers = try merge.optional(.workers, flags.workers, file?.workers) {
+            text throws(ConfigurationValueError) in try SettingParser.workers(text, processorCount: cores)
+        }
+        let logFormat = try merge.optional(.logFormat, flags.logFormat, file?.logFormat, SettingParser.logFormat)
+        let logLevel = try merge.optional(.logLevel, flags.logLevel, file?.logLevel, SettingParser.logLevel)
+        let minimumTLSVersion = try merge.optional(
+            .minTLS, flags.minimumTLSVersion, file?.minimumTLSVersion, SettingParser.tlsVersion
+        )
+        let ciphers = try merge.optional(.ciphers, flags.ciphers, file?.ciphers) {
+            text throws(ConfigurationValueError) in try SettingParser.nonEmpty(text, what: "cipher list")
+        }
+        let ciphersuites = try merge.optional(.ciphersuites, flags.ciphersuites, file?.ciphersuites) {
+            text throws(ConfigurationValueError) in try SettingParser.nonEmpty(text, what: "ciphersuite list")
+        }
+        let connectTimeout = try merge.optional(
+            .connectTimeout, flags.connectTimeout, file?.connectTimeout, SettingParser.timeout
+        )
+        let handshakeTimeout = try merge.optional(
+            .handshakeTimeout, flags.handshakeTimeout, file?.handshakeTimeout, SettingParser.timeout
+        )
+
+        return ProxyConfiguration(
+            listen: listen.value,
+            upstream: upstream.value,
+            certificateDirectories: directories,
+            certificatePairs: pairs,
+            defaultCertificate: defaultCertificate?.value,
+            workers: workers?.value ?? min(max(processorCount, 1), SettingParser.maximumWorkers),
+            admin: admin?.value,
+            logFormat: logFormat?.value ?? ConfigurationDefaults.logFormat,
+            logLevel: logLevel?.value ?? ConfigurationDefaults.logLevel,
+            minimumTLSVersion: minimumTLSVersion?.value ?? ConfigurationDefaults.minimumTLSVersion,
+            ciphers: ciphers?.value,
+            ciphersuites: ciphersuites?.value,
+            connectTimeout: connectTimeout?.value ?? ConfigurationDefaults.connectTimeout,
+            handshakeTimeout: handshakeTimeout?.value ?? ConfigurationDefaults.handshakeTimeout
+        )
+    }
+
+    // MARK: - Certificate sources
+
+    private func certificateDirectories(_ flags: ConfigurationFlags, file: ConfigurationFile?)
+        throws(ConfigurationError) -> [String]
+    {
+        guard !flags.certificateDirectories.isEmpty else {
+            return file?.certificateDirectories ?? []
+        }
+        return try flags.certificateDirectories.map { text throws(ConfigurationError) in
+            try flagPath(text, flag: "--cert-dir")
+        }
+    }
+
+    /// `--cert` and `--key` pair up by position: the first `--key` belongs to the first `--cert`.
+    private func certificatePairs(_ flags: ConfigurationFlags, file: ConfigurationFile?)
+        throws(ConfigurationError) -> [CertificatePair]
+    {
+        let certificates = flags.certificates
+        let keys = flags.keys
+        guard !certificates.isEmpty || !keys.isEmpty else {
+            return file?.certificatePairs ?? []
+        }
+        if certificates.count > keys.count {
+            throw ConfigurationError(
+                .flag("--cert"),
+                "'\(certificates[keys.count])' has no matching --key (each --cert needs a --key, in the same order)"
+            )
+        }
+        if keys.count > certificates.count {
+            throw ConfigurationError(
+                .flag("--key"),
+                "'\(keys[certificates.count])' has no matching --cert (each --key needs a --cert, in the same order)"
+            )
+        }
+        var pairs: [CertificatePair] = []
+        for (certificate, key) in zip(certificates, keys) {
+            pairs.append(
+                CertificatePair(
+                    certificatePath: try flagPath(certificate, flag: "--cert"),
+                    keyPath: try flagPath(key, flag: "--key")
+                )
+            )
+        }
+        return pairs
+    }
+
+    private func flagPath(_ text: String, flag: String) throws(ConfigurationError) -> String {
+        do {
+            return try SettingParser.path(text, relativeTo: currentDirectory)
+        } catch {
+            throw ConfigurationError(.flag(flag), error)
+        }
+    }
+
+    // MARK: - Cross-checks
+
+    /// Catches the two self-inflicted loops an operator can type: proxying to the TLS listener itself,
+    /// and putting the admin listener on the TLS port. Port 0 is exempt (each bind gets its own port).
+    private static func checkDistinct(
+        listen: Merge.Setting<SocketEndpoint>,
+        upstream: Merge.Setting<SocketEndpoint>,
+        admin: Merge.Setting<SocketEndpoint>?
+    ) throws(ConfigurationError) {
+        if listen.value.port != 0 && upstream.value == listen.value {
+            throw ConfigurationError(
+                upstream.origin, "'\(upstream.value)' is the listen address; certgate would proxy to itself"
+            )
+        }
+        if let admin, admin.value.port != 0, admin.value == listen.value {
+            throw ConfigurationError(admin.origin, "'\(admin.value)' is already the listen address")
+        }
+    }
+}

@@ -1,0 +1,72 @@
+extension ProxyConfiguration {
+    /// The configuration as a config file that certgate accepts and that resolves back to this value.
+    ///
+    /// Meant for `certgate check` (show the effective settings after merging flags, file and defaults)
+    /// and for debugging reports. Strings are always double-quoted so that values such as `1.2`, `on` or
+    /// cipher lists with `:` and `!` survive the round trip without YAML reinterpreting them.
+    public func renderedAsConfigurationFile() -> String {
+        var lines: [String] = []
+        func add(_ key: ConfigurationKey, _ value: String) {
+            lines.append("\(key.rawValue): \(value)")
+        }
+        add(.listen, Self.quoted(listen.description))
+        add(.upstream, Self.quoted(upstream.description))
+        if certificateDirectories.isEmpty {
+            add(.certDir, "[]")
+        } else {
+            lines.append("\(ConfigurationKey.certDir.rawValue):")
+            lines += certificateDirectories.map { "  - \(Self.quoted($0))" }
+        }
+        if certificatePairs.isEmpty {
+            add(.certs, "[]")
+        } else {
+            lines.append("\(ConfigurationKey.certs.rawValue):")
+            for pair in certificatePairs {
+                lines.append("  - cert: \(Self.quoted(pair.certificatePath))")
+                lines.append("    key: \(Self.quoted(pair.keyPath))")
+            }
+        }
+        if let defaultCertificate {
+            add(.defaultCert, Self.quoted(defaultCertificate))
+        }
+        add(.workers, String(workers))
+        if let admin {
+            add(.admin, Self.quoted(admin.description))
+        } else {
+            lines.append("# admin: off")
+        }
+        add(.logFormat, logFormat.rawValue)
+        add(.logLevel, logLevel.rawValue)
+        add(.minTLS, Self.quoted(minimumTLSVersion.rawValue))
+        if let ciphers {
+            add(.ciphers, Self.quoted(ciphers))
+        }
+        if let ciphersuites {
+            add(.ciphersuites, Self.quoted(ciphersuites))
+        }
+        add(.connectTimeout, DurationSyntax.format(connectTimeout))
+        add(.handshakeTimeout, DurationSyntax.format(handshakeTimeout))
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A YAML double-quoted scalar. Only `"`, `\` and control characters need escaping there.
+    static func quoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\t": result += "\\t"
+            case "\r": result += "\\r"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    result += "\\x" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result + "\""
+    }
+}

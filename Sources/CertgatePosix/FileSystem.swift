@@ -1,0 +1,81 @@
+import Glibc
+
+/// Blocking file-system reads with errors that name the path. Used only off the worker loops (start-up,
+/// the control thread): a slow disk or NFS mount must never stall a data-path thread.
+public enum FileSystem {
+    public enum EntryKind: Equatable {
+        case file
+        case directory
+        case other
+        case missing
+    }
+
+    /// What `path` is, following symlinks (a Kubernetes secret's `tls.crt` is a symlink chain).
+    public static func kind(of path: String) -> EntryKind {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return .missing }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return .file
+        case S_IFDIR: return .directory
+        default: return .other
+        }
+    }
+
+    /// The whole content of a regular file.
+    public static func readFile(_ path: String, limit: Int = 16 << 20) throws(FileError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw FileError(path: path, errno: errno) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw FileError(path: path, errno: errno) }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw FileError(path: path, message: (info.st_mode & S_IFMT == S_IFDIR) ? "is a directory" : "not a regular file")
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Int(info.st_size) + 1)
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n == 0 { break }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileError(path: path, errno: errno)
+            }
+            bytes.append(contentsOf: chunk[0..<n])
+            if bytes.count > limit { throw FileError(path: path, message: "larger than \(limit >> 20) MiB") }
+        }
+        return bytes
+    }
+
+    /// Names in a directory (without "." and ".."), sorted bytewise for a stable order.
+    public static func listDirectory(_ path: String) throws(FileError) -> [String] {
+        guard let dir = opendir(path) else { throw FileError(path: path, errno: errno) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+}
+
+/// A file could not be read; the description is one line starting with the path.
+public struct FileError: Error, Equatable, CustomStringConvertible {
+    public let path: String
+    public let message: String
+
+    public init(path: String, errno code: Int32) {
+        self.path = path
+        self.message = SystemError.message(for: code)
+    }
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String { "\(path): \(message)" }
+}

@@ -1,0 +1,415 @@
+import CertgatePosix
+import CertgateTLS
+import LibEV
+import Logging
+
+/// One client connection: TLS handshake, upstream connect, then bytes copied both ways until both sides
+/// are done.
+///
+/// Life: `handshaking` → `connecting` → `proxying` → `closed`. While proxying, each direction is a
+/// `StreamDirection`: bytes go from the source straight to the sink through the worker's scratch buffer,
+/// and only what the sink refuses is parked (one pooled buffer per direction), which also stops reading
+/// the source until the sink drains (backpressure). An end of stream is passed on as a half-close — the
+/// client's close_notify/FIN becomes `shutdown(SHUT_WR)` upstream, the upstream's FIN becomes
+/// close_notify + FIN to the client — and the other direction keeps flowing until it ends too.
+///
+/// Loop-confined to its worker's thread. The worker's registry holds the only strong reference; the
+/// watchers' callbacks capture the connection `unowned` (it stops them before it goes away).
+final class ProxyConnection {
+    enum Phase {
+        case handshaking
+        case connecting
+        case proxying
+        case closed
+    }
+
+    private unowned let worker: Worker
+    let id: UInt64
+    private let clientFD: Int32
+    private var upstreamFD: Int32 = -1
+    private let tls: TLSConnection
+    private var clientWatcher: IOWatcher!
+    private var upstreamWatcher: IOWatcher?
+    private var timer: TimerWatcher!
+    private(set) var phase: Phase = .handshaking
+
+    /// Client → upstream (TLS read, socket write).
+    private var toUpstream = StreamDirection()
+    /// Upstream → client (socket read, TLS write).
+    private var toClient = StreamDirection()
+    /// What the TLS engine last waited for, per operation: OpenSSL may need to write while reading and
+    /// the other way round, so readiness is tracked separately for each.
+    private var handshakeWaitsFor: IOEvents = .read
+    private var tlsReadWaitsFor: IOEvents = .read
+    private var tlsWriteWaitsFor: IOEvents = .write
+
+    init(worker: Worker, id: UInt64, clientFD: Int32, tls: TLSConnection) {
+        self.worker = worker
+        self.id = id
+        self.clientFD = clientFD
+        self.tls = tls
+        self.clientWatcher = IOWatcher(loop: worker.loop, fd: clientFD) { [unowned self] events in
+            self.clientReady(events)
+        }
+        self.timer = TimerWatcher(loop: worker.loop) { [unowned self] in
+            self.timedOut()
+        }
+    }
+
+    /// Starts the handshake clock and waits for the ClientHello.
+    func start() {
+        timer.start(after: worker.settings.handshakeTimeout.seconds)
+        clientWatcher.watch(.read)
+    }
+
+    // MARK: Events
+
+    private func clientReady(_ events: IOEvents) {
+        switch phase {
+        case .handshaking:
+            continueHandshake()
+        case .proxying:
+            if !events.isDisjoint(with: tlsWriteWaitsFor) && (toClient.pending != nil || toClient.needsSinkClose) {
+                flushToClient()
+            }
+            if phase == .proxying && toUpstream.canRead && !events.isDisjoint(with: tlsReadWaitsFor) {
+                pumpClientToUpstream()
+            }
+        case .connecting, .closed:
+            break
+        }
+        settle()
+    }
+
+    private func upstreamReady(_ events: IOEvents) {
+        switch phase {
+        case .connecting:
+            finishConnect()
+        case .proxying:
+            if events.contains(.write) && toUpstream.pending != nil {
+                flushToUpstream()
+            }
+            if phase == .proxying && events.contains(.read) && toClient.canRead {
+                pumpUpstreamToClient()
+            }
+        case .handshaking, .closed:
+            break
+        }
+        settle()
+    }
+
+    private func timedOut() {
+        switch phase {
+        case .handshaking:
+            worker.metrics.handshakeFailures.increment()
+            worker.logger.debug("handshake timed out", metadata: ["conn": "\(id)"])
+            close()
+        case .connecting:
+            worker.metrics.upstreamConnectFailures.increment()
+            worker.logger.warning("upstream connect timed out", metadata: [
+                "conn": "\(id)", "upstream": "\(worker.settings.upstream)",
+            ])
+            failClient()
+        case .proxying, .closed:
+            break
+        }
+    }
+
+    /// After every event: close when both directions are finished, else watch what is needed next.
+    private func settle() {
+        guard phase != .closed else { return }
+        if phase == .proxying && toUpstream.isFinished && toClient.isFinished {
+            close()
+            return
+        }
+        updateInterest()
+    }
+
+    private func updateInterest() {
+        var client: IOEvents = []
+        var upstream: IOEvents = []
+        switch phase {
+        case .handshaking:
+            client = handshakeWaitsFor
+        case .connecting:
+            upstream = .write
+        case .proxying:
+            if toClient.pending != nil || toClient.needsSinkClose { client.formUnion(tlsWriteWaitsFor) }
+            if toUpstream.canRead { client.formUnion(tlsReadWaitsFor) }
+            if toUpstream.pending != nil { upstream.insert(.write) }
+            if toClient.canRead { upstream.insert(.read) }
+        case .closed:
+            break
+        }
+        clientWatcher.watch(client)
+        upstreamWatcher?.watch(upstream)
+    }
+
+    // MARK: Handshake and upstream connect
+
+    private func continueHandshake() {
+        switch tls.handshake() {
+        case .done:
+            worker.metrics.handshakeSuccesses.increment()
+            clientWatcher.stop()
+            connectUpstream()
+        case .wantRead:
+            handshakeWaitsFor = .read
+        case .wantWrite:
+            handshakeWaitsFor = .write
+        case .closed:
+            worker.metrics.handshakeFailures.increment()
+            worker.logger.debug("client closed during handshake", metadata: ["conn": "\(id)"])
+            close()
+        case .failed(let failure):
+            worker.metrics.handshakeFailures.increment()
+            worker.logger.debug("handshake failed", metadata: ["conn": "\(id)", "reason": "\(failure)"])
+            close()
+        }
+    }
+
+    private func connectUpstream() {
+        switch Socket.connect(to: worker.settings.upstream) {
+        case .connected(let fd):
+            upstreamFD = fd
+            makeUpstreamWatcher(fd)
+            startProxying()
+        case .inProgress(let fd):
+            upstreamFD = fd
+            makeUpstreamWatcher(fd)
+            phase = .connecting
+            timer.start(after: worker.settings.connectTimeout.seconds)
+        case .failed(let code):
+            upstreamFailed(code)
+        }
+    }
+
+    private func makeUpstreamWatcher(_ fd: Int32) {
+        upstreamWatcher = IOWatcher(loop: worker.loop, fd: fd) { [unowned self] events in
+            self.upstreamReady(events)
+        }
+    }
+
+    private func finishConnect() {
+        let code = Socket.pendingError(of: upstreamFD)
+        if code == 0 {
+            startProxying()
+        } else {
+            upstreamFailed(code)
+        }
+    }
+
+    private func upstreamFailed(_ code: Int32) {
+        worker.metrics.upstreamConnectFailures.increment()
+        worker.logger.warning("upstream connect failed", metadata: [
+            "conn": "\(id)", "upstream": "\(worker.settings.upstream)", "error": "\(SystemError.message(for: code))",
+        ])
+        failClient()
+    }
+
+    private func startProxying() {
+        timer.stop()
+        phase = .proxying
+        // Without read-ahead OpenSSL leaves unread records in the socket, so readiness covers them; this
+        // only matters if a future setting buffers application data during the handshake.
+        if tls.hasBufferedData {
+            pumpClientToUpstream()
+        }
+    }
+
+    // MARK: Client → upstream
+
+    private func pumpClientToUpstream() {
+        let scratch = worker.scratch
+        let size = worker.settings.bufferSize
+        var budget = 16
+        while toUpstream.canRead && (budget > 0 || tls.hasBufferedData) {
+            budget -= 1
+            switch tls.read(into: scratch, count: size) {
+            case .done(let count):
+                tlsReadWaitsFor = .read
+                guard deliverToUpstream(scratch, count: count) else { return }
+            case .wantRead:
+                tlsReadWaitsFor = .read
+                return
+            case .wantWrite:
+                tlsReadWaitsFor = .write
+                return
+            case .closed:
+                toUpstream.markSourceEnded()
+                if toUpstream.needsSinkClose { closeUpstreamWrite() }
+                return
+            case .failed(let failure):
+                abort("client read failed: \(failure)")
+                return
+            }
+        }
+    }
+
+    /// Writes freshly read bytes upstream, parking what does not fit. Returns false when reading must stop.
+    private func deliverToUpstream(_ bytes: UnsafeMutableRawPointer, count: Int) -> Bool {
+        switch Socket.write(upstreamFD, from: bytes, count: count) {
+        case .done(let written) where written == count:
+            return true
+        case .done(let written):
+            toUpstream.park(PendingBytes(copying: bytes + written, count: count - written, into: worker.buffers.take()))
+            return false
+        case .wouldBlock:
+            toUpstream.park(PendingBytes(copying: bytes, count: count, into: worker.buffers.take()))
+            return false
+        case .failed(let code):
+            abort("upstream write failed: \(SystemError.message(for: code))")
+            return false
+        case .endOfStream:
+            return false
+        }
+    }
+
+    private func flushToUpstream() {
+        guard let parked = toUpstream.pending else { return }
+        switch Socket.write(upstreamFD, from: parked.bytes, count: parked.count) {
+        case .done(let written):
+            if let buffer = toUpstream.consumePending(written) {
+                worker.buffers.give(buffer)
+                if toUpstream.needsSinkClose {
+                    closeUpstreamWrite()
+                } else {
+                    pumpClientToUpstream()
+                }
+            }
+        case .wouldBlock, .endOfStream:
+            break
+        case .failed(let code):
+            abort("upstream write failed: \(SystemError.message(for: code))")
+        }
+    }
+
+    private func closeUpstreamWrite() {
+        Socket.shutdownWrite(upstreamFD)
+        toUpstream.markSinkClosed()
+    }
+
+    // MARK: Upstream → client
+
+    private func pumpUpstreamToClient() {
+        let scratch = worker.scratch
+        let size = worker.settings.bufferSize
+        for _ in 0..<16 where toClient.canRead {
+            switch Socket.read(upstreamFD, into: scratch, count: size) {
+            case .done(let count):
+                guard deliverToClient(scratch, count: count) else { return }
+            case .wouldBlock:
+                return
+            case .endOfStream:
+                toClient.markSourceEnded()
+                if toClient.needsSinkClose { closeClientWrite() }
+                return
+            case .failed(let code):
+                abort("upstream read failed: \(SystemError.message(for: code))")
+                return
+            }
+        }
+    }
+
+    /// Encrypts freshly read bytes to the client, parking what does not fit. A blocked `SSL_write` must be
+    /// retried with the same bytes, which is exactly what the parked copy is.
+    private func deliverToClient(_ bytes: UnsafeMutableRawPointer, count: Int) -> Bool {
+        var offset = 0
+        while offset < count {
+            switch tls.write(from: bytes + offset, count: count - offset) {
+            case .done(let written):
+                offset += written
+            case .wantWrite:
+                tlsWriteWaitsFor = .write
+                toClient.park(PendingBytes(copying: bytes + offset, count: count - offset, into: worker.buffers.take()))
+                return false
+            case .wantRead:
+                tlsWriteWaitsFor = .read
+                toClient.park(PendingBytes(copying: bytes + offset, count: count - offset, into: worker.buffers.take()))
+                return false
+            case .closed:
+                abort("client closed the TLS session while data was being sent")
+                return false
+            case .failed(let failure):
+                abort("client write failed: \(failure)")
+                return false
+            }
+        }
+        return true
+    }
+
+    private func flushToClient() {
+        guard let parked = toClient.pending else {
+            if toClient.needsSinkClose { closeClientWrite() }
+            return
+        }
+        switch tls.write(from: parked.bytes, count: parked.count) {
+        case .done(let written):
+            tlsWriteWaitsFor = .write
+            if let buffer = toClient.consumePending(written) {
+                worker.buffers.give(buffer)
+                if toClient.needsSinkClose {
+                    closeClientWrite()
+                } else {
+                    pumpUpstreamToClient()
+                }
+            }
+        case .wantWrite:
+            tlsWriteWaitsFor = .write
+        case .wantRead:
+            tlsWriteWaitsFor = .read
+        case .closed:
+            abort("client closed the TLS session while data was being sent")
+        case .failed(let failure):
+            abort("client write failed: \(failure)")
+        }
+    }
+
+    /// Passes the upstream's end of stream on: close_notify, then FIN. The client may keep sending.
+    private func closeClientWrite() {
+        switch tls.sendCloseNotify() {
+        case .done:
+            Socket.shutdownWrite(clientFD)
+            toClient.markSinkClosed()
+        case .wantWrite:
+            tlsWriteWaitsFor = .write
+        case .wantRead:
+            tlsWriteWaitsFor = .read
+        case .closed, .failed:
+            // The client is gone; nothing more can reach it.
+            Socket.shutdownWrite(clientFD)
+            toClient.markSinkClosed()
+        }
+    }
+
+    // MARK: Teardown
+
+    /// Upstream unusable after a successful handshake: tell the client politely (close_notify), then close.
+    private func failClient() {
+        _ = tls.sendCloseNotify()
+        close()
+    }
+
+    /// A hard error on either side: nothing more can be delivered reliably, so both sides are closed.
+    private func abort(_ reason: String) {
+        worker.logger.debug("connection aborted", metadata: ["conn": "\(id)", "reason": "\(reason)"])
+        close()
+    }
+
+    /// Releases everything: watchers, buffers, descriptors, then the worker's reference.
+    func close() {
+        guard phase != .closed else { return }
+        phase = .closed
+        timer.stop()
+        clientWatcher.stop()
+        upstreamWatcher?.stop()
+        if let buffer = toUpstream.discardPending() { worker.buffers.give(buffer) }
+        if let buffer = toClient.discardPending() { worker.buffers.give(buffer) }
+        Socket.close(clientFD)
+        if upstreamFD >= 0 {
+            Socket.close(upstreamFD)
+            upstreamFD = -1
+        }
+        worker.connectionClosed(self)
+    }
+}

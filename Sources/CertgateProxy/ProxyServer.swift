@@ -1,0 +1,107 @@
+import CertgateCertificates
+import CertgateMetrics
+import CertgatePosix
+import Dispatch
+import LibEV
+import Logging
+import Synchronization
+
+/// The data plane: N worker threads, each with its own loop and its own `SO_REUSEPORT` listener.
+///
+/// Used from the control thread. `init` binds every listener (so "address in use" and friends surface
+/// at start-up, before any thread exists); `start()` spawns the workers; `publish(_:)` hands a new
+/// certificate snapshot to every worker; `shutdown()` stops them and waits until they have exited.
+public final class ProxyServer: Sendable {
+    private struct WorkerEntry: Sendable {
+        let slot: SnapshotSlot
+        let listenFD: Int32
+    }
+
+    private let entries: [WorkerEntry]
+    private let settings: ProxySettings
+    private let metrics: ProxyMetrics
+    private let logger: Logger
+    /// Filled by each worker thread once it is ready: how the control thread reaches it.
+    private let running = Mutex<[Int: (handle: LoopHandle, worker: LoopBound<Worker>)]>([:])
+    private let threads = Mutex<[LoopThread]>([])
+    /// The port actually bound (differs from the configured one when that was 0).
+    public let port: UInt16
+
+    /// Binds `workers` listeners on `listen` (all on the same port).
+    public init(listen: ResolvedAddress, workers: Int, settings: ProxySettings, snapshot: CertificateSnapshot,
+                metrics: ProxyMetrics, logger: Logger) throws(SystemError) {
+        var fds: [Int32] = []
+        var address = listen
+        do {
+            for _ in 0..<max(workers, 1) {
+                let fd = try Socket.listen(on: address, reusePort: true)
+                fds.append(fd)
+                // With port 0 the kernel picks a port for the first socket; the others must join it.
+                if fds.count == 1, let bound = Socket.localPort(of: fd), bound != address.port {
+                    address = address.withPort(bound)
+                }
+            }
+        } catch {
+            fds.forEach(Socket.close)
+            throw error
+        }
+        self.port = address.port
+        self.entries = fds.map { WorkerEntry(slot: SnapshotSlot(snapshot), listenFD: $0) }
+        self.settings = settings
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    public var workerCount: Int { entries.count }
+
+    /// Spawns the worker threads and returns once every one of them is accepting.
+    public func start() throws(ThreadError) {
+        let ready = DispatchSemaphore(value: 0)
+        for (index, entry) in entries.enumerated() {
+            let thread = try LoopThread.spawn(name: "certgate-w\(index)") { [self] in
+                let loop = EventLoop()
+                let worker = Worker(index: index, loop: loop, listenFD: entry.listenFD, slot: entry.slot,
+                                    settings: settings, metrics: metrics, logger: logger)
+                worker.start()
+                running.withLock { $0[index] = (loop.handle, LoopBound(worker)) }
+                ready.signal()
+                loop.run()
+                // The loop ended (shutdown): release every connection before the loop goes away.
+                worker.closeAllConnections()
+                running.withLock { _ = $0.removeValue(forKey: index) }
+            }
+            threads.withLock { $0.append(thread) }
+        }
+        for _ in entries {
+            ready.wait()
+        }
+    }
+
+    /// Makes `snapshot` the one new connections use, on every worker. Connections already accepted keep
+    /// the snapshot they started with.
+    public func publish(_ snapshot: CertificateSnapshot) {
+        for entry in entries {
+            entry.slot.publish(snapshot)
+        }
+    }
+
+    /// Stops accepting, closes all connections, ends the worker loops, and waits for the threads to exit.
+    /// Idempotent.
+    public func shutdown() {
+        let workers = running.withLock { Array($0.values) }
+        for (handle, worker) in workers {
+            handle.execute {
+                worker.value.stopAccepting()
+                worker.value.closeAllConnections()
+                worker.value.loop.stop()
+            }
+        }
+        let joining = threads.withLock { list -> [LoopThread] in
+            defer { list.removeAll() }
+            return list
+        }
+        for thread in joining {
+            thread.join()
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import CertgatePosix
+import CertgateTLS
+
+/// What every worker needs to serve connections; immutable and shared.
+public struct ProxySettings: Sendable {
+    /// Resolved once at start-up; connects never hit DNS.
+    public var upstream: ResolvedAddress
+    public var connectTimeout: Duration
+    public var handshakeTimeout: Duration
+    public var context: TLSServerContext
+    /// Size of the scratch and pooled buffers: one TLS record's worth of plaintext.
+    public var bufferSize: Int = 16 * 1024
+    /// Free buffers each worker keeps for reuse.
+    public var pooledBuffersPerWorker: Int = 256
+
+    public init(upstream: ResolvedAddress, connectTimeout: Duration, handshakeTimeout: Duration,
+                context: TLSServerContext) {
+        self.upstream = upstream
+        self.connectTimeout = connectTimeout
+        self.handshakeTimeout = handshakeTimeout
+        self.context = context
+    }
+}
+
+extension Duration {
+    /// Seconds as a Double, the unit libev timers take.
+    var seconds: Double {
+        let parts = components
+        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+    }
+}

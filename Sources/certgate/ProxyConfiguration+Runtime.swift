@@ -1,0 +1,39 @@
+import CertgateConfig
+import CertgatePosix
+import CertgateTLS
+
+extension ProxyConfiguration {
+    var tlsSettings: TLSSettings {
+        TLSSettings(
+            minimumVersion: minimumTLSVersion == .v1_3 ? .tls13 : .tls12,
+            ciphers: ciphers,
+            ciphersuites: ciphersuites
+        )
+    }
+
+    /// The upstream's first address (resolved once; connects never hit DNS).
+    func resolveUpstream() throws -> ResolvedAddress {
+        do {
+            return try ResolvedAddress.resolve(host: upstream.host, port: upstream.port)[0]
+        } catch {
+            throw StartupFailure("--upstream \(upstream): \(error)")
+        }
+    }
+
+    func resolveListen() throws -> ResolvedAddress {
+        do {
+            return try ResolvedAddress.resolve(host: listen.host, port: listen.port, passive: true)[0]
+        } catch {
+            throw StartupFailure("--listen \(listen): \(error)")
+        }
+    }
+
+    func resolveAdmin() throws -> ResolvedAddress? {
+        guard let admin else { return nil }
+        do {
+            return try ResolvedAddress.resolve(host: admin.host, port: admin.port, passive: true)[0]
+        } catch {
+            throw StartupFailure("--admin \(admin): \(error)")
+        }
+    }
+}

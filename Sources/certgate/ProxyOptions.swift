@@ -1,0 +1,223 @@
+import ArgumentParser
+import CertgateConfig
+
+/// Every proxy setting as a command-line flag, shared by `certgate run` and `certgate check` through
+/// `@OptionGroup var options: ProxyOptions`.
+///
+/// All values are taken as plain strings: validation, defaults and merging with `--config` happen in
+/// `ConfigurationResolver`, so a bad value produces the same one-line error (naming the flag) whether
+/// it came from here or from the YAML file. Defaults are therefore written into the help text rather
+/// than declared on the properties; a declared default would be indistinguishable from an explicit flag
+/// and would always beat the config file.
+struct ProxyOptions: ParsableArguments {
+    @OptionGroup(title: "Configuration")
+    var source: Source
+
+    @OptionGroup(title: "Addresses")
+    var addresses: Addresses
+
+    @OptionGroup(title: "Certificates")
+    var certificates: Certificates
+
+    @OptionGroup(title: "TLS")
+    var tls: TLS
+
+    @OptionGroup(title: "Runtime")
+    var runtime: Runtime
+
+    /// `--config FILE` as typed, or `nil`.
+    var configFile: String? { source.config }
+
+    /// The flags as typed, for the resolver (and for tests of the executable, if any).
+    var flags: ConfigurationFlags {
+        ConfigurationFlags(
+            configFile: source.config,
+            listen: addresses.listen,
+            upstream: addresses.upstream,
+            certificateDirectories: certificates.certificateDirectories,
+            certificates: certificates.certificates,
+            keys: certificates.keys,
+            defaultCertificate: certificates.defaultCertificate,
+            workers: runtime.workers,
+            admin: addresses.admin,
+            logFormat: runtime.logFormat,
+            logLevel: runtime.logLevel,
+            minimumTLSVersion: tls.minimumTLSVersion,
+            ciphers: tls.ciphers,
+            ciphersuites: tls.ciphersuites,
+            connectTimeout: runtime.connectTimeout,
+            handshakeTimeout: tls.handshakeTimeout
+        )
+    }
+
+    /// Loads `--config` (if given), merges it with the flags and validates the result.
+    ///
+    /// - Throws: `ConfigurationError`, whose description is one line naming the flag or file key.
+    func resolve() throws(ConfigurationError) -> ProxyConfiguration {
+        try ConfigurationResolver().resolve(flags)
+    }
+}
+
+extension ProxyOptions {
+    /// Where settings come from besides the flags themselves.
+    struct Source: ParsableArguments {
+        @Option(
+            name: .customLong("config"),
+            help: ArgumentHelp(
+                "YAML config file with the same keys as these flags (listen:, cert-dir:, ...). "
+                    + "Flags override it.",
+                valueName: "file"
+            )
+        )
+        var config: String?
+    }
+
+    /// Where certgate listens and where it forwards.
+    struct Addresses: ParsableArguments {
+        @Option(
+            name: .customLong("listen"),
+            help: ArgumentHelp(
+                "Address for TLS clients, e.g. 0.0.0.0:443 or [::]:443. Required.",
+                valueName: "host:port"
+            )
+        )
+        var listen: String?
+
+        @Option(
+            name: .customLong("upstream"),
+            help: ArgumentHelp(
+                "Plaintext backend to forward to, e.g. 127.0.0.1:8080. Required.",
+                valueName: "host:port"
+            )
+        )
+        var upstream: String?
+
+        @Option(
+            name: .customLong("admin"),
+            help: ArgumentHelp(
+                "Admin HTTP listener for /healthz and /metrics; a bare PORT means 127.0.0.1:PORT. (default: off)",
+                valueName: "host:port"
+            )
+        )
+        var admin: String?
+    }
+
+    /// Where certificates come from. At least one `--cert-dir` or `--cert`/`--key` pair is required.
+    struct Certificates: ParsableArguments {
+        @Option(
+            name: .customLong("cert-dir"),
+            help: ArgumentHelp(
+                "Directory of PEM certificates and keys. Repeatable; replaces the config file's list.",
+                valueName: "dir"
+            )
+        )
+        var certificateDirectories: [String] = []
+
+        @Option(
+            name: .customLong("cert"),
+            help: ArgumentHelp(
+                "Certificate chain file (PEM). Repeatable; each needs a --key, paired in order.",
+                valueName: "file"
+            )
+        )
+        var certificates: [String] = []
+
+        @Option(
+            name: .customLong("key"),
+            help: ArgumentHelp(
+                "Private key file (PEM) for the --cert in the same position. Repeatable.",
+                valueName: "file"
+            )
+        )
+        var keys: [String] = []
+
+        @Option(
+            name: .customLong("default-cert"),
+            help: ArgumentHelp(
+                "Certificate to serve when the client sends no SNI or an unknown name. (default: first by name)",
+                valueName: "name"
+            )
+        )
+        var defaultCertificate: String?
+    }
+
+    /// What the TLS side accepts.
+    struct TLS: ParsableArguments {
+        @Option(
+            name: .customLong("min-tls"),
+            help: ArgumentHelp(
+                "Oldest TLS version to accept: 1.2 or 1.3. "
+                    + "(default: \(ConfigurationDefaults.minimumTLSVersion.rawValue))",
+                valueName: "version"
+            )
+        )
+        var minimumTLSVersion: String?
+
+        @Option(
+            name: .customLong("ciphers"),
+            help: ArgumentHelp(
+                "OpenSSL cipher list for TLS 1.2. (default: certgate's hardened list)",
+                valueName: "list"
+            )
+        )
+        var ciphers: String?
+
+        @Option(
+            name: .customLong("ciphersuites"),
+            help: ArgumentHelp("OpenSSL ciphersuites for TLS 1.3. (default: OpenSSL's)", valueName: "list")
+        )
+        var ciphersuites: String?
+
+        @Option(
+            name: .customLong("handshake-timeout"),
+            help: ArgumentHelp(
+                "Time a client has to complete the TLS handshake, e.g. 500ms, 10s, 1m. (default: "
+                    + "\(DurationSyntax.format(ConfigurationDefaults.handshakeTimeout)))",
+                valueName: "duration"
+            )
+        )
+        var handshakeTimeout: String?
+    }
+
+    /// Threads, upstream timing and logging.
+    struct Runtime: ParsableArguments {
+        @Option(
+            name: .customLong("workers"),
+            help: ArgumentHelp(
+                "Worker threads: 1-\(SettingParser.maximumWorkers), or auto for one per CPU core. "
+                    + "(default: \(ConfigurationDefaults.workers))",
+                valueName: "n|auto"
+            )
+        )
+        var workers: String?
+
+        @Option(
+            name: .customLong("connect-timeout"),
+            help: ArgumentHelp(
+                "Time allowed to connect to the upstream, e.g. 500ms, 5s. (default: "
+                    + "\(DurationSyntax.format(ConfigurationDefaults.connectTimeout)))",
+                valueName: "duration"
+            )
+        )
+        var connectTimeout: String?
+
+        @Option(
+            name: .customLong("log-format"),
+            help: ArgumentHelp(
+                "Log line format on stderr: text or json. (default: \(ConfigurationDefaults.logFormat.rawValue))",
+                valueName: "format"
+            )
+        )
+        var logFormat: String?
+
+        @Option(
+            name: .customLong("log-level"),
+            help: ArgumentHelp(
+                "Least severe level logged: trace, debug, info, notice, warning, error or critical. "
+                    + "(default: \(ConfigurationDefaults.logLevel.rawValue))",
+                valueName: "level"
+            )
+        )
+        var logLevel: String?
+    }
+}

@@ -1,0 +1,18 @@
+import Glibc
+
+/// RFC 3339 UTC rendering of an epoch time, e.g. "2026-12-13T10:00:00Z" (no Foundation needed).
+enum Timestamp {
+    static func rfc3339(_ seconds: Int64) -> String {
+        var time = time_t(seconds)
+        var parts = tm()
+        guard gmtime_r(&time, &parts) != nil else { return "invalid-time" }
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))Z"
+    }
+
+    static var now: Int64 { Int64(time(nil)) }
+}

@@ -1,0 +1,265 @@
+import Foundation
+import Testing
+
+@testable import CertgateConfig
+
+/// Parses `yaml` as if it were `/etc/certgate/proxy.yaml`.
+private func parse(_ yaml: String) throws(ConfigurationError) -> ConfigurationFile {
+    try ConfigurationFile.parse(yaml: yaml, path: "/etc/certgate/proxy.yaml", baseDirectory: "/etc/certgate")
+}
+
+/// The one-line description of the error that parsing `yaml` throws, or `nil` if it parses.
+private func parseError(_ yaml: String) -> String? {
+    do {
+        _ = try parse(yaml)
+        return nil
+    } catch {
+        return error.description
+    }
+}
+
+@Suite("Config file (YAML)")
+struct ConfigurationFileTests {
+    @Test("every key is read")
+    func everyKey() throws {
+        let file = try parse(
+            """
+            listen: "0.0.0.0:8443"
+            upstream: 127.0.0.1:8080
+            cert-dir: [certs, /var/lib/certgate/certs]
+            certs:
+              - cert: site/a.pem
+                key: site/a.key
+              - { cert: /abs/b.pem, key: /abs/b.key }
+            default-cert: example.com
+            workers: 4
+            admin: 9100
+            log-format: json
+            log-level: debug
+            min-tls: 1.3
+            ciphers: "ECDHE+AESGCM:!aNULL"
+            ciphersuites: TLS_AES_256_GCM_SHA384
+            connect-timeout: 1500ms
+            handshake-timeout: 3
+            """
+        )
+        var expected = ConfigurationFile(path: "/etc/certgate/proxy.yaml")
+        expected.listen = "0.0.0.0:8443"
+        expected.upstream = "127.0.0.1:8080"
+        expected.certificateDirectories = ["/etc/certgate/certs", "/var/lib/certgate/certs"]
+        expected.certificatePairs = [
+            CertificatePair(certificatePath: "/etc/certgate/site/a.pem", keyPath: "/etc/certgate/site/a.key"),
+            CertificatePair(certificatePath: "/abs/b.pem", keyPath: "/abs/b.key"),
+        ]
+        expected.defaultCertificate = "example.com"
+        expected.workers = "4"
+        expected.admin = "9100"
+        expected.logFormat = "json"
+        expected.logLevel = "debug"
+        expected.minimumTLSVersion = "1.3"
+        expected.ciphers = "ECDHE+AESGCM:!aNULL"
+        expected.ciphersuites = "TLS_AES_256_GCM_SHA384"
+        expected.connectTimeout = "1500ms"
+        expected.handshakeTimeout = "3s"
+        #expect(file == expected)
+    }
+
+    @Test("empty, comment-only and null documents are valid with every key absent", arguments: ["", "# nothing\n", "~", "---\n"])
+    func emptyDocuments(yaml: String) throws {
+        #expect(try parse(yaml) == ConfigurationFile(path: "/etc/certgate/proxy.yaml"))
+    }
+
+    @Test("a key with an empty value counts as absent")
+    func nullValues() throws {
+        let file = try parse("listen:\nadmin: ~\nworkers: 2\n")
+        #expect(file.listen == nil)
+        #expect(file.admin == nil)
+        #expect(file.workers == "2")
+    }
+
+    @Test("cert-dir may be a single string")
+    func certDirString() throws {
+        #expect(try parse("cert-dir: ./certs").certificateDirectories == ["/etc/certgate/certs"])
+        #expect(try parse("cert-dir: []").certificateDirectories == [])
+    }
+
+    @Test("relative paths resolve against the config file's directory, '..' is kept")
+    func relativePaths() throws {
+        let file = try parse("cert-dir: [../shared/certs, a//b/./c]\ncerts: [{cert: x.pem, key: /k/x.key}]")
+        #expect(file.certificateDirectories == ["/etc/certgate/../shared/certs", "/etc/certgate/a/b/c"])
+        #expect(file.certificatePairs == [CertificatePair(certificatePath: "/etc/certgate/x.pem", keyPath: "/k/x.key")])
+    }
+
+    @Test("a bare integer duration means seconds; strings are kept for the resolver to check")
+    func durations() throws {
+        #expect(try parse("connect-timeout: 5").connectTimeout == "5s")
+        #expect(try parse("connect-timeout: 0").connectTimeout == "0")
+        #expect(try parse("connect-timeout: '5'").connectTimeout == "5")
+        #expect(try parse("handshake-timeout: 2m").handshakeTimeout == "2m")
+        #expect(
+            parseError("connect-timeout: -5")
+                == "/etc/certgate/proxy.yaml: key 'connect-timeout': '-5' is negative; durations must be 0 or more"
+        )
+        #expect(
+            parseError("handshake-timeout: 1.5")
+                == "/etc/certgate/proxy.yaml: key 'handshake-timeout': '1.5' is not a whole number of seconds; "
+                + "write a duration such as 1500ms"
+        )
+    }
+
+    @Test(
+        "min-tls accepts the YAML number and the string",
+        arguments: [("1.2", "1.2"), ("1.3", "1.3"), ("\"1.2\"", "1.2"), ("1.20", "1.2"), ("1.1", "1.1")]
+    )
+    func minimumTLS(yaml: String, expected: String) throws {
+        #expect(try parse("min-tls: \(yaml)").minimumTLSVersion == expected)
+    }
+
+    @Test(
+        "unknown keys name the file and suggest the closest key",
+        arguments: [
+            ("listne: x", "unknown key 'listne' (did you mean 'listen'?)"),
+            ("Listen: x", "unknown key 'Listen' (did you mean 'listen'?)"),
+            ("cert_dir: x", "unknown key 'cert_dir' (did you mean 'cert-dir'?)"),
+            ("certDir: x", "unknown key 'certDir' (did you mean 'cert-dir'?)"),
+            ("handshake_timeout: 5s", "unknown key 'handshake_timeout' (did you mean 'handshake-timeout'?)"),
+            ("cert: a.pem", "unknown key 'cert' (did you mean 'certs'?)"),
+            ("frobnicate: 1", "unknown key 'frobnicate'"),
+        ]
+    )
+    func unknownKey(yaml: String, message: String) {
+        #expect(parseError(yaml) == "/etc/certgate/proxy.yaml: \(message)")
+    }
+
+    @Test(
+        "wrong types name the key",
+        arguments: [
+            ("listen: [a, b]", "key 'listen': expected HOST:PORT, found a list"),
+            ("upstream: {host: a}", "key 'upstream': expected HOST:PORT, found a mapping"),
+            ("workers: [1]", "key 'workers': expected a number or auto, found a list"),
+            ("log-level: {a: 1}", "key 'log-level': expected a log level, found a mapping"),
+            ("connect-timeout: [5s]", "key 'connect-timeout': expected a duration such as 5s, found a list"),
+            ("cert-dir: {a: 1}", "key 'cert-dir': expected a directory or a list of directories, found a mapping"),
+            ("cert-dir: [a, [b]]", "key 'cert-dir[1]': expected a path, found a list"),
+            ("cert-dir: [a, ~]", "key 'cert-dir[1]': expected a path, found nothing"),
+            ("cert-dir: ['']", "key 'cert-dir[0]': empty path"),
+            ("certs: a.pem", "key 'certs': expected a list of entries with 'cert' and 'key', found text"),
+            ("certs: [a.pem]", "key 'certs[0]': expected an entry with 'cert' and 'key', found text"),
+            ("certs: [{cert: a.pem}]", "key 'certs[0]': missing 'key' (the private key file)"),
+            ("certs: [{key: a.key}]", "key 'certs[0]': missing 'cert' (the certificate file)"),
+            ("certs: [{cert: a, key: b}, {cert: a, kye: b}]", "key 'certs[1]': unknown key 'kye' (did you mean 'key'?)"),
+            ("certs: [{cert: [a], key: b}]", "key 'certs[0].cert': expected a path, found a list"),
+        ]
+    )
+    func wrongTypes(yaml: String, message: String) {
+        #expect(parseError(yaml) == "/etc/certgate/proxy.yaml: \(message)")
+    }
+
+    @Test("scalars keep the text as written so the resolver can judge the value")
+    func scalarsAsWritten() throws {
+        let file = try parse("listen: 8443\nworkers: true\ndefault-cert: 2024\nlog-format: on")
+        #expect(file.listen == "8443")
+        #expect(file.workers == "true")
+        #expect(file.defaultCertificate == "2024")
+        #expect(file.logFormat == "on")
+    }
+
+    @Test("the top level must be a mapping")
+    func topLevelNotMapping() {
+        #expect(
+            parseError("- listen: x")
+                == "/etc/certgate/proxy.yaml: line 1: expected 'key: value' settings at the top level, found a list"
+        )
+        #expect(
+            parseError("just text")
+                == "/etc/certgate/proxy.yaml: line 1: expected 'key: value' settings at the top level, found text"
+        )
+    }
+
+    @Test("duplicate keys are an error with the line")
+    func duplicateKeys() {
+        #expect(parseError("listen: a:1\nworkers: 2\nlisten: b:2\n") == "/etc/certgate/proxy.yaml: line 1: duplicate key 'listen'")
+    }
+
+    @Test("YAML syntax errors name the file and the line")
+    func syntaxErrors() throws {
+        let unclosed = "listen: 0.0.0.0:8443\nupstream: [127.0.0.1:80\nworkers: 2\n"
+        let error = try #require(throws: ConfigurationError.self) { try parse(unclosed) }
+        guard case .file("/etc/certgate/proxy.yaml", let line?) = error.origin else {
+            Issue.record("expected a file origin with a line, got \(error.origin)")
+            return
+        }
+        #expect((2...4).contains(line))
+        #expect(error.description.hasPrefix("/etc/certgate/proxy.yaml: line \(line): invalid YAML: "))
+        #expect(!error.description.contains("\n"))
+
+        let badIndent = "listen: a:1\n  upstream: b:2\n"
+        let indentError = try #require(throws: ConfigurationError.self) { try parse(badIndent) }
+        #expect(indentError.origin == .file("/etc/certgate/proxy.yaml", line: 2))
+
+        let tab = "listen: a:1\n\tupstream: b:2\n"
+        let tabError = try #require(throws: ConfigurationError.self) { try parse(tab) }
+        #expect(tabError.origin == .file("/etc/certgate/proxy.yaml", line: 2))
+    }
+}
+
+@Suite("Config file on disk")
+struct ConfigurationFileLoadingTests {
+    /// A fresh directory for one test, removed afterwards.
+    private static func withTemporaryDirectory(_ body: (String) throws -> Void) throws {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("certgate-config-tests-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try body(directory)
+    }
+
+    @Test("a relative --config path is found from the working directory; its paths resolve against its own directory")
+    func relativeConfigPath() throws {
+        try Self.withTemporaryDirectory { directory in
+            try FileManager.default.createDirectory(atPath: directory + "/config", withIntermediateDirectories: true)
+            try "cert-dir: certs\ncerts: [{cert: a.pem, key: ../keys/a.key}]\n"
+                .write(toFile: directory + "/config/x.yaml", atomically: true, encoding: .utf8)
+            let file = try ConfigurationFile.load(path: "config/x.yaml", currentDirectory: directory)
+            #expect(file.path == "config/x.yaml")
+            #expect(file.certificateDirectories == [directory + "/config/certs"])
+            #expect(
+                file.certificatePairs == [
+                    CertificatePair(certificatePath: directory + "/config/a.pem", keyPath: directory + "/config/../keys/a.key")
+                ]
+            )
+        }
+    }
+
+    @Test("errors from a loaded file use the path as the user gave it")
+    func errorsUseGivenPath() throws {
+        try Self.withTemporaryDirectory { directory in
+            try FileManager.default.createDirectory(atPath: directory + "/config", withIntermediateDirectories: true)
+            try "listne: 1.2.3.4:5\n".write(toFile: directory + "/config/x.yaml", atomically: true, encoding: .utf8)
+            #expect(throws: ConfigurationError(.file("config/x.yaml", line: nil), "unknown key 'listne' (did you mean 'listen'?)")) {
+                try ConfigurationFile.load(path: "config/x.yaml", currentDirectory: directory)
+            }
+            let error = try #require(throws: ConfigurationError.self) {
+                try ConfigurationFile.load(path: "config/x.yaml", currentDirectory: directory)
+            }
+            #expect(error.description == "config/x.yaml: unknown key 'listne' (did you mean 'listen'?)")
+        }
+    }
+
+    @Test("a missing file, a directory and invalid UTF-8 are errors naming the file")
+    func unreadable() throws {
+        try Self.withTemporaryDirectory { directory in
+            #expect(throws: ConfigurationError(.file("missing.yaml", line: nil), "cannot read config file: no such file")) {
+                try ConfigurationFile.load(path: "missing.yaml", currentDirectory: directory)
+            }
+            #expect(throws: ConfigurationError(.file(directory, line: nil), "cannot read config file: it is a directory")) {
+                try ConfigurationFile.load(path: directory, currentDirectory: "/")
+            }
+            let binary = directory + "/binary.yaml"
+            try Data([0x6C, 0x3A, 0x20, 0xFF, 0xFE, 0x0A]).write(to: URL(fileURLWithPath: binary))
+            #expect(throws: ConfigurationError(.file(binary, line: nil), "config file is not valid UTF-8")) {
+                try ConfigurationFile.load(path: binary, currentDirectory: "/")
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import Testing
+
+@testable import CertgateConfig
+
+@Suite("Errors, suggestions, paths and small settings")
+struct SupportTests {
+    @Test("error descriptions put the origin first and stay on one line")
+    func errorDescriptions() {
+        #expect(ConfigurationError(.flag("--upstream"), "bad").description == "--upstream: bad")
+        #expect(ConfigurationError(.fileKey(file: "/x.yaml", key: "upstream"), "bad").description == "/x.yaml: key 'upstream': bad")
+        #expect(ConfigurationError(.file("x.yaml", line: 3), "bad").description == "x.yaml: line 3: bad")
+        #expect(ConfigurationError(.file("x.yaml", line: nil), "bad").description == "x.yaml: bad")
+        #expect(ConfigurationError(.none, "missing").description == "missing")
+        #expect(ConfigurationError(.flag("--x"), "first\n  second\r\n\nthird").description == "--x: first second third")
+    }
+
+    @Test("edit distance counts a transposition as one edit")
+    func editDistance() {
+        #expect(Suggestion.editDistance("listne", "listen") == 1)
+        #expect(Suggestion.editDistance("", "abc") == 3)
+        #expect(Suggestion.editDistance("kitten", "sitting") == 3)
+        #expect(Suggestion.editDistance("same", "same") == 0)
+    }
+
+    @Test("suggestions only for plausible typos")
+    func suggestions() {
+        #expect(ConfigurationKey.suggestion(for: "upstrem") == .upstream)
+        #expect(ConfigurationKey.suggestion(for: "min_tls") == .minTLS)
+        #expect(ConfigurationKey.suggestion(for: "ciphersuite") == .ciphersuites)
+        #expect(ConfigurationKey.suggestion(for: "xyz") == nil)
+        #expect(ConfigurationKey.suggestion(for: "timeout") == nil)
+    }
+
+    @Test("every config key matches its flag name")
+    func keysMatchFlags() {
+        for key in ConfigurationKey.allCases where key != .certs {
+            #expect(key.flag == "--" + key.rawValue)
+        }
+        #expect(ConfigurationKey.certs.flag == "--cert")
+        #expect(ConfigurationKey.allCases.count == 14)
+    }
+
+    @Test("paths are made absolute lexically")
+    func paths() {
+        #expect(PathResolution.absolute("certs", relativeTo: "/srv") == "/srv/certs")
+        #expect(PathResolution.absolute("./certs/", relativeTo: "/srv/") == "/srv/certs")
+        #expect(PathResolution.absolute("/etc//certs/.", relativeTo: "/srv") == "/etc/certs")
+        #expect(PathResolution.absolute("../certs", relativeTo: "/srv/app") == "/srv/app/../certs")
+        #expect(PathResolution.directory(of: "/etc/certgate/proxy.yaml") == "/etc/certgate")
+        #expect(PathResolution.directory(of: "/proxy.yaml") == "/")
+    }
+
+    @Test("log levels are case-insensitive and accept warn")
+    func logLevels() throws {
+        #expect(try SettingParser.logLevel("WARN") == .warning)
+        #expect(try SettingParser.logLevel("Notice") == .notice)
+        for level in LogLevel.allCases {
+            #expect(try SettingParser.logLevel(level.rawValue) == level)
+        }
+    }
+
+    @Test("workers accepts 1 and 256 but not beyond")
+    func workerBounds() throws {
+        #expect(try SettingParser.workers("1", processorCount: 8) == 1)
+        #expect(try SettingParser.workers("256", processorCount: 8) == 256)
+        #expect(try SettingParser.workers("auto", processorCount: 8) == 8)
+        #expect(throws: ConfigurationValueError("99999999999999999999999 workers out of range (1-256 or auto)")) {
+            try SettingParser.workers("99999999999999999999999", processorCount: 8)
+        }
+    }
+
+    @Test("rendered strings are YAML double-quoted with escapes")
+    func quoting() {
+        #expect(ProxyConfiguration.quoted("plain") == "\"plain\"")
+        #expect(ProxyConfiguration.quoted("a\"b\\c\n\u{1}") == "\"a\\\"b\\\\c\\n\\x01\"")
+    }
+}

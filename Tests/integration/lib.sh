@@ -1,0 +1,461 @@
+# Helpers for the certgate integration suite. Sourced by Tests/integration/run and by every test_*.sh.
+#
+# A test file defines functions named case_* and ends with `run_cases "$@"`. The runner calls
+# `bash test_x.sh --list` to enumerate cases and `bash test_x.sh CASE` to run one case in a fresh
+# temporary directory ($CG_TMP). A case passes when it returns 0, is skipped with `skip REASON`
+# (exit 77) and fails with `fail MESSAGE` (or any non-zero return).
+#
+# Everything binds to and talks to 127.0.0.1 only.
+
+set -u
+
+IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$IT_DIR/../.." && pwd)
+PY=${PYTHON:-python3}
+UPSTREAM_PY="$IT_DIR/upstream.py"
+CLIENT_PY="$IT_DIR/client.py"
+
+# The binary under test. The runner resolves the default; a test file run by hand falls back to the debug build.
+CG_BIN=${CERTGATE_BIN:-$REPO_ROOT/.build/debug/certgate}
+
+# Shared PKI (generated once per suite run by the runner); a case run by hand generates its own.
+CG_PKI=${CG_PKI:-}
+
+CG_PIDS=()        # certgate processes started by this case (checked and stopped at the end)
+AUX_PIDS=()       # helper processes (upstreams, s_server, clients) killed at the end
+CG_LOG=""         # log file of the most recently started certgate
+CG_PID=""
+CG_PORT=""
+CG_ADMIN=""
+UP_PORT=""
+CG_SEQ=0
+
+# ---------------------------------------------------------------------------------------------------
+# Output and assertions
+
+note() { echo "# $*"; }
+
+_dump_cg_logs() {
+  local f
+  for f in "${CG_TMP:-/nonexistent}"/certgate-*.log; do
+    [ -f "$f" ] || continue
+    echo "---- tail of $(basename "$f")"
+    tail -n 15 "$f"
+  done
+}
+
+fail() {
+  echo "FAIL: $*"
+  _dump_cg_logs
+  exit 1
+}
+
+skip() {
+  echo "SKIP: $*"
+  exit 77
+}
+
+# assert_eq EXPECTED ACTUAL WHAT
+assert_eq() {
+  if [ "$1" != "$2" ]; then
+    fail "$3: expected [$1], got [$2]"
+  fi
+  note "ok: $3 = [$2]"
+}
+
+# assert_ne UNEXPECTED ACTUAL WHAT
+assert_ne() {
+  if [ "$1" = "$2" ]; then
+    fail "$3: expected anything but [$1], got it"
+  fi
+  note "ok: $3 = [$2] (not [$1])"
+}
+
+# assert_match TEXT ERE WHAT  (grep -E, case-sensitive)
+assert_match() {
+  if ! printf '%s\n' "$1" | grep -Eq -- "$2"; then
+    fail "$3: expected to match /$2/, got [$1]"
+  fi
+  note "ok: $3 matches /$2/"
+}
+
+# assert_imatch TEXT ERE WHAT  (case-insensitive)
+assert_imatch() {
+  if ! printf '%s\n' "$1" | grep -Eiq -- "$2"; then
+    fail "$3: expected to match /$2/i, got [$1]"
+  fi
+  note "ok: $3 matches /$2/i"
+}
+
+# assert_contains TEXT FIXED WHAT  (fixed string, case-sensitive)
+assert_contains() {
+  if ! printf '%s\n' "$1" | grep -Fq -- "$2"; then
+    fail "$3: expected to contain [$2], got [$1]"
+  fi
+  note "ok: $3 contains [$2]"
+}
+
+assert_not_contains() {
+  if printf '%s\n' "$1" | grep -Fq -- "$2"; then
+    fail "$3: expected not to contain [$2], got [$1]"
+  fi
+  note "ok: $3 does not contain [$2]"
+}
+
+# assert_le A B WHAT (integers)
+assert_le() {
+  if [ "$1" -gt "$2" ]; then
+    fail "$3: expected <= $2, got $1"
+  fi
+  note "ok: $3 = $1 (<= $2)"
+}
+
+# wait_for SECONDS CMD... : poll CMD every 50 ms until it succeeds; returns 1 on timeout.
+wait_for() {
+  local secs=$1; shift
+  local deadline=$(( $(date +%s%N) + secs * 1000000000 ))
+  while :; do
+    "$@" >/dev/null 2>&1 && return 0
+    [ "$(date +%s%N)" -ge "$deadline" ] && return 1
+    sleep 0.05
+  done
+}
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# ---------------------------------------------------------------------------------------------------
+# Ports
+
+free_port() {
+  "$PY" - <<'EOF'
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+EOF
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port_closed() { ! port_open "$1"; }
+
+# wait_port PORT [SECONDS] [PID]: wait until PORT accepts; fails early if PID dies.
+wait_port() {
+  local port=$1 secs=${2:-15} pid=${3:-}
+  local deadline=$(( $(date +%s%N) + secs * 1000000000 ))
+  while :; do
+    port_open "$port" && return 0
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then return 2; fi
+    [ "$(date +%s%N)" -ge "$deadline" ] && return 1
+    sleep 0.05
+  done
+}
+
+# ---------------------------------------------------------------------------------------------------
+# PKI (openssl CLI). Layout of $CG_PKI: ca.crt/ca.key (root), int.crt/int.key (intermediate),
+# NAME.crt / NAME.key for each leaf, NAME.chain (intermediates to append; empty for root-issued leaves).
+
+_pki_ext_ca() { printf 'basicConstraints=critical,CA:TRUE%s\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' "$1"; }
+
+# pki_leaf DIR NAME CN SANS ALG ISSUER : SANS like "DNS:a.test,DNS:*.b.test" or "" for a CN-only certificate; ALG ec|rsa.
+pki_leaf() {
+  local d=$1 name=$2 cn=$3 sans=$4 alg=${5:-ec} issuer=${6:-ca}
+  local kopt=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1)
+  [ "$alg" = rsa ] && kopt=(-newkey rsa:2048)
+  openssl req -new "${kopt[@]}" -nodes -keyout "$d/$name.key" -out "$d/$name.csr" -subj "/CN=$cn" 2>/dev/null || return 1
+  {
+    [ -n "$sans" ] && echo "subjectAltName=$sans"
+    echo "basicConstraints=critical,CA:FALSE"
+    echo "keyUsage=critical,digitalSignature,keyEncipherment"
+    echo "extendedKeyUsage=serverAuth"
+    echo "authorityKeyIdentifier=keyid"
+  } > "$d/$name.ext"
+  openssl x509 -req -in "$d/$name.csr" -CA "$d/$issuer.crt" -CAkey "$d/$issuer.key" \
+    -set_serial "0x$(openssl rand -hex 8)" -days 30 -extfile "$d/$name.ext" -out "$d/$name.crt" 2>/dev/null || return 1
+  if [ "$issuer" = ca ]; then : > "$d/$name.chain"; else cat "$d/$issuer.crt" > "$d/$name.chain"; fi
+  rm -f "$d/$name.csr" "$d/$name.ext"
+}
+
+_pki_build() {
+  local d=$1
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 365 \
+    -keyout "$d/ca.key" -out "$d/ca.crt" -subj "/CN=certgate-test-root" \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null || return 1
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$d/int.key" \
+    -out "$d/int.csr" -subj "/CN=certgate-test-intermediate" 2>/dev/null || return 1
+  _pki_ext_ca ",pathlen:0" > "$d/int.ext"
+  openssl x509 -req -in "$d/int.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -set_serial "0x$(openssl rand -hex 8)" \
+    -days 90 -extfile "$d/int.ext" -out "$d/int.crt" 2>/dev/null || return 1
+  rm -f "$d/int.csr" "$d/int.ext"
+  #         dir name     CN                   SANs                                                     alg issuer
+  pki_leaf "$d" alpha    cg-alpha             "DNS:alpha.test"                                            ec  ca  || return 1
+  pki_leaf "$d" exact    cg-exact             "DNS:exact.example.com"                                     ec  ca  || return 1
+  pki_leaf "$d" wild     cg-wild              "DNS:*.example.com"                                         ec  ca  || return 1
+  pki_leaf "$d" cnonly   cnonly.example.com   ""                                                          ec  ca  || return 1
+  pki_leaf "$d" zulu     cg-zulu              "DNS:zulu.test"                                             rsa ca  || return 1
+  pki_leaf "$d" multi    cg-multi             "DNS:a.multi.test,DNS:b.multi.test,DNS:*.w.multi.test"      ec  ca  || return 1
+  pki_leaf "$d" chained  cg-chained           "DNS:chained.test"                                          ec  int || return 1
+  pki_leaf "$d" other    cg-other             "DNS:other.test"                                            ec  ca  || return 1
+  pki_leaf "$d" hidden   cg-hidden            "DNS:hidden.test"                                           ec  ca  || return 1
+  pki_leaf "$d" kube     cg-kube              "DNS:kube.test"                                             ec  ca  || return 1
+  pki_leaf "$d" kubersa  cg-kubersa           "DNS:kubersa.test"                                          rsa ca  || return 1
+  pki_leaf "$d" crtkey   cg-crtkey            "DNS:crtkey.test"                                           ec  ca  || return 1
+  pki_leaf "$d" flag     cg-flag              "DNS:flag.test"                                             ec  ca  || return 1
+  pki_leaf "$d" flagtwo  cg-flagtwo           "DNS:flagtwo.test"                                          ec  ca  || return 1
+  # Traditional key encodings as written by other tools (cert-manager writes PKCS#1 RSA keys).
+  openssl pkey -in "$d/kubersa.key" -traditional -out "$d/kubersa.pkcs1.key" 2>/dev/null || return 1
+  openssl pkey -in "$d/crtkey.key" -traditional -out "$d/crtkey.sec1.key" 2>/dev/null || return 1
+}
+
+# pki_init [DIR]: build the shared PKI once (safe to call concurrently).
+pki_init() {
+  local d=${1:-$CG_PKI}
+  [ -f "$d/.done" ] && return 0
+  mkdir -p "$d"
+  (
+    flock 9
+    [ -f "$d/.done" ] && exit 0
+    _pki_build "$d" || exit 1
+    touch "$d/.done"
+  ) 9>"$d/.lock"
+}
+
+# cert_install SPEC DESTDIR ... where SPEC is LEAF:FORM[:NAME]
+#   pem      DESTDIR/NAME.pem = cert + chain + key
+#   keyfirst DESTDIR/NAME.pem = key + cert + chain
+#   crtkey   DESTDIR/NAME.crt (cert + chain) and DESTDIR/NAME.key
+#   kube     DESTDIR/NAME/ laid out exactly like a kubelet secret volume:
+#              ..2026_11_23_10_00_00.123456789/{tls.crt,tls.key,ca.crt}, ..data -> that dir,
+#              tls.crt -> ..data/tls.crt, tls.key -> ..data/tls.key, ca.crt -> ..data/ca.crt
+cert_install() {
+  local dest=${!#} spec leaf form name
+  mkdir -p "$dest"
+  for spec in "${@:1:$#-1}"; do
+    IFS=: read -r leaf form name <<<"$spec"
+    name=${name:-$leaf}
+    local p="$CG_PKI"
+    case "$form" in
+      pem) cat "$p/$leaf.crt" "$p/$leaf.chain" "$p/$leaf.key" > "$dest/$name.pem" ;;
+      keyfirst) cat "$p/$leaf.key" "$p/$leaf.crt" "$p/$leaf.chain" > "$dest/$name.pem" ;;
+      crtkey) cat "$p/$leaf.crt" "$p/$leaf.chain" > "$dest/$name.crt"; cp "$p/$leaf.key" "$dest/$name.key" ;;
+      kube) kube_secret_dir "$dest/$name" "$p/$leaf.crt" "$p/$leaf.key" ;;
+      *) fail "cert_install: unknown form $form" ;;
+    esac
+  done
+}
+
+# kube_secret_dir DIR CERTFILE KEYFILE : the layout kubelet's AtomicWriter produces for a TLS secret.
+kube_secret_dir() {
+  local dir=$1 crt=$2 key=$3 ts="..2026_11_23_10_00_00.123456789"
+  mkdir -p "$dir/$ts"
+  cp "$crt" "$dir/$ts/tls.crt"
+  cp "$key" "$dir/$ts/tls.key"
+  cp "$CG_PKI/ca.crt" "$dir/$ts/ca.crt"
+  chmod 0644 "$dir/$ts/tls.crt" "$dir/$ts/tls.key" "$dir/$ts/ca.crt"
+  ln -s "$ts" "$dir/..data"
+  ln -s ..data/tls.crt "$dir/tls.crt"
+  ln -s ..data/tls.key "$dir/tls.key"
+  ln -s ..data/ca.crt "$dir/ca.crt"
+}
+
+# cert_cn CERTFILE ; cert_not_after_iso CERTFILE
+cert_cn() { openssl x509 -in "$1" -noout -subject -nameopt RFC2253 | sed -n 's/^subject=.*CN=\([^,]*\).*/\1/p'; }
+cert_not_after_iso() { date -u -d "$(openssl x509 -in "$1" -noout -enddate | cut -d= -f2)" +%Y-%m-%dT%H:%M:%SZ; }
+
+# ---------------------------------------------------------------------------------------------------
+# Processes
+
+_register_aux() { AUX_PIDS+=("$1"); }
+
+# up_start MODE [extra upstream.py args] : start the test upstream on $UP_PORT (picked if empty).
+up_start() {
+  local mode=$1; shift
+  [ -n "$UP_PORT" ] || UP_PORT=$(free_port)
+  mkdir -p "$CG_TMP/rec"
+  "$PY" "$UPSTREAM_PY" "$mode" --port "$UP_PORT" --record "$CG_TMP/rec" "$@" >>"$CG_TMP/upstream.log" 2>&1 &
+  local pid=$!
+  _register_aux "$pid"
+  UP_PID=$pid
+  wait_port "$UP_PORT" 10 "$pid" || { cat "$CG_TMP/upstream.log"; fail "upstream ($mode) did not start on $UP_PORT"; }
+}
+
+# cg_start ARGS... : start `certgate run --listen 127.0.0.1:$CG_PORT ARGS...` and wait for the port
+# (and for the admin port when CG_ADMIN is set: pass admin with cg_admin_args).
+cg_start() {
+  [ -x "$CG_BIN" ] || fail "certgate binary not found or not executable: $CG_BIN"
+  [ -n "$CG_PORT" ] || CG_PORT=$(free_port)
+  CG_SEQ=$((CG_SEQ + 1))
+  CG_LOG="$CG_TMP/certgate-$CG_SEQ.log"
+  note "start: certgate run --listen 127.0.0.1:$CG_PORT $*"
+  "$CG_BIN" run --listen "127.0.0.1:$CG_PORT" "$@" >"$CG_LOG" 2>&1 &
+  CG_PID=$!
+  CG_PIDS+=("$CG_PID")
+  local rc=0
+  wait_port "$CG_PORT" 20 "$CG_PID" || rc=$?
+  if [ $rc -eq 0 ] && [ -n "$CG_ADMIN" ]; then wait_port "$CG_ADMIN" 20 "$CG_PID" || rc=$?; fi
+  if [ $rc -ne 0 ]; then
+    if ! kill -0 "$CG_PID" 2>/dev/null; then
+      wait "$CG_PID"; rc=$?
+      _cg_forget "$CG_PID"
+      fail "certgate exited with status $rc during start-up"
+    fi
+    fail "certgate did not accept on 127.0.0.1:$CG_PORT${CG_ADMIN:+ / admin $CG_ADMIN} within 20 s"
+  fi
+}
+
+# Pick an admin port and print the flag pair (call before cg_start): cg_start $(cg_admin_args) ...
+cg_admin_args() { echo "--admin 127.0.0.1:$CG_ADMIN"; }
+admin_init() { CG_ADMIN=$(free_port); }
+
+_cg_forget() {
+  local p keep=()
+  for p in "${CG_PIDS[@]}"; do [ "$p" != "$1" ] && keep+=("$p"); done
+  CG_PIDS=("${keep[@]}")
+}
+
+cg_alive() { ! _pid_gone "${1:-$CG_PID}"; }
+
+assert_cg_alive() {
+  cg_alive "$CG_PID" || { local rc=0; wait "$CG_PID" || rc=$?; _cg_forget "$CG_PID"; fail "certgate is not running any more (exit status $rc)${1:+ after $1}"; }
+  note "ok: certgate (pid $CG_PID) alive${1:+ after $1}"
+}
+
+# cg_signal_wait PID SIGNAL SECONDS : send SIGNAL, wait up to SECONDS; prints "STATUS MILLISECONDS" or "timeout".
+cg_signal_wait() {
+  local pid=$1 sig=$2 secs=$3 t0
+  t0=$(now_ms)
+  kill -s "$sig" "$pid" 2>/dev/null || { echo "gone"; return; }
+  if wait_for "$secs" _pid_gone "$pid"; then
+    local rc=0
+    wait "$pid" || rc=$?
+    echo "$rc $(( $(now_ms) - t0 ))"
+  else
+    echo "timeout"
+  fi
+}
+_pid_gone() { ! kill -0 "$1" 2>/dev/null || [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" = Z ]; }
+
+# cg_stop [PID]: SIGTERM, expect exit status 0 within 5 s.
+cg_stop() {
+  local pid=${1:-$CG_PID} r
+  cg_alive "$pid" || { local rc=0; wait "$pid" || rc=$?; _cg_forget "$pid"; fail "certgate (pid $pid) died before it was stopped (exit status $rc)"; }
+  r=$(cg_signal_wait "$pid" TERM 5)
+  _cg_forget "$pid"
+  case "$r" in
+    timeout) kill -9 "$pid" 2>/dev/null; fail "certgate (pid $pid) did not exit within 5 s of SIGTERM" ;;
+    "0 "*) note "ok: certgate (pid $pid) exited 0 on SIGTERM after ${r#* } ms" ;;
+    *) fail "certgate (pid $pid) exit status on SIGTERM: expected 0, got ${r% *}" ;;
+  esac
+}
+
+_cleanup() {
+  local p
+  for p in "${AUX_PIDS[@]}" "${CG_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${AUX_PIDS[@]}" "${CG_PIDS[@]}"; do
+    wait_for 2 _pid_gone "$p" || kill -9 "$p" 2>/dev/null
+  done
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Clients
+
+# served_cn PORT SNI : CN of the certificate the proxy presents for SNI (empty SNI = send none).
+served_cn() {
+  local port=$1 sni=$2 opt
+  if [ -n "$sni" ]; then opt=(-servername "$sni"); else opt=(-noservername); fi
+  timeout 10 openssl s_client -connect "127.0.0.1:$port" "${opt[@]}" </dev/null 2>/dev/null \
+    | openssl x509 -noout -subject -nameopt RFC2253 2>/dev/null | sed -n 's/^subject=.*CN=\([^,]*\).*/\1/p'
+}
+
+# assert_served SNI EXPECTED_CN [PORT]
+assert_served() {
+  local got
+  got=$(served_cn "${3:-$CG_PORT}" "$1")
+  assert_eq "$2" "$got" "certificate served for SNI '${1:-<none>}'"
+}
+
+# https NAME PATH [curl args...] : GET https://NAME:$CG_PORT/PATH verified against the test CA, resolved to 127.0.0.1.
+https() {
+  local name=$1 path=$2; shift 2
+  curl -sS --max-time 30 --cacert "$CG_PKI/ca.crt" --resolve "$name:$CG_PORT:127.0.0.1" "$@" "https://$name:$CG_PORT$path"
+}
+
+# assert_hello NAME : a request through the proxy reaches the upstream and the answer comes back.
+assert_hello() {
+  local out
+  out=$(https "${1:-alpha.test}" /hello 2>&1)
+  assert_eq "hello from upstream" "$out" "GET /hello via ${1:-alpha.test}"
+}
+
+# tls_try OUTFILE s_client-args... : one handshake with s_client -brief; returns s_client's status.
+tls_try() {
+  local out=$1; shift
+  timeout 10 openssl s_client -brief "$@" </dev/null >"$out" 2>&1
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Admin / metrics
+
+admin_get() { curl -sS --max-time 10 "http://127.0.0.1:$CG_ADMIN$1"; }
+admin_status() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$CG_ADMIN$1"; }
+
+# metric NAME [LABEL_SUBSTRING] : sum of the samples of NAME whose label set contains LABEL_SUBSTRING.
+metric() {
+  admin_get /metrics | awk -v n="$1" -v l="${2:-}" '
+    /^#/ { next }
+    { name = $1; sub(/\{.*/, "", name) }
+    name == n && index($0, l) > 0 { s += $NF; found = 1 }
+    END { if (found) printf "%d\n", s; else print "absent" }'
+}
+metric_is() { [ "$(metric "$1" "$2")" = "$3" ]; }
+
+# ---------------------------------------------------------------------------------------------------
+# Case driver
+
+run_cases() {
+  local self=$0
+  if [ "${1:-}" = "--list" ]; then
+    grep -oE '^case_[A-Za-z0-9_]+\(\)' "$self" | sed 's/()$//'
+    return 0
+  fi
+  if [ $# -eq 0 ]; then
+    exec "$IT_DIR/run" "$(basename "$self")"
+  fi
+  local c=$1
+  declare -F "$c" >/dev/null || { echo "no such case: $c"; exit 2; }
+  if [ -z "${CG_TMP:-}" ]; then CG_TMP=$(mktemp -d /tmp/cgit.XXXXXX); note "temp dir $CG_TMP"; fi
+  if [ -z "$CG_PKI" ]; then CG_PKI="$CG_TMP/pki"; fi
+  export CG_TMP CG_PKI
+  pki_init "$CG_PKI" || fail "PKI generation failed"
+  cd "$CG_TMP" || exit 2
+  trap _cleanup EXIT
+  trap 'echo "interrupted"; exit 1' TERM INT
+  "$c"
+  local rc=$?
+  [ $rc -ne 0 ] && fail "$c returned $rc"
+  # Every certgate still running must have survived the case and must stop cleanly.
+  local p
+  for p in "${CG_PIDS[@]}"; do
+    CG_PID=$p
+    assert_cg_alive "the case"
+    cg_stop "$p"
+  done
+  exit 0
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Common set-ups
+
+# std_certs DIR : the SNI test set, created in reverse name order (so directory order is not name order):
+#   zulu.pem (RSA, zulu.test)  wild.crt+wild.key (*.example.com)  exact.pem (exact.example.com)
+#   cnonly.pem (CN=cnonly.example.com, no SAN)  alpha.pem (alpha.test; first by name = default)
+std_certs() { cert_install zulu:pem wild:crtkey exact:pem cnonly:pem alpha:pem "$1"; }
+
+# std_start [extra certgate args] : HTTP upstream + std_certs + certgate (with admin when CG_ADMIN is set).
+std_start() {
+  up_start http
+  std_certs "$CG_TMP/certs"
+  local admin=()
+  [ -n "$CG_ADMIN" ] && admin=(--admin "127.0.0.1:$CG_ADMIN")
+  cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/certs" "${admin[@]}" "$@"
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# SNI rules: which certificate is served for which server name.
+# Certificates (see std_certs): alpha (alpha.test, first by name = default), exact (exact.example.com),
+# wild (*.example.com), cnonly (CN=cnonly.example.com, no SAN), zulu (zulu.test, RSA).
+source "$(dirname "$0")/lib.sh"
+
+case_exact_name() {
+  std_start
+  assert_served alpha.test cg-alpha
+  assert_served zulu.test cg-zulu
+  assert_served exact.example.com cg-exact
+  # A verifying client (curl checks the chain and the name) gets through to the upstream.
+  assert_hello exact.example.com
+  assert_hello zulu.test
+}
+
+case_wildcard_matches_one_label() {
+  std_start
+  assert_served a.example.com cg-wild
+  assert_served some-host.example.com cg-wild
+  assert_hello a.example.com
+}
+
+case_wildcard_not_two_labels() {
+  std_start
+  assert_served b.a.example.com cg-alpha
+}
+
+case_wildcard_not_apex() {
+  std_start
+  assert_served example.com cg-alpha
+}
+
+case_exact_beats_wildcard() {
+  std_start
+  assert_served exact.example.com cg-exact
+  assert_served EXACT.Example.COM cg-exact
+  cg_stop
+  # Same again with the wildcard certificate sorting first by name, so order cannot be what decides.
+  rm -rf "$CG_TMP/certs2"
+  cert_install wild:pem:0-wildcard exact:pem:zz-exact "$CG_TMP/certs2"
+  CG_PORT=""
+  cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/certs2"
+  assert_served exact.example.com cg-exact
+  assert_served other.example.com cg-wild
+}
+
+case_cn_only_certificate() {
+  std_start
+  assert_served cnonly.example.com cnonly.example.com
+  assert_served CNONLY.EXAMPLE.COM cnonly.example.com
+}
+
+case_uppercase_sni() {
+  std_start
+  assert_served A.EXAMPLE.COM cg-wild
+  assert_served ALPHA.TEST cg-alpha
+  assert_served Zulu.Test cg-zulu
+}
+
+case_no_sni_gets_default() {
+  std_start
+  assert_served "" cg-alpha
+}
+
+case_unknown_name_gets_default() {
+  std_start
+  assert_served unknown.test cg-alpha
+  assert_served alpha.test.evil cg-alpha
+}
+
+case_default_cert_flag() {
+  std_start --default-cert zulu
+  assert_served "" cg-zulu
+  assert_served unknown.test cg-zulu
+  assert_served b.a.example.com cg-zulu
+  assert_served example.com cg-zulu
+  # Names that match still get their own certificate.
+  assert_served alpha.test cg-alpha
+  assert_served a.example.com cg-wild
+}
+
+case_default_is_first_by_name() {
+  up_start http
+  # Two directories; the first one given holds the names that sort last, and files are created in
+  # reverse order: only sorting by name makes "bravo" the default.
+  cert_install zulu:pem:zulu other:pem:mike "$CG_TMP/d1"
+  cert_install alpha:pem:bravo "$CG_TMP/d2"
+  cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/d1" --cert-dir "$CG_TMP/d2"
+  assert_served "" cg-alpha
+  assert_served unknown.test cg-alpha
+  assert_served other.test cg-other
+}
+
+run_cases "$@"
