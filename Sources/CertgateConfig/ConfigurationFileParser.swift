@@ -197,6 +197,11 @@ struct ConfigurationFileParser {
         case .scanner(let context, let problem, let mark, _),
             .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
+            // libyaml phrases some problems as the second half of its context ("expected a single
+            // document in the stream" + "but found another document"); those read as one sentence.
+            if let context, problem.hasPrefix("but ") {
+                return ConfigurationError(.file(path, line: mark.line), "invalid YAML: \(context.text), \(problem)")
+            }
             let detail = context.map { " (\($0.text) at line \($0.mark.line))" } ?? ""
             return ConfigurationError(.file(path, line: mark.line), "invalid YAML: \(problem)\(detail)")
         case .reader(let problem, let offset, _, _):

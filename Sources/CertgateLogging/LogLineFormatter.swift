@@ -91,7 +91,7 @@ public struct LogLineFormatter: Sendable {
     }
 
     /// Metadata values are always written as strings; nested arrays and dictionaries use swift-log's
-    /// own description (`[a, b]`), which keeps the JSON schema flat and predictable for collectors.
+    /// own description (`["a", "b"]`), which keeps the JSON schema flat and predictable for collectors.
     static func flatten(_ value: Logger.MetadataValue) -> String {
         switch value {
         case .string(let text): return text

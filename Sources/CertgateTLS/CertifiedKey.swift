@@ -77,6 +77,11 @@ public final class CertifiedKey: @unchecked Sendable {
         if pem.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             throw .empty
         }
+        // OpenSSL 3's decoder reports a file without any key as "unsupported"; look for the PEM marker
+        // ourselves so the user is told the key is missing rather than damaged.
+        guard pem.containsSequence(Array("PRIVATE KEY-----".utf8)) else {
+            throw .noPrivateKey
+        }
         let result: Result<PrivateKey, CertificateParseError> = pem.withUnsafeBytes { bytes in
             let bio = BIO_new_mem_buf(bytes.baseAddress, Int32(bytes.count))
             defer { BIO_free(bio) }

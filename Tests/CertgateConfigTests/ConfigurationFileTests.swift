@@ -263,3 +263,27 @@ struct ConfigurationFileLoadingTests {
         }
     }
 }
+
+@Suite("Config file syntax messages")
+struct ConfigurationFileSyntaxMessageTests {
+    @Test(
+        "libyaml's problems are reported with the line where they were found",
+        arguments: [
+            (
+                "listen: 0.0.0.0:8443\nupstream: [127.0.0.1:80\nworkers: 2\n",
+                "line 3: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at line 2)"
+            ),
+            ("listen: \"abc\n", "line 2: invalid YAML: found unexpected end of stream (while scanning a quoted scalar at line 1)"),
+            ("listen: *nope\n", "line 1: invalid YAML: found undefined alias"),
+            ("a: 1\n---\nb: 2\n", "line 2: invalid YAML: expected a single document in the stream, but found another document"),
+        ]
+    )
+    func messages(yaml: String, message: String) {
+        #expect(throws: ConfigurationError.self) { try ConfigurationFile.parse(yaml: yaml, path: "x.yaml", baseDirectory: "/") }
+        do {
+            _ = try ConfigurationFile.parse(yaml: yaml, path: "x.yaml", baseDirectory: "/")
+        } catch {
+            #expect(error.description == "x.yaml: \(message)")
+        }
+    }
+}

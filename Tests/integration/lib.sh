@@ -320,31 +320,31 @@ assert_cg_alive() {
   note "ok: certgate (pid $CG_PID) alive${1:+ after $1}"
 }
 
-# cg_signal_wait PID SIGNAL SECONDS : send SIGNAL, wait up to SECONDS; prints "STATUS MILLISECONDS" or "timeout".
+# cg_signal_wait PID SIGNAL SECONDS : send SIGNAL and wait up to SECONDS for the exit (must not run in a
+# subshell: only this shell can collect the status). Sets SIG_STATUS (exit status, or "timeout") and SIG_MS.
 cg_signal_wait() {
   local pid=$1 sig=$2 secs=$3 t0
   t0=$(now_ms)
-  kill -s "$sig" "$pid" 2>/dev/null || { echo "gone"; return; }
+  SIG_STATUS=timeout; SIG_MS=0
+  kill -s "$sig" "$pid" 2>/dev/null || { SIG_STATUS=gone; return; }
   if wait_for "$secs" _pid_gone "$pid"; then
-    local rc=0
-    wait "$pid" || rc=$?
-    echo "$rc $(( $(now_ms) - t0 ))"
-  else
-    echo "timeout"
+    SIG_MS=$(( $(now_ms) - t0 ))
+    SIG_STATUS=0
+    wait "$pid" || SIG_STATUS=$?
   fi
 }
 _pid_gone() { ! kill -0 "$1" 2>/dev/null || [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" = Z ]; }
 
 # cg_stop [PID]: SIGTERM, expect exit status 0 within 5 s.
 cg_stop() {
-  local pid=${1:-$CG_PID} r
+  local pid=${1:-$CG_PID}
   cg_alive "$pid" || { local rc=0; wait "$pid" || rc=$?; _cg_forget "$pid"; fail "certgate (pid $pid) died before it was stopped (exit status $rc)"; }
-  r=$(cg_signal_wait "$pid" TERM 5)
+  cg_signal_wait "$pid" TERM 5
   _cg_forget "$pid"
-  case "$r" in
+  case "$SIG_STATUS" in
     timeout) kill -9 "$pid" 2>/dev/null; fail "certgate (pid $pid) did not exit within 5 s of SIGTERM" ;;
-    "0 "*) note "ok: certgate (pid $pid) exited 0 on SIGTERM after ${r#* } ms" ;;
-    *) fail "certgate (pid $pid) exit status on SIGTERM: expected 0, got ${r% *}" ;;
+    0) note "ok: certgate (pid $pid) exited 0 on SIGTERM after $SIG_MS ms" ;;
+    *) fail "certgate (pid $pid) exit status on SIGTERM: expected 0, got $SIG_STATUS" ;;
   esac
 }
 
