@@ -93,5 +93,6 @@ let package = Package(
             dependencies: ["CertgateCertificates", "CertgateTLS", "CertgateConfig"]
         ),
         .testTarget(name: "CertgateProxyTests", dependencies: ["CertgateProxy"]),
+        .testTarget(name: "CertgateAdminTests", dependencies: ["CertgateAdmin", "LibEV", "CertgatePosix"]),
     ]
 )

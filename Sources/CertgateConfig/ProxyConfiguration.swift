@@ -25,7 +25,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var minimumTLSVersion: TLSVersion
     /// OpenSSL cipher list for TLS 1.2 (`--ciphers`); `nil` keeps certgate's hardened default.
     public var ciphers: String?
-    /// OpenSSL TLS 1.3 ciphersuites (`--ciphersuites`); `nil` keeps OpenSSL's default.
+    /// OpenSSL TLS 1.3 ciphersuites (`--ciphersuites`); `nil` keeps certgate's default (AES-128-GCM first).
     public var ciphersuites: String?
     /// Upper bound for a non-blocking upstream connect (`--connect-timeout`).
     public var connectTimeout: Duration

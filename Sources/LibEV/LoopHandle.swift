@@ -13,8 +13,9 @@ import Synchronization
 public final class LoopHandle: @unchecked Sendable {
     private let loop: OpaquePointer
     private let watcher: UnsafeMutablePointer<ev_async>
-    private let jobs = Mutex<[@Sendable () -> Void]>([])
-    private let closed = Atomic<Bool>(false)
+    /// Queued jobs, and whether the loop is gone. One lock for both, so a send can never race the
+    /// loop's destruction.
+    private let state = Mutex<(jobs: [@Sendable () -> Void], closed: Bool)>(([], false))
 
     /// Created by `EventLoop.init` on the loop's thread, which starts the async watcher at once so no
     /// sender can race its start.
@@ -35,16 +36,18 @@ public final class LoopHandle: @unchecked Sendable {
     /// Queues `job` to run on the loop's thread and wakes the loop. Safe from any thread. Jobs queued
     /// after the loop was torn down are dropped.
     public func execute(_ job: @escaping @Sendable () -> Void) {
-        if closed.load(ordering: .acquiring) { return }
-        jobs.withLock { $0.append(job) }
-        ev_async_send(loop, watcher)
+        state.withLock { state in
+            guard !state.closed else { return }
+            state.jobs.append(job)
+            ev_async_send(loop, watcher)
+        }
     }
 
     /// Runs every queued job; called by libev on the loop thread.
     fileprivate func drain() {
-        let pending = jobs.withLock { queue -> [@Sendable () -> Void] in
-            let taken = queue
-            queue.removeAll(keepingCapacity: true)
+        let pending = state.withLock { state -> [@Sendable () -> Void] in
+            let taken = state.jobs
+            state.jobs.removeAll(keepingCapacity: true)
             return taken
         }
         for job in pending {
@@ -54,7 +57,7 @@ public final class LoopHandle: @unchecked Sendable {
 
     /// Stops the async watcher; called from `EventLoop.deinit` on the loop thread.
     func stopOnLoopThread() {
-        closed.store(true, ordering: .releasing)
+        state.withLock { $0.closed = true; $0.jobs.removeAll() }
         ev_ref(loop)
         ev_async_stop(loop, watcher)
         watcher.pointee.data = nil

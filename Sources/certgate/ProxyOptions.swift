@@ -164,7 +164,7 @@ extension ProxyOptions {
 
         @Option(
             name: .customLong("ciphersuites"),
-            help: ArgumentHelp("OpenSSL ciphersuites for TLS 1.3. (default: OpenSSL's)", valueName: "list")
+            help: ArgumentHelp("OpenSSL ciphersuites for TLS 1.3. (default: TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256)", valueName: "list")
         )
         var ciphersuites: String?
 

@@ -82,6 +82,11 @@ final class ProxyRuntime {
         let signals = [
             SignalWatcher(loop: loop, signal: SIGTERM) { stop("SIGTERM") },
             SignalWatcher(loop: loop, signal: SIGINT) { stop("SIGINT") },
+            // Without a handler SIGHUP would end the process; operators send it out of habit (hitch,
+            // nginx). Until certificate hot reload lands it changes nothing, and says so.
+            SignalWatcher(loop: loop, signal: SIGHUP) { [logger] in
+                logger.notice("SIGHUP received: this version does not reload certificates; restart to pick up changes")
+            },
         ]
         signals.forEach { $0.start() }
 

@@ -64,7 +64,10 @@ struct ConfigurationFileTests {
         #expect(file == expected)
     }
 
-    @Test("empty, comment-only and null documents are valid with every key absent", arguments: ["", "# nothing\n", "~", "---\n"])
+    @Test(
+        "empty, comment-only and null documents are valid with every key absent",
+        arguments: ["", "# nothing\n", "~", "---\n"]
+    )
     func emptyDocuments(yaml: String) throws {
         #expect(try parse(yaml) == ConfigurationFile(path: "/etc/certgate/proxy.yaml"))
     }
@@ -147,7 +150,10 @@ struct ConfigurationFileTests {
             ("certs: [a.pem]", "key 'certs[0]': expected an entry with 'cert' and 'key', found text"),
             ("certs: [{cert: a.pem}]", "key 'certs[0]': missing 'key' (the private key file)"),
             ("certs: [{key: a.key}]", "key 'certs[0]': missing 'cert' (the certificate file)"),
-            ("certs: [{cert: a, key: b}, {cert: a, kye: b}]", "key 'certs[1]': unknown key 'kye' (did you mean 'key'?)"),
+            (
+                "certs: [{cert: a, key: b}, {cert: a, kye: b}]",
+                "key 'certs[1]': unknown key 'kye' (did you mean 'key'?)"
+            ),
             ("certs: [{cert: [a], key: b}]", "key 'certs[0].cert': expected a path, found a list"),
         ]
     )
@@ -178,7 +184,10 @@ struct ConfigurationFileTests {
 
     @Test("duplicate keys are an error with the line")
     func duplicateKeys() {
-        #expect(parseError("listen: a:1\nworkers: 2\nlisten: b:2\n") == "/etc/certgate/proxy.yaml: line 1: duplicate key 'listen'")
+        #expect(
+            parseError("listen: a:1\nworkers: 2\nlisten: b:2\n")
+                == "/etc/certgate/proxy.yaml: line 1: duplicate key 'listen'"
+        )
     }
 
     @Test("YAML syntax errors name the file and the line")
@@ -225,7 +234,10 @@ struct ConfigurationFileLoadingTests {
             #expect(file.certificateDirectories == [directory + "/config/certs"])
             #expect(
                 file.certificatePairs == [
-                    CertificatePair(certificatePath: directory + "/config/a.pem", keyPath: directory + "/config/../keys/a.key")
+                    CertificatePair(
+                        certificatePath: directory + "/config/a.pem",
+                        keyPath: directory + "/config/../keys/a.key"
+                    )
                 ]
             )
         }
@@ -236,7 +248,10 @@ struct ConfigurationFileLoadingTests {
         try Self.withTemporaryDirectory { directory in
             try FileManager.default.createDirectory(atPath: directory + "/config", withIntermediateDirectories: true)
             try "listne: 1.2.3.4:5\n".write(toFile: directory + "/config/x.yaml", atomically: true, encoding: .utf8)
-            #expect(throws: ConfigurationError(.file("config/x.yaml", line: nil), "unknown key 'listne' (did you mean 'listen'?)")) {
+            let expected = ConfigurationError(
+                .file("config/x.yaml", line: nil), "unknown key 'listne' (did you mean 'listen'?)"
+            )
+            #expect(throws: expected) {
                 try ConfigurationFile.load(path: "config/x.yaml", currentDirectory: directory)
             }
             let error = try #require(throws: ConfigurationError.self) {
@@ -249,10 +264,12 @@ struct ConfigurationFileLoadingTests {
     @Test("a missing file, a directory and invalid UTF-8 are errors naming the file")
     func unreadable() throws {
         try Self.withTemporaryDirectory { directory in
-            #expect(throws: ConfigurationError(.file("missing.yaml", line: nil), "cannot read config file: no such file")) {
+            let missing = ConfigurationError(.file("missing.yaml", line: nil), "cannot read config file: no such file")
+            #expect(throws: missing) {
                 try ConfigurationFile.load(path: "missing.yaml", currentDirectory: directory)
             }
-            #expect(throws: ConfigurationError(.file(directory, line: nil), "cannot read config file: it is a directory")) {
+            let notAFile = ConfigurationError(.file(directory, line: nil), "cannot read config file: it is a directory")
+            #expect(throws: notAFile) {
                 try ConfigurationFile.load(path: directory, currentDirectory: "/")
             }
             let binary = directory + "/binary.yaml"
@@ -273,17 +290,21 @@ struct ConfigurationFileSyntaxMessageTests {
                 "listen: 0.0.0.0:8443\nupstream: [127.0.0.1:80\nworkers: 2\n",
                 "line 3: invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence at line 2)"
             ),
-            ("listen: \"abc\n", "line 2: invalid YAML: found unexpected end of stream (while scanning a quoted scalar at line 1)"),
+            (
+                "listen: \"abc\n",
+                "line 2: invalid YAML: found unexpected end of stream (while scanning a quoted scalar at line 1)"
+            ),
             ("listen: *nope\n", "line 1: invalid YAML: found undefined alias"),
-            ("a: 1\n---\nb: 2\n", "line 2: invalid YAML: expected a single document in the stream, but found another document"),
+            (
+                "a: 1\n---\nb: 2\n",
+                "line 2: invalid YAML: expected a single document in the stream, but found another document"
+            ),
         ]
     )
     func messages(yaml: String, message: String) {
-        #expect(throws: ConfigurationError.self) { try ConfigurationFile.parse(yaml: yaml, path: "x.yaml", baseDirectory: "/") }
-        do {
-            _ = try ConfigurationFile.parse(yaml: yaml, path: "x.yaml", baseDirectory: "/")
-        } catch {
-            #expect(error.description == "x.yaml: \(message)")
+        let error = #expect(throws: ConfigurationError.self) {
+            try ConfigurationFile.parse(yaml: yaml, path: "x.yaml", baseDirectory: "/")
         }
+        #expect(error?.description == "x.yaml: \(message)")
     }
 }

@@ -3,6 +3,9 @@ import Testing
 
 @testable import CertgateConfig
 
+/// One optional string field of the flags, for parameterized tests.
+typealias FlagField = WritableKeyPath<ConfigurationFlags, String?> & Sendable
+
 @Suite("Merging flags and file")
 struct ConfigurationResolverTests {
     let resolver = ConfigurationResolver(currentDirectory: "/srv/work", processorCount: 6)
@@ -130,11 +133,17 @@ struct ConfigurationResolverTests {
         )
         let withDirectory = try resolver.resolve(ConfigurationFlags(certificateDirectories: ["c"]), file: file)
         #expect(withDirectory.certificateDirectories == ["/srv/work/c"])
-        #expect(withDirectory.certificatePairs == [CertificatePair(certificatePath: "/etc/certgate/f.pem", keyPath: "/etc/certgate/f.key")])
+        #expect(
+            withDirectory.certificatePairs
+                == [CertificatePair(certificatePath: "/etc/certgate/f.pem", keyPath: "/etc/certgate/f.key")]
+        )
 
         let withPair = try resolver.resolve(ConfigurationFlags(certificates: ["g.pem"], keys: ["g.key"]), file: file)
         #expect(withPair.certificateDirectories == ["/etc/certgate/a", "/etc/certgate/b"])
-        #expect(withPair.certificatePairs == [CertificatePair(certificatePath: "/srv/work/g.pem", keyPath: "/srv/work/g.key")])
+        #expect(
+            withPair.certificatePairs
+                == [CertificatePair(certificatePath: "/srv/work/g.pem", keyPath: "/srv/work/g.key")]
+        )
     }
 
     @Test("a file value is validated even when a flag overrides it")
@@ -142,17 +151,27 @@ struct ConfigurationResolverTests {
         let file = try file("workers: 0\n")
         var flags = minimalFlags
         flags.workers = "4"
-        #expect(resolveError(flags, file: file) == "/etc/certgate/proxy.yaml: key 'workers': 0 workers out of range (1-256 or auto)")
+        #expect(
+            resolveError(flags, file: file)
+                == "/etc/certgate/proxy.yaml: key 'workers': 0 workers out of range (1-256 or auto)"
+        )
     }
 
     @Test(
         "missing required settings name the flag and the key",
         arguments: [
-            (ConfigurationFlags(upstream: "a:1", certificateDirectories: ["c"]), "missing --listen (or 'listen:' in the config file)"),
-            (ConfigurationFlags(listen: "a:1", certificateDirectories: ["c"]), "missing --upstream (or 'upstream:' in the config file)"),
+            (
+                ConfigurationFlags(upstream: "a:1", certificateDirectories: ["c"]),
+                "missing --listen (or 'listen:' in the config file)"
+            ),
+            (
+                ConfigurationFlags(listen: "a:1", certificateDirectories: ["c"]),
+                "missing --upstream (or 'upstream:' in the config file)"
+            ),
             (
                 ConfigurationFlags(listen: "a:1", upstream: "b:2"),
-                "missing a certificate: give --cert-dir DIR or --cert FILE --key FILE (or 'cert-dir:' / 'certs:' in the config file)"
+                "missing a certificate: give --cert-dir DIR or --cert FILE --key FILE "
+                    + "(or 'cert-dir:' / 'certs:' in the config file)"
             ),
         ]
     )
@@ -168,16 +187,18 @@ struct ConfigurationResolverTests {
 
     @Test("--cert and --key must pair up, and the error says which one is unpaired")
     func unpairedCertificates() {
+        let pairing = "(each --cert needs a --key, in the same order)"
+        let reversePairing = "(each --key needs a --cert, in the same order)"
         var flags = minimalFlags
         flags.certificates = ["a.pem", "b.pem"]
         flags.keys = ["a.key"]
-        #expect(resolveError(flags) == "--cert: 'b.pem' has no matching --key (each --cert needs a --key, in the same order)")
+        #expect(resolveError(flags) == "--cert: 'b.pem' has no matching --key \(pairing)")
         flags.certificates = ["a.pem"]
         flags.keys = ["a.key", "b.key"]
-        #expect(resolveError(flags) == "--key: 'b.key' has no matching --cert (each --key needs a --cert, in the same order)")
+        #expect(resolveError(flags) == "--key: 'b.key' has no matching --cert \(reversePairing)")
         flags.certificates = []
         flags.keys = ["a.key"]
-        #expect(resolveError(flags) == "--key: 'a.key' has no matching --cert (each --key needs a --cert, in the same order)")
+        #expect(resolveError(flags) == "--key: 'a.key' has no matching --cert \(reversePairing)")
     }
 
     @Test(
@@ -191,7 +212,10 @@ struct ConfigurationResolverTests {
             (\.workers, "-1", "--workers: '-1' is not a number of workers (1-256 or auto)"),
             (\.workers, "many", "--workers: 'many' is not a number of workers (1-256 or auto)"),
             (\.logFormat, "xml", "--log-format: 'xml' is not a log format (text or json)"),
-            (\.logLevel, "verbose", "--log-level: 'verbose' is not a log level (trace, debug, info, notice, warning, error or critical)"),
+            (
+                \.logLevel, "verbose",
+                "--log-level: 'verbose' is not a log level (trace, debug, info, notice, warning, error or critical)"
+            ),
             (\.minimumTLSVersion, "1.1", "--min-tls: '1.1' is not a supported TLS version (1.2 or 1.3)"),
             (\.connectTimeout, "5", "--connect-timeout: '5' has no unit (did you mean 5s? e.g. 150ms, 2s, 5m, 1h, 1d)"),
             (\.connectTimeout, "0", "--connect-timeout: '0' is not a usable timeout; it must be greater than 0"),
@@ -200,9 +224,9 @@ struct ConfigurationResolverTests {
             (\.ciphersuites, "", "--ciphersuites: empty ciphersuite list"),
             (\.defaultCertificate, "", "--default-cert: empty certificate name"),
             (\.configFile, "", "--config: empty path"),
-        ] as [(WritableKeyPath<ConfigurationFlags, String?> & Sendable, String, String)]
+        ] as [(FlagField, String, String)]
     )
-    func badFlagValues(keyPath: WritableKeyPath<ConfigurationFlags, String?> & Sendable, value: String, message: String) throws {
+    func badFlagValues(keyPath: FlagField, value: String, message: String) throws {
         var flags = minimalFlags
         flags[keyPath: keyPath] = value
         let error = try #require(throws: ConfigurationError.self) { try resolver.resolve(flags) }
@@ -248,7 +272,9 @@ struct ConfigurationResolverTests {
     func loops() {
         var flags = minimalFlags
         flags.upstream = "0.0.0.0:8443"
-        #expect(resolveError(flags) == "--upstream: '0.0.0.0:8443' is the listen address; certgate would proxy to itself")
+        #expect(
+            resolveError(flags) == "--upstream: '0.0.0.0:8443' is the listen address; certgate would proxy to itself"
+        )
         flags = minimalFlags
         flags.admin = "0.0.0.0:8443"
         #expect(resolveError(flags) == "--admin: '0.0.0.0:8443' is already the listen address")

@@ -7,7 +7,10 @@ struct SupportTests {
     @Test("error descriptions put the origin first and stay on one line")
     func errorDescriptions() {
         #expect(ConfigurationError(.flag("--upstream"), "bad").description == "--upstream: bad")
-        #expect(ConfigurationError(.fileKey(file: "/x.yaml", key: "upstream"), "bad").description == "/x.yaml: key 'upstream': bad")
+        #expect(
+            ConfigurationError(.fileKey(file: "/x.yaml", key: "upstream"), "bad").description
+                == "/x.yaml: key 'upstream': bad"
+        )
         #expect(ConfigurationError(.file("x.yaml", line: 3), "bad").description == "x.yaml: line 3: bad")
         #expect(ConfigurationError(.file("x.yaml", line: nil), "bad").description == "x.yaml: bad")
         #expect(ConfigurationError(.none, "missing").description == "missing")

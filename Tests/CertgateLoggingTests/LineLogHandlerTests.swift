@@ -120,7 +120,8 @@ struct LineLogHandlerTests {
 
     @Test("concurrent writers to one descriptor never interleave lines")
     func concurrentWritesStayWhole() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("certgate-log-\(UUID().uuidString)").path
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("certgate-log-\(UUID().uuidString)").path
         let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_TRUNC, 0o600)
         try #require(descriptor >= 0)
         defer {

@@ -154,6 +154,8 @@ def read_to_end(conn, limit=64 * MIB):
                 break
     except ssl.SSLEOFError:
         how = "eof-without-close_notify"
+    except ssl.SSLError as e:
+        how = "tls-error (%s)" % e
     except socket.timeout:
         how = "timeout"
     except ConnectionResetError:
@@ -297,7 +299,8 @@ def cmd_echo(a):
                 pending += conn.outb.read()
             except StopIteration:
                 done_sending = True
-        if done_sending and not pending and not notified:
+        if done_sending and not pending and not notified and received == total:
+            # Everything came back while both directions were busy; only now close our side.
             try:
                 conn.obj.unwrap()
             except ssl.SSLWantReadError:
@@ -343,7 +346,7 @@ def cmd_echo(a):
                 received += len(plain)
             pending += conn.outb.read()
         if time.time() - last_progress > 20:
-            die("no progress for 20 s: sent all=%s, received %d of %d bytes" % (done_sending, received, total))
+            die("no progress for 20 s: sent all=%s, received %d of %d bytes, ended=%s" % (done_sending, received, total, ended))
     log("echoed %d of %d bytes; stream ended by %s" % (received, total, ended))
     if received != total or recv_h.digest() != sent_h.digest():
         die("echo differs: received %d bytes (sha256 %s), sent %d (sha256 %s)"

@@ -1,0 +1,169 @@
+import CertgatePosix
+import Glibc
+import LibEV
+import Logging
+
+/// The admin HTTP listener: health, metrics and (later) control endpoints, served on the control thread's
+/// event loop next to signal handling.
+///
+/// It must never block that loop, so everything is non-blocking and driven by libev callbacks, and every
+/// client is bounded (`AdminServerOptions`): one request per connection, a deadline per connection, a cap
+/// on open connections. Routing is not its business: `handler` answers every well-formed request (see
+/// `AdminRoutes`); malformed ones are answered here with the parser's 4xx.
+///
+/// Loop-confined (not Sendable): create, start and stop it on the loop's thread.
+public final class AdminServer {
+    private enum State {
+        case bound
+        case accepting
+        case stopped
+    }
+
+    /// New connections accepted per readiness callback, so a connection flood cannot starve the other
+    /// watchers of the control loop within one iteration.
+    private static let acceptBatch = 32
+    /// How long accepting pauses after a resource error (out of descriptors or kernel memory).
+    private static let acceptBackoffSeconds = 0.1
+
+    /// The port actually bound (the kernel's choice when the address asked for port 0).
+    public let port: UInt16
+    /// The address the listener was asked to bind.
+    public let address: ResolvedAddress
+    public let options: AdminServerOptions
+
+    private let loop: EventLoop
+    private let logger: Logger
+    private let handler: (AdminRequest) -> AdminResponse
+    private var listener: Int32
+    private var listenerWatcher: IOWatcher?
+    private var backoffTimer: TimerWatcher?
+    private let reserve = DescriptorReserve()
+    private var connections: [ObjectIdentifier: AdminConnection] = [:]
+    private var lastConnectionID: UInt64 = 0
+    private var state = State.bound
+
+    /// Binds and listens at once, so a busy or forbidden address fails start-up instead of surfacing later
+    /// on the loop. Nothing is accepted until `start()`. `logger` gets debug lines for per-connection
+    /// problems (refused requests, timeouts, resets) and never anything per successful request above debug.
+    public init(
+        loop: EventLoop,
+        address: ResolvedAddress,
+        options: AdminServerOptions = AdminServerOptions(),
+        logger: Logger = Logger(label: "certgate.admin"),
+        handler: @escaping (AdminRequest) -> AdminResponse
+    ) throws(SystemError) {
+        let fd = try Socket.listen(on: address, reusePort: false, backlog: options.backlog)
+        guard let port = Socket.localPort(of: fd) else {
+            let code = errno
+            Socket.close(fd)
+            throw SystemError("getsockname", errno: code)
+        }
+        self.loop = loop
+        self.address = address
+        self.options = options
+        self.logger = logger
+        self.handler = handler
+        self.listener = fd
+        self.port = port
+    }
+
+    deinit {
+        stop()
+    }
+
+    /// Connections currently open (reading, writing or lingering).
+    public var connectionCount: Int { connections.count }
+
+    /// Starts accepting. A no-op when already started or stopped.
+    public func start() {
+        guard state == .bound else { return }
+        state = .accepting
+        let watcher = IOWatcher(loop: loop, fd: listener) { [unowned self] _ in self.acceptReady() }
+        listenerWatcher = watcher
+        watcher.watch(.read)
+        logger.debug("admin listener accepting", metadata: ["address": "\(address)", "port": "\(port)"])
+    }
+
+    /// Closes the listener and every open admin connection. Idempotent; safe before `start()` and from
+    /// inside a handler.
+    public func stop() {
+        guard state != .stopped else { return }
+        state = .stopped
+        listenerWatcher?.stop()
+        listenerWatcher = nil
+        backoffTimer?.stop()
+        backoffTimer = nil
+        Socket.close(listener)
+        listener = -1
+        let open = connections
+        connections.removeAll()
+        for connection in open.values {
+            connection.abort()
+        }
+    }
+
+    private func acceptReady() {
+        var attempts = 0
+        while state == .accepting && attempts < Self.acceptBatch {
+            attempts += 1
+            switch Socket.accept(from: listener) {
+            case .done(let fd):
+                admit(Int32(fd))
+            case .wouldBlock, .endOfStream:
+                return
+            case .failed(let code):
+                if !acceptFailed(code) { return }
+            }
+        }
+    }
+
+    /// Handles an accept error; returns whether to keep accepting in this callback.
+    private func acceptFailed(_ code: Int32) -> Bool {
+        switch code {
+        case ECONNABORTED, EPROTO, EPERM, ENETDOWN, ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH, EOPNOTSUPP,
+             ENETUNREACH, ETIMEDOUT:
+            // That one connection failed before we got it; the next one may be fine.
+            return true
+        case EMFILE, ENFILE:
+            // The pending connection would keep the level-triggered watcher firing: shed it with the spare
+            // descriptor, then give the process a moment to free descriptors.
+            let shed = reserve.shedOne(from: listener)
+            logger.debug("admin accept out of descriptors", metadata: ["shed": "\(shed)"])
+            pauseAccepting()
+            return false
+        default:
+            logger.debug("admin accept failed", metadata: ["error": "\(SystemError.message(for: code))"])
+            pauseAccepting()
+            return false
+        }
+    }
+
+    private func pauseAccepting() {
+        listenerWatcher?.stop()
+        let timer = backoffTimer ?? TimerWatcher(loop: loop) { [unowned self] in self.resumeAccepting() }
+        backoffTimer = timer
+        timer.start(after: Self.acceptBackoffSeconds)
+    }
+
+    private func resumeAccepting() {
+        guard state == .accepting else { return }
+        listenerWatcher?.watch(.read)
+    }
+
+    private func admit(_ fd: Int32) {
+        guard connections.count < options.maxConnections else {
+            Socket.close(fd)
+            logger.debug("admin connection limit reached; closed new connection",
+                         metadata: ["limit": "\(options.maxConnections)"])
+            return
+        }
+        lastConnectionID &+= 1
+        let connection = AdminConnection(id: lastConnectionID, fd: fd, loop: loop, options: options, logger: logger,
+                                         handler: handler)
+        connection.onClose = { [unowned self] closed in
+            self.connections[ObjectIdentifier(closed)] = nil
+        }
+        connections[ObjectIdentifier(connection)] = connection
+        connection.start()
+    }
+}

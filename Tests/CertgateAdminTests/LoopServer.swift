@@ -1,0 +1,117 @@
+import CertgateAdmin
+import CertgatePosix
+import Dispatch
+import Glibc
+import LibEV
+import Synchronization
+
+/// Runs an `AdminServer` on its own `EventLoop` on a `LoopThread`, as the control thread will, and gives the
+/// test thread what it may touch: the port and the loop's thread-safe handle.
+final class LoopServer: Sendable {
+    /// The loop-side objects, reachable only through `LoopBound` on the loop thread. Weak so both are
+    /// destroyed on the loop thread when it finishes, never on the test thread.
+    private final class Controls {
+        weak var loop: EventLoop?
+        weak var server: AdminServer?
+
+        init(loop: EventLoop, server: AdminServer) {
+            self.loop = loop
+            self.server = server
+        }
+    }
+
+    private struct Started: Sendable {
+        let port: UInt16
+        let handle: LoopHandle
+        let controls: LoopBound<Controls>
+    }
+
+    let port: UInt16
+    private let handle: LoopHandle
+    private let controls: LoopBound<Controls>
+    private let thread: LoopThread
+    private let stopped = Atomic<Bool>(false)
+
+    private init(started: Started, thread: LoopThread) {
+        port = started.port
+        handle = started.handle
+        controls = started.controls
+        self.thread = thread
+    }
+
+    /// Starts a server on 127.0.0.1, port 0. `makeHandler` runs on the loop thread.
+    static func start(
+        options: AdminServerOptions = AdminServerOptions(),
+        makeHandler: @escaping @Sendable () -> (AdminRequest) -> AdminResponse
+    ) throws -> LoopServer {
+        let address = try ResolvedAddress.resolve(host: "127.0.0.1", port: 0, passive: true)[0]
+        let rendezvous = Rendezvous<Result<Started, SystemError>>()
+        let thread = try LoopThread.spawn(name: "admin-test") {
+            let loop = EventLoop()
+            let server: AdminServer
+            do {
+                server = try AdminServer(loop: loop, address: address, options: options, handler: makeHandler())
+            } catch {
+                rendezvous.put(.failure(error))
+                return
+            }
+            server.start()
+            rendezvous.put(.success(Started(port: server.port, handle: loop.handle,
+                                            controls: LoopBound(Controls(loop: loop, server: server)))))
+            loop.run()
+            server.stop()
+        }
+        switch rendezvous.take() {
+        case .success(let started):
+            return LoopServer(started: started, thread: thread)
+        case .failure(let error):
+            thread.join()
+            throw error
+        }
+    }
+
+    /// Runs `body` with the server on the loop thread and waits for its result.
+    func onLoop<T: Sendable>(_ body: @escaping @Sendable (AdminServer) -> T) -> T {
+        let rendezvous = Rendezvous<T>()
+        let controls = self.controls
+        handle.execute { rendezvous.put(body(controls.value.server!)) }
+        return rendezvous.take()
+    }
+
+    /// Polls the loop until `condition` holds or `seconds` pass; returns whether it held.
+    func waitOnLoop(seconds: Double = 5, _ condition: @escaping @Sendable (AdminServer) -> Bool) -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            if onLoop(condition) { return true }
+            usleep(10_000)
+        }
+        return onLoop(condition)
+    }
+
+    /// Stops the server and the loop from the test thread, then joins the loop thread. Idempotent.
+    func shutdown() {
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let controls = self.controls
+        handle.execute {
+            controls.value.server?.stop()
+            controls.value.loop?.stop()
+        }
+        thread.join()
+    }
+}
+
+/// Hands one value from one thread to another, blocking the receiver until it arrives.
+final class Rendezvous<Value: Sendable>: Sendable {
+    private let slot = Mutex<Value?>(nil)
+    private let ready = DispatchSemaphore(value: 0)
+
+    func put(_ value: Value) {
+        slot.withLock { $0 = value }
+        ready.signal()
+    }
+
+    func take() -> Value {
+        ready.wait()
+        return slot.withLock { $0! }
+    }
+}
