@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <openssl/bn.h>
+#include <openssl/decoder.h>
 
 long COpenSSLShims_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) { return SSL_CTX_set_mode(ctx, mode); }
 int COpenSSLShims_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version) {
@@ -39,6 +40,80 @@ EVP_PKEY *COpenSSLShims_PEM_read_bio_PrivateKey_nopass(BIO *bio) {
 }
 int COpenSSLShims_ERR_is_pem_no_start_line(unsigned long err) {
     return ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE;
+}
+
+struct COpenSSLShims_KeyDecoder {
+    OSSL_DECODER_CTX *ctx;
+    EVP_PKEY *output;
+};
+
+COpenSSLShims_KeyDecoder *COpenSSLShims_KeyDecoder_new(void) {
+    COpenSSLShims_KeyDecoder *decoder = calloc(1, sizeof *decoder);
+    if (decoder == NULL) return NULL;
+    decoder->ctx = OSSL_DECODER_CTX_new_for_pkey(&decoder->output, "DER", NULL, NULL, EVP_PKEY_KEYPAIR, NULL, NULL);
+    if (decoder->ctx == NULL) { free(decoder); return NULL; }
+    return decoder;
+}
+
+void COpenSSLShims_KeyDecoder_free(COpenSSLShims_KeyDecoder *decoder) {
+    if (decoder == NULL) return;
+    OSSL_DECODER_CTX_free(decoder->ctx);
+    free(decoder);
+}
+
+EVP_PKEY *COpenSSLShims_KeyDecoder_decode(COpenSSLShims_KeyDecoder *decoder, const unsigned char *der, long length) {
+    const unsigned char *cursor = der;
+    size_t remaining = (size_t)length;
+    decoder->output = NULL;
+    if (OSSL_DECODER_from_data(decoder->ctx, &cursor, &remaining) != 1) {
+        EVP_PKEY_free(decoder->output);
+        decoder->output = NULL;
+        return NULL;
+    }
+    EVP_PKEY *key = decoder->output;
+    decoder->output = NULL;
+    return key;
+}
+
+static int ends_with(const char *text, const char *suffix) {
+    size_t a = strlen(text), b = strlen(suffix);
+    return a >= b && strcmp(text + a - b, suffix) == 0;
+}
+
+int COpenSSLShims_find_private_key_der(const unsigned char *pem, long length, unsigned char **der, long *der_length) {
+    *der = NULL;
+    *der_length = 0;
+    BIO *bio = BIO_new_mem_buf(pem, (int)length);
+    if (bio == NULL) return -2;
+    int result = 0;
+    for (;;) {
+        char *name = NULL, *header = NULL;
+        unsigned char *data = NULL;
+        long data_length = 0;
+        if (PEM_read_bio(bio, &name, &header, &data, &data_length) != 1) {
+            unsigned long err = ERR_peek_last_error();
+            result = (err != 0 && !COpenSSLShims_ERR_is_pem_no_start_line(err)) ? -2 : 0;
+            break;
+        }
+        int is_key = ends_with(name, "PRIVATE KEY");
+        int encrypted = strcmp(name, "ENCRYPTED PRIVATE KEY") == 0 || (header != NULL && strstr(header, "ENCRYPTED") != NULL);
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        if (is_key) {
+            if (encrypted) {
+                OPENSSL_free(data);
+                result = -1;
+            } else {
+                *der = data;
+                *der_length = data_length;
+                result = 1;
+            }
+            break;
+        }
+        OPENSSL_free(data);
+    }
+    BIO_free(bio);
+    return result;
 }
 
 int COpenSSLShims_X509_dns_names(X509 *cert, char ***out) {

@@ -1,11 +1,16 @@
 import CertgatePosix
 import CertgateTLS
+import Dispatch
+import Glibc
+import Synchronization
 
 /// Reads and parses certificate sources. Blocking file I/O: call it from start-up or the control thread,
 /// never from a worker loop.
 public enum CertificateLoader {
     /// Loads one source; the error names the file at fault.
-    public static func load(_ source: CertificateSource) throws(CertificateLoadError) -> LoadedCertificate {
+    public static func load(_ source: CertificateSource, decoder: PrivateKeyDecoder? = nil)
+        throws(CertificateLoadError) -> LoadedCertificate
+    {
         let certificateBytes: [UInt8]
         let keyBytes: [UInt8]
         do {
@@ -15,7 +20,8 @@ public enum CertificateLoader {
             throw .unreadable(error)
         }
         do {
-            let key = try CertifiedKey.parse(certificatePEM: certificateBytes, privateKeyPEM: keyBytes)
+            let key = try CertifiedKey.parse(certificatePEM: certificateBytes, privateKeyPEM: keyBytes,
+                                             decoder: decoder)
             return LoadedCertificate(source: source, certifiedKey: key)
         } catch {
             switch error {
@@ -33,15 +39,44 @@ public enum CertificateLoader {
         }
     }
 
-    /// Loads every source, stopping at the first failure (start-up semantics: a proxy that starts must
-    /// serve everything it was configured with).
+    /// Loads every source; the first failure (in source order) is thrown (start-up semantics: a proxy
+    /// that starts must serve everything it was configured with).
+    ///
+    /// Parsing dominates (OpenSSL 3 decodes a certificate in ~150 µs), so large sets are split across the
+    /// available cores, each thread with its own key decoder.
     public static func loadAll(_ sources: [CertificateSource]) throws(CertificateLoadError) -> [LoadedCertificate] {
-        var loaded: [LoadedCertificate] = []
-        loaded.reserveCapacity(sources.count)
-        for source in sources {
-            loaded.append(try load(source))
+        let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        let threads = min(cores, max(1, sources.count / 64))
+        if threads == 1 {
+            let decoder = PrivateKeyDecoder()
+            var loaded: [LoadedCertificate] = []
+            loaded.reserveCapacity(sources.count)
+            for source in sources {
+                loaded.append(try load(source, decoder: decoder))
+            }
+            return loaded
         }
-        return loaded
+        let results = Mutex<[Result<LoadedCertificate, CertificateLoadError>?]>(Array(repeating: nil, count: sources.count))
+        DispatchQueue.concurrentPerform(iterations: threads) { chunk in
+            let decoder = PrivateKeyDecoder()
+            for index in stride(from: chunk, to: sources.count, by: threads) {
+                let outcome: Result<LoadedCertificate, CertificateLoadError>
+                do throws(CertificateLoadError) {
+                    outcome = .success(try load(sources[index], decoder: decoder))
+                } catch {
+                    outcome = .failure(error)
+                }
+                results.withLock { $0[index] = outcome }
+            }
+        }
+        return try results.withLock { slots throws(CertificateLoadError) in
+            var loaded: [LoadedCertificate] = []
+            loaded.reserveCapacity(slots.count)
+            for slot in slots {
+                loaded.append(try slot!.get())
+            }
+            return loaded
+        }
     }
 
     private static func isWhitespace(_ byte: UInt8) -> Bool {

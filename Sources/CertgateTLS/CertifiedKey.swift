@@ -35,13 +35,18 @@ public final class CertifiedKey: @unchecked Sendable {
     /// Parses PEM bytes: every `CERTIFICATE` block of `certificatePEM` (leaf first, then intermediates) and
     /// the first private key of `privateKeyPEM`. Both may be the same bytes (a combined `.pem` file); other
     /// PEM blocks are skipped. Encrypted keys are refused (certgate never prompts for a passphrase).
-    public static func parse(certificatePEM: [UInt8], privateKeyPEM: [UInt8]) throws(CertificateParseError)
-        -> CertifiedKey
-    {
+    ///
+    /// - Parameter decoder: reuse one per thread when parsing many keys (see `PrivateKeyDecoder`).
+    public static func parse(
+        certificatePEM: [UInt8],
+        privateKeyPEM: [UInt8],
+        decoder: PrivateKeyDecoder? = nil
+    ) throws(CertificateParseError) -> CertifiedKey {
         OpenSSLError.clearQueue()
         defer { OpenSSLError.clearQueue() }
         let certificates = try readCertificates(certificatePEM)
-        let key = try readPrivateKey(privateKeyPEM)
+        if isBlank(privateKeyPEM) { throw .empty }
+        let key = try (decoder ?? PrivateKeyDecoder()).decode(pem: privateKeyPEM)
         guard X509_check_private_key(certificates[0].raw, key.raw) == 1 else {
             throw .keyMismatch
         }
@@ -49,7 +54,7 @@ public final class CertifiedKey: @unchecked Sendable {
     }
 
     private static func readCertificates(_ pem: [UInt8]) throws(CertificateParseError) -> [Certificate] {
-        if pem.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+        if isBlank(pem) {
             throw .empty
         }
         var certificates: [Certificate] = []
@@ -73,32 +78,8 @@ public final class CertifiedKey: @unchecked Sendable {
         return certificates
     }
 
-    private static func readPrivateKey(_ pem: [UInt8]) throws(CertificateParseError) -> PrivateKey {
-        if pem.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-            throw .empty
-        }
-        // OpenSSL 3's decoder reports a file without any key as "unsupported"; look for the PEM marker
-        // ourselves so the user is told the key is missing rather than damaged.
-        guard pem.containsSequence(Array("PRIVATE KEY-----".utf8)) else {
-            throw .noPrivateKey
-        }
-        let result: Result<PrivateKey, CertificateParseError> = pem.withUnsafeBytes { bytes in
-            let bio = BIO_new_mem_buf(bytes.baseAddress, Int32(bytes.count))
-            defer { BIO_free(bio) }
-            if let raw = COpenSSLShims_PEM_read_bio_PrivateKey_nopass(bio) {
-                return .success(PrivateKey(takingOwnership: raw))
-            }
-            let last = ERR_peek_last_error()
-            if last == 0 || COpenSSLShims_ERR_is_pem_no_start_line(last) != 0 {
-                return .failure(.noPrivateKey)
-            }
-            let error = OpenSSLError.drain()
-            if pem.containsSequence(Array("ENCRYPTED".utf8)) {
-                return .failure(.encryptedPrivateKey)
-            }
-            return .failure(.invalidPrivateKey(error.reason))
-        }
-        return try result.get()
+    private static func isBlank(_ bytes: [UInt8]) -> Bool {
+        bytes.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
     }
 }
 
@@ -130,15 +111,5 @@ public enum CertificateParseError: Error, Equatable, CustomStringConvertible {
         case .keyMismatch:
             return "private key does not match the certificate"
         }
-    }
-}
-
-extension Array where Element == UInt8 {
-    fileprivate func containsSequence(_ needle: [UInt8]) -> Bool {
-        guard !needle.isEmpty, needle.count <= count else { return false }
-        for start in 0...(count - needle.count) where self[start] == needle[0] {
-            if self[start..<(start + needle.count)].elementsEqual(needle) { return true }
-        }
-        return false
     }
 }

@@ -12,11 +12,17 @@ final class BlockingClient {
 
     private var fd: Int32
 
-    init(port: UInt16, receiveTimeout: Double = 10) throws {
+    /// Connects to 127.0.0.1:`port`. `receiveBuffer` (bytes) pins the kernel receive buffer, which turns off
+    /// its auto-tuning, so a test can be sure the server's writes back up.
+    init(port: UInt16, receiveTimeout: Double = 10, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(operation: "socket", code: errno) }
-        var timeout = timeval(tv_sec: Int(receiveTimeout), tv_usec: Int((receiveTimeout.truncatingRemainder(dividingBy: 1)) * 1e6))
+        var timeout = timeval(tv_sec: Int(receiveTimeout),
+                              tv_usec: Int(receiveTimeout.truncatingRemainder(dividingBy: 1) * 1e6))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
@@ -44,7 +50,9 @@ final class BlockingClient {
     func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            let n = bytes.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
+            }
             guard n > 0 else { throw Failure(operation: "send", code: errno) }
             offset += n
         }
@@ -122,8 +130,8 @@ struct HTTPReply {
             }
         }
         let head = String(decoding: raw[..<headEnd], as: UTF8.self)
-        let lines = head.components(separatedBy: "\r\n")
-        statusLine = lines.first ?? ""
+        let lines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
+        statusLine = lines.first.map(String.init) ?? ""
         var headers: [String: String] = [:]
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }

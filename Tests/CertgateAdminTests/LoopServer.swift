@@ -39,22 +39,37 @@ final class LoopServer: Sendable {
         self.thread = thread
     }
 
+    /// Lets a handler reach the server it runs in (to stop it from inside a request). Loop thread only.
+    final class ServerSlot {
+        weak var server: AdminServer?
+    }
+
     /// Starts a server on 127.0.0.1, port 0. `makeHandler` runs on the loop thread.
     static func start(
         options: AdminServerOptions = AdminServerOptions(),
         makeHandler: @escaping @Sendable () -> (AdminRequest) -> AdminResponse
     ) throws -> LoopServer {
+        try start(options: options) { (_: ServerSlot) in makeHandler() }
+    }
+
+    /// As `start(options:makeHandler:)`, with a slot that holds the server once it exists.
+    static func start(
+        options: AdminServerOptions = AdminServerOptions(),
+        makeHandler: @escaping @Sendable (ServerSlot) -> (AdminRequest) -> AdminResponse
+    ) throws -> LoopServer {
         let address = try ResolvedAddress.resolve(host: "127.0.0.1", port: 0, passive: true)[0]
         let rendezvous = Rendezvous<Result<Started, SystemError>>()
         let thread = try LoopThread.spawn(name: "admin-test") {
             let loop = EventLoop()
+            let slot = ServerSlot()
             let server: AdminServer
-            do {
-                server = try AdminServer(loop: loop, address: address, options: options, handler: makeHandler())
+            do throws(SystemError) {
+                server = try AdminServer(loop: loop, address: address, options: options, handler: makeHandler(slot))
             } catch {
                 rendezvous.put(.failure(error))
                 return
             }
+            slot.server = server
             server.start()
             rendezvous.put(.success(Started(port: server.port, handle: loop.handle,
                                             controls: LoopBound(Controls(loop: loop, server: server)))))

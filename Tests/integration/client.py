@@ -284,7 +284,6 @@ def cmd_echo(a):
     pending = bytearray()
     conn.obj.write(header)
     pending += conn.outb.read()
-    header_left = len(header)  # the echo includes our header line
     done_sending = False
     notified = False
     ended = None
@@ -338,10 +337,6 @@ def cmd_echo(a):
                 except ssl.SSLZeroReturnError:
                     ended = "close_notify"
                     break
-                if header_left:
-                    k = min(header_left, len(plain))
-                    header_left -= k
-                    plain = plain[k:]
                 recv_h.update(plain)
                 received += len(plain)
             pending += conn.outb.read()
@@ -545,17 +540,19 @@ def cmd_reneg(a):
         p.stdin.flush()
         # Renegotiated: s_client verifies the certificate again ("depth=0" after our mark).
         # Refused: the connection dies (s_client exits, usually with "no renegotiation").
-        pump(lambda o: b"depth=0" in o[mark:] or p.poll() is not None, 10)
+        # Refused: the server answers with a no_renegotiation alert (s_client reports "no renegotiation")
+        # or drops the connection.
+        pump(lambda o: b"depth=0" in o[mark:] or b"no renegotiation" in o[mark:] or p.poll() is not None, 10)
         after = bytes(out[mark:]).decode(errors="replace")
         if "depth=0" in after:
             log("renegotiation: accepted")
-            log(after[-400:])
+        elif "no renegotiation" in after:
+            log("renegotiation: refused (no_renegotiation alert)")
         elif p.poll() is not None:
             log("renegotiation: refused (connection closed)")
-            log(after[-400:])
         else:
             log("renegotiation: no outcome within 10 s")
-            log(after[-400:])
+        log(after[-400:])
     finally:
         if p.poll() is None:
             p.kill()

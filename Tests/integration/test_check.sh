@@ -3,9 +3,13 @@
 #   NAME names=a,b key=ECDSA-P256 not-after=2026-12-13T10:00:00Z source=/path[ default]
 source "$(dirname "$0")/lib.sh"
 
-# run_check ARGS... : sets CHECK_RC, CHECK_OUT, CHECK_ERR
+# run_check ARGS... : sets CHECK_RC, CHECK_OUT, CHECK_ERR. Like run, check takes the whole configuration,
+# so --listen/--upstream are given (not bound or contacted) unless ARGS bring their own or a --config.
 run_check() {
   CHECK_RC=0
+  local addr=(--listen 127.0.0.1:1 --upstream 127.0.0.1:9)
+  case " $* " in *" --listen "*|*" --config "*) addr=() ;; esac
+  set -- "${addr[@]}" "$@"
   note "run: certgate check $*"
   timeout 20 "$CG_BIN" check "$@" >"$CG_TMP/check.out" 2>"$CG_TMP/check.err" </dev/null || CHECK_RC=$?
   CHECK_OUT=$(cat "$CG_TMP/check.out"); CHECK_ERR=$(cat "$CG_TMP/check.err")

@@ -51,7 +51,6 @@ case_sigterm_exits_0() { signal_exit TERM; }
 case_sigint_exits_0() { signal_exit INT; }
 
 case_sigterm_with_open_connections() {
-  admin_init
   std_start
   # Two established TLS connections and one idle TCP connection stay open across the signal.
   coproc HOLD { "$PY" "$CLIENT_PY" hold --port "$CG_PORT" --ca "$CG_PKI/ca.crt" -n 2; }

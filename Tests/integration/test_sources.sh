@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 # check_names ARGS... : the NAME column of `certgate check ARGS`, sorted, space-separated.
 check_names() {
   local out rc=0
-  out=$("$CG_BIN" check "$@" 2>"$CG_TMP/check.err") || rc=$?
+  out=$("$CG_BIN" check --listen 127.0.0.1:1 --upstream 127.0.0.1:9 "$@" 2>"$CG_TMP/check.err") || rc=$?
   [ $rc -eq 0 ] || fail "certgate check $* exited $rc: $(cat "$CG_TMP/check.err")"
   printf '%s\n' "$out" | grep -E '^[^ ]+ names=' | awk '{print $1}' | sort | tr '\n' ' ' | sed 's/ $//'
 }

@@ -4,11 +4,11 @@
 # itself, a control run against `openssl s_server` proves the client really offers what is refused.
 source "$(dirname "$0")/lib.sh"
 
-# control_server ARGS... : an openssl s_server on CTRL_PORT with the alpha certificate.
+# control_server ARGS... : an openssl s_server on CTRL_PORT with the alpha certificate (zulu for SNI zulu.test).
 control_server() {
   CTRL_PORT=$(free_port)
   openssl s_server -accept "127.0.0.1:$CTRL_PORT" -cert "$CG_PKI/alpha.crt" -key "$CG_PKI/alpha.key" \
-    -cert2 "$CG_PKI/zulu.crt" -key2 "$CG_PKI/zulu.key" "$@" -quiet </dev/null >"$CG_TMP/s_server.log" 2>&1 &
+    -servername zulu.test -cert2 "$CG_PKI/zulu.crt" -key2 "$CG_PKI/zulu.key" -www "$@" </dev/null >"$CG_TMP/s_server.log" 2>&1 &
   _register_aux $!
   wait_port "$CTRL_PORT" 10 $! || fail "control s_server did not start: $(cat "$CG_TMP/s_server.log")"
 }
@@ -71,12 +71,10 @@ case_tls12_ecdhe_ecdsa_aes128_gcm_accepted() {
   assert_eq ECDHE-ECDSA-AES128-GCM-SHA256 "$CIPHER" "cipher"
 }
 
-case_tls12_other_aead_accepted() {
+case_tls12_other_ecdhe_gcm_accepted() {
   std_start
   accepts "$CG_PORT" alpha.test -tls1_2 -cipher ECDHE-ECDSA-AES256-GCM-SHA384
   assert_eq ECDHE-ECDSA-AES256-GCM-SHA384 "$CIPHER" "cipher"
-  accepts "$CG_PORT" alpha.test -tls1_2 -cipher ECDHE-ECDSA-CHACHA20-POLY1305
-  assert_eq ECDHE-ECDSA-CHACHA20-POLY1305 "$CIPHER" "cipher"
   accepts "$CG_PORT" zulu.test -tls1_2 -cipher ECDHE-RSA-AES128-GCM-SHA256
   assert_eq ECDHE-RSA-AES128-GCM-SHA256 "$CIPHER" "cipher (RSA certificate)"
 }
@@ -142,7 +140,7 @@ case_renegotiation_refused() {
   std_start
   out=$("$PY" "$CLIENT_PY" reneg --port "$CG_PORT" --sni alpha.test --ca "$CG_PKI/ca.crt")
   note "$out"
-  assert_eq "renegotiation: refused (connection closed)" "$(printf '%s\n' "$out" | head -n 1)" "renegotiation outcome"
+  assert_match "$(printf '%s\n' "$out" | head -n 1)" '^renegotiation: refused' "renegotiation outcome"
   assert_hello
 }
 
