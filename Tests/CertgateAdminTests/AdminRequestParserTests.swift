@@ -62,7 +62,8 @@ import Testing
 
     @Test func readsAContentLengthBodyAndIgnoresWhatFollows() throws {
         var parser = AdminRequestParser()
-        #expect(parser.feed(Array("PUT /x HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello".utf8)) == .needMoreData)
+        let head = "PUT /x HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello"
+        #expect(parser.feed(Array(head.utf8)) == .needMoreData)
         let outcome = parser.feed(Array(" worldGET /second HTTP/1.1\r\n".utf8))
         guard case .complete(let request) = outcome else {
             Issue.record("expected complete, got \(outcome)")
@@ -177,8 +178,10 @@ import Testing
 
     @Test func badHeaderFieldsAreRefused() {
         #expect(parse("GET / HTTP/1.1\r\nHost : a\r\n\r\n") == .failed(.malformed("invalid header field name")))
-        #expect(parse("GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n\r\n") == .failed(.malformed("header field without ':'")))
-        #expect(parse("GET / HTTP/1.1\r\nHost: a\r\n: empty\r\n\r\n") == .failed(.malformed("invalid header field name")))
+        #expect(parse("GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n\r\n")
+            == .failed(.malformed("header field without ':'")))
+        #expect(parse("GET / HTTP/1.1\r\nHost: a\r\n: empty\r\n\r\n")
+            == .failed(.malformed("invalid header field name")))
         #expect(parse("GET / HTTP/1.1\r\nHost: a\r\nX: a\u{01}b\r\n\r\n")
             == .failed(.malformed("invalid character in header field")))
     }
@@ -196,7 +199,8 @@ import Testing
     @Test func bodyLimitIsCheckedBeforeTheBodyArrives() {
         let limits = AdminRequestParser.Limits(maxBodyBytes: 10)
         var parser = AdminRequestParser(limits: limits)
-        #expect(parser.feed(Array("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n".utf8)) == .failed(.bodyTooLarge))
+        let head = "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n"
+        #expect(parser.feed(Array(head.utf8)) == .failed(.bodyTooLarge))
         #expect(AdminRequestError.bodyTooLarge.status == 413)
         guard case .complete(let request) = parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n0123456789",
                                                    limits: limits) else {
@@ -218,7 +222,8 @@ import Testing
             == .failed(.malformed("conflicting Content-Length headers")))
         let same = try request("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\nab")
         #expect(same.bodyText == "ab")
-        #expect(parse("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n") == .failed(.malformed("more than one Host header")))
+        #expect(parse("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+            == .failed(.malformed("more than one Host header")))
         let joined = try request("GET / HTTP/1.1\r\nHost: a\r\nAccept: text/plain\r\nACCEPT: */*\r\n\r\n")
         #expect(joined.headers["accept"] == "text/plain, */*")
     }

@@ -66,7 +66,8 @@ import Testing
 
     @Test func errorsMapToTheirResponses() {
         #expect(AdminRequestError.headTooLarge.response.status == 431)
-        #expect(String(decoding: AdminRequestError.headTooLarge.response.body, as: UTF8.self) == "request head too large\n")
+        #expect(String(decoding: AdminRequestError.headTooLarge.response.body, as: UTF8.self)
+            == "request head too large\n")
         #expect(AdminRequestError.malformed("bare CR").response.status == 400)
         #expect(String(decoding: AdminRequestError.malformed("bare CR").response.body, as: UTF8.self)
             == "bad request: bare CR\n")

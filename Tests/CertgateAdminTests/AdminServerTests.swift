@@ -67,13 +67,15 @@ import Testing
         let garbage = HTTPReply(try garbageClient.readToEnd())
         #expect(garbage.statusLine == "HTTP/1.1 400 Bad Request")
         #expect(garbage.bodyText == "bad request: invalid character in request line\n")
-        #expect(Self.elapsed(since: start) < 0.25)
+        // The 400 (not a 408) already shows it came before the 300 ms timeout; the bound only catches hangs.
+        #expect(Self.elapsed(since: start) < 2)
 
         let bareLF = try BlockingClient.exchange(port: server.port, "GET /healthz HTTP/1.1\nHost: admin\n\n")
         #expect(bareLF.statusLine == "HTTP/1.1 400 Bad Request")
 
         let chunked = try BlockingClient.exchange(
-            port: server.port, "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n")
+            port: server.port,
+            "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n")
         #expect(chunked.statusLine == "HTTP/1.1 411 Length Required")
 
         // Half a request, then silence: the request timeout answers 408 and closes.
@@ -137,7 +139,8 @@ import Testing
         let big = "GET /healthz HTTP/1.1\r\nHost: a\r\nX-Padding: " + String(repeating: "x", count: 12_000) + "\r\n\r\n"
         let tooBig = try BlockingClient.exchange(port: server.port, big)
         #expect(tooBig.statusLine == "HTTP/1.1 431 Request Header Fields Too Large")
-        let body = "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 70000\r\n\r\n" + String(repeating: "b", count: 70_000)
+        let body = "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 70000\r\n\r\n"
+            + String(repeating: "b", count: 70_000)
         let tooLong = try BlockingClient.exchange(port: server.port, body)
         #expect(tooLong.statusLine == "HTTP/1.1 413 Content Too Large")
         #expect(server.waitOnLoop { $0.connectionCount == 0 })

@@ -69,12 +69,18 @@ final class LoopServer: Sendable {
                 rendezvous.put(.failure(error))
                 return
             }
+            // Like the control loop's signal watchers: keeps `run()` going until it is told to stop, even
+            // after the server stopped itself (libev ends a loop that has nothing left to watch, and jobs
+            // queued on its handle after that never run).
+            let keepAlive = TimerWatcher(loop: loop) {}
+            keepAlive.start(after: 3600, repeating: 3600)
             slot.server = server
             server.start()
             rendezvous.put(.success(Started(port: server.port, handle: loop.handle,
                                             controls: LoopBound(Controls(loop: loop, server: server)))))
             loop.run()
             server.stop()
+            keepAlive.stop()
         }
         switch rendezvous.take() {
         case .success(let started):
@@ -85,22 +91,27 @@ final class LoopServer: Sendable {
         }
     }
 
-    /// Runs `body` with the server on the loop thread and waits for its result.
-    func onLoop<T: Sendable>(_ body: @escaping @Sendable (AdminServer) -> T) -> T {
+    /// Runs `body` with the server on the loop thread and waits (at most 10 s) for its result; nil when the
+    /// loop did not answer, so a dead loop fails the test instead of hanging it.
+    func onLoop<T: Sendable>(_ body: @escaping @Sendable (AdminServer) -> T) -> T? {
         let rendezvous = Rendezvous<T>()
         let controls = self.controls
-        handle.execute { rendezvous.put(body(controls.value.server!)) }
-        return rendezvous.take()
+        handle.execute {
+            guard let server = controls.value.server else { return }
+            rendezvous.put(body(server))
+        }
+        return rendezvous.take(timeoutSeconds: 10)
     }
 
     /// Polls the loop until `condition` holds or `seconds` pass; returns whether it held.
     func waitOnLoop(seconds: Double = 5, _ condition: @escaping @Sendable (AdminServer) -> Bool) -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         while ContinuousClock.now < deadline {
-            if onLoop(condition) { return true }
+            guard let holds = onLoop(condition) else { return false }
+            if holds { return true }
             usleep(10_000)
         }
-        return onLoop(condition)
+        return onLoop(condition) == true
     }
 
     /// Stops the server and the loop from the test thread, then joins the loop thread. Idempotent.
@@ -128,5 +139,10 @@ final class Rendezvous<Value: Sendable>: Sendable {
     func take() -> Value {
         ready.wait()
         return slot.withLock { $0! }
+    }
+
+    func take(timeoutSeconds: Double) -> Value? {
+        guard ready.wait(timeout: .now() + timeoutSeconds) == .success else { return nil }
+        return slot.withLock { $0 }
     }
 }

@@ -9,6 +9,8 @@ All connections go to 127.0.0.1.
   echo          stream bytes to the raw upstream's ECHO mode while reading the echo (both directions at once)
   concurrent    N connections open at once (barrier after the handshakes), one request each
   hold          open N TLS connections, print "ready", keep them until stdin closes
+  trickle       a handshake sent one byte per TCP segment, then a request
+  stall-download  start a big download, stop reading until told to go on, then check what arrives
   garbage       random bytes / plain HTTP / partial ClientHello / silence, and observe the server's reaction
   comp          hand-made TLS 1.2 ClientHello offering DEFLATE compression; report what the server picks
   reneg         drive `openssl s_client -tls1_2` and ask for a renegotiation ("R"); report the outcome
@@ -39,15 +41,15 @@ def die(msg):
     sys.exit(1)
 
 
-def client_context(ca, min_version=None):
+def client_context(ca, max_version=None):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     if ca:
         ctx.load_verify_locations(ca)
     else:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
-    if min_version:
-        ctx.minimum_version = min_version
+    if max_version:
+        ctx.maximum_version = max_version
     return ctx
 
 
@@ -60,13 +62,16 @@ class TLSConn:
     under our control (SSLSocket.unwrap() would block waiting for the peer's close_notify and would
     silently discard application data that arrives meanwhile)."""
 
-    def __init__(self, port, sni, ca, timeout=10.0):
+    def __init__(self, port, sni, ca, timeout=10.0, tls12=False, trickle=False):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         self.sock.settimeout(timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.inb = ssl.MemoryBIO()
         self.outb = ssl.MemoryBIO()
-        self.obj = client_context(ca).wrap_bio(self.inb, self.outb, server_hostname=sni)
+        ctx = client_context(ca, ssl.TLSVersion.TLSv1_2 if tls12 else None)
+        self.obj = ctx.wrap_bio(self.inb, self.outb, server_hostname=sni)
         self.tcp_eof = False
+        self.trickle = trickle  # send the handshake one byte per TCP segment
         while True:
             try:
                 self.obj.do_handshake()
@@ -76,10 +81,16 @@ class TLSConn:
                 if not self._fill():
                     raise ConnectionError("connection closed during the handshake")
         self._flush()
+        self.trickle = False
+        self.version = self.obj.version()
 
     def _flush(self):
         data = self.outb.read()
-        if data:
+        if data and self.trickle:
+            for i in range(len(data)):
+                self.sock.sendall(data[i:i + 1])
+                time.sleep(0.001)
+        elif data:
             self.sock.sendall(data)
 
     def _fill(self):
@@ -193,7 +204,8 @@ def cmd_halfclose_a(a):
     the answer must still reach us although our write side is closed."""
     payload = stream_bytes(MIB)
     want = hashlib.sha256(payload).hexdigest()
-    conn = TLSConn(a.port, a.sni, a.ca)
+    conn = TLSConn(a.port, a.sni, a.ca, tls12=a.tls12)
+    log("connected with %s" % conn.version)
     conn.send(("EOFREPLY %s\n" % a.id).encode())
     conn.send(payload)
     if a.variant in ("notify", "notify+fin"):
@@ -232,7 +244,8 @@ def cmd_halfclose_b(a):
     """Upstream half-close. The raw upstream (SHUTFIRST) sends a response and shuts down its write side;
     we must see the end of stream as a close_notify, and then our data must still reach the upstream
     while our connection stays open."""
-    conn = TLSConn(a.port, a.sni, a.ca)
+    conn = TLSConn(a.port, a.sni, a.ca, tls12=a.tls12)
+    log("connected with %s" % conn.version)
     conn.send(("SHUTFIRST %s\n" % a.id).encode())
     data, how = read_to_end(conn)
     expect = b"upstream-first\n" + stream_bytes(64 * 1024)
@@ -400,6 +413,49 @@ def cmd_concurrent(a):
         log("  connection %d: %s" % (i, r))
     if bad:
         sys.exit(1)
+
+
+def cmd_trickle(a):
+    """Handshake bytes one per TCP segment (1 ms apart), then one request."""
+    t0 = time.time()
+    conn = TLSConn(a.port, a.sni, a.ca, trickle=True)
+    log("handshake (%s) done byte by byte in %.2f s" % (conn.version, time.time() - t0))
+    conn.send(("GET /hello HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % a.sni).encode())
+    data, how = read_to_end(conn)
+    body = data.partition(b"\r\n\r\n")[2]
+    log("response body %r, ended by %s" % (body, how))
+    if body != b"hello from upstream\n":
+        sys.exit(1)
+
+
+def cmd_stall_download(a):
+    """GET /big?mib=N, read the first bytes, print "stalled", stop reading until a line arrives on stdin,
+    then read the rest and print "body <bytes> <sha256>"."""
+    ctx = client_context(a.ca)
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    raw.connect(("127.0.0.1", a.port))
+    s = ctx.wrap_socket(raw, server_hostname=a.sni)
+    s.sendall(("GET /big?mib=%d HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (a.mib, a.sni)).encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(65536)
+    log("stalled")
+    sys.stdin.readline()
+    h = hashlib.sha256()
+    body = data.partition(b"\r\n\r\n")[2]
+    h.update(body)
+    n = len(body)
+    while True:
+        try:
+            d = s.recv(1 << 20)
+        except ssl.SSLEOFError:
+            break
+        if not d:
+            break
+        h.update(d)
+        n += len(d)
+    log("body %d %s" % (n, h.hexdigest()))
 
 
 def cmd_hold(a):
@@ -575,14 +631,19 @@ def main():
     sp.add_argument("--variant", choices=["notify", "notify+fin", "fin"], default="notify")
     sp.add_argument("--id", required=True)
     sp.add_argument("--record", required=True)
+    sp.add_argument("--tls12", action="store_true")
     sp = add("halfclose-b", cmd_halfclose_b)
     sp.add_argument("--id", required=True)
     sp.add_argument("--record", required=True)
+    sp.add_argument("--tls12", action="store_true")
+    add("trickle", cmd_trickle)
     sp = add("echo", cmd_echo)
     sp.add_argument("--mib", type=int, default=16)
     sp.add_argument("--id", default="echo")
     sp = add("concurrent", cmd_concurrent)
     sp.add_argument("-n", type=int, default=200)
+    sp = add("stall-download", cmd_stall_download)
+    sp.add_argument("--mib", type=int, default=64)
     sp = add("hold", cmd_hold)
     sp.add_argument("-n", type=int, default=1)
     sp = add("garbage", cmd_garbage)

@@ -29,6 +29,7 @@ CG_PORT=""
 CG_ADMIN=""
 UP_PORT=""
 CG_SEQ=0
+UP_MODE=""
 
 # ---------------------------------------------------------------------------------------------------
 # Output and assertions
@@ -202,6 +203,7 @@ _pki_build() {
   pki_leaf "$d" crtkey   cg-crtkey            "DNS:crtkey.test"                                           ec  ca  || return 1
   pki_leaf "$d" flag     cg-flag              "DNS:flag.test"                                             ec  ca  || return 1
   pki_leaf "$d" flagtwo  cg-flagtwo           "DNS:flagtwo.test"                                          ec  ca  || return 1
+  pki_leaf "$d" mixed    cg-mixed             "DNS:MiXeD.CaSe.TeSt,DNS:*.WiLd.CaSe.TeSt"                  ec  ca  || return 1
   # Traditional key encodings as written by other tools (cert-manager writes PKCS#1 RSA keys).
   openssl pkey -in "$d/kubersa.key" -traditional -out "$d/kubersa.pkcs1.key" 2>/dev/null || return 1
   openssl pkey -in "$d/crtkey.key" -traditional -out "$d/crtkey.sec1.key" 2>/dev/null || return 1
@@ -244,18 +246,21 @@ cert_install() {
   done
 }
 
-# kube_secret_dir DIR CERTFILE KEYFILE : the layout kubelet's AtomicWriter produces for a TLS secret.
+# kube_secret_dir DIR CERTFILE KEYFILE [noca] : the layout kubelet's AtomicWriter produces for a TLS
+# secret (with the ca.crt key cert-manager adds, unless "noca").
 kube_secret_dir() {
-  local dir=$1 crt=$2 key=$3 ts="..2026_11_23_10_00_00.123456789"
+  local dir=$1 crt=$2 key=$3 ca=${4:-ca} ts="..2026_11_23_10_00_00.123456789" k
+  local keys=(tls.crt tls.key)
+  [ "$ca" = noca ] || keys+=(ca.crt)
   mkdir -p "$dir/$ts"
   cp "$crt" "$dir/$ts/tls.crt"
   cp "$key" "$dir/$ts/tls.key"
-  cp "$CG_PKI/ca.crt" "$dir/$ts/ca.crt"
-  chmod 0644 "$dir/$ts/tls.crt" "$dir/$ts/tls.key" "$dir/$ts/ca.crt"
+  [ "$ca" = noca ] || cp "$CG_PKI/ca.crt" "$dir/$ts/ca.crt"
   ln -s "$ts" "$dir/..data"
-  ln -s ..data/tls.crt "$dir/tls.crt"
-  ln -s ..data/tls.key "$dir/tls.key"
-  ln -s ..data/ca.crt "$dir/ca.crt"
+  for k in "${keys[@]}"; do
+    chmod 0644 "$dir/$ts/$k"
+    ln -s "..data/$k" "$dir/$k"
+  done
 }
 
 # cert_cn CERTFILE ; cert_not_after_iso CERTFILE
@@ -274,20 +279,26 @@ up_start() {
   mkdir -p "$CG_TMP/rec"
   "$PY" "$UPSTREAM_PY" "$mode" --port "$UP_PORT" --record "$CG_TMP/rec" "$@" >>"$CG_TMP/upstream.log" 2>&1 &
   local pid=$!
+  UP_MODE=$mode
   _register_aux "$pid"
-  UP_PID=$pid
   wait_port "$UP_PORT" 10 "$pid" || { cat "$CG_TMP/upstream.log"; fail "upstream ($mode) did not start on $UP_PORT"; }
 }
 
 # cg_start ARGS... : start `certgate run --listen 127.0.0.1:$CG_PORT ARGS...` and wait for the port
-# (and for the admin port when CG_ADMIN is set: pass admin with cg_admin_args).
+# (and for the admin port when CG_ADMIN is set).
 cg_start() {
-  [ -x "$CG_BIN" ] || fail "certgate binary not found or not executable: $CG_BIN"
   [ -n "$CG_PORT" ] || CG_PORT=$(free_port)
+  cg_launch run --listen "127.0.0.1:$CG_PORT" "$@"
+}
+
+# cg_launch ARGS... : start `certgate ARGS...` exactly as given; wait for $CG_PORT (and $CG_ADMIN if set).
+cg_launch() {
+  [ -x "$CG_BIN" ] || fail "certgate binary not found or not executable: $CG_BIN"
+  [ -n "$CG_PORT" ] || fail "cg_launch: CG_PORT is not set"
   CG_SEQ=$((CG_SEQ + 1))
   CG_LOG="$CG_TMP/certgate-$CG_SEQ.log"
-  note "start: certgate run --listen 127.0.0.1:$CG_PORT $*"
-  "$CG_BIN" run --listen "127.0.0.1:$CG_PORT" "$@" >"$CG_LOG" 2>&1 &
+  note "start: certgate $*"
+  "$CG_BIN" "$@" >"$CG_LOG" 2>&1 &
   CG_PID=$!
   CG_PIDS+=("$CG_PID")
   local rc=0
@@ -367,6 +378,15 @@ served_cn() {
     | openssl x509 -noout -subject -nameopt RFC2253 2>/dev/null | sed -n 's/^subject=.*CN=\([^,]*\).*/\1/p'
 }
 
+# served_serial PORT SNI : serial number (hex) of the certificate presented for SNI; cert_serial FILE likewise.
+served_serial() {
+  local port=$1 sni=$2 opt
+  if [ -n "$sni" ]; then opt=(-servername "$sni"); else opt=(-noservername); fi
+  timeout 10 openssl s_client -connect "127.0.0.1:$port" "${opt[@]}" </dev/null 2>/dev/null \
+    | openssl x509 -noout -serial 2>/dev/null | sed -n 's/^serial=//p'
+}
+cert_serial() { openssl x509 -in "$1" -noout -serial | sed -n 's/^serial=//p'; }
+
 # assert_served SNI EXPECTED_CN [PORT]
 assert_served() {
   local got
@@ -380,9 +400,16 @@ https() {
   curl -sS --max-time 30 --cacert "$CG_PKI/ca.crt" --resolve "$name:$CG_PORT:127.0.0.1" "$@" "https://$name:$CG_PORT$path"
 }
 
-# assert_hello NAME : a request through the proxy reaches the upstream and the answer comes back.
+# assert_hello NAME : a request through the proxy reaches the upstream and the answer comes back
+# (with the raw upstream: 1 MiB echoed).
 assert_hello() {
   local out
+  if [ "$UP_MODE" = raw ]; then
+    "$PY" "$CLIENT_PY" echo --port "$CG_PORT" --sni "${1:-alpha.test}" --ca "$CG_PKI/ca.crt" --mib 1 --id "hello$RANDOM" >"$CG_TMP/echo.out" 2>&1 \
+      || fail "1 MiB echo via ${1:-alpha.test}: $(tail -n 3 "$CG_TMP/echo.out")"
+    note "ok: 1 MiB echoed via ${1:-alpha.test}"
+    return 0
+  fi
   out=$(https "${1:-alpha.test}" /hello 2>&1)
   assert_eq "hello from upstream" "$out" "GET /hello via ${1:-alpha.test}"
 }

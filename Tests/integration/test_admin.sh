@@ -36,11 +36,11 @@ case_metrics_families() {
 
 case_handshake_success_counts_exactly() {
   a_start
-  local before after before_f i
+  local before after before_f
   before=$(metric certgate_tls_handshakes_total 'result="success"')
   before_f=$(metric certgate_tls_handshakes_total 'result="failure"')
   [ "$before" != absent ] || fail "no certgate_tls_handshakes_total{result=\"success\"} sample"
-  for i in 1 2 3 4 5 6 7; do assert_hello alpha.test >/dev/null; done
+  for _ in 1 2 3 4 5 6 7; do assert_hello alpha.test; done
   wait_for 5 metric_is certgate_tls_handshakes_total 'result="success"' $((before + 7)) || true
   after=$(metric certgate_tls_handshakes_total 'result="success"')
   assert_eq $((before + 7)) "$after" "successful handshakes after 7 connections (was $before)"
@@ -49,9 +49,9 @@ case_handshake_success_counts_exactly() {
 
 case_keepalive_counts_one_handshake() {
   a_start
-  local before urls=() i
+  local before urls=()
   before=$(metric certgate_tls_handshakes_total 'result="success"')
-  for i in $(seq 1 20); do urls+=("https://alpha.test:$CG_PORT/hello"); done
+  for _ in $(seq 1 20); do urls+=("https://alpha.test:$CG_PORT/hello"); done
   curl -sS --max-time 30 --cacert "$CG_PKI/ca.crt" --resolve "alpha.test:$CG_PORT:127.0.0.1" "${urls[@]}" >/dev/null \
     || fail "20 keep-alive requests"
   wait_for 5 metric_is certgate_tls_handshakes_total 'result="success"' $((before + 1)) || true
@@ -82,7 +82,8 @@ case_connections_active_gauge() {
   assert_eq "ready 3" "$line" "idle TLS connections established"
   wait_for 5 metric_is certgate_connections_active "" 3 || true
   assert_eq 3 "$(metric certgate_connections_active)" "certgate_connections_active with 3 open connections"
-  exec {HOLD[1]}>&-   # let the holder close its connections
+  local wfd=${HOLD[1]}
+  exec {wfd}>&-   # end of input: the holder closes its connections
   wait_for 5 metric_is certgate_connections_active "" 0 || true
   assert_eq 0 "$(metric certgate_connections_active)" "certgate_connections_active after they closed"
 }

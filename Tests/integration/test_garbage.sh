@@ -44,6 +44,12 @@ case_partial_client_hello_then_vanish() {
   healthy "5 clients that vanished mid-handshake"
 }
 
+case_handshake_one_byte_at_a_time() {
+  g_start
+  "$PY" "$CLIENT_PY" trickle --port "$CG_PORT" --ca "$CG_PKI/ca.crt" || fail "handshake sent byte by byte (see above)"
+  healthy "a byte-by-byte handshake"
+}
+
 case_silent_clients_do_not_block_others() {
   g_start
   # Five TCP connections that never send a byte, held open while others are served.
@@ -111,6 +117,60 @@ case_upstream_refusing() {
   # Now the upstream comes up on that port; the next request goes through.
   up_start http
   assert_hello alpha.test
+}
+
+case_upstream_connect_timeout() {
+  admin_init
+  std_certs "$CG_TMP/certs"
+  UP_PORT=$(free_port)
+  "$PY" "$UPSTREAM_PY" blackhole --port "$UP_PORT" >"$CG_TMP/blackhole.log" 2>&1 &
+  _register_aux $!
+  wait_for 5 grep -q blackhole "$CG_TMP/blackhole.log" || fail "blackhole upstream did not start"
+  cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/certs" --admin "127.0.0.1:$CG_ADMIN" --connect-timeout 1s
+  local rc=0 t0 ms
+  t0=$(now_ms)
+  https alpha.test /hello --max-time 15 >"$CG_TMP/curl.out" 2>&1 || rc=$?
+  ms=$(( $(now_ms) - t0 ))
+  note "curl: status $rc after $ms ms: $(cat "$CG_TMP/curl.out")"
+  assert_ne 0 "$rc" "curl status with an upstream that never answers the connect"
+  assert_ne 28 "$rc" "curl status (28 = nothing happened within 15 s)"
+  [ "$ms" -ge 800 ] || fail "connection closed after $ms ms, before the 1 s connect timeout could expire"
+  assert_le "$ms" 4000 "milliseconds until the connection was closed (--connect-timeout 1s)"
+  assert_cg_alive "an upstream connect timeout"
+  wait_for 5 metric_is certgate_connections_active "" 0 \
+    || fail "certgate_connections_active after a connect timeout: expected 0, got $(metric certgate_connections_active)"
+}
+
+case_upstream_resets_mid_response() {
+  admin_init
+  up_start raw
+  std_certs "$CG_TMP/certs"
+  cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/certs" --admin "127.0.0.1:$CG_ADMIN"
+  "$PY" - "$CG_PORT" "$CG_PKI/ca.crt" <<'EOF' || fail "the client did not see the connection end after the upstream reset it"
+import socket, ssl, sys, time
+port, ca = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=ca)
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="alpha.test")
+s.settimeout(10)
+s.sendall(b"RESET r1\n")
+got, how, t0 = 0, "?", time.time()
+try:
+    while True:
+        d = s.recv(65536)
+        if not d:
+            how = "close_notify"
+            break
+        got += len(d)
+except ssl.SSLEOFError:
+    how = "eof"
+except (ConnectionResetError, ssl.SSLError) as e:
+    how = "error %s" % e
+except socket.timeout:
+    print("connection still open 10 s after the upstream reset it (%d bytes read)" % got)
+    sys.exit(1)
+print("connection ended (%s) after %d bytes, %.2f s" % (how, got, time.time() - t0))
+EOF
+  healthy "an upstream reset"
 }
 
 run_cases "$@"

@@ -37,6 +37,15 @@ case_upstream_shut_wr_then_client_still_sends() {
     --id b1 --record "$CG_TMP/rec" || fail "upstream half-close (see above)"
 }
 
+case_both_directions_with_tls12() {
+  # TLS 1.2 has no half-close in its RFC, but OpenSSL supports it and the proxy must behave the same.
+  hc_start
+  "$PY" "$CLIENT_PY" halfclose-a --port "$CG_PORT" --ca "$CG_PKI/ca.crt" --variant notify --tls12 \
+    --id t12a --record "$CG_TMP/rec" || fail "client half-close over TLS 1.2 (see above)"
+  "$PY" "$CLIENT_PY" halfclose-b --port "$CG_PORT" --ca "$CG_PKI/ca.crt" --tls12 \
+    --id t12b --record "$CG_TMP/rec" || fail "upstream half-close over TLS 1.2 (see above)"
+}
+
 case_many_half_closes_release_connections() {
   admin_init
   up_start raw
@@ -44,10 +53,10 @@ case_many_half_closes_release_connections() {
   cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/certs" --admin "127.0.0.1:$CG_ADMIN"
   local i
   for i in 1 2 3 4 5; do
-    "$PY" "$CLIENT_PY" halfclose-a --port "$CG_PORT" --ca "$CG_PKI/ca.crt" --variant notify --id m$i --record "$CG_TMP/rec" >/dev/null \
-      || fail "half-close round $i (a)"
-    "$PY" "$CLIENT_PY" halfclose-b --port "$CG_PORT" --ca "$CG_PKI/ca.crt" --id n$i --record "$CG_TMP/rec" >/dev/null \
-      || fail "half-close round $i (b)"
+    "$PY" "$CLIENT_PY" halfclose-a --port "$CG_PORT" --ca "$CG_PKI/ca.crt" --variant notify --id "m$i" --record "$CG_TMP/rec" >"$CG_TMP/hc.out" 2>&1 \
+      || fail "half-close round $i (a): $(tail -n 3 "$CG_TMP/hc.out")"
+    "$PY" "$CLIENT_PY" halfclose-b --port "$CG_PORT" --ca "$CG_PKI/ca.crt" --id "n$i" --record "$CG_TMP/rec" >"$CG_TMP/hc.out" 2>&1 \
+      || fail "half-close round $i (b): $(tail -n 3 "$CG_TMP/hc.out")"
   done
   wait_for 5 metric_is certgate_connections_active "" 0 \
     || fail "certgate_connections_active after 10 finished half-closed connections: expected 0, got $(metric certgate_connections_active)"

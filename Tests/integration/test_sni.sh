@@ -58,6 +58,23 @@ case_uppercase_sni() {
   assert_served Zulu.Test cg-zulu
 }
 
+case_uppercase_name_in_certificate() {
+  # Case-insensitive both ways: the certificate's SANs are MiXeD.CaSe.TeSt and *.WiLd.CaSe.TeSt.
+  up_start http
+  cert_install alpha:pem mixed:pem "$CG_TMP/certs"
+  cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/certs"
+  assert_served mixed.case.test cg-mixed
+  assert_served x.wild.case.test cg-mixed
+  assert_served X.WILD.CASE.TEST cg-mixed
+  assert_served a.b.wild.case.test cg-alpha
+}
+
+case_serial_identifies_the_certificate() {
+  std_start
+  assert_eq "$(cert_serial "$CG_PKI/exact.crt")" "$(served_serial "$CG_PORT" exact.example.com)" "serial served for exact.example.com"
+  assert_eq "$(cert_serial "$CG_PKI/wild.crt")" "$(served_serial "$CG_PORT" a.example.com)" "serial served for a.example.com"
+}
+
 case_no_sni_gets_default() {
   std_start
   assert_served "" cg-alpha

@@ -48,9 +48,10 @@ case_kubernetes_secret_dir() {
 
 case_secret_volume_as_cert_dir() {
   # A secret volume mounted directly as the cert dir: ..data and the timestamped directory are dot
-  # entries (ignored); tls.crt + tls.key form the pair named "tls".
+  # entries (ignored); the tls.crt + tls.key symlinks form the pair named "tls". (Without ca.crt: a
+  # lone ca.crt is not a certificate to serve; the supported way to mount a full secret is NAME/.)
   up_start http
-  kube_secret_dir "$CG_TMP/secret" "$CG_PKI/kube.crt" "$CG_PKI/kube.key"
+  kube_secret_dir "$CG_TMP/secret" "$CG_PKI/kube.crt" "$CG_PKI/kube.key" noca
   assert_eq "tls" "$(check_names --cert-dir "$CG_TMP/secret")" "certificate names"
   cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/secret"
   assert_served kube.test cg-kube

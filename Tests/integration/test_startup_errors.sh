@@ -188,6 +188,33 @@ case_missing_config_file() {
     "${BASE[@]}" --cert-dir "$CG_TMP/certs" --config "$CG_TMP/missing.yaml"
 }
 
+case_bad_workers() {
+  base
+  expect_error "--workers" 'workers|auto|number' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --workers lots
+}
+
+case_bad_min_tls() {
+  base
+  expect_error "--min-tls" '1\.2|1\.3|version' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --min-tls 1.1
+}
+
+case_bad_log_format() {
+  base
+  expect_error "--log-format" 'text|json|format' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --log-format xml
+}
+
+case_bad_yaml_value() {
+  base
+  printf 'connect-timeout: soon\n' > "$CG_TMP/cfg.yaml"
+  expect_error "connect-timeout" 'soon|duration|unit' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --config "$CG_TMP/cfg.yaml"
+}
+
+case_yaml_syntax_error() {
+  base
+  printf 'listen: [unclosed\n  upstream: : :\n' > "$CG_TMP/cfg.yaml"
+  expect_error "$CG_TMP/cfg.yaml" 'yaml|parse|syntax|invalid' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --config "$CG_TMP/cfg.yaml"
+}
+
 case_cert_without_key() {
   base
   expect_error "--key" 'key' "${BASE[@]}" --cert "$CG_PKI/alpha.crt"

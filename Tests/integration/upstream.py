@@ -6,14 +6,19 @@
       GET  /echo?msg=X       -> "echo X\\n"
       GET  /big?mib=N        -> N MiB of the deterministic stream (see `gen`), Content-Length set
       POST /upload           -> "sha256=<hex> bytes=<n>\\n" of the request body
-  upstream.py raw --port P --record DIR        raw TCP; the first line the client sends picks the behaviour:
+  upstream.py raw --port P --record DIR [--banner]
+      raw TCP (with --banner it first sends "BANNER certgate-test-upstream\\n" unasked);
+      the first line the client sends picks the behaviour:
       EOFREPLY ID   read until EOF, record it, wait 300 ms, then reply
                     "saw-eof bytes=<n> sha256=<hex>\\n" followed by 256 KiB of the stream, and close.
       SHUTFIRST ID  send "upstream-first\\n" + 64 KiB of the stream, shutdown(SHUT_WR), then keep
                     reading, recording "data total=<n> sha256=<hex>" after every read and
                     "eof total=<n> sha256=<hex>" at EOF.
       ECHO ID       echo every byte back until EOF, then close.
+      RESET ID      send 64 KiB of the stream, then abort the connection (RST).
     Events go to DIR/ID.log, one line each, flushed immediately.
+  upstream.py blackhole --port P               a listener whose accept queue is full and never drained:
+      connection attempts get no answer (SYNs dropped), so connecting to it times out.
   upstream.py gen MIB                          write MIB MiB of the deterministic stream to stdout.
 
 Binds 127.0.0.1 only.
@@ -25,6 +30,7 @@ import os
 import random
 import socket
 import socketserver
+import struct
 import sys
 import threading
 import time
@@ -65,6 +71,7 @@ class Recorder:
 class HTTPHandler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "certgate-test-upstream"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
 
     def log_message(self, fmt, *args):
         pass
@@ -138,6 +145,9 @@ class HTTPServer(http.server.ThreadingHTTPServer):
 class RawHandler(socketserver.BaseRequestHandler):
     def handle(self):
         s = self.request
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.server.banner:
+            s.sendall(b"BANNER certgate-test-upstream\n")  # speak first, before the client sends anything
         buf = b""
         while b"\n" not in buf:
             d = s.recv(4096)
@@ -199,6 +209,12 @@ class RawHandler(socketserver.BaseRequestHandler):
                 n += len(d)
             rec.write("eof echoed=%d" % n)
             s.close()
+        elif cmd == "RESET":
+            for chunk in stream(64 * 1024):
+                s.sendall(chunk)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            rec.write("reset")
+            s.close()
         else:
             rec.write("unknown command")
             s.close()
@@ -210,12 +226,31 @@ class RawServer(socketserver.ThreadingTCPServer):
     request_queue_size = 1024
 
 
+def blackhole(port):
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", port))
+    lsock.listen(0)
+    fillers = []
+    for _ in range(4):  # fill the accept queue; later SYNs are dropped
+        c = socket.socket()
+        c.setblocking(False)
+        try:
+            c.connect(("127.0.0.1", lsock.getsockname()[1]))
+        except BlockingIOError:
+            pass
+        fillers.append(c)
+    print("blackhole on 127.0.0.1:%d" % lsock.getsockname()[1], flush=True)
+    while True:
+        time.sleep(3600)
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["http", "raw", "gen"])
+    ap.add_argument("mode", choices=["http", "raw", "blackhole", "gen"])
     ap.add_argument("mib", nargs="?", type=int, default=64)
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--record", default=".")
+    ap.add_argument("--banner", action="store_true", help="raw mode: greet every connection first")
     a = ap.parse_args()
     if a.mode == "gen":
         out = sys.stdout.buffer
@@ -223,9 +258,13 @@ def main():
             out.write(chunk)
         out.flush()
         return
+    if a.mode == "blackhole":
+        blackhole(a.port)
+        return
     cls, handler = (HTTPServer, HTTPHandler) if a.mode == "http" else (RawServer, RawHandler)
     srv = cls(("127.0.0.1", a.port), handler)
     srv.record_dir = a.record
+    srv.banner = a.banner
     print("upstream %s listening on 127.0.0.1:%d" % (a.mode, srv.server_address[1]), flush=True)
     try:
         srv.serve_forever()

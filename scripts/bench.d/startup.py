@@ -10,7 +10,9 @@ process tree (sum of VmRSS, sum of Pss). Then, for 3 randomly chosen certificate
 hostNNNNN.example.com (CERTS_DIR/hostNNNNN.pem), it makes a handshake with that SNI name and checks
 that the certificate served is exactly that file's certificate. It stops the process tree and prints:
 
-  ready_s=S rss_kib=K pss_kib=K procs=P sni_ok=OK/TRIED
+  ready_s=S rss_kib=K pss_kib=K procs=P sni_ok=OK/TRIED cpu_s=S cpuN_other=P%
+(cpu_s: CPU time the process tree had used when ready; cpuN_other: share of the busy time of CPU
+$CGB_PROXY_CPU, default 1, over the start-up that was not this process tree, i.e. interference)
 or ready_s=timeout ... / ready_s=exited rc=RC (the last log line follows).
 """
 import hashlib
@@ -42,6 +44,38 @@ def tree(root):
         out.append(p)
         todo.extend(children.get(p, []))
     return out
+
+
+HZ = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ticks(pids):
+    """utime + stime of every thread of the given processes."""
+    total = 0
+    for pid in pids:
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for t in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{t}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+            except (OSError, IndexError, ValueError):
+                pass
+    return total
+
+
+def cpu_busy(cpu):
+    """Busy ticks (user nice system irq softirq steal) of one CPU, from /proc/stat."""
+    with open("/proc/stat") as f:
+        for line in f:
+            parts = line.split()
+            if parts[0] == f"cpu{cpu}":
+                v = [int(x) for x in parts[1:9]]
+                return v[0] + v[1] + v[2] + v[5] + v[6] + v[7]
+    return 0
 
 
 def memory(pids):
@@ -96,8 +130,10 @@ def main():
         sys.exit(__doc__)
     port, limit, certs_dir, n, log = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]
     cmd = sys.argv[7:]
+    cpu = int(os.environ.get("CGB_PROXY_CPU", "1"))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with open(log, "wb") as logf:
+        busy0 = cpu_busy(cpu)
         t0 = time.monotonic()
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
                                 start_new_session=True)
@@ -118,6 +154,9 @@ def main():
             return
         pids = tree(proc.pid)
         rss, pss = memory(pids)
+        ticks = cpu_ticks(pids)
+        busy = cpu_busy(cpu) - busy0
+        other = max(0.0, 100.0 * (busy - ticks) / busy) if busy > 0 else 0.0
         ok = tried = 0
         for i in random.sample(range(n), min(3, n)):
             tried += 1
@@ -128,7 +167,8 @@ def main():
                     print(f"# wrong certificate for host{i:05d}.example.com", file=sys.stderr)
             except Exception as e:
                 print(f"# handshake for host{i:05d}.example.com failed: {e}", file=sys.stderr)
-        print(f"ready_s={ready:.3f} rss_kib={rss} pss_kib={pss} procs={len(pids)} sni_ok={ok}/{tried}", flush=True)
+        print(f"ready_s={ready:.3f} rss_kib={rss} pss_kib={pss} procs={len(pids)} sni_ok={ok}/{tried} "
+              f"cpu_s={ticks / HZ:.2f} cpu{cpu}_other={other:.0f}%", flush=True)
     finally:
         if proc.poll() is None:
             try:
