@@ -15,6 +15,7 @@ int CLibEVShims_ev_is_pending(const void *w) { return ev_is_pending((const ev_wa
 const int CLibEVShims_EV_READ = EV_READ;
 const int CLibEVShims_EV_WRITE = EV_WRITE;
 const int CLibEVShims_EV_TIMER = EV_TIMER;
+const int CLibEVShims_EV_ERROR = EV_ERROR;
 const unsigned int CLibEVShims_EVFLAG_AUTO = EVFLAG_AUTO;
 const unsigned int CLibEVShims_EVFLAG_NOENV = EVFLAG_NOENV;
 const int CLibEVShims_EVBREAK_ALL = EVBREAK_ALL;

@@ -7,7 +7,9 @@ import CertgatePosix
 /// every subdirectory `NAME/` holding `tls.crt` + `tls.key` (a Kubernetes secret mount; its `..data`
 /// symlinks are followed). Entries starting with `.` are skipped (that hides the secret's `..data` and
 /// timestamped directories, editors' swap files and the like); files with other extensions are ignored.
-/// A half pair (`NAME.crt` without `NAME.key`) is an error rather than silently skipped.
+/// A half pair (`NAME.crt` without `NAME.key`) is an error rather than silently skipped, except `ca.crt`,
+/// which Kubernetes TLS secrets carry beside `tls.crt` and `tls.key` (a secret mounted directly as a
+/// certificate directory then serves one certificate named `tls`).
 public enum CertificateSourceScanner {
     public static func scan(directories: [String], pairs: [CertificatePair]) throws(CertificateLoadError)
         -> [CertificateSource]
@@ -73,6 +75,9 @@ public enum CertificateSourceScanner {
                 case "pem":
                     sources.append(CertificateSource(name: name, certificatePath: path, keyPath: path))
                 case "crt":
+                    // cert-manager and kubernetes.io/tls secrets carry the issuing CA as `ca.crt` beside
+                    // `tls.crt`/`tls.key`; it is trust material, not a certificate to serve.
+                    if name == "ca" && !present.contains("ca.key") { continue }
                     guard present.contains(name + ".key") else {
                         throw .incompleteSource(path: path, missing: "no matching \(name).key beside it")
                     }

@@ -53,6 +53,14 @@ public final class IOWatcher {
     }
 
     fileprivate func fire(_ revents: Int32) {
+        if revents & CLibEVShims_EV_ERROR != 0 {
+            // libev has already stopped the watcher (the descriptor is unusable, e.g. closed behind its
+            // back). Record that, and report both directions so the owner's next read or write runs
+            // into the error and tears the connection down.
+            events = []
+            handler([.read, .write])
+            return
+        }
         handler(IOEvents(rawValue: revents).intersection([.read, .write]))
     }
 }

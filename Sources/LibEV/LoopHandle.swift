@@ -33,8 +33,12 @@ public final class LoopHandle: @unchecked Sendable {
         watcher.deallocate()
     }
 
-    /// Queues `job` to run on the loop's thread and wakes the loop. Safe from any thread. Jobs queued
-    /// after the loop was torn down are dropped.
+    /// Queues `job` to run on the loop's thread and wakes the loop. Safe from any thread.
+    ///
+    /// The handle does not keep `run()` going by itself: a job queued after `run()` returned (the loop
+    /// ran out of active watchers, or was stopped) only runs if the loop is run again, and a job queued
+    /// after the loop was destroyed is dropped. Callers that wait for a job must keep the loop alive
+    /// (the control loop always has its signal watchers; a worker its listener or connections).
     public func execute(_ job: @escaping @Sendable () -> Void) {
         state.withLock { state in
             guard !state.closed else { return }

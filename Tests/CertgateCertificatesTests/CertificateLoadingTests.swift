@@ -185,3 +185,21 @@ struct CertificateLoadingTests {
         #expect(error?.description == "--default-cert: no certificate named 'nope' (loaded: alpha, wild)")
     }
 }
+
+@Suite("Kubernetes secret mounted directly as a certificate directory")
+struct DirectSecretMountTests {
+    @Test func caCrtBesideTlsPairIsTrustMaterialNotAHalfPair() throws {
+        let pki = try TestPKI()
+        try pki.leaf("svc", san: "DNS:svc.example.com")
+        let dir = try pki.mkdir("secret")
+        _ = try pki.write("secret/tls.crt", try pki.read("svc.crt"))
+        _ = try pki.write("secret/tls.key", try pki.read("svc.key"))
+        _ = try pki.write("secret/ca.crt", try pki.read("ca.crt"))
+        let sources = try CertificateSourceScanner.scan(directories: [dir], pairs: [])
+        #expect(sources.map(\.name) == ["tls"])
+        // Any other lone certificate is still reported.
+        _ = try pki.write("secret/other.crt", try pki.read("svc.crt"))
+        let error = #expect(throws: CertificateLoadError.self) { try CertificateSourceScanner.scan(directories: [dir], pairs: []) }
+        #expect(error?.description == "\(dir)/other.crt: no matching other.key beside it")
+    }
+}

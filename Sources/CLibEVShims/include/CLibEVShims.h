@@ -25,6 +25,7 @@ int CLibEVShims_ev_is_pending(const void *w);
 extern const int CLibEVShims_EV_READ;
 extern const int CLibEVShims_EV_WRITE;
 extern const int CLibEVShims_EV_TIMER;
+extern const int CLibEVShims_EV_ERROR;
 extern const unsigned int CLibEVShims_EVFLAG_AUTO;
 extern const unsigned int CLibEVShims_EVFLAG_NOENV;
 extern const int CLibEVShims_EVBREAK_ALL;
