@@ -67,6 +67,8 @@ final class ProxyRuntime {
         let admin = try AdminWiring(loop: loop, address: adminAddress, configured: configuration.admin,
                                     metrics: metrics, logger: logger)
 
+        let reloader = SignalReload(configuration: configuration, server: server, metrics: metrics,
+                                    logger: logger, current: snapshot)
         var stopping = false
         let stop = { [logger] (name: String) in
             if stopping {
@@ -82,11 +84,7 @@ final class ProxyRuntime {
         let signals = [
             SignalWatcher(loop: loop, signal: SIGTERM) { stop("SIGTERM") },
             SignalWatcher(loop: loop, signal: SIGINT) { stop("SIGINT") },
-            // Without a handler SIGHUP would end the process; operators send it out of habit (hitch,
-            // nginx). Until certificate hot reload lands it changes nothing, and says so.
-            SignalWatcher(loop: loop, signal: SIGHUP) { [logger] in
-                logger.notice("SIGHUP received: this version does not reload certificates; restart to pick up changes")
-            },
+            SignalWatcher(loop: loop, signal: SIGHUP) { reloader.reload(trigger: "signal") },
         ]
         signals.forEach { $0.start() }
 
