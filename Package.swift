@@ -6,6 +6,7 @@
 //
 //   certgate (executable: CLI, wiring, signals)
 //   CertgateProxy (workers, listeners, connections)      CertgateAdmin (admin HTTP listener)
+//   CertgateReload (certificate store, change detection, reload control on the control loop)
 //   CertgateCertificates (sources, loading, SNI snapshot)  CertgateMetrics   CertgateLogging
 //   CertgateConfig (pure: configuration model, YAML, durations)
 //   LibEV (Swift over libev)   CertgateTLS (Swift over OpenSSL)   CertgatePosix (sockets, errno)
@@ -56,6 +57,13 @@ let package = Package(
             dependencies: ["CertgateTLS", "CertgatePosix", "CertgateConfig"]
         ),
         .target(
+            name: "CertgateReload",
+            dependencies: [
+                "CertgateCertificates", "CertgateConfig", "CertgatePosix", "CertgateTLS", "CertgateMetrics", "LibEV",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "CertgateAdmin",
             dependencies: [
                 "LibEV", "CertgatePosix", "CertgateMetrics",
@@ -75,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "certgate",
             dependencies: [
-                "CertgateProxy", "CertgateAdmin", "CertgateCertificates", "CertgateConfig", "CertgateLogging",
+                "CertgateProxy", "CertgateAdmin", "CertgateCertificates", "CertgateReload", "CertgateConfig", "CertgateLogging",
                 "CertgateMetrics", "CertgateTLS", "LibEV", "CertgatePosix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -93,6 +101,10 @@ let package = Package(
             dependencies: ["CertgateCertificates", "CertgateTLS", "CertgateConfig"]
         ),
         .testTarget(name: "CertgateProxyTests", dependencies: ["CertgateProxy"]),
+        .testTarget(
+            name: "CertgateReloadTests",
+            dependencies: ["CertgateReload", "CertgateCertificates", "CertgateConfig", "CertgatePosix", "CertgateTLS", "LibEV"]
+        ),
         .testTarget(name: "CertgateAdminTests", dependencies: ["CertgateAdmin", "LibEV", "CertgatePosix"]),
     ]
 )

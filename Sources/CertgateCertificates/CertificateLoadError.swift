@@ -19,6 +19,11 @@ public enum CertificateLoadError: Error, Equatable, CustomStringConvertible {
     case noCertificates(searched: [String])
     /// `--default-cert` names no loaded certificate.
     case unknownDefault(String, available: [String])
+    /// The certificate in `path` is expired or not yet valid (`problem` says which) and
+    /// `--allow-expired` is not set.
+    case notValidNow(path: String, problem: String)
+    /// Consecutive reads of `path` kept giving different content (a writer still at work).
+    case changing(path: String, reads: Int)
 
     public var description: String {
         switch self {
@@ -41,6 +46,10 @@ public enum CertificateLoadError: Error, Equatable, CustomStringConvertible {
         case .unknownDefault(let name, let available):
             let shown = available.prefix(10).joined(separator: ", ") + (available.count > 10 ? ", ..." : "")
             return "--default-cert: no certificate named '\(name)' (loaded: \(shown))"
+        case .notValidNow(let path, let problem):
+            return "\(path): \(problem) (refused; --allow-expired serves it anyway)"
+        case .changing(let path, let reads):
+            return "\(path): content changed on each of \(reads) consecutive reads (still being written?)"
         }
     }
 }

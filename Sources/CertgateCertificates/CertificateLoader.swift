@@ -7,22 +7,24 @@ import Synchronization
 /// Reads and parses certificate sources. Blocking file I/O: call it from start-up or the control thread,
 /// never from a worker loop.
 public enum CertificateLoader {
-    /// Loads one source; the error names the file at fault.
-    public static func load(_ source: CertificateSource, decoder: PrivateKeyDecoder? = nil)
-        throws(CertificateLoadError) -> LoadedCertificate
+    /// Reads and parses one source (start-up: a single read); the error names the file at fault.
+    public static func load(_ source: CertificateSource, decoder: PrivateKeyDecoder? = nil,
+                            validity: ValidityPolicy = .allowAny) throws(CertificateLoadError) -> LoadedCertificate
     {
-        let certificateBytes: [UInt8]
-        let keyBytes: [UInt8]
+        let content = try SourceContent.read(source, stable: false)
+        return try parse(source, content: content, decoder: decoder, validity: validity)
+    }
+
+    /// Parses bytes already read, checks that the key belongs to the certificate and, unless `validity`
+    /// allows anything, that the certificate is valid now.
+    public static func parse(_ source: CertificateSource, content: SourceContent, decoder: PrivateKeyDecoder? = nil,
+                             validity: ValidityPolicy = .allowAny) throws(CertificateLoadError) -> LoadedCertificate
+    {
+        let certificateBytes = content.certificateBytes
+        let key: CertifiedKey
         do {
-            certificateBytes = try FileSystem.readFile(source.certificatePath)
-            keyBytes = source.isCombined ? certificateBytes : try FileSystem.readFile(source.keyPath)
-        } catch {
-            throw .unreadable(error)
-        }
-        do {
-            let key = try CertifiedKey.parse(certificatePEM: certificateBytes, privateKeyPEM: keyBytes,
-                                             decoder: decoder)
-            return LoadedCertificate(source: source, certifiedKey: key)
+            key = try CertifiedKey.parse(certificatePEM: certificateBytes, privateKeyPEM: content.keyBytes,
+                                         decoder: decoder)
         } catch {
             switch error {
             case .keyMismatch:
@@ -37,46 +39,55 @@ public enum CertificateLoader {
                 throw .invalidContent(path: source.certificatePath, error)
             }
         }
+        if let problem = validity.problem(notBefore: key.leaf.notBefore, notAfter: key.leaf.notAfter) {
+            throw .notValidNow(path: source.certificatePath, problem: problem)
+        }
+        return LoadedCertificate(source: source, certifiedKey: key, digest: content.digest)
     }
 
     /// Loads every source; the first failure (in source order) is thrown (start-up semantics: a proxy
     /// that starts must serve everything it was configured with).
-    ///
-    /// Parsing dominates (OpenSSL 3 decodes a certificate in ~150 µs), so large sets are split across the
-    /// available cores, each thread with its own key decoder.
-    public static func loadAll(_ sources: [CertificateSource]) throws(CertificateLoadError) -> [LoadedCertificate] {
+    public static func loadAll(_ sources: [CertificateSource], validity: ValidityPolicy = .allowAny)
+        throws(CertificateLoadError) -> [LoadedCertificate]
+    {
+        let results = inParallel(count: sources.count) { index, decoder in
+            do throws(CertificateLoadError) {
+                return Result<LoadedCertificate, CertificateLoadError>.success(
+                    try load(sources[index], decoder: decoder, validity: validity))
+            } catch {
+                return .failure(error)
+            }
+        }
+        var loaded: [LoadedCertificate] = []
+        loaded.reserveCapacity(results.count)
+        for result in results {
+            loaded.append(try result.get())
+        }
+        return loaded
+    }
+
+    /// Runs `work` for every index, on the calling thread for small sets and split across the available
+    /// cores for large ones (OpenSSL 3 decodes a certificate in ~150 µs), each thread with its own key
+    /// decoder.
+    public static func inParallel<Output: Sendable>(
+        count: Int,
+        _ work: @Sendable (Int, PrivateKeyDecoder) -> Output
+    ) -> [Output] {
         let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        let threads = min(cores, max(1, sources.count / 64))
+        let threads = min(cores, max(1, count / 64))
         if threads == 1 {
             let decoder = PrivateKeyDecoder()
-            var loaded: [LoadedCertificate] = []
-            loaded.reserveCapacity(sources.count)
-            for source in sources {
-                loaded.append(try load(source, decoder: decoder))
-            }
-            return loaded
+            return (0..<count).map { work($0, decoder) }
         }
-        let results = Mutex<[Result<LoadedCertificate, CertificateLoadError>?]>(Array(repeating: nil, count: sources.count))
+        let results = Mutex<[Output?]>(Array(repeating: nil, count: count))
         DispatchQueue.concurrentPerform(iterations: threads) { chunk in
             let decoder = PrivateKeyDecoder()
-            for index in stride(from: chunk, to: sources.count, by: threads) {
-                let outcome: Result<LoadedCertificate, CertificateLoadError>
-                do throws(CertificateLoadError) {
-                    outcome = .success(try load(sources[index], decoder: decoder))
-                } catch {
-                    outcome = .failure(error)
-                }
+            for index in stride(from: chunk, to: count, by: threads) {
+                let outcome = work(index, decoder)
                 results.withLock { $0[index] = outcome }
             }
         }
-        return try results.withLock { slots throws(CertificateLoadError) in
-            var loaded: [LoadedCertificate] = []
-            loaded.reserveCapacity(slots.count)
-            for slot in slots {
-                loaded.append(try slot!.get())
-            }
-            return loaded
-        }
+        return results.withLock { $0.map { $0! } }
     }
 
     private static func isWhitespace(_ byte: UInt8) -> Bool {

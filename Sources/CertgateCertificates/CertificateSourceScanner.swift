@@ -11,93 +11,125 @@ import CertgatePosix
 /// which Kubernetes TLS secrets carry beside `tls.crt` and `tls.key` (a secret mounted directly as a
 /// certificate directory then serves one certificate named `tls`).
 public enum CertificateSourceScanner {
+    /// Start-up semantics: every entry must be usable and there must be at least one certificate; the
+    /// first problem is thrown.
     public static func scan(directories: [String], pairs: [CertificatePair]) throws(CertificateLoadError)
         -> [CertificateSource]
     {
+        let found = inventory(directories: directories, pairs: pairs)
+        if let problem = found.problems.first { throw problem.error }
+        guard !found.sources.isEmpty else { throw .noCertificates(searched: directories) }
+        return found.sources
+    }
+
+    /// Reload semantics: everything that could be found, and separately what is wrong. Never throws;
+    /// an empty result is for the caller to judge.
+    public static func inventory(directories: [String], pairs: [CertificatePair]) -> SourceInventory {
+        var found = SourceInventory()
         var byName: [String: CertificateSource] = [:]
-        func add(_ source: CertificateSource) throws(CertificateLoadError) {
+        var ambiguous = Set<String>()
+        func add(_ source: CertificateSource) {
             if let existing = byName[source.name] {
-                throw .duplicateName(source.name, first: existing.certificatePath, second: source.certificatePath)
+                found.problems.append(SourceProblem(
+                    name: source.name, directory: source.directory,
+                    error: .duplicateName(source.name, first: existing.certificatePath, second: source.certificatePath)
+                ))
+                ambiguous.insert(source.name)
+                return
             }
             byName[source.name] = source
         }
         for directory in directories {
-            for source in try scan(directory: directory) {
-                try add(source)
-            }
+            scan(directory: directory, into: &found, add: add)
         }
         for pair in pairs {
-            try add(CertificateSource(name: stem(of: pair.certificatePath), certificatePath: pair.certificatePath,
-                                      keyPath: pair.keyPath))
+            add(CertificateSource(name: stem(of: pair.certificatePath), certificatePath: pair.certificatePath,
+                                  keyPath: pair.keyPath))
         }
-        guard !byName.isEmpty else { throw .noCertificates(searched: directories) }
-        return byName.values.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        // A name claimed twice is served by neither until the clash is resolved: which one the user
+        // meant is not ours to guess.
+        for name in ambiguous { byName[name] = nil }
+        found.sources = byName.values.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        return found
     }
 
-    static func scan(directory: String) throws(CertificateLoadError) -> [CertificateSource] {
+    static func scan(directory: String, into found: inout SourceInventory, add: (CertificateSource) -> Void) {
+        func problem(_ name: String?, _ error: CertificateLoadError) {
+            found.problems.append(SourceProblem(name: name, directory: directory, error: error))
+        }
         switch FileSystem.kind(of: directory) {
         case .directory: break
         case .missing:
-            do { _ = try FileSystem.listDirectory(directory) } catch { throw .unreadable(error) }
-            throw .unreadable(FileError(path: directory, message: "No such file or directory"))
+            do {
+                _ = try FileSystem.listDirectory(directory)
+                problem(nil, .unreadable(FileError(path: directory, message: "No such file or directory")))
+            } catch {
+                problem(nil, .unreadable(error))
+            }
+            return
         case .file, .other:
-            throw .unreadable(FileError(path: directory, message: "not a directory (--cert-dir needs a directory)"))
+            problem(nil, .unreadable(FileError(path: directory, message: "not a directory (--cert-dir needs a directory)")))
+            return
         }
         let entries: [String]
-        do { entries = try FileSystem.listDirectory(directory) } catch { throw .unreadable(error) }
+        do { entries = try FileSystem.listDirectory(directory) } catch {
+            problem(nil, .unreadable(error))
+            return
+        }
+        found.directories.append(directory)
         let present = Set(entries)
-        var sources: [CertificateSource] = []
         for entry in entries where !entry.hasPrefix(".") {
             let path = join(directory, entry)
             switch FileSystem.kind(of: path) {
             case .directory:
+                found.directories.append(path)
                 let certificate = join(path, "tls.crt")
                 let key = join(path, "tls.key")
                 let hasCertificate = FileSystem.kind(of: certificate) == .file
                 let hasKey = FileSystem.kind(of: key) == .file
                 switch (hasCertificate, hasKey) {
                 case (true, true):
-                    sources.append(CertificateSource(name: entry, certificatePath: certificate, keyPath: key))
+                    add(CertificateSource(name: entry, certificatePath: certificate, keyPath: key, directory: directory))
                 case (true, false):
-                    throw .incompleteSource(path: certificate, missing: "no matching tls.key beside it")
+                    problem(entry, .incompleteSource(path: certificate, missing: "no matching tls.key beside it"))
                 case (false, true):
-                    throw .incompleteSource(path: key, missing: "no matching tls.crt beside it")
+                    problem(entry, .incompleteSource(path: key, missing: "no matching tls.crt beside it"))
                 case (false, false):
-                    throw .incompleteSource(
+                    problem(entry, .incompleteSource(
                         path: path,
                         missing: "subdirectory without tls.crt and tls.key (expected a Kubernetes TLS secret mount)"
-                    )
+                    ))
                 }
             case .file:
                 let (name, fileExtension) = split(entry)
                 guard !name.isEmpty else { continue }
                 switch fileExtension {
                 case "pem":
-                    sources.append(CertificateSource(name: name, certificatePath: path, keyPath: path))
+                    add(CertificateSource(name: name, certificatePath: path, keyPath: path, directory: directory))
                 case "crt":
                     // cert-manager and kubernetes.io/tls secrets carry the issuing CA as `ca.crt` beside
                     // `tls.crt`/`tls.key`; it is trust material, not a certificate to serve.
                     if name == "ca" && !present.contains("ca.key") { continue }
                     guard present.contains(name + ".key") else {
-                        throw .incompleteSource(path: path, missing: "no matching \(name).key beside it")
+                        problem(name, .incompleteSource(path: path, missing: "no matching \(name).key beside it"))
+                        continue
                     }
-                    sources.append(CertificateSource(name: name, certificatePath: path,
-                                                     keyPath: join(directory, name + ".key")))
+                    add(CertificateSource(name: name, certificatePath: path, keyPath: join(directory, name + ".key"),
+                                          directory: directory))
                 case "key":
-                    guard present.contains(name + ".crt") else {
-                        throw .incompleteSource(path: path, missing: "no matching \(name).crt beside it")
+                    if !present.contains(name + ".crt") {
+                        problem(name, .incompleteSource(path: path, missing: "no matching \(name).crt beside it"))
                     }
                 default:
                     continue
                 }
             case .missing:
                 // A dangling symlink: say so instead of skipping a certificate the user expects.
-                throw .unreadable(FileError(path: path, message: "broken symbolic link"))
+                problem(split(entry).name, .unreadable(FileError(path: path, message: "broken symbolic link")))
             case .other:
                 continue
             }
         }
-        return sources
     }
 
     /// "api" for "/etc/certs/api.crt".
@@ -112,6 +144,6 @@ public enum CertificateSourceScanner {
     }
 
     private static func join(_ directory: String, _ entry: String) -> String {
-        directory.hasSuffix("/") ? directory + entry : directory + "/" + entry
+        PathName.join(directory, entry)
     }
 }

@@ -17,6 +17,8 @@ public final class ProxyMetrics: Sendable {
     /// Connections accepted and dropped at once because the process ran out of file descriptors.
     public let acceptShed: Counter
     public let certificatesLoaded: Gauge
+    /// Certificate reloads, expiry per certificate, watcher state.
+    public let reload: ReloadMetrics
 
     public init(version: String, openSSLVersion: String, registry: PrometheusCollectorRegistry = .init()) {
         self.registry = registry
@@ -47,6 +49,7 @@ public final class ProxyMetrics: Sendable {
         certificatesLoaded = registry.makeGauge(
             descriptor: Self.describe("certgate_certificates_loaded", "Certificates in the snapshot being served.")
         )
+        reload = ReloadMetrics(registry: registry)
     }
 
     /// A descriptor carrying the full metric name (already suffixed, e.g. `_total`) and its HELP text.

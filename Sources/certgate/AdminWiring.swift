@@ -5,21 +5,28 @@ import CertgatePosix
 import LibEV
 import Logging
 
-/// The admin listener as the runtime sees it: `GET /healthz` and `GET /metrics` on the control loop, or
-/// nothing when `--admin` is not given.
+/// The admin listener as the runtime sees it: `GET /healthz`, `GET /metrics` and `POST /reload` on the
+/// control loop, or nothing when `--admin` is not given.
 final class AdminWiring {
     private let server: AdminServer?
     let endpointDescription: String
 
     /// Binds at once, so a busy admin port fails start-up with one line naming `--admin`.
+    /// - Parameter reload: runs a reload and returns whether it succeeded and the JSON report.
     init(loop: EventLoop, address: ResolvedAddress?, configured: SocketEndpoint?, metrics: ProxyMetrics,
-         logger: Logger) throws {
+         logger: Logger, reload: @escaping () -> (succeeded: Bool, json: String)) throws {
         guard let address, let configured else {
             server = nil
             endpointDescription = "off"
             return
         }
-        let routes = AdminRoutes(metrics: { metrics.exposition() }, health: { true })
+        var routes = AdminRoutes(metrics: { metrics.exposition() }, health: { true })
+        routes.register("POST", "/reload") { _ in
+            let (succeeded, json) = reload()
+            // 422: the reload ran, and some certificate material on disk is unusable (named in the body).
+            return AdminResponse(status: succeeded ? 200 : 422, contentType: "application/json",
+                                 body: Array(json.utf8))
+        }
         do {
             server = try AdminServer(loop: loop, address: address, logger: logger, handler: routes.handle)
         } catch {

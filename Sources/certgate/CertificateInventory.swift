@@ -1,18 +1,10 @@
 import CertgateCertificates
 import CertgateConfig
+import CertgatePosix
 import CertgateTLS
 
-/// Finds, loads and indexes the configured certificates: the shared first step of `run` and `check`.
+/// How `check` and the start-up log describe certificates.
 enum CertificateInventory {
-    static func load(_ configuration: ProxyConfiguration) throws -> CertificateSnapshot {
-        let sources = try CertificateSourceScanner.scan(
-            directories: configuration.certificateDirectories,
-            pairs: configuration.certificatePairs
-        )
-        let loaded = try CertificateLoader.loadAll(sources)
-        return try CertificateSnapshot(certificates: loaded, defaultName: configuration.defaultCertificate)
-    }
-
     /// One line per certificate, as `check` prints it.
     static func describe(_ certificate: LoadedCertificate, isDefault: Bool) -> String {
         let leaf = certificate.certifiedKey.leaf
@@ -23,11 +15,10 @@ enum CertificateInventory {
         return line
     }
 
-    /// A problem with the certificate's validity period right now, or `nil` when it is valid.
+    /// A problem with the certificate's validity period right now, or `nil` when it is valid. Only
+    /// reachable with `--allow-expired` (otherwise such a certificate does not load).
     static func validityProblem(_ certificate: LoadedCertificate, now: Int64) -> String? {
         let leaf = certificate.certifiedKey.leaf
-        if leaf.notAfter < now { return "expired at \(Timestamp.rfc3339(leaf.notAfter))" }
-        if leaf.notBefore > now { return "not valid before \(Timestamp.rfc3339(leaf.notBefore))" }
-        return nil
+        return ValidityPolicy.enforce(now: now).problem(notBefore: leaf.notBefore, notAfter: leaf.notAfter)
     }
 }

@@ -1,4 +1,5 @@
 import CertgateConfig
+import CertgateReload
 import CertgatePosix
 import CertgateTLS
 
@@ -35,5 +36,22 @@ extension ProxyConfiguration {
         } catch {
             throw StartupFailure("--admin \(admin): \(error)")
         }
+    }
+}
+
+extension ProxyConfiguration {
+    /// What the certificate store needs from the configuration.
+    var certificateStoreOptions: CertificateStoreOptions {
+        CertificateStoreOptions(directories: certificateDirectories, pairs: certificatePairs,
+                                defaultName: defaultCertificate, allowExpired: allowExpired)
+    }
+
+    /// `--watch`, `--stat-interval` and `--reload-interval` as the reload controller takes them.
+    var reloadSettings: ReloadController.Settings {
+        ReloadController.Settings(
+            inotify: watchMode == .auto || watchMode == .inotify,
+            statInterval: (watchMode == .auto || watchMode == .stat) ? statInterval : nil,
+            reloadInterval: reloadInterval
+        )
     }
 }

@@ -3,6 +3,7 @@ import CertgateConfig
 import CertgateMetrics
 import CertgatePosix
 import CertgateProxy
+import CertgateReload
 import CertgateTLS
 import Glibc
 import LibEV
@@ -28,12 +29,13 @@ final class ProxyRuntime {
         signal(SIGPIPE, SIG_IGN)
 
         let started = ContinuousClock.now
-        let snapshot = try CertificateInventory.load(configuration)
+        let store = try CertificateStore(options: configuration.certificateStoreOptions)
+        let snapshot = store.snapshot
         let loadTime = ContinuousClock.now - started
         let now = Timestamp.now
         for certificate in snapshot.certificates {
             if let problem = CertificateInventory.validityProblem(certificate, now: now) {
-                logger.warning("certificate is not valid now", metadata: [
+                logger.warning("serving a certificate that is not valid now (--allow-expired)", metadata: [
                     "cert": "\(certificate.name)", "file": "\(certificate.source.certificatePath)",
                     "problem": "\(problem)",
                 ])
@@ -48,7 +50,6 @@ final class ProxyRuntime {
         let adminAddress = try configuration.resolveAdmin()
 
         let metrics = ProxyMetrics(version: CertgateVersion.current, openSSLVersion: TLSServerContext.libraryVersion)
-        metrics.certificatesLoaded.set(to: Double(snapshot.count))
         let settings = ProxySettings(
             upstream: upstream,
             connectTimeout: configuration.connectTimeout,
@@ -64,11 +65,14 @@ final class ProxyRuntime {
         }
 
         let loop = EventLoop.makeDefault()
+        let reloader = ReloadController(loop: loop, store: store, settings: configuration.reloadSettings,
+                                        metrics: metrics, logger: logger) { server.publish($0) }
+        reloader.recordStartup(duration: loadTime)
         let admin = try AdminWiring(loop: loop, address: adminAddress, configured: configuration.admin,
-                                    metrics: metrics, logger: logger)
-
-        let reloader = SignalReload(configuration: configuration, server: server, metrics: metrics,
-                                    logger: logger, current: snapshot)
+                                    metrics: metrics, logger: logger) {
+            let report = reloader.reloadNow(trigger: .admin)
+            return (report.result != .failure, report.json(certificates: store.snapshot.count))
+        }
         var stopping = false
         let stop = { [logger] (name: String) in
             if stopping {
@@ -78,17 +82,19 @@ final class ProxyRuntime {
             stopping = true
             logger.notice("\(name) received: shutting down")
             admin.stop()
+            reloader.stop()
             server.shutdown()
             loop.stop()
         }
         let signals = [
             SignalWatcher(loop: loop, signal: SIGTERM) { stop("SIGTERM") },
             SignalWatcher(loop: loop, signal: SIGINT) { stop("SIGINT") },
-            SignalWatcher(loop: loop, signal: SIGHUP) { reloader.reload(trigger: "signal") },
+            SignalWatcher(loop: loop, signal: SIGHUP) { reloader.reloadNow(trigger: .signal) },
         ]
         signals.forEach { $0.start() }
 
         try server.start()
+        reloader.start()
         admin.start()
         logger.notice("listening", metadata: [
             "listen": "\(listen.description.replacingPort(server.port))",
@@ -98,6 +104,7 @@ final class ProxyRuntime {
             "default_cert": "\(snapshot.defaultCertificate.name)",
             "load_ms": "\(loadTime.components.seconds * 1000 + loadTime.components.attoseconds / 1_000_000_000_000_000)",
             "admin": "\(admin.endpointDescription)",
+            "watch": "\(configuration.watchMode.rawValue)",
         ])
         loop.run()
         withExtendedLifetime(signals) {}

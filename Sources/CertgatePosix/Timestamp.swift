@@ -1,8 +1,8 @@
 import Glibc
 
 /// RFC 3339 UTC rendering of an epoch time, e.g. "2026-12-13T10:00:00Z" (no Foundation needed).
-enum Timestamp {
-    static func rfc3339(_ seconds: Int64) -> String {
+public enum Timestamp {
+    public static func rfc3339(_ seconds: Int64) -> String {
         var time = time_t(seconds)
         var parts = tm()
         guard gmtime_r(&time, &parts) != nil else { return "invalid-time" }
@@ -14,5 +14,6 @@ enum Timestamp {
             + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))Z"
     }
 
-    static var now: Int64 { Int64(time(nil)) }
+    /// Seconds since the epoch.
+    public static var now: Int64 { Int64(time(nil)) }
 }

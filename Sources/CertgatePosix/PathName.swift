@@ -1,0 +1,25 @@
+import Glibc
+
+/// Path arithmetic and resolution used to decide which directories to watch.
+public enum PathName {
+    /// "/etc/certs" for "/etc/certs/api.pem"; "." for "api.pem"; "/" for "/api.pem".
+    public static func directory(of path: String) -> String {
+        var trimmed = Substring(path)
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        guard let slash = trimmed.lastIndex(of: "/") else { return "." }
+        if slash == trimmed.startIndex { return "/" }
+        return String(trimmed[..<slash])
+    }
+
+    /// `directory/entry` without doubling the slash.
+    public static func join(_ directory: String, _ entry: String) -> String {
+        directory.hasSuffix("/") ? directory + entry : directory + "/" + entry
+    }
+
+    /// The canonical absolute path with every symlink resolved, or `nil` when some component is missing.
+    public static func resolved(_ path: String) -> String? {
+        guard let pointer = realpath(path, nil) else { return nil }
+        defer { free(pointer) }
+        return String(cString: pointer)
+    }
+}

@@ -1,0 +1,320 @@
+import CertgateCertificates
+import CertgateMetrics
+import CertgatePosix
+import LibEV
+import Logging
+
+/// Runs certificate reloads on the control loop: change detection (inotify and the periodic `stat()`
+/// check), debouncing, explicit requests (SIGHUP, `POST /reload`, `--reload-interval`), retries of
+/// failed sources with backoff, publishing new snapshots, metrics and the log lines.
+///
+/// Threads: everything here, including the blocking file reads of a reload, runs on the control
+/// thread. Workers only ever see the finished immutable snapshot through `publish`.
+///
+/// Loop-confined (not Sendable): create, start, use and stop it on the control loop's thread.
+public final class ReloadController {
+    public struct Settings: Sendable, Equatable {
+        /// Watch certificate directories with inotify.
+        public var inotify: Bool
+        /// Run the periodic `stat()` check; `nil` disables it.
+        public var statInterval: Duration?
+        /// Force a full re-read this often; `nil` disables it.
+        public var reloadInterval: Duration?
+        /// Quiet time after the last change notification before reloading.
+        public var debounce: Duration
+        /// Longest a burst of notifications can postpone a reload.
+        public var debounceCap: Duration
+
+        public init(inotify: Bool, statInterval: Duration?, reloadInterval: Duration? = nil,
+                    debounce: Duration = .milliseconds(150), debounceCap: Duration = .seconds(1)) {
+            self.inotify = inotify
+            self.statInterval = statInterval
+            self.reloadInterval = reloadInterval
+            self.debounce = debounce
+            self.debounceCap = debounceCap
+        }
+    }
+
+    /// How often lost or missing inotify watches are tried again.
+    static let watchRetryInterval = 0.5
+
+    public let settings: Settings
+    private let loop: EventLoop
+    private let store: CertificateStore
+    private let metrics: ProxyMetrics
+    private let logger: Logger
+    private let publish: (CertificateSnapshot) -> Void
+    private var debouncer: Debouncer
+    private var inotify: InotifyWatcher?
+    private var debounceTimer: TimerWatcher?
+    private var statTimer: TimerWatcher?
+    private var watchRetryTimer: TimerWatcher?
+    private var intervalTimer: TimerWatcher?
+    private var retryTimer: TimerWatcher?
+    private var reportedMissing: Set<String> = []
+    private var started = false
+    private var stopped = false
+
+    public init(loop: EventLoop, store: CertificateStore, settings: Settings, metrics: ProxyMetrics, logger: Logger,
+                publish: @escaping (CertificateSnapshot) -> Void) {
+        self.loop = loop
+        self.store = store
+        self.settings = settings
+        self.metrics = metrics
+        self.logger = logger
+        self.publish = publish
+        self.debouncer = Debouncer(quiet: settings.debounce, cap: settings.debounceCap)
+    }
+
+    deinit {
+        stop()
+    }
+
+    /// Records the start-up load in the metrics (the store already loaded; `duration` is how long it took).
+    public func recordStartup(duration: Duration) {
+        updateCertificateMetrics()
+        metrics.reload.recordReload(trigger: ReloadTrigger.startup.rawValue, result: ReloadReport.Result.success.rawValue,
+                                    durationSeconds: Self.seconds(duration), failingSources: 0, now: Timestamp.now)
+    }
+
+    /// Starts change detection and the timers. Never blocks; a no-op after the first call or after `stop()`.
+    public func start() {
+        guard !started, !stopped else { return }
+        started = true
+        debounceTimer = TimerWatcher(loop: loop) { [unowned self] in self.debounceFired() }
+        retryTimer = TimerWatcher(loop: loop) { [unowned self] in self.reload(trigger: .timer, forceRead: false) }
+        if settings.inotify {
+            do {
+                inotify = try InotifyWatcher(loop: loop) { [unowned self] event in self.inotifyEvent(event) }
+            } catch {
+                logger.warning("inotify unavailable; certificate changes are found by the stat() check only", metadata: [
+                    "error": "\(error)",
+                    "stat_interval": "\(settings.statInterval.map { "\($0)" } ?? "off")",
+                ])
+            }
+            watchRetryTimer = TimerWatcher(loop: loop) { [unowned self] in self.retryWatches() }
+            refreshWatches()
+        }
+        metrics.reload.setInotifyActive(inotify?.isComplete ?? false)
+        if let interval = settings.statInterval {
+            let seconds = Self.seconds(interval)
+            let timer = TimerWatcher(loop: loop) { [unowned self] in self.statCheck() }
+            timer.start(after: seconds, repeating: seconds)
+            statTimer = timer
+        }
+        if let interval = settings.reloadInterval {
+            let seconds = Self.seconds(interval)
+            let timer = TimerWatcher(loop: loop) { [unowned self] in self.reload(trigger: .timer, forceRead: true) }
+            timer.start(after: seconds, repeating: seconds)
+            intervalTimer = timer
+        }
+        logger.debug("certificate change detection started", metadata: [
+            "inotify": "\(inotify != nil)", "watched_directories": "\(store.watchDirectories.count)",
+            "stat_interval": "\(settings.statInterval.map { "\($0)" } ?? "off")",
+            "reload_interval": "\(settings.reloadInterval.map { "\($0)" } ?? "off")",
+        ])
+    }
+
+    /// Stops every watcher and timer. Idempotent; safe before `start()`.
+    public func stop() {
+        guard !stopped else { return }
+        stopped = true
+        inotify?.stop()
+        inotify = nil
+        for timer in [debounceTimer, statTimer, watchRetryTimer, intervalTimer, retryTimer] {
+            timer?.stop()
+        }
+    }
+
+    /// Reloads now (SIGHUP, `POST /reload`): every source is read again; content decides what changes.
+    @discardableResult
+    public func reloadNow(trigger: ReloadTrigger) -> ReloadReport {
+        reload(trigger: trigger, forceRead: true)
+    }
+
+    // MARK: - Change detection
+
+    private func inotifyEvent(_ event: InotifyWatcher.Event) {
+        switch event {
+        case .changed(let directory):
+            logger.trace("inotify event", metadata: ["directory": "\(directory)"])
+        case .lost(let directory):
+            logger.debug("inotify watch lost; will re-add it", metadata: ["directory": "\(directory)"])
+            watchRetryTimer?.start(after: Self.watchRetryInterval, repeating: Self.watchRetryInterval)
+        case .overflow:
+            logger.warning("inotify queue overflowed; re-checking every certificate source")
+        }
+        metrics.reload.setInotifyActive(inotify?.isComplete ?? false)
+        notify(.inotify)
+    }
+
+    private func statCheck() {
+        if store.hasChanges() {
+            notify(.stat)
+        }
+    }
+
+    private func notify(_ trigger: ReloadTrigger) {
+        loop.updateNow()
+        let deadline = debouncer.notify(trigger, at: .now)
+        let delay = Self.seconds(deadline - .now)
+        debounceTimer?.start(after: max(delay, 0))
+    }
+
+    private func debounceFired() {
+        guard let trigger = debouncer.take(at: .now) else {
+            if let deadline = debouncer.deadline {
+                debounceTimer?.start(after: max(Self.seconds(deadline - .now), 0.001))
+            }
+            return
+        }
+        reload(trigger: trigger, forceRead: false)
+    }
+
+    private func retryWatches() {
+        guard let inotify else {
+            watchRetryTimer?.stop()
+            return
+        }
+        let before = inotify.missing
+        let still = inotify.retryMissing()
+        if still.count < before.count {
+            // A directory came back: what is in it now may differ from what was served.
+            notify(.inotify)
+        }
+        if still.isEmpty { watchRetryTimer?.stop() }
+        reportMissingWatches(still)
+        metrics.reload.setInotifyActive(inotify.isComplete)
+    }
+
+    private func refreshWatches() {
+        guard let inotify else { return }
+        let missing = inotify.update(store.watchDirectories)
+        if missing.isEmpty {
+            watchRetryTimer?.stop()
+        } else if watchRetryTimer?.isActive == false {
+            watchRetryTimer?.start(after: Self.watchRetryInterval, repeating: Self.watchRetryInterval)
+        }
+        reportMissingWatches(missing)
+        metrics.reload.setInotifyActive(inotify.isComplete)
+    }
+
+    /// One warning per directory that newly cannot be watched (missing for now, or out of watches).
+    private func reportMissingWatches(_ missing: Set<String>) {
+        for directory in missing.subtracting(reportedMissing) {
+            logger.warning("cannot watch certificate directory with inotify; retrying", metadata: [
+                "directory": "\(directory)", "error": "\(inotify?.failures[directory] ?? "unknown")",
+                "stat_check": "\(settings.statInterval == nil ? "off" : "on")",
+            ])
+        }
+        reportedMissing = missing
+    }
+
+    // MARK: - Reloading
+
+    @discardableResult
+    private func reload(trigger: ReloadTrigger, forceRead: Bool) -> ReloadReport {
+        debouncer.reset()
+        debounceTimer?.stop()
+        let report = store.reload(trigger: trigger, forceRead: forceRead)
+        if let snapshot = report.snapshot {
+            publish(snapshot)
+        }
+        loop.updateNow()
+        updateCertificateMetrics()
+        metrics.reload.recordReload(trigger: trigger.rawValue, result: report.result.rawValue,
+                                    durationSeconds: Self.seconds(report.duration), failingSources: store.failingCount,
+                                    now: Timestamp.now)
+        log(report)
+        refreshWatches()
+        scheduleRetry()
+        return report
+    }
+
+    private func scheduleRetry() {
+        guard let due = store.nextRetry else {
+            retryTimer?.stop()
+            return
+        }
+        retryTimer?.start(after: max(Self.seconds(due - .now), 0.01))
+    }
+
+    private func updateCertificateMetrics() {
+        let snapshot = store.snapshot
+        metrics.certificatesLoaded.set(to: Double(snapshot.count))
+        var expiries: [String: Int64] = [:]
+        for certificate in snapshot.certificates {
+            expiries[certificate.name] = certificate.certifiedKey.leaf.notAfter
+        }
+        metrics.reload.setNotAfter(expiries)
+    }
+
+    private func log(_ report: ReloadReport) {
+        let trigger = report.trigger.rawValue
+        for (name, outcome) in report.outcomes {
+            switch outcome {
+            case .unchanged:
+                continue
+            case .added(let serial):
+                logger.notice("certificate added", metadata: [
+                    "cert": "\(name)", "old_serial": "-", "new_serial": "\(serial)", "trigger": "\(trigger)",
+                ])
+            case .replaced(let old, let new):
+                logger.notice("certificate replaced", metadata: [
+                    "cert": "\(name)", "old_serial": "\(old)", "new_serial": "\(new)", "trigger": "\(trigger)",
+                ])
+            case .removed(let serial):
+                logger.notice("certificate removed", metadata: [
+                    "cert": "\(name)", "old_serial": "\(serial)", "new_serial": "-", "trigger": "\(trigger)",
+                ])
+            case .failed(let reason, let serving, let firstReport):
+                let metadata: Logger.Metadata = [
+                    "cert": "\(name)", "error": "\(reason)", "serving_serial": "\(serving ?? "-")",
+                    "trigger": "\(trigger)",
+                ]
+                let message: Logger.Message = serving == nil
+                    ? "certificate failed to load; not served; will retry"
+                    : "certificate reload failed; still serving the previous certificate; will retry"
+                if firstReport {
+                    logger.error(message, metadata: metadata)
+                } else {
+                    logger.debug(message, metadata: metadata)
+                }
+            }
+        }
+        for problem in report.problems {
+            if problem.firstReport {
+                logger.error("certificate reload problem; will retry", metadata: [
+                    "error": "\(problem.reason)", "trigger": "\(trigger)",
+                ])
+            } else {
+                logger.debug("certificate reload problem persists", metadata: ["error": "\(problem.reason)"])
+            }
+        }
+        if report.snapshot != nil {
+            for warning in store.snapshot.warnings {
+                logger.warning("\(warning)")
+            }
+        }
+        let metadata: Logger.Metadata = [
+            "trigger": "\(trigger)", "result": "\(report.result.rawValue)",
+            "certificates": "\(store.snapshot.count)", "changed": "\(report.outcomes.filter { $0.outcome.changesSnapshot }.count)",
+            "failed": "\(report.outcomes.filter { $0.outcome.status == "failed" }.count + report.problems.count)",
+            "duration_ms": "\(Self.milliseconds(report.duration))",
+        ]
+        if report.result == .unchanged && (report.trigger == .inotify || report.trigger == .stat || report.trigger == .timer) {
+            logger.debug("certificates checked; nothing changed", metadata: metadata)
+        } else {
+            logger.notice("certificate reload finished", metadata: metadata)
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func milliseconds(_ duration: Duration) -> String {
+        let value = seconds(duration) * 1000
+        return value < 10 ? String(Double(Int(value * 100)) / 100) : String(Int(value))
+    }
+}

@@ -1,0 +1,62 @@
+extension ReloadReport {
+    /// The `POST /reload` answer, one JSON object:
+    ///
+    /// ```json
+    /// {"result":"success","trigger":"admin","duration_seconds":0.0042,"certificates":2,
+    ///  "sources":[{"name":"api","status":"reloaded","serial":"0A1B","previous_serial":"09FF"},
+    ///             {"name":"web","status":"failed","reason":"/etc/certs/web.pem: ...","serving_serial":"77"}],
+    ///  "problems":[]}
+    /// ```
+    ///
+    /// `status` is `unchanged`, `reloaded` (new content or a new source; `previous_serial` is `null` for a
+    /// new one), `removed` or `failed` (with `reason`, and `serving_serial`: what is still served, or `null`).
+    public func json(certificates: Int) -> String {
+        var sources: [String] = []
+        for (name, outcome) in outcomes {
+            var fields = ["\"name\":\(JSONText.quote(name))", "\"status\":\(JSONText.quote(outcome.status))"]
+            switch outcome {
+            case .unchanged:
+                break
+            case .added(let serial):
+                fields.append("\"serial\":\(JSONText.quote(serial))")
+                fields.append("\"previous_serial\":null")
+            case .replaced(let old, let new):
+                fields.append("\"serial\":\(JSONText.quote(new))")
+                fields.append("\"previous_serial\":\(JSONText.quote(old))")
+            case .removed(let serial):
+                fields.append("\"previous_serial\":\(JSONText.quote(serial))")
+            case .failed(let reason, let serving, _):
+                fields.append("\"reason\":\(JSONText.quote(reason))")
+                fields.append("\"serving_serial\":\(serving.map(JSONText.quote) ?? "null")")
+            }
+            sources.append("{" + fields.joined(separator: ",") + "}")
+        }
+        let problemList = problems.map { JSONText.quote($0.reason) }.joined(separator: ",")
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        return "{\"result\":\(JSONText.quote(result.rawValue)),\"trigger\":\(JSONText.quote(trigger.rawValue)),"
+            + "\"duration_seconds\":\(seconds),\"certificates\":\(certificates),"
+            + "\"sources\":[\(sources.joined(separator: ","))],\"problems\":[\(problemList)]}\n"
+    }
+}
+
+/// Minimal JSON string quoting (RFC 8259): quotes, backslashes and control characters escaped.
+enum JSONText {
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default:
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
