@@ -10,4 +10,11 @@ public enum ConfigurationDefaults {
     public static let minimumTLSVersion = TLSVersion.v1_2
     public static let connectTimeout = Duration.seconds(5)
     public static let handshakeTimeout = Duration.seconds(10)
+    /// inotify on every certificate directory plus the periodic stat() check.
+    public static let watchMode = WatchMode.auto
+    public static let statInterval = Duration.seconds(1)
+    /// No forced periodic re-read.
+    public static let reloadInterval: Duration? = nil
+    /// Expired and not-yet-valid certificates are refused.
+    public static let allowExpired = false
 }

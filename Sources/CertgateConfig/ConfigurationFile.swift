@@ -13,6 +13,11 @@ public struct ConfigurationFile: Sendable, Equatable {
     public var certificateDirectories: [String]?
     public var certificatePairs: [CertificatePair]?
     public var defaultCertificate: String?
+    public var watch: String?
+    public var statInterval: String?
+    public var reloadInterval: String?
+    /// `allow-expired` as written (`true`, `false`, or anything else for the resolver to reject).
+    public var allowExpired: String?
     public var workers: String?
     public var admin: String?
     public var logFormat: String?

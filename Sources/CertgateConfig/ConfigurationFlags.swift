@@ -2,7 +2,9 @@
 ///
 /// Everything is a plain string (or a list of them) so that this struct can be filled by ArgumentParser,
 /// by tests, or by anything else, and so that all validation happens in `ConfigurationResolver`, where
-/// every error can name the flag it came from. `nil` / empty means "flag not given".
+/// every error can name the flag it came from. `nil` / empty means "flag not given". The one exception
+/// is the value-less switch `--allow-expired`, a `Bool?`: there is nothing to validate, and `nil` (not
+/// given) must stay distinct from `true` so the config file's value is used when the flag is absent.
 public struct ConfigurationFlags: Sendable, Equatable {
     /// `--config FILE`.
     public var configFile: String?
@@ -15,6 +17,14 @@ public struct ConfigurationFlags: Sendable, Equatable {
     /// `--key`, in order; paired by position with `certificates`.
     public var keys: [String]
     public var defaultCertificate: String?
+    /// `--watch auto|inotify|stat|off`.
+    public var watch: String?
+    /// `--stat-interval DURATION`.
+    public var statInterval: String?
+    /// `--reload-interval DURATION|off`.
+    public var reloadInterval: String?
+    /// `--allow-expired`: `true` when the switch was given, `nil` when not (it has no "false" spelling).
+    public var allowExpired: Bool?
     public var workers: String?
     public var admin: String?
     public var logFormat: String?
@@ -33,6 +43,10 @@ public struct ConfigurationFlags: Sendable, Equatable {
         certificates: [String] = [],
         keys: [String] = [],
         defaultCertificate: String? = nil,
+        watch: String? = nil,
+        statInterval: String? = nil,
+        reloadInterval: String? = nil,
+        allowExpired: Bool? = nil,
         workers: String? = nil,
         admin: String? = nil,
         logFormat: String? = nil,
@@ -50,6 +64,10 @@ public struct ConfigurationFlags: Sendable, Equatable {
         self.certificates = certificates
         self.keys = keys
         self.defaultCertificate = defaultCertificate
+        self.watch = watch
+        self.statInterval = statInterval
+        self.reloadInterval = reloadInterval
+        self.allowExpired = allowExpired
         self.workers = workers
         self.admin = admin
         self.logFormat = logFormat

@@ -6,6 +6,10 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
     case certDir = "cert-dir"
     case certs
     case defaultCert = "default-cert"
+    case watch
+    case statInterval = "stat-interval"
+    case reloadInterval = "reload-interval"
+    case allowExpired = "allow-expired"
     case workers
     case admin
     case logFormat = "log-format"

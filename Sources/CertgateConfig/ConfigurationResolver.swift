@@ -63,6 +63,17 @@ public struct ConfigurationResolver: Sendable {
         let defaultCertificate = try merge.optional(.defaultCert, flags.defaultCertificate, file?.defaultCertificate) {
             text throws(ConfigurationValueError) in try SettingParser.nonEmpty(text, what: "certificate name")
         }
+        let watchMode = try merge.optional(.watch, flags.watch, file?.watch, SettingParser.watchMode)
+        let statInterval = try merge.optional(
+            .statInterval, flags.statInterval, file?.statInterval, SettingParser.statInterval
+        )
+        let reloadInterval = try merge.optional(
+            .reloadInterval, flags.reloadInterval, file?.reloadInterval, SettingParser.reloadInterval
+        )
+        // The switch has no value to validate; spelling it as text lets it share the flag-beats-file rule.
+        let allowExpired = try merge.optional(
+            .allowExpired, flags.allowExpired.map { $0 ? "true" : "false" }, file?.allowExpired, SettingParser.boolean
+        )
         let cores = processorCount
         let workers = try merge.optional(.workers, flags.workers, file?.workers) {
             text throws(ConfigurationValueError) in try SettingParser.workers(text, processorCount: cores)
@@ -91,6 +102,10 @@ public struct ConfigurationResolver: Sendable {
             certificateDirectories: directories,
             certificatePairs: pairs,
             defaultCertificate: defaultCertificate?.value,
+            watchMode: watchMode?.value ?? ConfigurationDefaults.watchMode,
+            statInterval: statInterval?.value ?? ConfigurationDefaults.statInterval,
+            reloadInterval: reloadInterval.map(\.value) ?? ConfigurationDefaults.reloadInterval,
+            allowExpired: allowExpired?.value ?? ConfigurationDefaults.allowExpired,
             workers: workers?.value ?? min(max(processorCount, 1), SettingParser.maximumWorkers),
             admin: admin?.value,
             logFormat: logFormat?.value ?? ConfigurationDefaults.logFormat,

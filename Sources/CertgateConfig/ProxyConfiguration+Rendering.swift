@@ -29,6 +29,10 @@ extension ProxyConfiguration {
         if let defaultCertificate {
             add(.defaultCert, Self.quoted(defaultCertificate))
         }
+        add(.watch, watchMode.rawValue)
+        add(.statInterval, DurationSyntax.format(statInterval))
+        add(.reloadInterval, reloadInterval.map(DurationSyntax.format) ?? "off")
+        add(.allowExpired, String(allowExpired))
         add(.workers, String(workers))
         if let admin {
             add(.admin, Self.quoted(admin.description))

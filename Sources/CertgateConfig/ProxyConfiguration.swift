@@ -16,6 +16,15 @@ public struct ProxyConfiguration: Sendable, Equatable {
     /// `--default-cert NAME`: the certificate served when SNI is absent or matches nothing.
     /// `nil` means "the first certificate by name".
     public var defaultCertificate: String?
+    /// How certificate changes are noticed without a SIGHUP (`--watch`).
+    public var watchMode: WatchMode
+    /// Period of the stat() check that `auto` and `stat` watching run (`--stat-interval`), 50ms...1h.
+    public var statInterval: Duration
+    /// Period of a forced full re-read of every certificate source (`--reload-interval`), at least 1s;
+    /// `nil` when off.
+    public var reloadInterval: Duration?
+    /// Serve certificates that are expired or not yet valid instead of refusing them (`--allow-expired`).
+    public var allowExpired: Bool
     /// Number of worker threads (already resolved: `auto` became the core count).
     public var workers: Int
     /// Admin HTTP listener (`/healthz`, `/metrics`); `nil` when disabled.
@@ -38,6 +47,10 @@ public struct ProxyConfiguration: Sendable, Equatable {
         certificateDirectories: [String] = [],
         certificatePairs: [CertificatePair] = [],
         defaultCertificate: String? = nil,
+        watchMode: WatchMode = .auto,
+        statInterval: Duration = .seconds(1),
+        reloadInterval: Duration? = nil,
+        allowExpired: Bool = false,
         workers: Int = 1,
         admin: SocketEndpoint? = nil,
         logFormat: LogFormat = .text,
@@ -53,6 +66,10 @@ public struct ProxyConfiguration: Sendable, Equatable {
         self.certificateDirectories = certificateDirectories
         self.certificatePairs = certificatePairs
         self.defaultCertificate = defaultCertificate
+        self.watchMode = watchMode
+        self.statInterval = statInterval
+        self.reloadInterval = reloadInterval
+        self.allowExpired = allowExpired
         self.workers = workers
         self.admin = admin
         self.logFormat = logFormat
@@ -91,6 +108,21 @@ public struct SocketEndpoint: Sendable, Equatable, Hashable, CustomStringConvert
     public var description: String {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
+}
+
+/// How certgate notices that certificate files changed, so it can reload them without a SIGHUP.
+///
+/// Whatever the mode, SIGHUP, `--reload-interval` and the admin listener's `POST /reload` still reload.
+public enum WatchMode: String, Sendable, Equatable, CaseIterable {
+    /// inotify on every certificate directory plus the periodic stat() check; the stat() check alone
+    /// when inotify is unavailable or out of watches.
+    case auto
+    /// inotify only, no stat() polling; a lost watch is re-added.
+    case inotify
+    /// stat() polling only (every `statInterval`), for NFS and other mounts where inotify sees nothing.
+    case stat
+    /// No automatic detection.
+    case off
 }
 
 public enum LogFormat: String, Sendable, Equatable, CaseIterable {

@@ -60,6 +60,66 @@ public enum SettingParser {
         return duration
     }
 
+    /// The shortest and longest `--stat-interval`, inclusive.
+    public static let statIntervalRange = Duration.milliseconds(50)...Duration.seconds(3_600)
+
+    /// The shortest `--reload-interval` other than off: each reload re-reads every certificate source.
+    public static let minimumReloadInterval = Duration.seconds(1)
+
+    /// `auto`, `inotify`, `stat` or `off`, case-insensitive.
+    public static func watchMode(_ text: String) throws(ConfigurationValueError) -> WatchMode {
+        guard let mode = WatchMode(rawValue: text.lowercased()) else {
+            throw ConfigurationValueError("'\(text)' is not a watch mode (\(choices(WatchMode.allCases)))")
+        }
+        return mode
+    }
+
+    /// A duration within `statIntervalRange` (inclusive).
+    public static func statInterval(_ text: String) throws(ConfigurationValueError) -> Duration {
+        let duration = try DurationSyntax.parse(text)
+        guard statIntervalRange.contains(duration) else {
+            throw ConfigurationValueError(
+                "'\(text)' is out of range; the stat interval must be between "
+                    + "\(DurationSyntax.format(statIntervalRange.lowerBound)) and "
+                    + "\(DurationSyntax.format(statIntervalRange.upperBound))"
+            )
+        }
+        return duration
+    }
+
+    /// `off` (case-insensitive) or a zero duration (`0`, `0s`, ...) mean no periodic reload (`nil`);
+    /// anything else must be a duration of at least `minimumReloadInterval`.
+    public static func reloadInterval(_ text: String) throws(ConfigurationValueError) -> Duration? {
+        if text.lowercased() == "off" {
+            return nil
+        }
+        if let first = text.first, !first.isASCIIDigit, first != "-" {
+            throw ConfigurationValueError("'\(text)' is not a duration or off (\(DurationSyntax.examples))")
+        }
+        let duration = try DurationSyntax.parse(text)
+        if duration == .zero {
+            return nil
+        }
+        guard duration >= minimumReloadInterval else {
+            throw ConfigurationValueError(
+                "'\(text)' is too short; the reload interval must be at least "
+                    + "\(DurationSyntax.format(minimumReloadInterval)) (or off)"
+            )
+        }
+        return duration
+    }
+
+    /// `true` or `false`, case-insensitive (YAML's `True` and `FALSE` too). YAML 1.1's other spellings
+    /// (`yes`, `on`, ...) are refused, so the file means the same to every YAML reader (YAML 1.2 and
+    /// many tools take them as text).
+    public static func boolean(_ text: String) throws(ConfigurationValueError) -> Bool {
+        switch text.lowercased() {
+        case "true": return true
+        case "false": return false
+        default: throw ConfigurationValueError("'\(text)' is not true or false")
+        }
+    }
+
     /// Free-form text that must not be empty (cipher lists, the default certificate name).
     public static func nonEmpty(_ text: String, what: String) throws(ConfigurationValueError) -> String {
         guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {

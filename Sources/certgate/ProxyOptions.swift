@@ -19,6 +19,9 @@ struct ProxyOptions: ParsableArguments {
     @OptionGroup(title: "Certificates")
     var certificates: Certificates
 
+    @OptionGroup(title: "Reloading")
+    var reloading: Reloading
+
     @OptionGroup(title: "TLS")
     var tls: TLS
 
@@ -38,6 +41,10 @@ struct ProxyOptions: ParsableArguments {
             certificates: certificates.certificates,
             keys: certificates.keys,
             defaultCertificate: certificates.defaultCertificate,
+            watch: reloading.watch,
+            statInterval: reloading.statInterval,
+            reloadInterval: reloading.reloadInterval,
+            allowExpired: reloading.allowExpired ? true : nil,
             workers: runtime.workers,
             admin: addresses.admin,
             logFormat: runtime.logFormat,
@@ -139,6 +146,55 @@ extension ProxyOptions {
             )
         )
         var defaultCertificate: String?
+    }
+
+    /// How certificate changes are picked up without a restart, and which certificates a load accepts.
+    struct Reloading: ParsableArguments {
+        @Option(
+            name: .customLong("watch"),
+            help: ArgumentHelp(
+                "How certificate changes are noticed: auto (inotify on every certificate directory plus the "
+                    + "--stat-interval check; the check alone where inotify is unavailable), inotify (inotify "
+                    + "only), stat (the check only, for NFS and other odd mounts) or off (no automatic "
+                    + "detection; SIGHUP, --reload-interval and POST /reload still work). "
+                    + "(default: \(ConfigurationDefaults.watchMode.rawValue))",
+                valueName: "auto|inotify|stat|off"
+            )
+        )
+        var watch: String?
+
+        @Option(
+            name: .customLong("stat-interval"),
+            help: ArgumentHelp(
+                "How often the stat() check looks for changed certificate files, "
+                    + "\(DurationSyntax.format(SettingParser.statIntervalRange.lowerBound)) to "
+                    + "\(DurationSyntax.format(SettingParser.statIntervalRange.upperBound)). (default: "
+                    + "\(DurationSyntax.format(ConfigurationDefaults.statInterval)))",
+                valueName: "duration"
+            )
+        )
+        var statInterval: String?
+
+        @Option(
+            name: .customLong("reload-interval"),
+            help: ArgumentHelp(
+                "Also re-read every certificate source this often, changed or not, e.g. 1h: a backstop for "
+                    + "filesystems where neither inotify nor stat() sees changes. At least "
+                    + "\(DurationSyntax.format(SettingParser.minimumReloadInterval)); off or 0 disables it. "
+                    + "(default: off)",
+                valueName: "duration|off"
+            )
+        )
+        var reloadInterval: String?
+
+        @Flag(
+            name: .customLong("allow-expired"),
+            help: ArgumentHelp(
+                "Serve certificates that are expired or not yet valid. Without it such a certificate fails "
+                    + "start-up, and a reload that brings one keeps the previous certificate. (default: off)"
+            )
+        )
+        var allowExpired = false
     }
 
     /// What the TLS side accepts.

@@ -32,6 +32,10 @@ struct ConfigurationFileTests {
                 key: site/a.key
               - { cert: /abs/b.pem, key: /abs/b.key }
             default-cert: example.com
+            watch: off
+            stat-interval: 2
+            reload-interval: 10m
+            allow-expired: true
             workers: 4
             admin: 9100
             log-format: json
@@ -52,6 +56,10 @@ struct ConfigurationFileTests {
             CertificatePair(certificatePath: "/abs/b.pem", keyPath: "/abs/b.key"),
         ]
         expected.defaultCertificate = "example.com"
+        expected.watch = "off"
+        expected.statInterval = "2s"
+        expected.reloadInterval = "10m"
+        expected.allowExpired = "true"
         expected.workers = "4"
         expected.admin = "9100"
         expected.logFormat = "json"
@@ -99,6 +107,20 @@ struct ConfigurationFileTests {
         #expect(try parse("connect-timeout: 0").connectTimeout == "0")
         #expect(try parse("connect-timeout: '5'").connectTimeout == "5")
         #expect(try parse("handshake-timeout: 2m").handshakeTimeout == "2m")
+        #expect(try parse("stat-interval: 1").statInterval == "1s")
+        #expect(try parse("stat-interval: 250ms").statInterval == "250ms")
+        #expect(try parse("reload-interval: 0").reloadInterval == "0")
+        #expect(try parse("reload-interval: 3600").reloadInterval == "3600s")
+        #expect(try parse("reload-interval: off").reloadInterval == "off")
+        #expect(
+            parseError("stat-interval: 0.5")
+                == "/etc/certgate/proxy.yaml: key 'stat-interval': '0.5' is not a whole number of seconds; "
+                + "write a duration such as 1500ms"
+        )
+        #expect(
+            parseError("reload-interval: -1")
+                == "/etc/certgate/proxy.yaml: key 'reload-interval': '-1' is negative; durations must be 0 or more"
+        )
         #expect(
             parseError("connect-timeout: -5")
                 == "/etc/certgate/proxy.yaml: key 'connect-timeout': '-5' is negative; durations must be 0 or more"
@@ -128,6 +150,11 @@ struct ConfigurationFileTests {
             ("handshake_timeout: 5s", "unknown key 'handshake_timeout' (did you mean 'handshake-timeout'?)"),
             ("cert: a.pem", "unknown key 'cert' (did you mean 'certs'?)"),
             ("frobnicate: 1", "unknown key 'frobnicate'"),
+            ("wacth: auto", "unknown key 'wacth' (did you mean 'watch'?)"),
+            ("stat_interval: 1s", "unknown key 'stat_interval' (did you mean 'stat-interval'?)"),
+            ("reload-intervall: 1h", "unknown key 'reload-intervall' (did you mean 'reload-interval'?)"),
+            ("allowExpired: true", "unknown key 'allowExpired' (did you mean 'allow-expired'?)"),
+            ("allow-expire: true", "unknown key 'allow-expire' (did you mean 'allow-expired'?)"),
         ]
     )
     func unknownKey(yaml: String, message: String) {
@@ -155,6 +182,11 @@ struct ConfigurationFileTests {
                 "key 'certs[1]': unknown key 'kye' (did you mean 'key'?)"
             ),
             ("certs: [{cert: [a], key: b}]", "key 'certs[0].cert': expected a path, found a list"),
+            ("watch: [auto]", "key 'watch': expected auto, inotify, stat or off, found a list"),
+            ("stat-interval: {a: 1}", "key 'stat-interval': expected a duration such as 5s, found a mapping"),
+            ("reload-interval: [1h]", "key 'reload-interval': expected a duration such as 5s, found a list"),
+            ("allow-expired: [true]", "key 'allow-expired': expected true or false, found a list"),
+            ("allow-expired: {a: b}", "key 'allow-expired': expected true or false, found a mapping"),
         ]
     )
     func wrongTypes(yaml: String, message: String) {
@@ -163,11 +195,15 @@ struct ConfigurationFileTests {
 
     @Test("scalars keep the text as written so the resolver can judge the value")
     func scalarsAsWritten() throws {
-        let file = try parse("listen: 8443\nworkers: true\ndefault-cert: 2024\nlog-format: on")
+        let file = try parse(
+            "listen: 8443\nworkers: true\ndefault-cert: 2024\nlog-format: on\nwatch: off\nallow-expired: yes"
+        )
         #expect(file.listen == "8443")
         #expect(file.workers == "true")
         #expect(file.defaultCertificate == "2024")
         #expect(file.logFormat == "on")
+        #expect(file.watch == "off")
+        #expect(file.allowExpired == "yes")
     }
 
     @Test("the top level must be a mapping")
@@ -306,5 +342,36 @@ struct ConfigurationFileSyntaxMessageTests {
             try ConfigurationFile.parse(yaml: yaml, path: "x.yaml", baseDirectory: "/")
         }
         #expect(error?.description == "x.yaml: \(message)")
+    }
+}
+
+@Suite("config/example.yaml")
+struct ExampleConfigurationTests {
+    /// `config/example.yaml` in this checkout.
+    static let examplePath = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("config/example.yaml").path
+
+    @Test("the example resolves, and its commented-out reloading keys state the defaults")
+    func commentedReloadingKeysAreDefaults() throws {
+        let text = try String(contentsOfFile: Self.examplePath, encoding: .utf8)
+        let resolver = ConfigurationResolver(currentDirectory: "/", processorCount: 2)
+        let example = try resolver.resolve(ConfigurationFlags(configFile: Self.examplePath))
+        #expect(example.watchMode == ConfigurationDefaults.watchMode)
+
+        let reloadingKeys: [ConfigurationKey] = [.watch, .statInterval, .reloadInterval, .allowExpired]
+        var uncommented = text
+        for key in reloadingKeys {
+            let commented = "\n# \(key.rawValue): "
+            #expect(text.components(separatedBy: commented).count == 2, "one '# \(key.rawValue):' line")
+            uncommented = uncommented.replacingOccurrences(of: commented, with: "\n\(key.rawValue): ")
+        }
+        let file = try ConfigurationFile.parse(yaml: uncommented, path: Self.examplePath, baseDirectory: "/")
+        let configuration = try resolver.resolve(ConfigurationFlags(), file: file)
+        #expect(configuration.watchMode == ConfigurationDefaults.watchMode)
+        #expect(configuration.statInterval == ConfigurationDefaults.statInterval)
+        #expect(configuration.reloadInterval == ConfigurationDefaults.reloadInterval)
+        #expect(configuration.allowExpired == ConfigurationDefaults.allowExpired)
+        #expect(file.watch != nil && file.statInterval != nil && file.reloadInterval != nil && file.allowExpired != nil)
     }
 }

@@ -46,6 +46,10 @@ struct ConfigurationResolverTests {
         #expect(configuration.ciphersuites == nil)
         #expect(configuration.connectTimeout == .seconds(5))
         #expect(configuration.handshakeTimeout == .seconds(10))
+        #expect(configuration.watchMode == .auto)
+        #expect(configuration.statInterval == .seconds(1))
+        #expect(configuration.reloadInterval == nil)
+        #expect(configuration.allowExpired == false)
     }
 
     @Test("workers auto follows the core count, clamped to 1...256", arguments: [(0, 1), (1, 1), (6, 6), (1_000, 256)])
@@ -65,6 +69,10 @@ struct ConfigurationResolverTests {
             certificates: ["a.pem", "/abs/b.pem"],
             keys: ["keys/a.key", "/abs/b.key"],
             defaultCertificate: "example.org",
+            watch: "stat",
+            statInterval: "250ms",
+            reloadInterval: "10m",
+            allowExpired: true,
             workers: "3",
             admin: ":9100",
             logFormat: "json",
@@ -83,6 +91,10 @@ struct ConfigurationResolverTests {
                 CertificatePair(certificatePath: "/abs/b.pem", keyPath: "/abs/b.key"),
             ],
             defaultCertificate: "example.org",
+            watchMode: .stat,
+            statInterval: .milliseconds(250),
+            reloadInterval: .seconds(600),
+            allowExpired: true,
             workers: 3,
             admin: SocketEndpoint(host: "127.0.0.1", port: 9100),
             logFormat: .json,
@@ -224,6 +236,49 @@ struct ConfigurationResolverTests {
             (\.ciphersuites, "", "--ciphersuites: empty ciphersuite list"),
             (\.defaultCertificate, "", "--default-cert: empty certificate name"),
             (\.configFile, "", "--config: empty path"),
+            (\.watch, "poll", "--watch: 'poll' is not a watch mode (auto, inotify, stat or off)"),
+            (\.watch, "", "--watch: '' is not a watch mode (auto, inotify, stat or off)"),
+            (
+                \.statInterval, "49ms",
+                "--stat-interval: '49ms' is out of range; the stat interval must be between 50ms and 1h"
+            ),
+            (
+                \.statInterval, "0",
+                "--stat-interval: '0' is out of range; the stat interval must be between 50ms and 1h"
+            ),
+            (
+                \.statInterval, "3601s",
+                "--stat-interval: '3601s' is out of range; the stat interval must be between 50ms and 1h"
+            ),
+            (
+                \.statInterval, "2h",
+                "--stat-interval: '2h' is out of range; the stat interval must be between 50ms and 1h"
+            ),
+            (
+                \.statInterval, "1.5s",
+                "--stat-interval: '1.5s' is not a whole number; use a smaller unit instead (e.g. 1500ms, not 1.5s)"
+            ),
+            (\.statInterval, "fast", "--stat-interval: 'fast' is not a duration (e.g. 150ms, 2s, 5m, 1h, 1d)"),
+            (\.statInterval, "5", "--stat-interval: '5' has no unit (did you mean 5s? e.g. 150ms, 2s, 5m, 1h, 1d)"),
+            (\.statInterval, "", "--stat-interval: empty duration (e.g. 150ms, 2s, 5m, 1h, 1d)"),
+            (
+                \.reloadInterval, "999ms",
+                "--reload-interval: '999ms' is too short; the reload interval must be at least 1s (or off)"
+            ),
+            (
+                \.reloadInterval, "1ms",
+                "--reload-interval: '1ms' is too short; the reload interval must be at least 1s (or off)"
+            ),
+            (
+                \.reloadInterval, "never",
+                "--reload-interval: 'never' is not a duration or off (e.g. 150ms, 2s, 5m, 1h, 1d)"
+            ),
+            (\.reloadInterval, "-5m", "--reload-interval: '-5m' is negative; durations must be 0 or more"),
+            (
+                \.reloadInterval, "5",
+                "--reload-interval: '5' has no unit (did you mean 5s? e.g. 150ms, 2s, 5m, 1h, 1d)"
+            ),
+            (\.reloadInterval, "", "--reload-interval: empty duration (e.g. 150ms, 2s, 5m, 1h, 1d)"),
         ] as [(FlagField, String, String)]
     )
     func badFlagValues(keyPath: FlagField, value: String, message: String) throws {
@@ -254,11 +309,167 @@ struct ConfigurationResolverTests {
             ("connect-timeout: 0", "key 'connect-timeout': '0' is not a usable timeout; it must be greater than 0"),
             ("handshake-timeout: 10x", "key 'handshake-timeout': '10x' has an unknown unit 'x' (use ms, s, m, h or d)"),
             ("log-format: on", "key 'log-format': 'on' is not a log format (text or json)"),
+            ("watch: poll", "key 'watch': 'poll' is not a watch mode (auto, inotify, stat or off)"),
+            ("watch: false", "key 'watch': 'false' is not a watch mode (auto, inotify, stat or off)"),
+            (
+                "stat-interval: 0",
+                "key 'stat-interval': '0' is out of range; the stat interval must be between 50ms and 1h"
+            ),
+            (
+                "stat-interval: 10ms",
+                "key 'stat-interval': '10ms' is out of range; the stat interval must be between 50ms and 1h"
+            ),
+            (
+                "stat-interval: 3601",
+                "key 'stat-interval': '3601s' is out of range; the stat interval must be between 50ms and 1h"
+            ),
+            ("stat-interval: soon", "key 'stat-interval': 'soon' is not a duration (e.g. 150ms, 2s, 5m, 1h, 1d)"),
+            (
+                "reload-interval: 500ms",
+                "key 'reload-interval': '500ms' is too short; the reload interval must be at least 1s (or off)"
+            ),
+            (
+                "reload-interval: false",
+                "key 'reload-interval': 'false' is not a duration or off (e.g. 150ms, 2s, 5m, 1h, 1d)"
+            ),
+            ("allow-expired: yes", "key 'allow-expired': 'yes' is not true or false"),
+            ("allow-expired: 1", "key 'allow-expired': '1' is not true or false"),
+            ("allow-expired: \"maybe\"", "key 'allow-expired': 'maybe' is not true or false"),
         ]
         for (yaml, message) in cases {
             let file = try file(yaml)
             #expect(resolveError(minimalFlags, file: file) == "/etc/certgate/proxy.yaml: \(message)")
         }
+    }
+
+    @Test("every reloading key is read from the file")
+    func reloadingFromFile() throws {
+        let file = try file("watch: INOTIFY\nstat-interval: 50ms\nreload-interval: 1h\nallow-expired: true\n")
+        let configuration = try resolver.resolve(minimalFlags, file: file)
+        #expect(configuration.watchMode == .inotify)
+        #expect(configuration.statInterval == .milliseconds(50))
+        #expect(configuration.reloadInterval == .seconds(3_600))
+        #expect(configuration.allowExpired == true)
+    }
+
+    @Test("watch: off in YAML is the mode, not a boolean", arguments: ["off", "Off", "\"off\""])
+    func watchOffInYAML(yaml: String) throws {
+        let configuration = try resolver.resolve(minimalFlags, file: try file("watch: \(yaml)\n"))
+        #expect(configuration.watchMode == .off)
+    }
+
+    @Test("every watch mode is accepted, in any case", arguments: WatchMode.allCases)
+    func watchModes(mode: WatchMode) throws {
+        var flags = minimalFlags
+        flags.watch = mode.rawValue.uppercased()
+        #expect(try resolver.resolve(flags, file: nil).watchMode == mode)
+    }
+
+    @Test(
+        "stat-interval accepts both ends of 50ms...1h",
+        arguments: [
+            ("50ms", Duration.milliseconds(50)), ("1s", .seconds(1)), ("3600s", .seconds(3_600)),
+            ("1h", .seconds(3_600)), ("60m", .seconds(3_600)),
+        ]
+    )
+    func statIntervalBounds(text: String, expected: Duration) throws {
+        var flags = minimalFlags
+        flags.statInterval = text
+        #expect(try resolver.resolve(flags, file: nil).statInterval == expected)
+    }
+
+    @Test(
+        "reload-interval: off, 0 and 0s turn it off; 1s is the shortest period",
+        arguments: [
+            ("off", nil), ("OFF", nil), ("0", nil), ("0s", nil), ("0ms", nil), ("1s", .seconds(1)),
+            ("1000ms", .seconds(1)), ("6h", .seconds(21_600)),
+        ] as [(String, Duration?)]
+    )
+    func reloadIntervalValues(text: String, expected: Duration?) throws {
+        var flags = minimalFlags
+        flags.reloadInterval = text
+        #expect(try resolver.resolve(flags, file: nil).reloadInterval == expected)
+    }
+
+    @Test(
+        "reload-interval in YAML: off, a bare 0 and 0s are off; a bare integer is seconds",
+        arguments: [
+            ("off", nil), ("0", nil), ("0s", nil), ("\"off\"", nil), ("~", nil), ("30", .seconds(30)),
+            ("5m", .seconds(300)),
+        ] as [(String, Duration?)]
+    )
+    func reloadIntervalInYAML(yaml: String, expected: Duration?) throws {
+        let configuration = try resolver.resolve(minimalFlags, file: try file("reload-interval: \(yaml)\n"))
+        #expect(configuration.reloadInterval == expected)
+    }
+
+    @Test(
+        "allow-expired in YAML takes true or false in any case",
+        arguments: [
+            ("true", true), ("false", false), ("True", true), ("FALSE", false), ("\"true\"", true), ("~", false),
+        ]
+    )
+    func allowExpiredInYAML(yaml: String, expected: Bool) throws {
+        let configuration = try resolver.resolve(minimalFlags, file: try file("allow-expired: \(yaml)\n"))
+        #expect(configuration.allowExpired == expected)
+    }
+
+    @Test("reloading flags win over the file; absent flags leave the file's values")
+    func reloadingFlagsBeatFile() throws {
+        let file = try file("watch: stat\nstat-interval: 5s\nreload-interval: 5m\nallow-expired: false\n")
+
+        let fileOnly = try resolver.resolve(minimalFlags, file: file)
+        #expect(fileOnly.watchMode == .stat)
+        #expect(fileOnly.statInterval == .seconds(5))
+        #expect(fileOnly.reloadInterval == .seconds(300))
+        #expect(fileOnly.allowExpired == false)
+
+        var flags = minimalFlags
+        flags.watch = "off"
+        flags.statInterval = "200ms"
+        flags.reloadInterval = "off"
+        flags.allowExpired = true
+        let overridden = try resolver.resolve(flags, file: file)
+        #expect(overridden.watchMode == .off)
+        #expect(overridden.statInterval == .milliseconds(200))
+        #expect(overridden.reloadInterval == nil)
+        #expect(overridden.allowExpired == true)
+
+        flags.reloadInterval = "1m"
+        let periodFromFlag = try resolver.resolve(flags, file: try self.file("reload-interval: off\n"))
+        #expect(periodFromFlag.reloadInterval == .seconds(60))
+        flags.allowExpired = nil
+        #expect(try resolver.resolve(flags, file: try self.file("allow-expired: true\n")).allowExpired == true)
+    }
+
+    @Test("a bad reloading value in the file is reported even when a flag overrides it")
+    func overriddenReloadingFileValues() throws {
+        var flags = minimalFlags
+        flags.watch = "auto"
+        flags.statInterval = "1s"
+        flags.reloadInterval = "off"
+        flags.allowExpired = true
+        let cases: [(String, String)] = [
+            ("watch: sometimes", "key 'watch': 'sometimes' is not a watch mode (auto, inotify, stat or off)"),
+            (
+                "stat-interval: 2h",
+                "key 'stat-interval': '2h' is out of range; the stat interval must be between 50ms and 1h"
+            ),
+            (
+                "reload-interval: 10ms",
+                "key 'reload-interval': '10ms' is too short; the reload interval must be at least 1s (or off)"
+            ),
+            ("allow-expired: maybe", "key 'allow-expired': 'maybe' is not true or false"),
+        ]
+        for (yaml, message) in cases {
+            #expect(resolveError(flags, file: try file(yaml)) == "/etc/certgate/proxy.yaml: \(message)")
+        }
+    }
+
+    @Test("the defaults are rendered, with reload-interval as off")
+    func renderReloadingDefaults() throws {
+        let yaml = try resolver.resolve(minimalFlags, file: nil).renderedAsConfigurationFile()
+        #expect(yaml.contains("\nwatch: auto\nstat-interval: 1s\nreload-interval: off\nallow-expired: false\n"))
     }
 
     @Test("the admin shorthand and port 0 work from the file too")
@@ -309,11 +520,31 @@ struct ConfigurationResolverTests {
         let configurations = [
             try resolver.resolve(minimalFlags, file: nil),
             ProxyConfiguration(
+                listen: SocketEndpoint(host: "0.0.0.0", port: 443),
+                upstream: SocketEndpoint(host: "127.0.0.1", port: 80),
+                certificateDirectories: ["/c"],
+                watchMode: .stat,
+                statInterval: .seconds(3_600),
+                reloadInterval: .seconds(1)
+            ),
+            ProxyConfiguration(
+                listen: SocketEndpoint(host: "0.0.0.0", port: 443),
+                upstream: SocketEndpoint(host: "127.0.0.1", port: 80),
+                certificateDirectories: ["/c"],
+                watchMode: .inotify,
+                statInterval: .milliseconds(1_500),
+                reloadInterval: .milliseconds(90_000)
+            ),
+            ProxyConfiguration(
                 listen: SocketEndpoint(host: "::1", port: 0),
                 upstream: SocketEndpoint(host: "app.internal", port: 8080),
                 certificateDirectories: ["/etc/certs", "/opt/with space/\"quoted\""],
                 certificatePairs: [CertificatePair(certificatePath: "/a b/c.pem", keyPath: "/tab\there.key")],
                 defaultCertificate: "on",
+                watchMode: .off,
+                statInterval: .milliseconds(50),
+                reloadInterval: .seconds(3_600),
+                allowExpired: true,
                 workers: 17,
                 admin: SocketEndpoint(host: "127.0.0.1", port: 9100),
                 logFormat: .json,

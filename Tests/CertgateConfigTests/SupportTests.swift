@@ -32,6 +32,11 @@ struct SupportTests {
         #expect(ConfigurationKey.suggestion(for: "ciphersuite") == .ciphersuites)
         #expect(ConfigurationKey.suggestion(for: "xyz") == nil)
         #expect(ConfigurationKey.suggestion(for: "timeout") == nil)
+        #expect(ConfigurationKey.suggestion(for: "statinterval") == .statInterval)
+        #expect(ConfigurationKey.suggestion(for: "reload_interval") == .reloadInterval)
+        #expect(ConfigurationKey.suggestion(for: "allow_expired") == .allowExpired)
+        #expect(ConfigurationKey.suggestion(for: "wath") == .watch)
+        #expect(ConfigurationKey.suggestion(for: "interval") == nil)
     }
 
     @Test("every config key matches its flag name")
@@ -40,7 +45,7 @@ struct SupportTests {
             #expect(key.flag == "--" + key.rawValue)
         }
         #expect(ConfigurationKey.certs.flag == "--cert")
-        #expect(ConfigurationKey.allCases.count == 14)
+        #expect(ConfigurationKey.allCases.count == 18)
     }
 
     @Test("paths are made absolute lexically")
@@ -69,6 +74,37 @@ struct SupportTests {
         #expect(try SettingParser.workers("auto", processorCount: 8) == 8)
         #expect(throws: ConfigurationValueError("99999999999999999999999 workers out of range (1-256 or auto)")) {
             try SettingParser.workers("99999999999999999999999", processorCount: 8)
+        }
+    }
+
+    @Test("the reloading keys and their flags")
+    func reloadingKeys() {
+        #expect(ConfigurationKey.watch.flag == "--watch")
+        #expect(ConfigurationKey.statInterval.flag == "--stat-interval")
+        #expect(ConfigurationKey.reloadInterval.flag == "--reload-interval")
+        #expect(ConfigurationKey.allowExpired.flag == "--allow-expired")
+        #expect(WatchMode.allCases.map(\.rawValue) == ["auto", "inotify", "stat", "off"])
+    }
+
+    @Test("reloading defaults")
+    func reloadingDefaults() {
+        #expect(ConfigurationDefaults.watchMode == .auto)
+        #expect(ConfigurationDefaults.statInterval == .seconds(1))
+        #expect(ConfigurationDefaults.reloadInterval == nil)
+        #expect(ConfigurationDefaults.allowExpired == false)
+        #expect(SettingParser.statIntervalRange == Duration.milliseconds(50)...Duration.seconds(3_600))
+        #expect(SettingParser.minimumReloadInterval == .seconds(1))
+    }
+
+    @Test("booleans are true or false only, in any case")
+    func booleans() throws {
+        #expect(try SettingParser.boolean("true") == true)
+        #expect(try SettingParser.boolean("TRUE") == true)
+        #expect(try SettingParser.boolean("False") == false)
+        for text in ["yes", "no", "on", "off", "1", "0", "", "y"] {
+            #expect(throws: ConfigurationValueError("'\(text)' is not true or false")) {
+                try SettingParser.boolean(text)
+            }
         }
     }
 
