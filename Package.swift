@@ -96,14 +96,18 @@ let package = Package(
         .testTarget(name: "CertgateConfigTests", dependencies: ["CertgateConfig"]),
         .testTarget(name: "CertgateLoggingTests", dependencies: ["CertgateLogging"]),
         .testTarget(name: "LibEVTests", dependencies: ["LibEV", "CertgatePosix"]),
+        .target(name: "CertgateTestSupport", path: "Tests/CertgateTestSupport"),
         .testTarget(
             name: "CertgateCertificatesTests",
-            dependencies: ["CertgateCertificates", "CertgateTLS", "CertgateConfig"]
+            dependencies: ["CertgateCertificates", "CertgateTLS", "CertgateConfig", "CertgateTestSupport"]
         ),
         .testTarget(name: "CertgateProxyTests", dependencies: ["CertgateProxy"]),
         .testTarget(
             name: "CertgateReloadTests",
-            dependencies: ["CertgateReload", "CertgateCertificates", "CertgateConfig", "CertgatePosix", "CertgateTLS", "LibEV"]
+            dependencies: [
+                "CertgateReload", "CertgateCertificates", "CertgateConfig", "CertgatePosix", "CertgateTLS",
+                "CertgateMetrics", "CertgateTestSupport", "LibEV",
+            ]
         ),
         .testTarget(name: "CertgateAdminTests", dependencies: ["CertgateAdmin", "LibEV", "CertgatePosix"]),
     ]

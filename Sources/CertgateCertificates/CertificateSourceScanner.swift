@@ -40,7 +40,9 @@ public enum CertificateSourceScanner {
             byName[source.name] = source
         }
         for directory in directories {
-            scan(directory: directory, into: &found, add: add)
+            var listed: [CertificateSource] = []
+            scan(directory: directory, into: &found, sources: &listed)
+            listed.forEach(add)
         }
         for pair in pairs {
             add(CertificateSource(name: stem(of: pair.certificatePath), certificatePath: pair.certificatePath,
@@ -53,7 +55,9 @@ public enum CertificateSourceScanner {
         return found
     }
 
-    static func scan(directory: String, into found: inout SourceInventory, add: (CertificateSource) -> Void) {
+    /// Lists one `--cert-dir`: sources go to `sources`, problems and listed directories to `found`.
+    static func scan(directory: String, into found: inout SourceInventory, sources: inout [CertificateSource]) {
+        func add(_ source: CertificateSource) { sources.append(source) }
         func problem(_ name: String?, _ error: CertificateLoadError) {
             found.problems.append(SourceProblem(name: name, directory: directory, error: error))
         }

@@ -144,7 +144,7 @@ public final class CertificateStore {
         for (index, source) in toRead.enumerated() {
             let name = source.name
             let served = previous[name]?.loaded
-            let (signatures, result) = results[index]
+            let (signatures, _, result) = results[index]
             switch result {
             case .success(nil):
                 next[name] = Entry(source: source, loaded: served, signatures: signatures)
@@ -245,28 +245,29 @@ public final class CertificateStore {
         watchDirectories = Self.watchDirectories(options: options, inventory: inventory, entries: next)
         let sorted = outcomes.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { (name: $0.key, outcome: $0.value) }
         return ReloadReport(trigger: trigger, outcomes: sorted, problems: problems, snapshot: published,
-                            duration: clock.now - started)
+                            duration: clock.now - started, sourcesRead: toRead.count,
+                            sourcesParsed: results.filter(\.parsed).count)
     }
 
     /// Reads `source` until stable; `.success(nil)` when it hashes like `previous` (nothing to parse).
     private static func readAndParse(_ source: CertificateSource, previous: LoadedCertificate?,
                                      decoder: PrivateKeyDecoder, validity: ValidityPolicy)
-        -> ([FileSignature?], Result<LoadedCertificate?, CertificateLoadError>)
+        -> (signatures: [FileSignature?], parsed: Bool, result: Result<LoadedCertificate?, CertificateLoadError>)
     {
         let content: SourceContent
         do {
             content = try SourceContent.read(source, stable: true)
         } catch {
-            return (source.paths.map(FileSignature.of), .failure(error))
+            return (source.paths.map(FileSignature.of), false, .failure(error))
         }
         if let previous, previous.source == source, previous.digest == content.digest {
-            return (content.signatures, .success(nil))
+            return (content.signatures, false, .success(nil))
         }
         do {
             let loaded = try CertificateLoader.parse(source, content: content, decoder: decoder, validity: validity)
-            return (content.signatures, .success(loaded))
+            return (content.signatures, true, .success(loaded))
         } catch {
-            return (content.signatures, .failure(error))
+            return (content.signatures, true, .failure(error))
         }
     }
 

@@ -301,6 +301,7 @@ public final class ReloadController {
             "certificates": "\(store.snapshot.count)", "changed": "\(report.outcomes.filter { $0.outcome.changesSnapshot }.count)",
             "failed": "\(report.outcomes.filter { $0.outcome.status == "failed" }.count + report.problems.count)",
             "duration_ms": "\(Self.milliseconds(report.duration))",
+            "read": "\(report.sourcesRead)", "parsed": "\(report.sourcesParsed)",
         ]
         if report.result == .unchanged && (report.trigger == .inotify || report.trigger == .stat || report.trigger == .timer) {
             logger.debug("certificates checked; nothing changed", metadata: metadata)

@@ -23,14 +23,21 @@ public struct ReloadReport: Sendable {
     public let snapshot: CertificateSnapshot?
     /// Wall time the reload took.
     public let duration: Duration
+    /// Sources whose files were read (the others' `stat()` signatures showed no change).
+    public let sourcesRead: Int
+    /// Sources parsed (read, and their content differed from what is served).
+    public let sourcesParsed: Int
 
     public init(trigger: ReloadTrigger, outcomes: [(name: String, outcome: SourceOutcome)],
-                problems: [(reason: String, firstReport: Bool)], snapshot: CertificateSnapshot?, duration: Duration) {
+                problems: [(reason: String, firstReport: Bool)], snapshot: CertificateSnapshot?, duration: Duration,
+                sourcesRead: Int = 0, sourcesParsed: Int = 0) {
         self.trigger = trigger
         self.outcomes = outcomes
         self.problems = problems
         self.snapshot = snapshot
         self.duration = duration
+        self.sourcesRead = sourcesRead
+        self.sourcesParsed = sourcesParsed
     }
 
     public var result: Result {

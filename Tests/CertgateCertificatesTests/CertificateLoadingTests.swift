@@ -1,6 +1,7 @@
 import CertgateConfig
 import CertgateTLS
 import Foundation
+import CertgateTestSupport
 import Testing
 
 @testable import CertgateCertificates

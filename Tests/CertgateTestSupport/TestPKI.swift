@@ -1,0 +1,98 @@
+import Foundation
+
+/// Test certificates made with the `openssl` command line in a fresh temporary directory.
+public final class TestPKI {
+    public let directory: String
+
+    public init() throws {
+        directory = NSTemporaryDirectory() + "certgate-tests-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                     "-days", "30", "-keyout", path("ca.key"), "-out", path("ca.crt"), "-subj", "/CN=Test CA",
+                     "-addext", "basicConstraints=critical,CA:TRUE"])
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    public func path(_ name: String) -> String { directory + "/" + name }
+
+    /// Issues `NAME.crt` + `NAME.key` signed by the test CA. `san` like "DNS:a.example.com,DNS:b"; nil for none.
+    @discardableResult
+    public func leaf(_ name: String, cn: String? = nil, san: String?, rsa: Bool = false, days: Int = 20) throws -> (crt: String, key: String) {
+        let keyOptions = rsa ? ["-newkey", "rsa:2048"] : ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
+        try openssl(["req", "-new"] + keyOptions + ["-nodes", "-keyout", path("\(name).key"), "-out",
+                     path("\(name).csr"), "-subj", "/CN=\(cn ?? name)"])
+        var extensions = "basicConstraints=CA:FALSE\n"
+        if let san { extensions += "subjectAltName=\(san)\n" }
+        try extensions.write(toFile: path("\(name).ext"), atomically: true, encoding: .utf8)
+        try openssl(["x509", "-req", "-in", path("\(name).csr"), "-CA", path("ca.crt"), "-CAkey", path("ca.key"),
+                     "-CAcreateserial", "-days", "\(days)", "-extfile", path("\(name).ext"), "-out", path("\(name).crt")])
+        return (path("\(name).crt"), path("\(name).key"))
+    }
+
+    public func write(_ name: String, _ text: String) throws -> String {
+        try text.write(toFile: path(name), atomically: true, encoding: .utf8)
+        return path(name)
+    }
+
+    public func read(_ name: String) throws -> String {
+        try String(contentsOfFile: path(name), encoding: .utf8)
+    }
+
+    public func mkdir(_ name: String) throws -> String {
+        try FileManager.default.createDirectory(atPath: path(name), withIntermediateDirectories: true)
+        return path(name)
+    }
+
+    /// Issues an expired `NAME.crt` + `NAME.key` (valid for one day, ten days ago), signed by the test CA.
+    @discardableResult
+    public func expiredLeaf(_ name: String, san: String) throws -> (crt: String, key: String) {
+        try openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                     path("\(name).key"), "-out", path("\(name).csr"), "-subj", "/CN=\(name)"])
+        try "basicConstraints=CA:FALSE\nsubjectAltName=\(san)\n".write(toFile: path("\(name).ext"), atomically: true,
+                                                                        encoding: .utf8)
+        let format = DateFormatter()
+        format.dateFormat = "yyyyMMddHHmmss'Z'"
+        format.timeZone = TimeZone(identifier: "UTC")
+        let now = Date()
+        try "".write(toFile: path("index.txt"), atomically: true, encoding: .utf8)
+        try """
+            [ca]
+            default_ca = test
+            [test]
+            database = \(path("index.txt"))
+            new_certs_dir = \(directory)
+            serial = \(path("ca.srl.ca"))
+            default_md = sha256
+            policy = any
+            unique_subject = no
+            [any]
+            commonName = supplied
+            """.write(toFile: path("ca.cnf"), atomically: true, encoding: .utf8)
+        try "01\n".write(toFile: path("ca.srl.ca"), atomically: true, encoding: .utf8)
+        try openssl(["ca", "-batch", "-config", path("ca.cnf"), "-cert", path("ca.crt"), "-keyfile", path("ca.key"),
+                     "-in", path("\(name).csr"), "-out", path("\(name).crt"), "-extfile", path("\(name).ext"),
+                     "-startdate", format.string(from: now.addingTimeInterval(-10 * 86400)),
+                     "-enddate", format.string(from: now.addingTimeInterval(-9 * 86400)), "-notext"])
+        return (path("\(name).crt"), path("\(name).key"))
+    }
+
+    private func openssl(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw TestPKIError(description: "openssl \(arguments.joined(separator: " ")) failed")
+        }
+    }
+}
+
+public struct TestPKIError: Error, CustomStringConvertible {
+    public let description: String
+}
