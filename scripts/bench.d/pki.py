@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Throwaway ECDSA P-256 PKI for scripts/bench (needs the `cryptography` package).
 
-  pki.py bench DIR      DIR/ca.crt, DIR/bench.crt + DIR/bench.key (SAN bench.test, localhost,
-                        127.0.0.1) and DIR/bench.pem (certificate then key).
+  pki.py bench DIR      DIR/ca.crt + DIR/ca.key, DIR/bench.crt + DIR/bench.key (SAN bench.test,
+                        localhost, 127.0.0.1) and DIR/bench.pem (certificate then key).
+  pki.py rotations DIR N  N more leaf certificates for the same names, each with a new key and a
+                        distinct serial, signed by DIR/ca.key: DIR/rotate/0001.pem ... (certificate
+                        then key), for the reload scenario.
   pki.py many DIR N     N leaf certificates DIR/certs/hostNNNNN.pem (certificate then key), CN and
                         SAN hostNNNNN.example.com, all signed by DIR/ca.crt. Written into a sibling
                         temporary directory and renamed into place when complete, so an interrupted
@@ -62,20 +65,44 @@ def make_leaf(ca_key, ca_cert, cn, sans):
     return key, cert
 
 
+BENCH_SANS = [x509.DNSName("bench.test"), x509.DNSName("localhost"),
+              x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+
+
 def bench(d):
     os.makedirs(d, exist_ok=True)
     ca_key, ca_cert = make_ca("certgate-bench CA")
-    key, cert = make_leaf(ca_key, ca_cert, "bench.test", [
-        x509.DNSName("bench.test"), x509.DNSName("localhost"),
-        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+    key, cert = make_leaf(ca_key, ca_cert, "bench.test", BENCH_SANS)
     with open(os.path.join(d, "ca.crt"), "wb") as f:
         f.write(pem_cert(ca_cert))
+    with open(os.path.join(d, "ca.key"), "wb") as f:
+        f.write(pem_key(ca_key))
     with open(os.path.join(d, "bench.crt"), "wb") as f:
         f.write(pem_cert(cert))
     with open(os.path.join(d, "bench.key"), "wb") as f:
         f.write(pem_key(key))
     with open(os.path.join(d, "bench.pem"), "wb") as f:
         f.write(pem_cert(cert) + pem_key(key))
+
+
+def rotations(d, n):
+    with open(os.path.join(d, "ca.key"), "rb") as f:
+        ca_key = serialization.load_pem_private_key(f.read(), None)
+    with open(os.path.join(d, "ca.crt"), "rb") as f:
+        ca_cert = x509.load_pem_x509_certificate(f.read())
+    out = os.path.join(d, "rotate")
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(d, "bench.crt"), "rb") as f:
+        serials = {x509.load_pem_x509_certificate(f.read()).serial_number}
+    i = 1
+    while i <= n:
+        key, cert = make_leaf(ca_key, ca_cert, "bench.test", BENCH_SANS)
+        if cert.serial_number in serials:  # 159 random bits: never, but the scenario relies on it
+            continue
+        serials.add(cert.serial_number)
+        with open(os.path.join(out, f"{i:04d}.pem"), "wb") as f:
+            f.write(pem_cert(cert) + pem_key(key))
+        i += 1
 
 
 _CA = None
@@ -123,6 +150,8 @@ def many(d, n):
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "bench":
         bench(sys.argv[2])
+    elif len(sys.argv) == 4 and sys.argv[1] == "rotations":
+        rotations(sys.argv[2], int(sys.argv[3]))
     elif len(sys.argv) == 4 and sys.argv[1] == "many":
         many(sys.argv[2], int(sys.argv[3]))
     else:

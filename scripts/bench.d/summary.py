@@ -7,6 +7,11 @@ The file has a header line and the columns scenario, proxy, round, metric, value
 every (scenario, metric) that the table knows, it prints the median over the rounds for each proxy, the
 best (lowest) peer and certgate / best peer: below 1 means certgate uses less. Errors are summed over
 the rounds and listed when any proxy had some.
+
+Rows of other certgate variants (e.g. `certgate-stat`, certgate run with --watch stat in reload) get a
+column of their own but are not peers: "best peer" is only ever hitch, haproxy or nginx. When the best
+peer's value is 0 the ratio is meaningless and the table says `both 0` or `peer 0`. A text value
+(`timeout`, `n/a`) prints as is and gives no ratio.
 """
 import csv
 import statistics
@@ -22,6 +27,15 @@ ROWS = [
     ("certs10k", "ready_s", "certsN: seconds from exec to first handshake"),
     ("certs10k", "rss_mib", "certsN: RSS MiB when ready (sum of processes)"),
     ("certs10k", "pss_mib", "certsN: PSS MiB when ready (shared pages split)"),
+    ("reload", "latency_p50_ms", "reload: ms from rename to new cert served, p50"),
+    ("reload", "latency_p99_ms", "reload: ms from rename to new cert served, p99"),
+    ("reload", "latency_max_ms", "reload: ms from rename to new cert served, max"),
+    ("reload", "settled_p99_ms", "reload: ms until 3 handshakes in a row get it, p99"),
+    ("reload", "stale", "reload: old cert served after the new one was seen"),
+    ("reload", "timeouts", "reload: rotations not served within the cap"),
+    ("reload", "errors_keepalive", "reload: wrk keep-alive errors (socket + non-2xx)"),
+    ("reload", "errors_newconn", "reload: wrk new-connection errors (socket + non-2xx)"),
+    ("reload", "ll_dropped", "reload: long-lived connections dropped (of 20)"),
 ]
 PROXY_ORDER = ["certgate", "hitch", "haproxy", "nginx"]
 
@@ -33,11 +47,13 @@ def num(s):
         return None
 
 
-def fmt(v):
+def fmt(v, count=False):
     if v is None:
         return "-"
     if isinstance(v, str):
         return v
+    if count and float(v).is_integer():
+        return f"{v:.0f}"
     if abs(v) >= 100:
         return f"{v:.0f}"
     if abs(v) >= 10:
@@ -45,15 +61,22 @@ def fmt(v):
     return f"{v:.2f}"
 
 
+def r_value_note(detail):
+    return "n/a (" + detail + ")" if detail else "n/a"
+
+
 def main(path):
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     proxies = [p for p in PROXY_ORDER if any(r["proxy"] == p for r in rows)]
     proxies += sorted({r["proxy"] for r in rows} - set(proxies))
-    values, texts, errors = {}, {}, {}
+    col_w = max([10] + [len(p) + 2 for p in proxies])
+    values, texts, errors, counts = {}, {}, {}, set()
     certs_n = None
     for r in rows:
         key = (r["scenario"], r["metric"], r["proxy"])
+        if r["unit"] == "count":
+            counts.add((r["scenario"], r["metric"]))
         v = num(r["value"])
         if r["metric"] == "errors" and v is not None:
             errors[(r["scenario"], r["proxy"])] = errors.get((r["scenario"], r["proxy"]), 0) + v
@@ -65,7 +88,7 @@ def main(path):
             certs_n = r["value"]
 
     label_w = max(len(l) for _, _, l in ROWS)
-    head = f"{'':<{label_w}}  " + "".join(f"{p:>10}" for p in proxies) + f"{'best peer':>18}{'certgate/best':>15}"
+    head = f"{'':<{label_w}}  " + "".join(f"{p:>{col_w}}" for p in proxies) + f"{'best peer':>18}{'certgate/best':>15}"
     out = [head, "-" * len(head)]
     for scen, metric, label in ROWS:
         if not any((scen, metric, p) in values or (scen, metric, p) in texts for p in proxies):
@@ -77,17 +100,40 @@ def main(path):
         for p in proxies:
             if (scen, metric, p) in values:
                 med[p] = statistics.median(values[(scen, metric, p)])
-                cells.append(fmt(med[p]))
+                cells.append(fmt(med[p], (scen, metric) in counts))
             else:
                 cells.append(texts.get((scen, metric, p), "-"))
-        peers = {p: v for p, v in med.items() if p != "certgate"}
+        peers = {p: v for p, v in med.items() if not p.startswith("certgate")}
         best = min(peers, key=peers.get) if peers else None
         ratio = "-"
-        if best is not None and "certgate" in med and peers[best] > 0:
-            ratio = f"{med['certgate'] / peers[best]:.2f}"
-        best_s = f"{best} {fmt(peers[best])}" if best else "-"
-        out.append(f"{label:<{label_w}}  " + "".join(f"{c:>10}" for c in cells) + f"{best_s:>18}{ratio:>15}")
+        if best is not None and "certgate" in med:
+            if peers[best] > 0:
+                ratio = f"{med['certgate'] / peers[best]:.2f}"
+            else:
+                ratio = "both 0" if med["certgate"] == 0 else "peer 0"
+        best_s = f"{best} {fmt(peers[best], (scen, metric) in counts)}" if best else "-"
+        out.append(f"{label:<{label_w}}  " + "".join(f"{c:>{col_w}}" for c in cells) + f"{best_s:>18}{ratio:>15}")
     print("\n".join(out))
+    triggers = {r["proxy"]: r["detail"] for r in rows if r["scenario"] == "reload" and r["metric"] == "trigger"}
+    if triggers:
+        print("\nreload: how each proxy learnt of a rotation:")
+        for p in proxies:
+            if p in triggers:
+                print(f"  {p:<14} {triggers[p]}")
+        if triggers.get("certgate", "").startswith("SIGHUP"):
+            print("  NOTE: certgate was sent SIGHUP (--certgate-trigger sighup); its own watcher was not measured.")
+        elif "certgate" in triggers and any(not p.startswith("certgate") for p in triggers):
+            print("  NOTE: the peers were signalled right after each rename, certgate was not: its latency includes\n"
+                  "  noticing the change by itself (watcher, debounce), theirs starts at the signal. The latency\n"
+                  "  ratio compares a self-detected reload with a signalled one.")
+    na = {r["proxy"]: r["detail"] for r in rows
+          if r["scenario"] == "reload" and r["metric"] == "rotations" and num(r["value"]) is None}
+    for p, why in na.items():
+        print(f"  {p}: {r_value_note(why)}")
+    for r in rows:
+        if r["scenario"] == "reload" and r["metric"] == "not_attempted" and num(r["value"]):
+            print(f"  {r['proxy']}: {r['value']} rotations not attempted (stopped after 3 consecutive timeouts"
+                  " or at the deadline)")
     bad = {k: v for k, v in errors.items() if v}
     if bad:
         print("\nerrors reported by wrk (connect/read/write/timeout/non-2xx, summed over rounds):")
