@@ -1,3 +1,4 @@
+import CertgatePosix
 import CertgateTLS
 
 /// The complete, immutable set of certificates being served, with its SNI index.
@@ -18,7 +19,7 @@ public final class CertificateSnapshot: CertificateResolver {
 
     /// - Parameter defaultName: `--default-cert`; `nil` picks the first certificate by name.
     public init(certificates unsorted: [LoadedCertificate], defaultName: String?) throws(CertificateLoadError) {
-        let certificates = unsorted.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        let certificates = unsorted.sorted { $0.name.bytewiseLess($1.name) }
         guard let first = certificates.first else { throw .noCertificates(searched: []) }
         if let defaultName {
             guard let chosen = certificates.first(where: { $0.name == defaultName }) else {

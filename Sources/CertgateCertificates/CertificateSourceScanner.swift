@@ -51,7 +51,8 @@ public enum CertificateSourceScanner {
         // A name claimed twice is served by neither until the clash is resolved: which one the user
         // meant is not ours to guess.
         for name in ambiguous { byName[name] = nil }
-        found.sources = byName.values.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        // Usually one directory, listed in order already: sort names, not whole sources.
+        found.sources = byName.keys.sorted { $0.bytewiseLess($1) }.map { byName[$0]! }
         return found
     }
 
@@ -75,16 +76,16 @@ public enum CertificateSourceScanner {
             problem(nil, .unreadable(FileError(path: directory, message: "not a directory (--cert-dir needs a directory)")))
             return
         }
-        let entries: [String]
-        do { entries = try FileSystem.listDirectory(directory) } catch {
+        let listing: [(name: String, kind: FileSystem.EntryKind?)]
+        do { listing = try FileSystem.listDirectoryEntries(directory) } catch {
             problem(nil, .unreadable(error))
             return
         }
         found.directories.append(directory)
-        let present = Set(entries)
-        for entry in entries where !entry.hasPrefix(".") {
+        let present = Set(listing.map(\.name))
+        for (entry, listedKind) in listing where !entry.hasPrefix(".") {
             let path = join(directory, entry)
-            switch FileSystem.kind(of: path) {
+            switch listedKind ?? FileSystem.kind(of: path) {
             case .directory:
                 found.directories.append(path)
                 let certificate = join(path, "tls.crt")

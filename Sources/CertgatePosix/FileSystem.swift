@@ -47,6 +47,30 @@ public enum FileSystem {
         return bytes
     }
 
+    /// Entries of a directory (without "." and ".."), sorted bytewise, each with its kind when the
+    /// directory listing already tells it (regular files and directories on most filesystems); `nil` for
+    /// symlinks and filesystems that do not say, which need a `kind(of:)` (a `stat()`) to follow.
+    public static func listDirectoryEntries(_ path: String) throws(FileError) -> [(name: String, kind: EntryKind?)] {
+        guard let dir = opendir(path) else { throw FileError(path: path, errno: errno) }
+        defer { closedir(dir) }
+        var entries: [(name: String, kind: EntryKind?)] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name != "." && name != ".." else { continue }
+            let kind: EntryKind?
+            switch Int(entry.pointee.d_type) {
+            case Int(DT_REG): kind = .file
+            case Int(DT_DIR): kind = .directory
+            case Int(DT_LNK), Int(DT_UNKNOWN): kind = nil
+            default: kind = .other
+            }
+            entries.append((name, kind))
+        }
+        return entries.sorted { $0.name.bytewiseLess($1.name) }
+    }
+
     /// Names in a directory (without "." and ".."), sorted bytewise for a stable order.
     public static func listDirectory(_ path: String) throws(FileError) -> [String] {
         guard let dir = opendir(path) else { throw FileError(path: path, errno: errno) }
@@ -58,7 +82,7 @@ public enum FileSystem {
             }
             if name != "." && name != ".." { names.append(name) }
         }
-        return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        return names.sorted { $0.bytewiseLess($1) }
     }
 }
 

@@ -16,6 +16,12 @@ public enum PathName {
         directory.hasSuffix("/") ? directory + entry : directory + "/" + entry
     }
 
+    /// Whether `path` itself is a symbolic link (not followed).
+    public static func isSymbolicLink(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK
+    }
+
     /// The canonical absolute path with every symlink resolved, or `nil` when some component is missing.
     public static func resolved(_ path: String) -> String? {
         guard let pointer = realpath(path, nil) else { return nil }

@@ -17,14 +17,26 @@ import CertgateTLS
 /// Blocking file I/O: runs on the control thread (or start-up), never on a worker loop. Not Sendable:
 /// one thread owns it.
 public final class CertificateStore {
-    struct Entry: Sendable {
+    /// Immutable and a class, so that walking 10,000 of them costs one retain each.
+    final class Entry: Sendable {
         /// What to read next time (may differ from `loaded.source` when a source changed shape and the
         /// new shape failed to load).
-        var source: CertificateSource
+        let source: CertificateSource
         /// The last good material, served; `nil` for a source that never loaded.
-        var loaded: LoadedCertificate?
+        let loaded: LoadedCertificate?
         /// `stat()` of `source.paths` taken just before the last read.
-        var signatures: [FileSignature?]
+        let signatures: [FileSignature?]
+        /// Where changes to this source's files show up: the directory of each file, plus the directory a
+        /// file symlinks to when that lies outside its own directory. Worked out when the source is read.
+        let watchDirectories: [String]
+
+        init(source: CertificateSource, loaded: LoadedCertificate?, signatures: [FileSignature?],
+             watchDirectories: [String]) {
+            self.source = source
+            self.loaded = loaded
+            self.signatures = signatures
+            self.watchDirectories = watchDirectories
+        }
     }
 
     public let options: CertificateStoreOptions
@@ -36,6 +48,8 @@ public final class CertificateStore {
 
     private var entries: [String: Entry] = [:]
     private var directorySignatures: [String: FileSignature?] = [:]
+    /// The directories the last scan listed (watched directories are recomputed when they change).
+    private var lastInventoryDirectories: [String] = []
     /// By certificate name, `directory:PATH` for an unreadable directory, or `snapshot`.
     private var failures: [String: SourceFailure] = [:]
 
@@ -57,7 +71,8 @@ public final class CertificateStore {
                 let loaded = try CertificateLoader.parse(sources[index], content: content, decoder: decoder,
                                                          validity: validity)
                 return Result<Entry, CertificateLoadError>.success(
-                    Entry(source: sources[index], loaded: loaded, signatures: content.signatures))
+                    Entry(source: sources[index], loaded: loaded, signatures: content.signatures,
+                          watchDirectories: Self.watchDirectories(of: sources[index])))
             } catch {
                 return .failure(error)
             }
@@ -73,6 +88,7 @@ public final class CertificateStore {
         self.entries = entries
         self.directorySignatures = directorySignatures.merging(Self.signatures(of: inventory.directories)) { old, _ in old }
         self.watchDirectories = Self.watchDirectories(options: options, inventory: inventory, entries: entries)
+        self.lastInventoryDirectories = inventory.directories
     }
 
     /// Sources that are failing now (names, plus `directory:PATH` for unreadable directories).
@@ -110,8 +126,10 @@ public final class CertificateStore {
         directorySignatures.merge(Self.signatures(of: inventory.directories)) { old, _ in old }
         let unreadable = inventory.unreadableDirectories
 
-        let previous = entries
-        var next = entries
+        // Changes are collected as a delta over `entries` and applied at the end, so that a reload
+        // touching one source of 10,000 copies nothing and a refused reload leaves `entries` as it was.
+        var updated: [String: Entry] = [:]
+        var deleted = Set<String>()
         var failures = self.failures
         var outcomes: [String: SourceOutcome] = [:]
         var problems: [(reason: String, firstReport: Bool)] = []
@@ -124,7 +142,7 @@ public final class CertificateStore {
         // 1. Sources whose files look untouched need no read.
         var toRead: [CertificateSource] = []
         for source in inventory.sources {
-            if !forceRead, let entry = previous[source.name], entry.source == source,
+            if !forceRead, let entry = entries[source.name], entry.source == source,
                entry.loaded != nil, self.failures[source.name] == nil, !entry.signatures.contains(nil),
                source.paths.map(FileSignature.of) == entry.signatures
             {
@@ -137,21 +155,25 @@ public final class CertificateStore {
         // 2. Read until stable, compare digests, parse only what changed.
         let validity = ValidityPolicy.current(allowExpired: options.allowExpired)
         let reading = toRead
+        let served = reading.map { entries[$0.name]?.loaded }
         let results = CertificateLoader.inParallel(count: reading.count) { index, decoder in
-            Self.readAndParse(reading[index], previous: previous[reading[index].name]?.loaded, decoder: decoder,
-                              validity: validity)
+            Self.readAndParse(reading[index], previous: served[index], decoder: decoder, validity: validity)
         }
-        for (index, source) in toRead.enumerated() {
+        for (index, source) in reading.enumerated() {
             let name = source.name
-            let served = previous[name]?.loaded
-            let (signatures, _, result) = results[index]
-            switch result {
+            let served = served[index]
+            let result = results[index]
+            let entry = { (loaded: LoadedCertificate?) in
+                Entry(source: source, loaded: loaded, signatures: result.signatures,
+                      watchDirectories: result.watchDirectories)
+            }
+            switch result.result {
             case .success(nil):
-                next[name] = Entry(source: source, loaded: served, signatures: signatures)
+                updated[name] = entry(served)
                 failures[name] = nil
                 outcomes[name] = .unchanged
             case .success(let loaded?):
-                next[name] = Entry(source: source, loaded: loaded, signatures: signatures)
+                updated[name] = entry(loaded)
                 failures[name] = nil
                 let serial = loaded.certifiedKey.leaf.serialNumber
                 outcomes[name] = served.map { .replaced(oldSerial: $0.certifiedKey.leaf.serialNumber, newSerial: serial) }
@@ -159,7 +181,7 @@ public final class CertificateStore {
             case .failure(let error):
                 let reason = error.description
                 let first = recordFailure(name, reason)
-                next[name] = Entry(source: source, loaded: served, signatures: signatures)
+                updated[name] = entry(served)
                 outcomes[name] = .failed(reason: reason, serving: served?.certifiedKey.leaf.serialNumber,
                                          firstReport: first)
             }
@@ -170,9 +192,16 @@ public final class CertificateStore {
             guard let name = problem.name else { continue }
             let reason = problem.error.description
             let first = recordFailure(name, reason)
-            let served = previous[name]?.loaded
-            next[name] = served.map { Entry(source: $0.source, loaded: $0, signatures: previous[name]!.signatures) }
-            outcomes[name] = .failed(reason: reason, serving: served?.certifiedKey.leaf.serialNumber, firstReport: first)
+            let previous = entries[name]
+            if let previous, let served = previous.loaded {
+                updated[name] = Entry(source: served.source, loaded: served, signatures: previous.signatures,
+                                      watchDirectories: previous.watchDirectories)
+            } else {
+                updated[name] = nil
+                deleted.insert(name)
+            }
+            outcomes[name] = .failed(reason: reason, serving: previous?.loaded?.certifiedKey.leaf.serialNumber,
+                                     firstReport: first)
         }
 
         // 4. A directory that cannot be listed says nothing about its sources: keep them.
@@ -180,18 +209,17 @@ public final class CertificateStore {
             let key = "directory:" + (problem.directory ?? "")
             problems.append((problem.error.description, recordFailure(key, problem.error.description)))
         }
-        for (name, entry) in previous where outcomes[name] == nil {
-            guard let directory = entry.source.directory, unreadable.contains(directory) else { continue }
-            next[name] = entry
-            if let served = entry.loaded {
-                let reason = problems.first { $0.reason.hasPrefix(directory) }?.reason ?? "\(directory): unreadable"
-                outcomes[name] = .failed(reason: reason, serving: served.certifiedKey.leaf.serialNumber, firstReport: false)
+        // 5. Everything else not seen this time is gone (from its directory, or from the configuration).
+        for (name, entry) in entries where outcomes[name] == nil {
+            if let directory = entry.source.directory, unreadable.contains(directory) {
+                if let served = entry.loaded {
+                    let reason = problems.first { $0.reason.hasPrefix(directory) }?.reason ?? "\(directory): unreadable"
+                    outcomes[name] = .failed(reason: reason, serving: served.certifiedKey.leaf.serialNumber,
+                                             firstReport: false)
+                }
+                continue
             }
-        }
-
-        // 5. Gone from their directory (or configuration): no longer served.
-        for (name, entry) in previous where outcomes[name] == nil {
-            next[name] = nil
+            deleted.insert(name)
             if let served = entry.loaded {
                 outcomes[name] = .removed(serial: served.certifiedKey.leaf.serialNumber)
             }
@@ -211,8 +239,16 @@ public final class CertificateStore {
 
         // 6. A new snapshot, in full, or nothing.
         var published: CertificateSnapshot?
+        var refused = false
         if outcomes.values.contains(where: \.changesSnapshot) {
-            let certificates = next.values.compactMap(\.loaded)
+            var certificates: [LoadedCertificate] = []
+            certificates.reserveCapacity(entries.count + updated.count)
+            for (name, entry) in entries where updated[name] == nil && !deleted.contains(name) {
+                if let loaded = entry.loaded { certificates.append(loaded) }
+            }
+            for entry in updated.values {
+                if let loaded = entry.loaded { certificates.append(loaded) }
+            }
             var refusal: String?
             if certificates.isEmpty {
                 refusal = "reload would leave no certificate to serve; still serving the previous \(snapshot.count)"
@@ -224,13 +260,13 @@ public final class CertificateStore {
                 }
             }
             if let refusal {
+                refused = true
                 problems.append((refusal, recordFailure(Self.snapshotKey, refusal)))
                 for (name, outcome) in outcomes where outcome.changesSnapshot {
                     outcomes[name] = .failed(reason: "not applied: \(refusal)",
-                                             serving: previous[name]?.loaded?.certifiedKey.leaf.serialNumber,
+                                             serving: entries[name]?.loaded?.certifiedKey.leaf.serialNumber,
                                              firstReport: false)
                 }
-                next = previous
             } else {
                 failures[Self.snapshotKey] = nil
             }
@@ -238,12 +274,21 @@ public final class CertificateStore {
             failures[Self.snapshotKey] = nil
         }
 
-        entries = next
+        // Watched directories change only with the set of sources or where their files live.
+        let watchedMoved = !deleted.isEmpty || inventory.directories != lastInventoryDirectories
+            || updated.contains { name, entry in entries[name].map { $0.watchDirectories != entry.watchDirectories } ?? true }
+        if !refused {
+            for name in deleted { entries[name] = nil }
+            for (name, entry) in updated { entries[name] = entry }
+        }
         self.failures = failures
         self.directorySignatures = directorySignatures
         if let published { snapshot = published }
-        watchDirectories = Self.watchDirectories(options: options, inventory: inventory, entries: next)
-        let sorted = outcomes.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map { (name: $0.key, outcome: $0.value) }
+        if watchedMoved {
+            watchDirectories = Self.watchDirectories(options: options, inventory: inventory, entries: entries)
+            lastInventoryDirectories = inventory.directories
+        }
+        let sorted = outcomes.keys.sorted { $0.bytewiseLess($1) }.map { (name: $0, outcome: outcomes[$0]!) }
         return ReloadReport(trigger: trigger, outcomes: sorted, problems: problems, snapshot: published,
                             duration: clock.now - started, sourcesRead: toRead.count,
                             sourcesParsed: results.filter(\.parsed).count)
@@ -252,22 +297,24 @@ public final class CertificateStore {
     /// Reads `source` until stable; `.success(nil)` when it hashes like `previous` (nothing to parse).
     private static func readAndParse(_ source: CertificateSource, previous: LoadedCertificate?,
                                      decoder: PrivateKeyDecoder, validity: ValidityPolicy)
-        -> (signatures: [FileSignature?], parsed: Bool, result: Result<LoadedCertificate?, CertificateLoadError>)
+        -> (signatures: [FileSignature?], watchDirectories: [String], parsed: Bool,
+            result: Result<LoadedCertificate?, CertificateLoadError>)
     {
+        let directories = watchDirectories(of: source)
         let content: SourceContent
         do {
             content = try SourceContent.read(source, stable: true)
         } catch {
-            return (source.paths.map(FileSignature.of), false, .failure(error))
+            return (source.paths.map(FileSignature.of), directories, false, .failure(error))
         }
         if let previous, previous.source == source, previous.digest == content.digest {
-            return (content.signatures, false, .success(nil))
+            return (content.signatures, directories, false, .success(nil))
         }
         do {
             let loaded = try CertificateLoader.parse(source, content: content, decoder: decoder, validity: validity)
-            return (content.signatures, true, .success(loaded))
+            return (content.signatures, directories, true, .success(loaded))
         } catch {
-            return (content.signatures, true, .failure(error))
+            return (content.signatures, directories, true, .failure(error))
         }
     }
 
@@ -288,17 +335,25 @@ public final class CertificateStore {
             directories.insert(PathName.directory(of: pair.keyPath))
         }
         for entry in entries.values {
-            for path in entry.source.paths {
-                let directory = PathName.directory(of: path)
-                directories.insert(directory)
-                // A file symlinked out of its directory (`api.pem -> /vault/api.pem`) changes where it
-                // points to. Links that stay inside the directory's tree (a Kubernetes secret's `..data`
-                // layout) are covered by watching the directory itself: its timestamped subdirectories
-                // come and go with every rotation and must not be watched.
-                guard let target = PathName.resolved(path), let home = PathName.resolved(directory),
-                      !target.hasPrefix(home.hasSuffix("/") ? home : home + "/") else { continue }
-                directories.insert(PathName.directory(of: target))
-            }
+            for directory in entry.watchDirectories { directories.insert(directory) }
+        }
+        return directories
+    }
+
+    /// The directory of each of the source's files, and for a file symlinked out of its directory
+    /// (`api.pem -> /vault/api.pem`), the directory it points into. Links that stay inside the
+    /// directory's tree (a Kubernetes secret's `..data` layout) are covered by watching the directory
+    /// itself: its timestamped subdirectories come and go with every rotation and must not be watched.
+    static func watchDirectories(of source: CertificateSource) -> [String] {
+        var directories: [String] = []
+        for path in source.paths {
+            let directory = PathName.directory(of: path)
+            if !directories.contains(directory) { directories.append(directory) }
+            guard PathName.isSymbolicLink(path), let target = PathName.resolved(path),
+                  let home = PathName.resolved(directory),
+                  !target.hasPrefix(home.hasSuffix("/") ? home : home + "/") else { continue }
+            let outside = PathName.directory(of: target)
+            if !directories.contains(outside) { directories.append(outside) }
         }
         return directories
     }

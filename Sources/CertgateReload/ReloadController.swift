@@ -219,9 +219,9 @@ public final class ReloadController {
         let report = store.reload(trigger: trigger, forceRead: forceRead)
         if let snapshot = report.snapshot {
             publish(snapshot)
+            updateCertificateMetrics()
         }
         loop.updateNow()
-        updateCertificateMetrics()
         metrics.reload.recordReload(trigger: trigger.rawValue, result: report.result.rawValue,
                                     durationSeconds: Self.seconds(report.duration), failingSources: store.failingCount,
                                     now: Timestamp.now)
