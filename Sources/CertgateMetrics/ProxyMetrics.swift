@@ -1,4 +1,5 @@
 import Prometheus
+import Synchronization
 
 /// Every metric certgate exports, created once at start-up and shared by all threads.
 ///
@@ -12,55 +13,126 @@ public final class ProxyMetrics: Sendable {
     public let connectionsActive: Gauge
     public let connectionsTotal: Counter
     public let handshakeSuccesses: Counter
-    public let handshakeFailures: Counter
-    public let upstreamConnectFailures: Counter
+    /// By `HandshakeFailureReason` raw value; every reason exists from start-up.
+    private let handshakeFailuresByReason: [String: Counter]
+    /// Accept to handshake completed, successful handshakes only.
+    public let handshakeDuration: ValueHistogram
+    /// Successful handshakes by protocol version.
+    public let tls12Connections: Counter
+    public let tls13Connections: Counter
+    /// By reason: `refused`, `timeout`, `unreachable`, `no_descriptors`, `other`.
+    private let upstreamConnectFailuresByReason: [String: Counter]
+    /// From the start of the connect to the upstream to the connection being usable.
+    public let upstreamConnectDuration: ValueHistogram
     /// Connections accepted and dropped at once because the process ran out of file descriptors.
     public let acceptShed: Counter
     public let certificatesLoaded: Gauge
     /// Certificate reloads, expiry per certificate, watcher state.
     public let reload: ReloadMetrics
 
-    public init(version: String, openSSLVersion: String, registry: PrometheusCollectorRegistry = .init()) {
+    private let bytesClientToUpstream: Counter
+    private let bytesUpstreamToClient: Counter
+    private let process: ProcessMetrics
+    /// Per-worker byte counters, and the totals already added to the exported counters.
+    private let traffic = Mutex<(workers: [TrafficCounters], reported: (Int, Int))>(([], (0, 0)))
+
+    /// The `reason` values of failed upstream connects.
+    public static let upstreamFailureReasons = ["refused", "timeout", "unreachable", "no_descriptors", "other"]
+
+    /// - Parameter handshakeFailureReasons: every `reason` label value of failed handshakes (the TLS
+    ///   layer's classification), created at 0.
+    public init(version: String, openSSLVersion: String, handshakeFailureReasons: [String],
+                registry: PrometheusCollectorRegistry = .init()) {
         self.registry = registry
         registry.makeGauge(
-            descriptor: Self.describe("certgate_build_info", "Build information; the value is always 1."),
+            descriptor: describe("certgate_build_info", "Build information; the value is always 1."),
             labels: [("version", version), ("openssl", openSSLVersion)]
         ).set(to: 1)
         connectionsActive = registry.makeGauge(
-            descriptor: Self.describe("certgate_connections_active", "Client connections currently open (handshaking, connecting or proxying).")
+            descriptor: describe("certgate_connections_active", "Client connections currently open (handshaking, connecting or proxying).")
         )
         connectionsTotal = registry.makeCounter(
-            descriptor: Self.describe("certgate_connections_total", "Client connections accepted.")
+            descriptor: describe("certgate_connections_total", "Client connections accepted.")
         )
-        handshakeSuccesses = registry.makeCounter(
-            descriptor: Self.describe("certgate_tls_handshakes_total", "TLS handshakes completed or failed."),
-            labels: [("result", "success")]
+        let handshakes = describe("certgate_tls_handshakes_total", "TLS handshakes completed or failed; failures by reason.")
+        handshakeSuccesses = registry.makeCounter(descriptor: handshakes, labels: [("result", "success")])
+        var failures: [String: Counter] = [:]
+        for reason in handshakeFailureReasons {
+            failures[reason] = registry.makeCounter(descriptor: handshakes, labels: [("result", "failure"), ("reason", reason)])
+        }
+        handshakeFailuresByReason = failures
+        handshakeDuration = registry.makeValueHistogram(
+            descriptor: describe("certgate_tls_handshake_duration_seconds",
+                                 "Time from accepting a connection to its completed TLS handshake."),
+            buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
         )
-        handshakeFailures = registry.makeCounter(
-            descriptor: Self.describe("certgate_tls_handshakes_total", "TLS handshakes completed or failed."),
-            labels: [("result", "failure")]
-        )
-        upstreamConnectFailures = registry.makeCounter(
-            descriptor: Self.describe("certgate_upstream_connect_failures_total", "Upstream connections that could not be established (refused, unreachable or timed out).")
+        let versions = describe("certgate_tls_connections_total", "Successful TLS handshakes by protocol version.")
+        tls12Connections = registry.makeCounter(descriptor: versions, labels: [("version", "TLSv1.2")])
+        tls13Connections = registry.makeCounter(descriptor: versions, labels: [("version", "TLSv1.3")])
+        let bytes = describe("certgate_bytes_total", "Plaintext bytes forwarded, by direction.")
+        bytesClientToUpstream = registry.makeCounter(descriptor: bytes, labels: [("direction", "client_to_upstream")])
+        bytesUpstreamToClient = registry.makeCounter(descriptor: bytes, labels: [("direction", "upstream_to_client")])
+        let connectFailures = describe("certgate_upstream_connect_failures_total",
+                                       "Upstream connections that could not be established, by reason.")
+        var upstream: [String: Counter] = [:]
+        for reason in Self.upstreamFailureReasons {
+            upstream[reason] = registry.makeCounter(descriptor: connectFailures, labels: [("reason", reason)])
+        }
+        upstreamConnectFailuresByReason = upstream
+        upstreamConnectDuration = registry.makeValueHistogram(
+            descriptor: describe("certgate_upstream_connect_duration_seconds",
+                                 "Time to establish a connection to the upstream (successful connects)."),
+            buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
         )
         acceptShed = registry.makeCounter(
-            descriptor: Self.describe("certgate_connections_shed_total", "Connections closed right after accept because the process had no file descriptor left.")
+            descriptor: describe("certgate_connections_shed_total", "Connections closed right after accept because the process had no file descriptor left.")
         )
         certificatesLoaded = registry.makeGauge(
-            descriptor: Self.describe("certgate_certificates_loaded", "Certificates in the snapshot being served.")
+            descriptor: describe("certgate_certificates_loaded", "Certificates in the snapshot being served.")
         )
         reload = ReloadMetrics(registry: registry)
+        process = ProcessMetrics(registry: registry)
     }
 
-    /// A descriptor carrying the full metric name (already suffixed, e.g. `_total`) and its HELP text.
-    private static func describe(_ name: String, _ help: String) -> MetricNameDescriptor {
-        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    /// The counter for a failed handshake; `reason` must be one given at init (anything else counts as
+    /// `internal`, never as a new series).
+    public func handshakeFailures(reason: String) -> Counter {
+        handshakeFailuresByReason[reason] ?? handshakeFailuresByReason["internal"]!
     }
 
-    /// The Prometheus text exposition of every metric.
+    /// The counter for a failed upstream connect (`reason` from `upstreamFailureReasons`, else `other`).
+    public func upstreamConnectFailures(reason: String) -> Counter {
+        upstreamConnectFailuresByReason[reason] ?? upstreamConnectFailuresByReason["other"]!
+    }
+
+    /// Byte counters for one more worker (each worker adds to its own, uncontended).
+    public func makeTrafficCounters() -> TrafficCounters {
+        let counters = TrafficCounters()
+        traffic.withLock { $0.workers.append(counters) }
+        return counters
+    }
+
+    /// Brings the scrape-time metrics up to date: byte totals from every worker, process metrics.
+    public func refresh() {
+        traffic.withLock { state in
+            var toUpstream = 0
+            var toClient = 0
+            for worker in state.workers {
+                toUpstream &+= worker.clientToUpstream.load(ordering: .relaxed)
+                toClient &+= worker.upstreamToClient.load(ordering: .relaxed)
+            }
+            if toUpstream > state.reported.0 { bytesClientToUpstream.increment(by: Int64(toUpstream - state.reported.0)) }
+            if toClient > state.reported.1 { bytesUpstreamToClient.increment(by: Int64(toClient - state.reported.1)) }
+            state.reported = (max(toUpstream, state.reported.0), max(toClient, state.reported.1))
+        }
+        process.update()
+    }
+
+    /// The Prometheus text exposition of every metric, brought up to date first.
     public func exposition() -> [UInt8] {
+        refresh()
         var buffer: [UInt8] = []
-        buffer.reserveCapacity(4096)
+        buffer.reserveCapacity(8192)
         registry.emit(into: &buffer)
         return buffer
     }

@@ -97,6 +97,6 @@ public final class ReloadMetrics: @unchecked Sendable {
     }
 
     private static func describe(_ name: String, _ help: String) -> MetricNameDescriptor {
-        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+        CertgateMetrics.describe(name, help)
     }
 }

@@ -1,4 +1,6 @@
 import CertgatePosix
+import CertgateMetrics
+import Glibc
 import CertgateTLS
 import LibEV
 import Logging
@@ -42,12 +44,16 @@ final class ProxyConnection {
     private var handshakeWaitsFor: IOEvents = .read
     private var tlsReadWaitsFor: IOEvents = .read
     private var tlsWriteWaitsFor: IOEvents = .write
+    /// Loop time of the accept, and of the start of the upstream connect (for the duration histograms).
+    private let acceptedAt: Double
+    private var connectStartedAt: Double = 0
 
     init(worker: Worker, id: UInt64, clientFD: Int32, tls: TLSConnection) {
         self.worker = worker
         self.id = id
         self.clientFD = clientFD
         self.tls = tls
+        self.acceptedAt = worker.loop.now
         self.clientWatcher = IOWatcher(loop: worker.loop, fd: clientFD) { [unowned self] events in
             self.clientReady(events)
         }
@@ -101,11 +107,11 @@ final class ProxyConnection {
     private func timedOut() {
         switch phase {
         case .handshaking:
-            worker.metrics.handshakeFailures.increment()
+            worker.metrics.handshakeFailures(reason: HandshakeFailureReason.timeout.rawValue).increment()
             worker.logger.debug("handshake timed out", metadata: ["conn": "\(id)"])
             close()
         case .connecting:
-            worker.metrics.upstreamConnectFailures.increment()
+            worker.metrics.upstreamConnectFailures(reason: "timeout").increment()
             worker.logger.warning("upstream connect timed out", metadata: [
                 "conn": "\(id)", "upstream": "\(worker.settings.upstream)",
             ])
@@ -150,7 +156,10 @@ final class ProxyConnection {
     private func continueHandshake() {
         switch tls.handshake() {
         case .done:
-            worker.metrics.handshakeSuccesses.increment()
+            let metrics = worker.metrics
+            metrics.handshakeSuccesses.increment()
+            (tls.isTLS13 ? metrics.tls13Connections : metrics.tls12Connections).increment()
+            metrics.handshakeDuration.record(worker.loop.now - acceptedAt)
             clientWatcher.stop()
             connectUpstream()
         case .wantRead:
@@ -158,17 +167,21 @@ final class ProxyConnection {
         case .wantWrite:
             handshakeWaitsFor = .write
         case .closed:
-            worker.metrics.handshakeFailures.increment()
+            worker.metrics.handshakeFailures(reason: HandshakeFailureReason.peerClosed.rawValue).increment()
             worker.logger.debug("client closed during handshake", metadata: ["conn": "\(id)"])
             close()
         case .failed(let failure):
-            worker.metrics.handshakeFailures.increment()
-            worker.logger.debug("handshake failed", metadata: ["conn": "\(id)", "reason": "\(failure)"])
+            let reason = HandshakeFailureReason(failure)
+            worker.metrics.handshakeFailures(reason: reason.rawValue).increment()
+            worker.logger.debug("handshake failed", metadata: [
+                "conn": "\(id)", "reason": "\(reason.rawValue)", "error": "\(failure)",
+            ])
             close()
         }
     }
 
     private func connectUpstream() {
+        connectStartedAt = worker.loop.now
         switch Socket.connect(to: worker.settings.upstream) {
         case .connected(let fd):
             upstreamFD = fd
@@ -200,14 +213,26 @@ final class ProxyConnection {
     }
 
     private func upstreamFailed(_ code: Int32) {
-        worker.metrics.upstreamConnectFailures.increment()
+        worker.metrics.upstreamConnectFailures(reason: Self.connectFailureReason(code)).increment()
         worker.logger.warning("upstream connect failed", metadata: [
             "conn": "\(id)", "upstream": "\(worker.settings.upstream)", "error": "\(SystemError.message(for: code))",
         ])
         failClient()
     }
 
+    /// The `reason` label of a failed upstream connect.
+    static func connectFailureReason(_ code: Int32) -> String {
+        switch code {
+        case ECONNREFUSED: return "refused"
+        case ETIMEDOUT: return "timeout"
+        case EHOSTUNREACH, ENETUNREACH, EHOSTDOWN, ENETDOWN: return "unreachable"
+        case EMFILE, ENFILE: return "no_descriptors"
+        default: return "other"
+        }
+    }
+
     private func startProxying() {
+        worker.metrics.upstreamConnectDuration.record(worker.loop.now - connectStartedAt)
         timer.stop()
         phase = .proxying
         // Without read-ahead OpenSSL leaves unread records in the socket, so readiness covers them; this
@@ -250,8 +275,10 @@ final class ProxyConnection {
     private func deliverToUpstream(_ bytes: UnsafeMutableRawPointer, count: Int) -> Bool {
         switch Socket.write(upstreamFD, from: bytes, count: count) {
         case .done(let written) where written == count:
+            worker.traffic.addClientToUpstream(written)
             return true
         case .done(let written):
+            worker.traffic.addClientToUpstream(written)
             toUpstream.park(PendingBytes(copying: bytes + written, count: count - written, into: worker.buffers.take()))
             return false
         case .wouldBlock:
@@ -269,6 +296,7 @@ final class ProxyConnection {
         guard let parked = toUpstream.pending else { return }
         switch Socket.write(upstreamFD, from: parked.bytes, count: parked.count) {
         case .done(let written):
+            worker.traffic.addClientToUpstream(written)
             if let buffer = toUpstream.consumePending(written) {
                 worker.buffers.give(buffer)
                 if toUpstream.needsSinkClose {
@@ -318,6 +346,7 @@ final class ProxyConnection {
         while offset < count {
             switch tls.write(from: bytes + offset, count: count - offset) {
             case .done(let written):
+                worker.traffic.addUpstreamToClient(written)
                 offset += written
             case .wantWrite:
                 tlsWriteWaitsFor = .write
@@ -345,6 +374,7 @@ final class ProxyConnection {
         }
         switch tls.write(from: parked.bytes, count: parked.count) {
         case .done(let written):
+            worker.traffic.addUpstreamToClient(written)
             tlsWriteWaitsFor = .write
             if let buffer = toClient.consumePending(written) {
                 worker.buffers.give(buffer)

@@ -85,6 +85,21 @@ public final class ProxyServer: Sendable {
         }
     }
 
+    /// Starts a graceful stop without waiting: every worker closes its listener at once (new connections
+    /// are refused) and lets the connections it has run to completion; a worker whose last connection has
+    /// closed ends its loop. `isStopped` tells when all have; `shutdown()` ends the rest by force.
+    public func drain() {
+        let workers = running.withLock { Array($0.values) }
+        for (handle, worker) in workers {
+            handle.execute { worker.value.beginDrain() }
+        }
+    }
+
+    /// Whether every worker loop has ended (after `drain()`, once the last connection closed).
+    public var isStopped: Bool {
+        running.withLock { $0.isEmpty }
+    }
+
     /// Stops accepting, closes all connections, ends the worker loops, and waits for the threads to exit.
     /// Idempotent.
     public func shutdown() {

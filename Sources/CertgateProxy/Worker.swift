@@ -19,6 +19,8 @@ final class Worker {
     let metrics: ProxyMetrics
     let logger: Logger
     let buffers: BufferPool
+    /// This worker's byte counters (only this thread adds to them).
+    let traffic: TrafficCounters
     /// Where every read lands first; shared by all connections of this worker (one runs at a time).
     let scratch: UnsafeMutableRawPointer
 
@@ -30,6 +32,8 @@ final class Worker {
     private var nextConnectionID: UInt64
     /// Rate limit for the "out of file descriptors" warning (loop time of the last one).
     private var lastExhaustionWarning: Double = -.infinity
+    /// Set by `beginDrain()`: the loop ends as soon as the last connection has closed.
+    private var draining = false
 
     init(index: Int, loop: EventLoop, listenFD: Int32, slot: SnapshotSlot, settings: ProxySettings,
          metrics: ProxyMetrics, logger: Logger) {
@@ -42,6 +46,7 @@ final class Worker {
         var logger = logger
         logger[metadataKey: "worker"] = "\(index)"
         self.logger = logger
+        self.traffic = metrics.makeTrafficCounters()
         self.buffers = BufferPool(bufferSize: settings.bufferSize, maximumFree: settings.pooledBuffersPerWorker)
         self.scratch = .allocate(byteCount: settings.bufferSize, alignment: 16)
         // Connection ids are unique per process: the worker index lives in the top bits.
@@ -71,6 +76,14 @@ final class Worker {
             Socket.close(listenFD)
             listenFD = -1
         }
+    }
+
+    /// Stops accepting; the loop ends (and the worker thread exits) once the connections already accepted
+    /// have finished on their own. Idempotent.
+    func beginDrain() {
+        stopAccepting()
+        draining = true
+        if connections.isEmpty { loop.stop() }
     }
 
     /// Closes every connection at once (shutdown without draining).
@@ -132,5 +145,6 @@ final class Worker {
         if connections.removeValue(forKey: connection.id) != nil {
             metrics.connectionsActive.decrement()
         }
+        if draining && connections.isEmpty { loop.stop() }
     }
 }

@@ -100,6 +100,9 @@ public final class TLSConnection {
         return String(cString: SSL_CIPHER_get_name(cipher))
     }
 
+    /// Whether the negotiated protocol is TLS 1.3 (else 1.2: nothing older is enabled).
+    public var isTLS13: Bool { SSL_version(ssl) == TLS1_3_VERSION }
+
     /// The SNI name the client sent, if any.
     public var serverName: String? {
         SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name).map { String(cString: $0) }

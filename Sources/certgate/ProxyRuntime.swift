@@ -49,7 +49,8 @@ final class ProxyRuntime {
         let listen = try configuration.resolveListen()
         let adminAddress = try configuration.resolveAdmin()
 
-        let metrics = ProxyMetrics(version: CertgateVersion.current, openSSLVersion: TLSServerContext.libraryVersion)
+        let metrics = ProxyMetrics(version: CertgateVersion.current, openSSLVersion: TLSServerContext.libraryVersion,
+                                   handshakeFailureReasons: HandshakeFailureReason.allCases.map(\.rawValue))
         let settings = ProxySettings(
             upstream: upstream,
             connectTimeout: configuration.connectTimeout,

@@ -1,0 +1,93 @@
+import Glibc
+import Prometheus
+
+/// The standard `process_*` metrics, read from the kernel when `/metrics` is scraped (nothing is
+/// sampled in between): resident memory, open and maximum descriptors, CPU time, start time.
+final class ProcessMetrics: @unchecked Sendable {
+    private let residentMemory: Gauge
+    private let openDescriptors: Gauge
+    private let maximumDescriptors: Gauge
+    private let cpuSeconds: Counter
+    /// CPU seconds already added to `cpuSeconds` (counters only go up by deltas). Guarded by the
+    /// registry's callers: `update()` runs on the control thread only.
+    private var cpuReported: Double = 0
+
+    init(registry: PrometheusCollectorRegistry) {
+        residentMemory = registry.makeGauge(descriptor: describe("process_resident_memory_bytes",
+                                                                 "Resident memory size in bytes."))
+        openDescriptors = registry.makeGauge(descriptor: describe("process_open_fds", "Number of open file descriptors."))
+        maximumDescriptors = registry.makeGauge(descriptor: describe("process_max_fds",
+                                                                     "Maximum number of open file descriptors."))
+        cpuSeconds = registry.makeCounter(descriptor: describe("process_cpu_seconds_total",
+                                                               "Total user and system CPU time spent in seconds."))
+        let start = registry.makeGauge(descriptor: describe("process_start_time_seconds",
+                                                            "Start time of the process since the Unix epoch in seconds."))
+        start.set(to: Self.startTime() ?? Double(time(nil)))
+        update()
+    }
+
+    func update() {
+        if let resident = Self.residentBytes() { residentMemory.set(to: resident) }
+        openDescriptors.set(to: Double(Self.openDescriptorCount()))
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 {
+            maximumDescriptors.set(to: Double(limit.rlim_cur))
+        }
+        var usage = rusage()
+        if getrusage(RUSAGE_SELF.rawValue, &usage) == 0 {
+            let total = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+                + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+            if total > cpuReported {
+                cpuSeconds.increment(by: total - cpuReported)
+                cpuReported = total
+            }
+        }
+    }
+
+    /// Second field of /proc/self/statm (resident pages) times the page size.
+    private static func residentBytes() -> Double? {
+        guard let text = readSmallFile("/proc/self/statm") else { return nil }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Double(fields[1]) else { return nil }
+        return pages * Double(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    private static func openDescriptorCount() -> Int {
+        guard let directory = opendir("/proc/self/fd") else { return 0 }
+        defer { closedir(directory) }
+        var count = 0
+        while readdir(directory) != nil { count += 1 }
+        return max(0, count - 3)  // ".", ".." and the descriptor opendir itself holds
+    }
+
+    /// Boot time (`btime` in /proc/stat) plus the process's start in clock ticks (field 22 of
+    /// /proc/self/stat).
+    private static func startTime() -> Double? {
+        guard let stat = readSmallFile("/proc/self/stat"), let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // fields[0] is field 3 (state); field 22 is at index 19.
+        guard fields.count > 19, let ticks = Double(fields[19]) else { return nil }
+        guard let system = readSmallFile("/proc/stat"),
+              let line = system.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
+              let boot = Double(line.dropFirst(6).trimmingPrefix(" ")) else { return nil }
+        return boot + ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    private static func readSmallFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { Glibc.close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 16384)
+        var total = 0
+        while total < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + total, $0.count - total) }
+            if n <= 0 { break }
+            total += n
+        }
+        return String(decoding: bytes[0..<total], as: UTF8.self)
+    }
+}
+
+func describe(_ name: String, _ help: String) -> MetricNameDescriptor {
+    MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+}
