@@ -24,14 +24,19 @@ public final class ReloadController {
         public var debounce: Duration
         /// Longest a burst of notifications can postpone a reload.
         public var debounceCap: Duration
+        /// Warn about served certificates this close to expiry (at start-up, when one is loaded, and
+        /// daily); `nil` disables the warnings.
+        public var expiryWarning: Duration?
 
         public init(inotify: Bool, statInterval: Duration?, reloadInterval: Duration? = nil,
-                    debounce: Duration = .milliseconds(150), debounceCap: Duration = .seconds(1)) {
+                    debounce: Duration = .milliseconds(150), debounceCap: Duration = .seconds(1),
+                    expiryWarning: Duration? = .seconds(14 * 86400)) {
             self.inotify = inotify
             self.statInterval = statInterval
             self.reloadInterval = reloadInterval
             self.debounce = debounce
             self.debounceCap = debounceCap
+            self.expiryWarning = expiryWarning
         }
     }
 
@@ -51,6 +56,9 @@ public final class ReloadController {
     private var watchRetryTimer: TimerWatcher?
     private var intervalTimer: TimerWatcher?
     private var retryTimer: TimerWatcher?
+    private var expiryTimer: TimerWatcher?
+    /// How many certificates the expiry warnings name one by one before summarising the rest.
+    static let expiryLinesLimit = 20
     private var reportedMissing: Set<String> = []
     private var started = false
     private var stopped = false
@@ -72,6 +80,7 @@ public final class ReloadController {
 
     /// Records the start-up load in the metrics (the store already loaded; `duration` is how long it took).
     public func recordStartup(duration: Duration) {
+        warnAboutExpiry(store.snapshot.certificates, when: "start-up")
         updateCertificateMetrics()
         metrics.reload.recordReload(trigger: ReloadTrigger.startup.rawValue, result: ReloadReport.Result.success.rawValue,
                                     durationSeconds: Self.seconds(duration), failingSources: 0, now: Timestamp.now)
@@ -102,6 +111,13 @@ public final class ReloadController {
             timer.start(after: seconds, repeating: seconds)
             statTimer = timer
         }
+        if settings.expiryWarning != nil {
+            let timer = TimerWatcher(loop: loop) { [unowned self] in
+                self.warnAboutExpiry(self.store.snapshot.certificates, when: "daily check")
+            }
+            timer.start(after: 86400, repeating: 86400)
+            expiryTimer = timer
+        }
         if let interval = settings.reloadInterval {
             let seconds = Self.seconds(interval)
             let timer = TimerWatcher(loop: loop) { [unowned self] in self.reload(trigger: .timer, forceRead: true) }
@@ -121,7 +137,7 @@ public final class ReloadController {
         stopped = true
         inotify?.stop()
         inotify = nil
-        for timer in [debounceTimer, statTimer, watchRetryTimer, intervalTimer, retryTimer] {
+        for timer in [debounceTimer, statTimer, watchRetryTimer, intervalTimer, retryTimer, expiryTimer] {
             timer?.stop()
         }
     }
@@ -291,10 +307,17 @@ public final class ReloadController {
                 logger.debug("certificate reload problem persists", metadata: ["error": "\(problem.reason)"])
             }
         }
-        if report.snapshot != nil {
-            for warning in store.snapshot.warnings {
+        if let snapshot = report.snapshot {
+            for warning in snapshot.warnings {
                 logger.warning("\(warning)")
             }
+            let fresh = Set(report.outcomes.compactMap { name, outcome -> String? in
+                switch outcome {
+                case .added, .replaced: return name
+                default: return nil
+                }
+            })
+            warnAboutExpiry(snapshot.certificates.filter { fresh.contains($0.name) }, when: "reload")
         }
         let metadata: Logger.Metadata = [
             "trigger": "\(trigger)", "result": "\(report.result.rawValue)",
@@ -307,6 +330,25 @@ public final class ReloadController {
             logger.debug("certificates checked; nothing changed", metadata: metadata)
         } else {
             logger.notice("certificate reload finished", metadata: metadata)
+        }
+    }
+
+    /// One warning per certificate in `certificates` that expires within `--expiry-warning` (at most
+    /// `expiryLinesLimit` lines, then one summary line).
+    private func warnAboutExpiry(_ certificates: [LoadedCertificate], when: String) {
+        guard let window = settings.expiryWarning else { return }
+        let findings = ExpiryCheck.findings(certificates, now: Timestamp.now, window: window.components.seconds)
+        for finding in findings.prefix(Self.expiryLinesLimit) {
+            logger.warning(finding.daysLeft < 0 ? "certificate has expired" : "certificate expires soon", metadata: [
+                "cert": "\(finding.name)", "not_after": "\(Timestamp.rfc3339(finding.notAfter))",
+                "days_left": "\(finding.daysLeft)", "file": "\(finding.path)", "check": "\(when)",
+            ])
+        }
+        if findings.count > Self.expiryLinesLimit {
+            logger.warning("more certificates expire soon", metadata: [
+                "count": "\(findings.count - Self.expiryLinesLimit)", "check": "\(when)",
+                "expiry_warning_days": "\(window.components.seconds / 86400)",
+            ])
         }
     }
 
