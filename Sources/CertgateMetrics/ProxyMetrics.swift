@@ -10,7 +10,7 @@ import Synchronization
 public final class ProxyMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
 
-    public let connectionsActive: Gauge
+    private let connectionsActive: Gauge
     public let connectionsTotal: Counter
     public let handshakeSuccesses: Counter
     /// By `HandshakeFailureReason` raw value; every reason exists from start-up.
@@ -33,6 +33,8 @@ public final class ProxyMetrics: Sendable {
     private let bytesClientToUpstream: Counter
     private let bytesUpstreamToClient: Counter
     private let process: ProcessMetrics
+    /// Mirror of `connectionsActive` that can be read back (the gauge cannot).
+    private let activeConnections = Atomic<Int>(0)
     /// Per-worker byte counters, and the totals already added to the exported counters.
     private let traffic = Mutex<(workers: [TrafficCounters], reported: (Int, Int))>(([], (0, 0)))
 
@@ -92,6 +94,23 @@ public final class ProxyMetrics: Sendable {
         )
         reload = ReloadMetrics(registry: registry)
         process = ProcessMetrics(registry: registry)
+    }
+
+    /// A connection was accepted / has closed.
+    public func connectionOpened() {
+        connectionsTotal.increment()
+        connectionsActive.increment()
+        activeConnections.wrappingAdd(1, ordering: .relaxed)
+    }
+
+    public func connectionClosed() {
+        connectionsActive.decrement()
+        activeConnections.wrappingSubtract(1, ordering: .relaxed)
+    }
+
+    /// The current value of `certgate_connections_active`.
+    public var connectionsActiveCount: Int {
+        activeConnections.load(ordering: .relaxed)
     }
 
     /// The counter for a failed handshake; `reason` must be one given at init (anything else counts as

@@ -95,6 +95,11 @@ public final class ProxyServer: Sendable {
         }
     }
 
+    /// Connections open right now, from the `certgate_connections_active` gauge (for log lines).
+    public var activeConnectionEstimate: Int {
+        Int(metrics.connectionsActiveCount)
+    }
+
     /// Whether every worker loop has ended (after `drain()`, once the last connection closed).
     public var isStopped: Bool {
         running.withLock { $0.isEmpty }

@@ -135,15 +135,14 @@ final class Worker {
         nextConnectionID &+= 1
         let connection = ProxyConnection(worker: self, id: nextConnectionID, clientFD: fd, tls: tls)
         connections[connection.id] = connection
-        metrics.connectionsTotal.increment()
-        metrics.connectionsActive.increment()
+        metrics.connectionOpened()
         connection.start()
     }
 
     /// Called by a connection once it has released everything; drops the last strong reference.
     func connectionClosed(_ connection: ProxyConnection) {
         if connections.removeValue(forKey: connection.id) != nil {
-            metrics.connectionsActive.decrement()
+            metrics.connectionClosed()
         }
         if draining && connections.isEmpty { loop.stop() }
     }

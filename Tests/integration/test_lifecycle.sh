@@ -50,8 +50,9 @@ signal_exit() {
 case_sigterm_exits_0() { signal_exit TERM; }
 case_sigint_exits_0() { signal_exit INT; }
 
+# Open connections are drained: idle ones hold the process until --drain-timeout, then are closed.
 case_sigterm_with_open_connections() {
-  std_start
+  std_start --drain-timeout 1s
   # Two established TLS connections and one idle TCP connection stay open across the signal.
   coproc HOLD { "$PY" "$CLIENT_PY" hold --port "$CG_PORT" --ca "$CG_PKI/ca.crt" -n 2; }
   _register_aux "$HOLD_PID"
@@ -61,9 +62,30 @@ case_sigterm_with_open_connections() {
   exec 47<>"/dev/tcp/127.0.0.1/$CG_PORT"
   cg_signal_wait "$CG_PID" TERM 5
   _cg_forget "$CG_PID"
-  [ "$SIG_STATUS" != timeout ] || { kill -9 "$CG_PID"; fail "certgate still running 5 s after SIGTERM with open connections"; }
+  [ "$SIG_STATUS" != timeout ] || { kill -9 "$CG_PID"; fail "certgate still running 5 s after SIGTERM with --drain-timeout 1s"; }
   assert_eq 0 "$SIG_STATUS" "exit status after SIGTERM with open connections"
+  [ "$SIG_MS" -ge 900 ] || fail "exited after $SIG_MS ms: the open connections were not given the drain time"
+  grep -q "drain timeout: closed the remaining connections" "$CG_LOG" || fail "no drain-timeout log line"
   exec 47>&-
+}
+
+# A second SIGTERM during the drain exits at once.
+case_second_sigterm_exits_at_once() {
+  std_start --drain-timeout 30s
+  coproc HOLD { "$PY" "$CLIENT_PY" hold --port "$CG_PORT" --ca "$CG_PKI/ca.crt" -n 1; }
+  _register_aux "$HOLD_PID"
+  local line=""
+  read -r -t 10 line <&"${HOLD[0]}" || true
+  assert_eq "ready 1" "$line" "idle TLS connection established"
+  kill -TERM "$CG_PID"
+  wait_for 5 grep -q "SIGTERM received: draining" "$CG_LOG" || fail "no draining log line"
+  port_closed "$CG_PORT" || fail "listener still accepting while draining"
+  assert_cg_alive "draining with an open connection"
+  cg_signal_wait "$CG_PID" TERM 5
+  _cg_forget "$CG_PID"
+  [ "$SIG_STATUS" != timeout ] || { kill -9 "$CG_PID"; fail "certgate still running 5 s after a second SIGTERM"; }
+  assert_eq 0 "$SIG_STATUS" "exit status after a second SIGTERM"
+  grep -q "second SIGTERM: exiting now" "$CG_LOG" || fail "no 'second SIGTERM' log line"
 }
 
 case_ignores_sigpipe() {
