@@ -33,6 +33,19 @@ public enum Socket {
         return fd
     }
 
+    /// Fails with `EADDRINUSE` when something already listens on `address`, including another process's
+    /// `SO_REUSEPORT` group (which a `SO_REUSEPORT` bind would silently join, splitting the traffic
+    /// between two proxies). Binds a plain socket there and closes it again.
+    public static func checkAvailable(_ address: ResolvedAddress) throws(SystemError) {
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SystemError("socket", errno: errno) }
+        defer { close(fd) }
+        var on: Int32 = 1
+        // SO_REUSEADDR: connections of an earlier run lingering in TIME_WAIT are not "in use".
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        guard address.withSockAddr({ bind(fd, $0, $1) }) == 0 else { throw SystemError("bind", errno: errno) }
+    }
+
     /// The local port a socket is bound to (after binding port 0, the one the kernel chose).
     public static func localPort(of fd: Int32) -> UInt16? {
         var storage = sockaddr_storage()

@@ -32,6 +32,9 @@ public final class ProxyServer: Sendable {
                 metrics: ProxyMetrics, logger: Logger) throws(SystemError) {
         var fds: [Int32] = []
         var address = listen
+        if listen.port != 0 {
+            try Socket.checkAvailable(listen)
+        }
         do {
             for _ in 0..<max(workers, 1) {
                 let fd = try Socket.listen(on: address, reusePort: true)

@@ -326,8 +326,19 @@ public final class ReloadController {
             "duration_ms": "\(Self.milliseconds(report.duration))",
             "read": "\(report.sourcesRead)", "parsed": "\(report.sourcesParsed)",
         ]
-        if report.result == .unchanged && (report.trigger == .inotify || report.trigger == .stat || report.trigger == .timer) {
+        let automatic = report.trigger == .inotify || report.trigger == .stat || report.trigger == .timer
+        let nothingNew = !report.outcomes.contains { outcome in
+            switch outcome.outcome {
+            case .unchanged: return false
+            case .failed(_, _, let firstReport): return firstReport
+            default: return true
+            }
+        } && !report.problems.contains { $0.firstReport }
+        if report.result == .unchanged && automatic {
             logger.debug("certificates checked; nothing changed", metadata: metadata)
+        } else if report.result == .failure && automatic && nothingNew {
+            // A retry failing exactly as before: the error line was logged the first time.
+            logger.debug("certificate reload still failing", metadata: metadata)
         } else {
             logger.notice("certificate reload finished", metadata: metadata)
         }
