@@ -14,6 +14,8 @@ All connections go to 127.0.0.1.
   garbage       random bytes / plain HTTP / partial ClientHello / silence, and observe the server's reaction
   comp          hand-made TLS 1.2 ClientHello offering DEFLATE compression; report what the server picks
   reneg         drive `openssl s_client -tls1_2` and ask for a renegotiation ("R"); report the outcome
+  churn         T threads, each opening a new verified connection per request in a loop until a stop file
+                exists; counts answers, errors and the distinct certificate serials seen
 """
 import argparse
 import hashlib
@@ -615,6 +617,71 @@ def cmd_reneg(a):
         p.wait()
 
 
+def cmd_churn(a):
+    """New connection per request (full handshake, certificate verified against --ca for --sni), from
+    --threads threads, until --stopfile exists (or --max-seconds passed); --ready FILE is written after the
+    first answer. Prints one summary line
+    "requests=N errors=M serials=K seconds=S" and up to 10 error descriptions; exit 1 on any error
+    or when no request at all was answered."""
+    ctx = client_context(a.ca)
+    lock = threading.Lock()
+    stats = {"requests": 0, "errors": 0}
+    serials = set()
+    errors = []
+    deadline = time.time() + a.max_seconds
+
+    def one_request():
+        raw = socket.create_connection(("127.0.0.1", a.port), timeout=10)
+        try:
+            s = ctx.wrap_socket(raw, server_hostname=a.sni)
+            serial = s.getpeercert().get("serialNumber", "?")
+            s.sendall(("GET /hello HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % a.sni).encode())
+            resp = b""
+            while True:
+                try:
+                    d = s.recv(65536)
+                except ssl.SSLEOFError:
+                    break
+                if not d:
+                    break
+                resp += d
+            s.close()
+        finally:
+            raw.close()
+        if not resp.startswith(b"HTTP/1.1 200") or not resp.endswith(b"hello from upstream\n"):
+            raise ValueError("wrong answer: %r" % resp[-200:])
+        return serial
+
+    def worker():
+        while not os.path.exists(a.stopfile) and time.time() < deadline:
+            try:
+                serial = one_request()
+                with lock:
+                    stats["requests"] += 1
+                    serials.add(serial)
+                    if a.ready and stats["requests"] == 1:
+                        with open(a.ready, "w") as f:
+                            f.write("ready\n")
+            except Exception as e:  # noqa: BLE001 - every failure counts, whatever it is
+                with lock:
+                    stats["errors"] += 1
+                    if len(errors) < 10:
+                        errors.append("%.3f %s: %s" % (time.time(), type(e).__name__, e))
+
+    t0 = time.time()
+    threads = [threading.Thread(target=worker) for _ in range(a.threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    log("requests=%d errors=%d serials=%d seconds=%.1f"
+        % (stats["requests"], stats["errors"], len(serials), time.time() - t0))
+    for e in errors:
+        log("  error: " + e)
+    if stats["errors"] or not stats["requests"]:
+        sys.exit(1)
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -651,6 +718,11 @@ def main():
     sp.add_argument("--expect-close", type=float, default=10.0)
     add("comp", cmd_comp)
     add("reneg", cmd_reneg)
+    sp = add("churn", cmd_churn)
+    sp.add_argument("--threads", type=int, default=4)
+    sp.add_argument("--stopfile", required=True)
+    sp.add_argument("--max-seconds", type=float, default=60.0)
+    sp.add_argument("--ready", default="", help="file written once the first request was answered")
     a = ap.parse_args()
     a.fn(a)
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """One keep-alive TLS connection sending GET /hello every INTERVAL until STOPFILE exists.
 
-Prints "requests=N failures=M serial=HEX" where serial is the certificate the connection was opened with.
+Prints "requests=N failures=M fingerprint=HEX" where fingerprint identifies the certificate the connection
+was opened with. With --progress FILE, FILE holds the number of answered requests (rewritten atomically
+after each one), so a test can see the connection still working at a given moment.
 Used to prove that a certificate reload never touches a connection that is already established."""
 import argparse, os, ssl, socket, sys, time
 
@@ -12,6 +14,7 @@ p.add_argument("--ca", required=True)
 p.add_argument("--stopfile", required=True)
 p.add_argument("--interval", type=float, default=0.05)
 p.add_argument("--ready", required=True, help="file written once the first request succeeded")
+p.add_argument("--progress", default="", help="file rewritten with the request count after each answer")
 a = p.parse_args()
 
 ctx = ssl.create_default_context(cafile=a.ca)
@@ -47,6 +50,10 @@ while True:
         if not head.startswith(b"HTTP/1.1 200") and not head.startswith(b"HTTP/1.0 200"):
             raise ValueError(head.split(b"\r\n")[0].decode(errors="replace"))
         requests += 1
+        if a.progress:
+            with open(a.progress + ".tmp", "w") as f:
+                f.write("%d\n" % requests)
+            os.replace(a.progress + ".tmp", a.progress)
         if requests == 1:
             open(a.ready, "w").write("ready\n")
     except Exception as e:  # report and stop: one failure is already a failed test

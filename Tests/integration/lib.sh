@@ -486,3 +486,171 @@ std_start() {
   [ -n "$CG_ADMIN" ] && admin=(--admin "127.0.0.1:$CG_ADMIN")
   cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/certs" "${admin[@]}" "$@"
 }
+
+# ---------------------------------------------------------------------------------------------------
+# Certificate reload (test_reload_*.sh)
+
+# assert_ge A B WHAT (integers)
+assert_ge() {
+  [[ "$1" =~ ^-?[0-9]+$ ]] || fail "$3: expected a number >= $2, got [$1]"
+  if [ "$1" -lt "$2" ]; then
+    fail "$3: expected >= $2, got $1"
+  fi
+  note "ok: $3 = $1 (>= $2)"
+}
+
+# leaf_new NAME SANS [ALG] : a fresh leaf (new key, new random serial, CN cg-NAME) issued by the test root:
+# $CG_TMP/new/NAME.crt, NAME.key and NAME.pem (certificate + key).
+leaf_new() {
+  local d="$CG_TMP/new" name=$1 sans=$2 alg=${3:-ec}
+  mkdir -p "$d"
+  [ -f "$d/ca.crt" ] || cp "$CG_PKI/ca.crt" "$CG_PKI/ca.key" "$d/"
+  pki_leaf "$d" "$name" "cg-$name" "$sans" "$alg" ca || fail "issuing certificate $name"
+  cat "$d/$name.crt" "$d/$name.key" > "$d/$name.pem"
+}
+
+# leaf_dated NAME SANS START END : like leaf_new, with an explicit validity period (openssl ca; dates as
+# YYYYMMDDHHMMSSZ), for expired and not-yet-valid certificates.
+leaf_dated() {
+  local d="$CG_TMP/new" name=$1 sans=$2 start=$3 end=$4
+  local db="$CG_TMP/new/$name.cadb"
+  mkdir -p "$db"
+  [ -f "$d/ca.crt" ] || cp "$CG_PKI/ca.crt" "$CG_PKI/ca.key" "$d/"
+  : > "$db/index.txt"
+  openssl rand -hex 8 | tr a-f A-F > "$db/serial"
+  cat > "$db/ca.cnf" <<CNF
+[ca]
+default_ca = cg
+[cg]
+database = $db/index.txt
+serial = $db/serial
+new_certs_dir = $db
+default_md = sha256
+policy = anything
+unique_subject = no
+copy_extensions = none
+[anything]
+commonName = supplied
+[leaf]
+subjectAltName = $sans
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+authorityKeyIdentifier = keyid
+CNF
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$d/$name.key" \
+    -out "$db/req.csr" -subj "/CN=cg-$name" 2>/dev/null || fail "request for $name"
+  openssl ca -batch -notext -config "$db/ca.cnf" -cert "$d/ca.crt" -keyfile "$d/ca.key" -in "$db/req.csr" \
+    -out "$d/$name.crt" -startdate "$start" -enddate "$end" -extensions leaf >"$db/ca.out" 2>&1 \
+    || fail "openssl ca for $name: $(tail -n 3 "$db/ca.out")"
+  cat "$d/$name.crt" "$d/$name.key" > "$d/$name.pem"
+}
+
+# cert_not_after_epoch CERTFILE
+cert_not_after_epoch() { date -u -d "$(openssl x509 -in "$1" -noout -enddate | cut -d= -f2)" +%s; }
+
+# replace_atomic SRC DEST : the safe rotation: copy to a dot file in DEST's directory, rename it over DEST.
+replace_atomic() {
+  local tmp; tmp="$(dirname "$2")/.$(basename "$2").tmp.$$"
+  cp "$1" "$tmp" && mv -f "$tmp" "$2"
+}
+
+# kube_rotate DIR CERTFILE KEYFILE : rotate a secret directory made by kube_secret_dir the way kubelet's
+# AtomicWriter does: write a new timestamped directory, point ..data_tmp at it, rename ..data_tmp over
+# ..data (atomic), delete the old timestamped directory. Sets KUBE_OLD_TS to the deleted directory.
+kube_rotate() {
+  local dir=$1 crt=$2 key=$3 old ts
+  old=$(readlink "$dir/..data") || fail "kube_rotate: $dir/..data is not a symlink"
+  ts="..$(date -u +%Y_%m_%d_%H_%M_%S).$(date +%N)"
+  mkdir "$dir/$ts"
+  cp "$crt" "$dir/$ts/tls.crt"
+  cp "$key" "$dir/$ts/tls.key"
+  [ -f "$dir/$old/ca.crt" ] && cp "$dir/$old/ca.crt" "$dir/$ts/ca.crt"
+  chmod 0644 "$dir/$ts"/*
+  ln -s "$ts" "$dir/..data_tmp"
+  mv -T "$dir/..data_tmp" "$dir/..data"
+  rm -rf "${dir:?}/$old"
+  # shellcheck disable=SC2034  # read by the test files
+  KUBE_OLD_TS="$dir/$old"
+}
+
+_serial_is() { [ "$(served_serial "${3:-$CG_PORT}" "$1")" = "$2" ]; }
+
+# wait_serial SECONDS SNI SERIAL : poll (never a fixed sleep) until the certificate served for SNI has
+# SERIAL; fails with what was served instead. Notes how long it took.
+wait_serial() {
+  local secs=$1 sni=$2 want=$3 t0
+  t0=$(now_ms)
+  if wait_for "$secs" _serial_is "$sni" "$want"; then
+    note "ok: serial for SNI '$sni' = [$want] after $(( $(now_ms) - t0 )) ms (bound $secs s)"
+    return 0
+  fi
+  fail "serial for SNI '$sni' within $secs s: expected [$want], still served [$(served_serial "$CG_PORT" "$sni")]"
+}
+
+# assert_serial_stays SECONDS SNI SERIAL : for SECONDS, every check sees SERIAL served for SNI.
+assert_serial_stays() {
+  local secs=$1 sni=$2 want=$3 got n=0
+  local deadline=$(( $(date +%s%N) + secs * 1000000000 ))
+  while [ "$(date +%s%N)" -lt "$deadline" ]; do
+    got=$(served_serial "$CG_PORT" "$sni")
+    [ "$got" = "$want" ] || fail "serial for SNI '$sni' changed: expected [$want] for $secs s, got [$got] (check $((n + 1)))"
+    n=$((n + 1))
+    sleep 0.1
+  done
+  note "ok: serial for SNI '$sni' stayed [$want] for $secs s ($n checks)"
+}
+
+# metric_raw NAME : the sample value of the unlabelled metric NAME exactly as exposed ("absent" if none).
+metric_raw() { admin_get /metrics | awk -v n="$1" '$1 == n { print $2; f = 1 } END { if (!f) print "absent" }'; }
+
+# metric_ge NAME LABEL_SUBSTRING MIN : the metric exists and is at least MIN.
+metric_ge() { local v; v=$(metric "$1" "$2"); [ "$v" != absent ] && [ "$v" -ge "$3" ]; }
+
+# reloads TRIGGER RESULT : certgate_cert_reloads_total{trigger=TRIGGER,result=RESULT}
+reloads() { metric certgate_cert_reloads_total "trigger=\"$1\",result=\"$2\""; }
+
+# log_errors FIXED : number of error-level lines of $CG_LOG containing FIXED ("" = every error line).
+log_errors() { grep -E '^[^ ]+ (error|critical) ' "$CG_LOG" | grep -cF -- "$1"; }
+
+# log_count FIXED : number of lines of $CG_LOG containing FIXED.
+log_count() { grep -cF -- "$1" "$CG_LOG"; }
+
+# Keep-alive connections (keepalive.py): each is ONE TLS connection through the proxy sending GET /hello
+# every 50 ms; they all stop when $CG_TMP/ka.stop appears.
+declare -gA KA_PIDS=()
+
+# ka_start ID [SNI] : open keep-alive connection ID and wait for its first answer.
+ka_start() {
+  local id=$1 sni=${2:-alpha.test}
+  rm -f "$CG_TMP/ka.stop"
+  "$PY" "$IT_DIR/keepalive.py" --port "$CG_PORT" --sni "$sni" --ca "$CG_PKI/ca.crt" --stopfile "$CG_TMP/ka.stop" \
+    --ready "$CG_TMP/ka-$id.ready" --progress "$CG_TMP/ka-$id.count" >"$CG_TMP/ka-$id.out" 2>&1 &
+  KA_PIDS[$id]=$!
+  _register_aux "$!"
+  wait_for 10 test -f "$CG_TMP/ka-$id.ready" || fail "keep-alive connection $id never got its first answer: $(cat "$CG_TMP/ka-$id.out")"
+}
+
+ka_count() { cat "$CG_TMP/ka-$1.count" 2>/dev/null || echo 0; }
+_ka_past() { [ "$(ka_count "$1")" -ge "$2" ]; }
+
+# ka_still_works ID WHAT : the keep-alive connection ID answers at least 3 more requests from now on.
+ka_still_works() {
+  local id=$1 c0
+  c0=$(ka_count "$id")
+  wait_for 10 _ka_past "$id" $((c0 + 3)) \
+    || fail "keep-alive connection $id stopped answering after $2 (count stuck at $(ka_count "$id")): $(cat "$CG_TMP/ka-$id.out")"
+  note "ok: keep-alive connection $id still answering after $2 ($(ka_count "$id") requests on one connection)"
+}
+
+# ka_stop_all : stop every keep-alive connection; each must end without a failure.
+ka_stop_all() {
+  local id rc
+  touch "$CG_TMP/ka.stop"
+  for id in "${!KA_PIDS[@]}"; do
+    rc=0; wait "${KA_PIDS[$id]}" || rc=$?
+    [ $rc -eq 0 ] || fail "keep-alive connection $id failed (status $rc): $(cat "$CG_TMP/ka-$id.out")"
+    assert_match "$(cat "$CG_TMP/ka-$id.out")" 'failures=0' "keep-alive connection $id"
+  done
+  KA_PIDS=()
+}

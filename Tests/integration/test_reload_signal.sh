@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # SIGHUP re-reads every certificate source: new certificates are served to new connections, connections
 # already established are untouched, and a broken rotation keeps the last good certificates.
+# certgate runs with --watch off here so that only the signal can bring the change in (change detection
+# has its own tests: test_reload_watch.sh, test_reload_failures.sh, test_reload_load.sh).
 source "$(dirname "$0")/lib.sh"
 
 # start_keepalive : one keep-alive connection to alpha.test sending requests until $CG_TMP/stop exists.
@@ -21,7 +23,7 @@ stop_keepalive() {
 
 
 case_sighup_serves_the_new_certificate_and_keeps_connections() {
-  std_start
+  std_start --watch off
   local old new rotated
   old=$(served_serial "$CG_PORT" alpha.test)
   assert_eq "$(cert_serial "$CG_PKI/alpha.crt")" "$old" "serial before rotation"
@@ -32,14 +34,15 @@ case_sighup_serves_the_new_certificate_and_keeps_connections() {
   rotated=$(cert_serial "$CG_TMP/new/alpha2.crt")
   cat "$CG_TMP/new/alpha2.crt" "$CG_TMP/new/alpha2.key" > "$CG_TMP/certs/.alpha.pem.tmp"
   mv "$CG_TMP/certs/.alpha.pem.tmp" "$CG_TMP/certs/alpha.pem"
-  # Without a signal nothing changes in this version.
+  # Without a signal (and with change detection off) nothing changes.
   assert_eq "$old" "$(served_serial "$CG_PORT" alpha.test)" "serial before SIGHUP"
   kill -HUP "$CG_PID"
-  wait_for 5 sh -c "grep -q 'certificates reloaded' '$CG_LOG'" || fail "no reload logged"
+  wait_for 5 sh -c "grep -q 'certificate reload finished' '$CG_LOG'" || fail "no reload logged"
   new=$(served_serial "$CG_PORT" alpha.test)
   assert_eq "$rotated" "$new" "serial after SIGHUP"
   assert_contains "$(cat "$CG_LOG")" "certificate replaced" "per-certificate reload log line"
   assert_contains "$(grep 'certificate replaced' "$CG_LOG")" "new_serial=$rotated" "new serial in the log"
+  assert_contains "$(grep 'certificate replaced' "$CG_LOG")" "trigger=signal" "trigger in the log"
   assert_hello alpha.test
   sleep 0.3
   stop_keepalive
@@ -47,12 +50,12 @@ case_sighup_serves_the_new_certificate_and_keeps_connections() {
 }
 
 case_sighup_adds_and_removes_certificates() {
-  std_start
+  std_start --watch off
   assert_served other.test cg-alpha
   cert_install other:pem "$CG_TMP/certs"
   rm -f "$CG_TMP/certs/zulu.pem"
   kill -HUP "$CG_PID"
-  wait_for 5 sh -c "grep -q 'certificates reloaded' '$CG_LOG'" || fail "no reload logged"
+  wait_for 5 sh -c "grep -q 'certificate reload finished' '$CG_LOG'" || fail "no reload logged"
   assert_served other.test cg-other
   assert_served zulu.test cg-alpha
   assert_contains "$(cat "$CG_LOG")" "certificate added" "added logged"
@@ -60,7 +63,7 @@ case_sighup_adds_and_removes_certificates() {
 }
 
 case_broken_rotation_keeps_the_last_good_certificates() {
-  std_start
+  std_start --watch off
   local old
   old=$(served_serial "$CG_PORT" alpha.test)
   start_keepalive
