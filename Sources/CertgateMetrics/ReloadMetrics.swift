@@ -58,7 +58,7 @@ public final class ReloadMetrics: @unchecked Sendable {
 
     /// Counts one reload and updates the last-reload gauges.
     public func recordReload(trigger: String, result: String, durationSeconds: Double?, failingSources: Int,
-                             now: Int64) {
+                             now: Double) {
         reloads[trigger + "/" + result]?.increment()
         if let durationSeconds { duration.record(durationSeconds) }
         sourcesFailing.set(to: Double(failingSources))
@@ -66,7 +66,7 @@ public final class ReloadMetrics: @unchecked Sendable {
             lastSuccessful.set(to: 0)
         } else {
             lastSuccessful.set(to: 1)
-            lastSuccessTimestamp.set(to: Double(now))
+            lastSuccessTimestamp.set(to: now)
         }
     }
 

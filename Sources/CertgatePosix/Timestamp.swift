@@ -14,6 +14,13 @@ public enum Timestamp {
             + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))Z"
     }
 
+    /// Seconds since the epoch, with the fraction (for `*_timestamp_seconds` metrics).
+    public static var preciseNow: Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+
     /// Seconds since the epoch.
     public static var now: Int64 { Int64(time(nil)) }
 }

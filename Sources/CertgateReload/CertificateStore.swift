@@ -194,7 +194,10 @@ public final class CertificateStore {
             let first = recordFailure(name, reason)
             let previous = entries[name]
             if let previous, let served = previous.loaded {
-                updated[name] = Entry(source: served.source, loaded: served, signatures: previous.signatures,
+                // Signatures as they are now (a removed key, a dangling link), so that the stat() check
+                // does not see this same state as a new change every time; the retry timer re-tries it.
+                updated[name] = Entry(source: served.source, loaded: served,
+                                      signatures: served.source.paths.map(FileSignature.of),
                                       watchDirectories: previous.watchDirectories)
             } else {
                 updated[name] = nil
@@ -330,6 +333,10 @@ public final class CertificateStore {
                                          entries: [String: Entry]) -> Set<String> {
         var directories = Set(options.directories)
         directories.formUnion(inventory.directories)
+        // A `--cert-dir` that is a symlink (`current -> releases/7`) is repointed in its parent directory.
+        for directory in options.directories where PathName.isSymbolicLink(directory) {
+            directories.insert(PathName.directory(of: directory))
+        }
         for pair in options.pairs {
             directories.insert(PathName.directory(of: pair.certificatePath))
             directories.insert(PathName.directory(of: pair.keyPath))

@@ -27,6 +27,9 @@ public final class InotifyWatcher {
     private let handler: (Event) -> Void
     private var pathsByDescriptor: [Int32: Set<String>] = [:]
     private var descriptorByPath: [String: Int32] = [:]
+    /// Device and inode each path resolved to when its watch was added: a path that now resolves
+    /// elsewhere (a repointed symlink) needs a new watch.
+    private var identityByPath: [String: FileIdentity] = [:]
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
     /// Directories that should be watched.
     public private(set) var wanted: Set<String> = []
@@ -63,6 +66,11 @@ public final class InotifyWatcher {
             remove(path)
         }
         wanted = directories
+        // A watch follows the inode it was added on; if the path names another directory now (a
+        // symlink repointed), watch that one instead.
+        for (path, identity) in identityByPath where FileIdentity.of(path) != identity {
+            remove(path)
+        }
         return retryMissing()
     }
 
@@ -78,6 +86,7 @@ public final class InotifyWatcher {
             }
             failures[path] = nil
             descriptorByPath[path] = descriptor
+            identityByPath[path] = FileIdentity.of(path)
             pathsByDescriptor[descriptor, default: []].insert(path)
         }
         return missing
@@ -91,9 +100,11 @@ public final class InotifyWatcher {
         Glibc.close(fd)
         pathsByDescriptor.removeAll()
         descriptorByPath.removeAll()
+        identityByPath.removeAll()
     }
 
     private func remove(_ path: String) {
+        identityByPath[path] = nil
         guard let descriptor = descriptorByPath.removeValue(forKey: path) else { return }
         pathsByDescriptor[descriptor]?.remove(path)
         if pathsByDescriptor[descriptor]?.isEmpty == true {
@@ -138,6 +149,7 @@ public final class InotifyWatcher {
                 pathsByDescriptor[descriptor] = nil
                 for path in paths where descriptorByPath[path] == descriptor {
                     descriptorByPath[path] = nil
+                    identityByPath[path] = nil
                     if wanted.contains(path) { events.append(.lost(directory: path)) }
                 }
                 continue
@@ -152,5 +164,15 @@ public final class InotifyWatcher {
             }
         }
         return events
+    }
+}
+
+/// Which directory a path resolves to: device and inode.
+struct FileIdentity: Equatable {
+    let device: UInt64
+    let inode: UInt64
+
+    static func of(_ path: String) -> FileIdentity? {
+        FileSignature.of(path).map { FileIdentity(device: $0.device, inode: $0.inode) }
     }
 }

@@ -83,7 +83,7 @@ public final class ReloadController {
         warnAboutExpiry(store.snapshot.certificates, when: "start-up")
         updateCertificateMetrics()
         metrics.reload.recordReload(trigger: ReloadTrigger.startup.rawValue, result: ReloadReport.Result.success.rawValue,
-                                    durationSeconds: Self.seconds(duration), failingSources: 0, now: Timestamp.now)
+                                    durationSeconds: Self.seconds(duration), failingSources: 0, now: Timestamp.preciseNow)
     }
 
     /// Starts change detection and the timers. Never blocks; a no-op after the first call or after `stop()`.
@@ -240,7 +240,7 @@ public final class ReloadController {
         loop.updateNow()
         metrics.reload.recordReload(trigger: trigger.rawValue, result: report.result.rawValue,
                                     durationSeconds: Self.seconds(report.duration), failingSources: store.failingCount,
-                                    now: Timestamp.now)
+                                    now: Timestamp.preciseNow)
         log(report)
         refreshWatches()
         scheduleRetry()
