@@ -17,4 +17,10 @@ public enum ConfigurationDefaults {
     public static let reloadInterval: Duration? = nil
     /// Expired and not-yet-valid certificates are refused.
     public static let allowExpired = false
+    /// How long a stop (SIGTERM, SIGINT) waits for open connections before closing them.
+    public static let drainTimeout = Duration.seconds(30)
+    /// Certificates expiring within this period are warned about.
+    public static let expiryWarning = Duration.seconds(14 * 86_400)
+    /// The admin listener needs no token unless `--admin-token-file` is given.
+    public static let adminTokenFile: String? = nil
 }

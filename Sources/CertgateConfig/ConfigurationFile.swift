@@ -18,8 +18,11 @@ public struct ConfigurationFile: Sendable, Equatable {
     public var reloadInterval: String?
     /// `allow-expired` as written (`true`, `false`, or anything else for the resolver to reject).
     public var allowExpired: String?
+    public var expiryWarning: String?
     public var workers: String?
     public var admin: String?
+    /// `admin-token-file`, already made absolute against the file's directory.
+    public var adminTokenFile: String?
     public var logFormat: String?
     public var logLevel: String?
     public var minimumTLSVersion: String?
@@ -27,6 +30,7 @@ public struct ConfigurationFile: Sendable, Equatable {
     public var ciphersuites: String?
     public var connectTimeout: String?
     public var handshakeTimeout: String?
+    public var drainTimeout: String?
 
     /// An empty file: every key absent.
     public init(path: String) {

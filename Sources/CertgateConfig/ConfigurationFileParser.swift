@@ -58,6 +58,8 @@ struct ConfigurationFileParser {
         case .statInterval: file.statInterval = try duration(value, key.rawValue)
         case .reloadInterval: file.reloadInterval = try duration(value, key.rawValue)
         case .allowExpired: file.allowExpired = try scalar(value, key.rawValue, expecting: "true or false")
+        case .expiryWarning: file.expiryWarning = try duration(value, key.rawValue)
+        case .adminTokenFile: file.adminTokenFile = try resolvedPath(value, key.rawValue)
         case .workers: file.workers = try scalar(value, key.rawValue, expecting: "a number or auto")
         case .logFormat: file.logFormat = try scalar(value, key.rawValue, expecting: "text or json")
         case .logLevel: file.logLevel = try scalar(value, key.rawValue, expecting: "a log level")
@@ -66,6 +68,7 @@ struct ConfigurationFileParser {
         case .ciphersuites: file.ciphersuites = try scalar(value, key.rawValue, expecting: "a TLS 1.3 suite list")
         case .connectTimeout: file.connectTimeout = try duration(value, key.rawValue)
         case .handshakeTimeout: file.handshakeTimeout = try duration(value, key.rawValue)
+        case .drainTimeout: file.drainTimeout = try duration(value, key.rawValue)
         }
     }
 

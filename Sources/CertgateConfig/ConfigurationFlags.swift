@@ -25,8 +25,12 @@ public struct ConfigurationFlags: Sendable, Equatable {
     public var reloadInterval: String?
     /// `--allow-expired`: `true` when the switch was given, `nil` when not (it has no "false" spelling).
     public var allowExpired: Bool?
+    /// `--expiry-warning DURATION`.
+    public var expiryWarning: String?
     public var workers: String?
     public var admin: String?
+    /// `--admin-token-file FILE`, as typed (relative to the working directory).
+    public var adminTokenFile: String?
     public var logFormat: String?
     public var logLevel: String?
     public var minimumTLSVersion: String?
@@ -34,6 +38,8 @@ public struct ConfigurationFlags: Sendable, Equatable {
     public var ciphersuites: String?
     public var connectTimeout: String?
     public var handshakeTimeout: String?
+    /// `--drain-timeout DURATION`.
+    public var drainTimeout: String?
 
     public init(
         configFile: String? = nil,
@@ -47,15 +53,18 @@ public struct ConfigurationFlags: Sendable, Equatable {
         statInterval: String? = nil,
         reloadInterval: String? = nil,
         allowExpired: Bool? = nil,
+        expiryWarning: String? = nil,
         workers: String? = nil,
         admin: String? = nil,
+        adminTokenFile: String? = nil,
         logFormat: String? = nil,
         logLevel: String? = nil,
         minimumTLSVersion: String? = nil,
         ciphers: String? = nil,
         ciphersuites: String? = nil,
         connectTimeout: String? = nil,
-        handshakeTimeout: String? = nil
+        handshakeTimeout: String? = nil,
+        drainTimeout: String? = nil
     ) {
         self.configFile = configFile
         self.listen = listen
@@ -68,8 +77,10 @@ public struct ConfigurationFlags: Sendable, Equatable {
         self.statInterval = statInterval
         self.reloadInterval = reloadInterval
         self.allowExpired = allowExpired
+        self.expiryWarning = expiryWarning
         self.workers = workers
         self.admin = admin
+        self.adminTokenFile = adminTokenFile
         self.logFormat = logFormat
         self.logLevel = logLevel
         self.minimumTLSVersion = minimumTLSVersion
@@ -77,5 +88,6 @@ public struct ConfigurationFlags: Sendable, Equatable {
         self.ciphersuites = ciphersuites
         self.connectTimeout = connectTimeout
         self.handshakeTimeout = handshakeTimeout
+        self.drainTimeout = drainTimeout
     }
 }

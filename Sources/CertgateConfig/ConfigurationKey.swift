@@ -10,8 +10,10 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
     case statInterval = "stat-interval"
     case reloadInterval = "reload-interval"
     case allowExpired = "allow-expired"
+    case expiryWarning = "expiry-warning"
     case workers
     case admin
+    case adminTokenFile = "admin-token-file"
     case logFormat = "log-format"
     case logLevel = "log-level"
     case minTLS = "min-tls"
@@ -19,6 +21,7 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
     case ciphersuites
     case connectTimeout = "connect-timeout"
     case handshakeTimeout = "handshake-timeout"
+    case drainTimeout = "drain-timeout"
 
     /// The flag that sets the same value. `certs` corresponds to the `--cert`/`--key` pairs.
     public var flag: String {

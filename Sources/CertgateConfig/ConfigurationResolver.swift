@@ -49,6 +49,15 @@ public struct ConfigurationResolver: Sendable {
             try SocketEndpoint(parsing: text, role: .admin)
         }
         try Self.checkDistinct(listen: listen, upstream: upstream, admin: admin)
+        let adminTokenFile = try tokenFile(flags, file: file)
+        if let adminTokenFile, admin == nil {
+            let message: String
+            switch adminTokenFile.origin {
+            case .flag: message = "needs --admin"
+            default: message = "needs 'admin:' (or --admin)"
+            }
+            throw ConfigurationError(adminTokenFile.origin, message)
+        }
 
         let directories = try certificateDirectories(flags, file: file)
         let pairs = try certificatePairs(flags, file: file)
@@ -95,6 +104,12 @@ public struct ConfigurationResolver: Sendable {
         let handshakeTimeout = try merge.optional(
             .handshakeTimeout, flags.handshakeTimeout, file?.handshakeTimeout, SettingParser.timeout
         )
+        let drainTimeout = try merge.optional(
+            .drainTimeout, flags.drainTimeout, file?.drainTimeout, SettingParser.drainTimeout
+        )
+        let expiryWarning = try merge.optional(
+            .expiryWarning, flags.expiryWarning, file?.expiryWarning, SettingParser.expiryWarning
+        )
 
         return ProxyConfiguration(
             listen: listen.value,
@@ -106,15 +121,18 @@ public struct ConfigurationResolver: Sendable {
             statInterval: statInterval?.value ?? ConfigurationDefaults.statInterval,
             reloadInterval: reloadInterval.map(\.value) ?? ConfigurationDefaults.reloadInterval,
             allowExpired: allowExpired?.value ?? ConfigurationDefaults.allowExpired,
+            expiryWarning: expiryWarning?.value ?? ConfigurationDefaults.expiryWarning,
             workers: workers?.value ?? min(max(processorCount, 1), SettingParser.maximumWorkers),
             admin: admin?.value,
+            adminTokenFile: adminTokenFile?.value ?? ConfigurationDefaults.adminTokenFile,
             logFormat: logFormat?.value ?? ConfigurationDefaults.logFormat,
             logLevel: logLevel?.value ?? ConfigurationDefaults.logLevel,
             minimumTLSVersion: minimumTLSVersion?.value ?? ConfigurationDefaults.minimumTLSVersion,
             ciphers: ciphers?.value,
             ciphersuites: ciphersuites?.value,
             connectTimeout: connectTimeout?.value ?? ConfigurationDefaults.connectTimeout,
-            handshakeTimeout: handshakeTimeout?.value ?? ConfigurationDefaults.handshakeTimeout
+            handshakeTimeout: handshakeTimeout?.value ?? ConfigurationDefaults.handshakeTimeout,
+            drainTimeout: drainTimeout?.value ?? ConfigurationDefaults.drainTimeout
         )
     }
 
@@ -162,6 +180,21 @@ public struct ConfigurationResolver: Sendable {
             )
         }
         return pairs
+    }
+
+    /// `--admin-token-file` (relative to the working directory) beats `admin-token-file:` (already made
+    /// absolute against the file's directory by the parser). The file is not opened here: it is read
+    /// when the admin listener starts.
+    private func tokenFile(_ flags: ConfigurationFlags, file: ConfigurationFile?)
+        throws(ConfigurationError) -> Merge.Setting<String>?
+    {
+        if let text = flags.adminTokenFile {
+            let flag = ConfigurationKey.adminTokenFile.flag
+            return Merge.Setting(value: try flagPath(text, flag: flag), origin: .flag(flag))
+        }
+        guard let file, let path = file.adminTokenFile else { return nil }
+        let key = ConfigurationKey.adminTokenFile.rawValue
+        return Merge.Setting(value: path, origin: .fileKey(file: file.path, key: key))
     }
 
     private func flagPath(_ text: String, flag: String) throws(ConfigurationError) -> String {

@@ -33,11 +33,15 @@ extension ProxyConfiguration {
         add(.statInterval, DurationSyntax.format(statInterval))
         add(.reloadInterval, reloadInterval.map(DurationSyntax.format) ?? "off")
         add(.allowExpired, String(allowExpired))
+        add(.expiryWarning, DurationSyntax.format(expiryWarning))
         add(.workers, String(workers))
         if let admin {
             add(.admin, Self.quoted(admin.description))
         } else {
             lines.append("# admin: off")
+        }
+        if let adminTokenFile {
+            add(.adminTokenFile, Self.quoted(adminTokenFile))
         }
         add(.logFormat, logFormat.rawValue)
         add(.logLevel, logLevel.rawValue)
@@ -50,6 +54,7 @@ extension ProxyConfiguration {
         }
         add(.connectTimeout, DurationSyntax.format(connectTimeout))
         add(.handshakeTimeout, DurationSyntax.format(handshakeTimeout))
+        add(.drainTimeout, DurationSyntax.format(drainTimeout))
         return lines.joined(separator: "\n") + "\n"
     }
 

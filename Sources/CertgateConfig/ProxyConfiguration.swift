@@ -25,10 +25,17 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var reloadInterval: Duration?
     /// Serve certificates that are expired or not yet valid instead of refusing them (`--allow-expired`).
     public var allowExpired: Bool
+    /// Certificates that expire within this period are warned about (`--expiry-warning`), 0...365d;
+    /// zero turns the warnings off.
+    public var expiryWarning: Duration
     /// Number of worker threads (already resolved: `auto` became the core count).
     public var workers: Int
     /// Admin HTTP listener (`/healthz`, `/metrics`); `nil` when disabled.
     public var admin: SocketEndpoint?
+    /// File holding the bearer token the admin listener requires on everything but `/healthz` and
+    /// `/readyz` (`--admin-token-file`), as an absolute path; `nil` when no token is required. Only set
+    /// together with `admin`.
+    public var adminTokenFile: String?
     public var logFormat: LogFormat
     public var logLevel: LogLevel
     public var minimumTLSVersion: TLSVersion
@@ -40,6 +47,9 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var connectTimeout: Duration
     /// Upper bound for a client to complete the TLS handshake (`--handshake-timeout`).
     public var handshakeTimeout: Duration
+    /// How long a stop waits for open connections to finish before closing them (`--drain-timeout`),
+    /// 0...1h; zero closes them at once.
+    public var drainTimeout: Duration
 
     public init(
         listen: SocketEndpoint,
@@ -51,15 +61,18 @@ public struct ProxyConfiguration: Sendable, Equatable {
         statInterval: Duration = .seconds(1),
         reloadInterval: Duration? = nil,
         allowExpired: Bool = false,
+        expiryWarning: Duration = ConfigurationDefaults.expiryWarning,
         workers: Int = 1,
         admin: SocketEndpoint? = nil,
+        adminTokenFile: String? = nil,
         logFormat: LogFormat = .text,
         logLevel: LogLevel = .info,
         minimumTLSVersion: TLSVersion = .v1_2,
         ciphers: String? = nil,
         ciphersuites: String? = nil,
         connectTimeout: Duration = .seconds(5),
-        handshakeTimeout: Duration = .seconds(10)
+        handshakeTimeout: Duration = .seconds(10),
+        drainTimeout: Duration = ConfigurationDefaults.drainTimeout
     ) {
         self.listen = listen
         self.upstream = upstream
@@ -70,8 +83,10 @@ public struct ProxyConfiguration: Sendable, Equatable {
         self.statInterval = statInterval
         self.reloadInterval = reloadInterval
         self.allowExpired = allowExpired
+        self.expiryWarning = expiryWarning
         self.workers = workers
         self.admin = admin
+        self.adminTokenFile = adminTokenFile
         self.logFormat = logFormat
         self.logLevel = logLevel
         self.minimumTLSVersion = minimumTLSVersion
@@ -79,6 +94,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
         self.ciphersuites = ciphersuites
         self.connectTimeout = connectTimeout
         self.handshakeTimeout = handshakeTimeout
+        self.drainTimeout = drainTimeout
     }
 }
 

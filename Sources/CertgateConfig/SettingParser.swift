@@ -109,6 +109,37 @@ public enum SettingParser {
         return duration
     }
 
+    /// The longest `--drain-timeout`: a stop that waits longer than this looks like a hang to whatever
+    /// supervises certgate (systemd's and Kubernetes' stop timeouts are far shorter).
+    public static let drainTimeoutRange = Duration.zero...Duration.seconds(3_600)
+
+    /// A duration within `drainTimeoutRange`; `0` (or `0s`) closes open connections at once on a stop.
+    public static func drainTimeout(_ text: String) throws(ConfigurationValueError) -> Duration {
+        try bounded(text, within: drainTimeoutRange, what: "drain timeout")
+    }
+
+    /// The longest `--expiry-warning`: a year ahead is as far as any certificate lifetime makes sense.
+    public static let expiryWarningRange = Duration.zero...Duration.seconds(365 * 86_400)
+
+    /// A duration within `expiryWarningRange`; `0` turns the expiry warnings off.
+    public static func expiryWarning(_ text: String) throws(ConfigurationValueError) -> Duration {
+        try bounded(text, within: expiryWarningRange, what: "expiry warning")
+    }
+
+    /// A duration within `range` (inclusive); the error names `what` and both bounds.
+    private static func bounded(_ text: String, within range: ClosedRange<Duration>, what: String)
+        throws(ConfigurationValueError) -> Duration
+    {
+        let duration = try DurationSyntax.parse(text)
+        guard range.contains(duration) else {
+            throw ConfigurationValueError(
+                "'\(text)' is out of range; the \(what) must be between "
+                    + "\(DurationSyntax.format(range.lowerBound)) and \(DurationSyntax.format(range.upperBound))"
+            )
+        }
+        return duration
+    }
+
     /// `true` or `false`, case-insensitive (YAML's `True` and `FALSE` too). YAML 1.1's other spellings
     /// (`yes`, `on`, ...) are refused, so the file means the same to every YAML reader (YAML 1.2 and
     /// many tools take them as text).

@@ -45,15 +45,18 @@ struct ProxyOptions: ParsableArguments {
             statInterval: reloading.statInterval,
             reloadInterval: reloading.reloadInterval,
             allowExpired: reloading.allowExpired ? true : nil,
+            expiryWarning: certificates.expiryWarning,
             workers: runtime.workers,
             admin: addresses.admin,
+            adminTokenFile: addresses.adminTokenFile,
             logFormat: runtime.logFormat,
             logLevel: runtime.logLevel,
             minimumTLSVersion: tls.minimumTLSVersion,
             ciphers: tls.ciphers,
             ciphersuites: tls.ciphersuites,
             connectTimeout: runtime.connectTimeout,
-            handshakeTimeout: tls.handshakeTimeout
+            handshakeTimeout: tls.handshakeTimeout,
+            drainTimeout: runtime.drainTimeout
         )
     }
 
@@ -102,11 +105,23 @@ extension ProxyOptions {
         @Option(
             name: .customLong("admin"),
             help: ArgumentHelp(
-                "Admin HTTP listener for /healthz and /metrics; a bare PORT means 127.0.0.1:PORT. (default: off)",
+                "Admin HTTP listener for /healthz, /readyz, /metrics and POST /reload; a bare PORT means "
+                    + "127.0.0.1:PORT (loopback only). (default: off)",
                 valueName: "host:port"
             )
         )
         var admin: String?
+
+        @Option(
+            name: .customLong("admin-token-file"),
+            help: ArgumentHelp(
+                "File holding a bearer token that every admin request except /healthz and /readyz must send "
+                    + "(Authorization: Bearer TOKEN). Re-read when it changes. Needs --admin. "
+                    + "(default: none, no token required)",
+                valueName: "file"
+            )
+        )
+        var adminTokenFile: String?
     }
 
     /// Where certificates come from. At least one `--cert-dir` or `--cert`/`--key` pair is required.
@@ -146,6 +161,18 @@ extension ProxyOptions {
             )
         )
         var defaultCertificate: String?
+
+        @Option(
+            name: .customLong("expiry-warning"),
+            help: ArgumentHelp(
+                "Warn about certificates that expire within this period, e.g. 30d; "
+                    + "\(DurationSyntax.format(SettingParser.expiryWarningRange.lowerBound)) to "
+                    + "\(DurationSyntax.format(SettingParser.expiryWarningRange.upperBound)), 0 disables the "
+                    + "warnings. (default: \(DurationSyntax.format(ConfigurationDefaults.expiryWarning)))",
+                valueName: "duration"
+            )
+        )
+        var expiryWarning: String?
     }
 
     /// How certificate changes are picked up without a restart, and which certificates a load accepts.
@@ -256,6 +283,18 @@ extension ProxyOptions {
             )
         )
         var connectTimeout: String?
+
+        @Option(
+            name: .customLong("drain-timeout"),
+            help: ArgumentHelp(
+                "On SIGTERM or SIGINT, how long open connections may take to finish before they are closed, "
+                    + "\(DurationSyntax.format(SettingParser.drainTimeoutRange.lowerBound)) to "
+                    + "\(DurationSyntax.format(SettingParser.drainTimeoutRange.upperBound)); 0 closes them at "
+                    + "once. (default: \(DurationSyntax.format(ConfigurationDefaults.drainTimeout)))",
+                valueName: "duration"
+            )
+        )
+        var drainTimeout: String?
 
         @Option(
             name: .customLong("log-format"),

@@ -36,8 +36,10 @@ struct ConfigurationFileTests {
             stat-interval: 2
             reload-interval: 10m
             allow-expired: true
+            expiry-warning: 30d
             workers: 4
             admin: 9100
+            admin-token-file: secrets/admin.token
             log-format: json
             log-level: debug
             min-tls: 1.3
@@ -45,6 +47,7 @@ struct ConfigurationFileTests {
             ciphersuites: TLS_AES_256_GCM_SHA384
             connect-timeout: 1500ms
             handshake-timeout: 3
+            drain-timeout: 0
             """
         )
         var expected = ConfigurationFile(path: "/etc/certgate/proxy.yaml")
@@ -61,7 +64,9 @@ struct ConfigurationFileTests {
         expected.reloadInterval = "10m"
         expected.allowExpired = "true"
         expected.workers = "4"
+        expected.expiryWarning = "30d"
         expected.admin = "9100"
+        expected.adminTokenFile = "/etc/certgate/secrets/admin.token"
         expected.logFormat = "json"
         expected.logLevel = "debug"
         expected.minimumTLSVersion = "1.3"
@@ -69,6 +74,7 @@ struct ConfigurationFileTests {
         expected.ciphersuites = "TLS_AES_256_GCM_SHA384"
         expected.connectTimeout = "1500ms"
         expected.handshakeTimeout = "3s"
+        expected.drainTimeout = "0"
         #expect(file == expected)
     }
 
@@ -373,5 +379,34 @@ struct ExampleConfigurationTests {
         #expect(configuration.reloadInterval == ConfigurationDefaults.reloadInterval)
         #expect(configuration.allowExpired == ConfigurationDefaults.allowExpired)
         #expect(file.watch != nil && file.statInterval != nil && file.reloadInterval != nil && file.allowExpired != nil)
+    }
+
+    @Test("the example's commented-out drain-timeout and expiry-warning state the defaults")
+    func commentedTimingKeysAreDefaults() throws {
+        let text = try String(contentsOfFile: Self.examplePath, encoding: .utf8)
+        var uncommented = text
+        for key in [ConfigurationKey.drainTimeout, .expiryWarning] {
+            let commented = "\n# \(key.rawValue): "
+            #expect(text.components(separatedBy: commented).count == 2, "one '# \(key.rawValue):' line")
+            uncommented = uncommented.replacingOccurrences(of: commented, with: "\n\(key.rawValue): ")
+        }
+        let resolver = ConfigurationResolver(currentDirectory: "/", processorCount: 2)
+        let file = try ConfigurationFile.parse(yaml: uncommented, path: Self.examplePath, baseDirectory: "/")
+        #expect(file.drainTimeout != nil && file.expiryWarning != nil)
+        let configuration = try resolver.resolve(ConfigurationFlags(), file: file)
+        #expect(configuration.drainTimeout == ConfigurationDefaults.drainTimeout)
+        #expect(configuration.expiryWarning == ConfigurationDefaults.expiryWarning)
+    }
+
+    @Test("the example documents admin-token-file, commented out, next to admin")
+    func commentedTokenFile() throws {
+        let text = try String(contentsOfFile: Self.examplePath, encoding: .utf8)
+        #expect(text.components(separatedBy: "\n# admin-token-file: ").count == 2)
+        let example = try ConfigurationResolver(currentDirectory: "/", processorCount: 2)
+            .resolve(ConfigurationFlags(configFile: Self.examplePath))
+        #expect(example.adminTokenFile == nil)
+        let uncommented = text.replacingOccurrences(of: "\n# admin-token-file: ", with: "\nadmin-token-file: ")
+        let file = try ConfigurationFile.parse(yaml: uncommented, path: Self.examplePath, baseDirectory: "/etc/x")
+        #expect(file.adminTokenFile?.hasPrefix("/") == true)
     }
 }

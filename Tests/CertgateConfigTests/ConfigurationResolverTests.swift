@@ -50,6 +50,9 @@ struct ConfigurationResolverTests {
         #expect(configuration.statInterval == .seconds(1))
         #expect(configuration.reloadInterval == nil)
         #expect(configuration.allowExpired == false)
+        #expect(configuration.adminTokenFile == nil)
+        #expect(configuration.drainTimeout == .seconds(30))
+        #expect(configuration.expiryWarning == .seconds(14 * 86_400))
     }
 
     @Test("workers auto follows the core count, clamped to 1...256", arguments: [(0, 1), (1, 1), (6, 6), (1_000, 256)])
@@ -73,15 +76,18 @@ struct ConfigurationResolverTests {
             statInterval: "250ms",
             reloadInterval: "10m",
             allowExpired: true,
+            expiryWarning: "30d",
             workers: "3",
             admin: ":9100",
+            adminTokenFile: "secrets/token",
             logFormat: "json",
             logLevel: "warn",
             minimumTLSVersion: "1.3",
             ciphers: "HIGH:!aNULL",
             ciphersuites: "TLS_AES_128_GCM_SHA256",
             connectTimeout: "250ms",
-            handshakeTimeout: "1m"
+            handshakeTimeout: "1m",
+            drainTimeout: "0s"
         )
         let expected = ProxyConfiguration(
             listen: SocketEndpoint(host: "::", port: 443),
@@ -95,15 +101,18 @@ struct ConfigurationResolverTests {
             statInterval: .milliseconds(250),
             reloadInterval: .seconds(600),
             allowExpired: true,
+            expiryWarning: .seconds(30 * 86_400),
             workers: 3,
             admin: SocketEndpoint(host: "127.0.0.1", port: 9100),
+            adminTokenFile: "/srv/work/secrets/token",
             logFormat: .json,
             logLevel: .warning,
             minimumTLSVersion: .v1_3,
             ciphers: "HIGH:!aNULL",
             ciphersuites: "TLS_AES_128_GCM_SHA256",
             connectTimeout: .milliseconds(250),
-            handshakeTimeout: .seconds(60)
+            handshakeTimeout: .seconds(60),
+            drainTimeout: .zero
         )
         #expect(try resolver.resolve(flags, file: nil) == expected)
     }
@@ -545,15 +554,25 @@ struct ConfigurationResolverTests {
                 statInterval: .milliseconds(50),
                 reloadInterval: .seconds(3_600),
                 allowExpired: true,
+                expiryWarning: .zero,
                 workers: 17,
                 admin: SocketEndpoint(host: "127.0.0.1", port: 9100),
+                adminTokenFile: "/run/secrets/admin token",
                 logFormat: .json,
                 logLevel: .trace,
                 minimumTLSVersion: .v1_3,
                 ciphers: "ECDHE+AESGCM:!aNULL:#x",
                 ciphersuites: "TLS_AES_256_GCM_SHA384",
                 connectTimeout: .milliseconds(1_500),
-                handshakeTimeout: .seconds(3_600)
+                handshakeTimeout: .seconds(3_600),
+                drainTimeout: .seconds(3_600)
+            ),
+            ProxyConfiguration(
+                listen: SocketEndpoint(host: "0.0.0.0", port: 443),
+                upstream: SocketEndpoint(host: "127.0.0.1", port: 80),
+                certificateDirectories: ["/c"],
+                expiryWarning: .seconds(365 * 86_400),
+                drainTimeout: .milliseconds(1_500)
             ),
         ]
         for configuration in configurations {
