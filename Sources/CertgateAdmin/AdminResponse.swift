@@ -42,6 +42,16 @@ public struct AdminResponse: Sendable, Equatable {
         return response
     }
 
+    /// 401 for a request without the admin token, or with another one: with the `WWW-Authenticate`
+    /// challenge RFC 9110 §15.5.2 requires, and a body that says what to send (never what was expected).
+    public static func unauthorized(tokenPresented: Bool) -> AdminResponse {
+        var response = AdminResponse.text(
+            tokenPresented ? "unauthorized: wrong token\n" : "unauthorized: send Authorization: Bearer <token>\n",
+            status: 401)
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+    }
+
     public static func badRequest(_ reason: String) -> AdminResponse {
         .text("bad request: \(reason)\n", status: 400)
     }
@@ -97,6 +107,7 @@ public struct AdminResponse: Sendable, Equatable {
         case 204: "No Content"
         case 304: "Not Modified"
         case 400: "Bad Request"
+        case 401: "Unauthorized"
         case 403: "Forbidden"
         case 404: "Not Found"
         case 405: "Method Not Allowed"

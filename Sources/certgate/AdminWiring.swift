@@ -5,22 +5,42 @@ import CertgatePosix
 import LibEV
 import Logging
 
-/// The admin listener as the runtime sees it: `GET /healthz`, `GET /metrics` and `POST /reload` on the
-/// control loop, or nothing when `--admin` is not given.
+/// The admin listener as the runtime sees it: `GET /healthz`, `GET /readyz`, `GET /metrics` and
+/// `POST /reload` on the control loop, or nothing when `--admin` is not given. With `--admin-token-file`,
+/// everything but `/healthz` and `/readyz` needs the bearer token, and the token file is re-read every
+/// second while the listener runs.
 final class AdminWiring {
     private let server: AdminServer?
+    private let token: AdminToken?
+    private let loop: EventLoop
     let endpointDescription: String
 
-    /// Binds at once, so a busy admin port fails start-up with one line naming `--admin`.
-    /// - Parameter reload: runs a reload and returns whether it succeeded and the JSON report.
+    /// Loads the token file (if any) and binds at once, so a busy admin port or an unusable token file
+    /// fails start-up with one line naming `--admin` or `--admin-token-file`.
+    /// - Parameters:
+    ///   - tokenFile: `--admin-token-file` (absolute); `nil` when the admin listener needs no token.
+    ///   - ready: whether `/readyz` answers 200 (false while draining).
+    ///   - reload: runs a reload and returns whether it succeeded and the JSON report.
     init(loop: EventLoop, address: ResolvedAddress?, configured: SocketEndpoint?, metrics: ProxyMetrics,
-         logger: Logger, reload: @escaping () -> (succeeded: Bool, json: String)) throws {
+         logger: Logger, tokenFile: String? = nil, ready: @escaping () -> Bool = { true },
+         reload: @escaping () -> (succeeded: Bool, json: String)) throws {
+        self.loop = loop
         guard let address, let configured else {
             server = nil
+            token = nil
             endpointDescription = "off"
             return
         }
-        var routes = AdminRoutes(metrics: { metrics.exposition() }, health: { true })
+        if let tokenFile {
+            do {
+                token = try AdminToken(path: tokenFile, logger: logger)
+            } catch {
+                throw StartupFailure("--admin-token-file \(error)")
+            }
+        } else {
+            token = nil
+        }
+        var routes = AdminRoutes(metrics: { metrics.exposition() }, health: { true }, ready: ready, token: token)
         routes.register("POST", "/reload") { _ in
             let (succeeded, json) = reload()
             // 422: the reload ran, and some certificate material on disk is unusable (named in the body).
@@ -35,11 +55,16 @@ final class AdminWiring {
         endpointDescription = "\(SocketEndpoint(host: configured.host, port: server?.port ?? configured.port))"
     }
 
+    /// Whether requests other than `/healthz` and `/readyz` need the bearer token.
+    var requiresToken: Bool { token != nil }
+
     func start() {
         server?.start()
+        token?.startRefreshing(loop: loop)
     }
 
     func stop() {
+        token?.stopRefreshing()
         server?.stop()
     }
 }

@@ -10,7 +10,7 @@ import Testing
     private static let exposition = "# TYPE certgate_connections_total counter\ncertgate_connections_total 7\n"
 
     private static func standardRoutes() -> (AdminRequest) -> AdminResponse {
-        var routes = AdminRoutes(metrics: { Array(exposition.utf8) }, health: { true })
+        var routes = AdminRoutes(metrics: { Array(exposition.utf8) }, health: { true }, ready: { true })
         routes.register("POST", "/echo") { request in
             AdminResponse(status: 200, contentType: "application/octet-stream", body: request.body)
         }
@@ -244,6 +244,67 @@ import Testing
         #expect(Self.elapsed(since: start) < 2)
         #expect(throws: BlockingClient.Failure.self) { try BlockingClient(port: port) }
         server.shutdown()
+    }
+
+    @Test func theBearerTokenIsCheckedAndRotatesWithoutARestart() throws {
+        let directory = try TokenDirectory()
+        defer { directory.remove() }
+        let file = try directory.write("first-token\n")
+        let server = try LoopServer.start { (slot: LoopServer.ServerSlot) in
+            // On the loop thread: load the token, refresh it every second on this loop, as AdminWiring does.
+            let token = try! AdminToken(path: file)
+            token.startRefreshing(loop: slot.loop!)
+            var routes = AdminRoutes(metrics: { Array(Self.exposition.utf8) }, health: { true }, ready: { true },
+                                     token: token)
+            routes.register("POST", "/reload") { _ in .json("{\"result\":\"unchanged\"}") }
+            return routes.handle
+        }
+        defer { server.shutdown() }
+        func get(_ path: String, token: String?) throws -> HTTPReply {
+            let authorization = token.map { "Authorization: Bearer \($0)\r\n" } ?? ""
+            return try BlockingClient.exchange(port: server.port,
+                                               "GET \(path) HTTP/1.1\r\nHost: admin\r\n\(authorization)\r\n")
+        }
+
+        let missing = try get("/metrics", token: nil)
+        #expect(missing.statusLine == "HTTP/1.1 401 Unauthorized")
+        #expect(missing.headers["www-authenticate"] == "Bearer")
+        #expect(missing.bodyText == "unauthorized: send Authorization: Bearer <token>\n")
+        let wrong = try get("/metrics", token: "second-token")
+        #expect(wrong.statusLine == "HTTP/1.1 401 Unauthorized")
+        #expect(wrong.headers["www-authenticate"] == "Bearer")
+        #expect(!wrong.bodyText.contains("first-token"))
+        let right = try get("/metrics", token: "first-token")
+        #expect(right.statusLine == "HTTP/1.1 200 OK")
+        #expect(right.bodyText == Self.exposition)
+        #expect(try get("/healthz", token: nil).statusLine == "HTTP/1.1 200 OK")
+        #expect(try get("/readyz", token: nil).bodyText == "ready\n")
+        let reload = try BlockingClient.exchange(port: server.port,
+                                                 "POST /reload HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n")
+        #expect(reload.status == 401)
+        let authorizedReload = try BlockingClient.exchange(
+            port: server.port,
+            "POST /reload HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer first-token\r\nContent-Length: 0\r\n\r\n")
+        #expect(authorizedReload.status == 200)
+
+        // Rotate: the new token works, and the old one is refused, within 2 s.
+        let rotated = ContinuousClock.now
+        try directory.replace(with: "second-token\n")
+        var inForce = false
+        while !inForce && Self.elapsed(since: rotated) < 5 {
+            inForce = try get("/metrics", token: "second-token").status == 200
+            if !inForce { usleep(50_000) }
+        }
+        let took = Self.elapsed(since: rotated)
+        #expect(inForce)
+        #expect(took < 2, "rotation took \(took) s")
+        #expect(try get("/metrics", token: "first-token").status == 401)
+
+        // An emptied file keeps the current token in force.
+        try directory.write("")
+        usleep(1_300_000)
+        #expect(try get("/metrics", token: "second-token").status == 200)
+        #expect(try get("/metrics", token: nil).status == 401)
     }
 
     @Test func addressInUseFailsAtInit() throws {

@@ -39,9 +39,11 @@ final class LoopServer: Sendable {
         self.thread = thread
     }
 
-    /// Lets a handler reach the server it runs in (to stop it from inside a request). Loop thread only.
+    /// Lets a handler reach the server it runs in (to stop it from inside a request) and the loop it runs
+    /// on (to start timers). Loop thread only.
     final class ServerSlot {
         weak var server: AdminServer?
+        weak var loop: EventLoop?
     }
 
     /// Starts a server on 127.0.0.1, port 0. `makeHandler` runs on the loop thread.
@@ -62,6 +64,7 @@ final class LoopServer: Sendable {
         let thread = try LoopThread.spawn(name: "admin-test") {
             let loop = EventLoop()
             let slot = ServerSlot()
+            slot.loop = loop
             let server: AdminServer
             do throws(SystemError) {
                 server = try AdminServer(loop: loop, address: address, options: options, handler: makeHandler(slot))
