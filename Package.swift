@@ -66,7 +66,7 @@ let package = Package(
         .target(
             name: "CertgateAdmin",
             dependencies: [
-                "LibEV", "CertgatePosix", "CertgateMetrics",
+                "LibEV", "CertgatePosix", "CertgateMetrics", "CertgateTLS",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

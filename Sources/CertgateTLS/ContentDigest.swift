@@ -23,6 +23,15 @@ public struct ContentDigest: Equatable, Hashable, Sendable, CustomStringConverti
         bytes = output
     }
 
+    /// Plain SHA-256 of `bytes` (no length prefix), 32 bytes.
+    public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: 32)
+        var written: UInt32 = 0
+        let ok = bytes.withUnsafeBytes { EVP_Digest($0.baseAddress, $0.count, &output, &written, EVP_sha256(), nil) }
+        precondition(ok == 1 && written == 32, "SHA-256 failed")
+        return output
+    }
+
     /// Lower-case hex.
     public var hex: String {
         let digits = Array("0123456789abcdef".utf8)

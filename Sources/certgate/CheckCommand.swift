@@ -1,9 +1,11 @@
 import ArgumentParser
+import CertgateAdmin
 import CertgateCertificates
 import CertgateConfig
 import CertgatePosix
 import CertgateReload
 import CertgateTLS
+import Logging
 
 /// `certgate check`: loads and validates everything `run` would, without serving.
 struct CheckCommand: ParsableCommand {
@@ -24,6 +26,13 @@ struct CheckCommand: ParsableCommand {
             let configuration = try options.resolve()
             _ = try TLSServerContext(settings: configuration.tlsSettings)
             _ = try configuration.resolveUpstream()
+            if let tokenFile = configuration.adminTokenFile {
+                do {
+                    _ = try AdminToken(path: tokenFile, logger: Logger(label: "certgate.check"))
+                } catch {
+                    throw StartupFailure("--admin-token-file \(error)")
+                }
+            }
             let snapshot = try CertificateStore(options: configuration.certificateStoreOptions).snapshot
             let now = Timestamp.now
             for certificate in snapshot.certificates {

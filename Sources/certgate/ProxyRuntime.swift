@@ -69,27 +69,18 @@ final class ProxyRuntime {
         let reloader = ReloadController(loop: loop, store: store, settings: configuration.reloadSettings,
                                         metrics: metrics, logger: logger) { server.publish($0) }
         reloader.recordStartup(duration: loadTime)
+        var graceful: GracefulStop?
         let admin = try AdminWiring(loop: loop, address: adminAddress, configured: configuration.admin,
-                                    metrics: metrics, logger: logger) {
+                                    metrics: metrics, logger: logger, tokenFile: configuration.adminTokenFile,
+                                    ready: { graceful?.isServing ?? false }) {
             let report = reloader.reloadNow(trigger: .admin)
             return (report.result != .failure, report.json(certificates: store.snapshot.count))
         }
-        var stopping = false
-        let stop = { [logger] (name: String) in
-            if stopping {
-                logger.notice("second \(name): exiting now")
-                exit(0)
-            }
-            stopping = true
-            logger.notice("\(name) received: shutting down")
-            admin.stop()
-            reloader.stop()
-            server.shutdown()
-            loop.stop()
-        }
+        let stopper = GracefulStop(loop: loop, server: server, timeout: configuration.drainTimeout, logger: logger,
+                                   beforeDrain: { reloader.stop() }, afterDrain: { admin.stop() })
         let signals = [
-            SignalWatcher(loop: loop, signal: SIGTERM) { stop("SIGTERM") },
-            SignalWatcher(loop: loop, signal: SIGINT) { stop("SIGINT") },
+            SignalWatcher(loop: loop, signal: SIGTERM) { stopper.signalled("SIGTERM") },
+            SignalWatcher(loop: loop, signal: SIGINT) { stopper.signalled("SIGINT") },
             SignalWatcher(loop: loop, signal: SIGHUP) { reloader.reloadNow(trigger: .signal) },
         ]
         signals.forEach { $0.start() }
@@ -97,6 +88,7 @@ final class ProxyRuntime {
         try server.start()
         reloader.start()
         admin.start()
+        graceful = stopper
         logger.notice("listening", metadata: [
             "listen": "\(listen.description.replacingPort(server.port))",
             "upstream": "\(upstream)",

@@ -4,7 +4,7 @@ import Testing
 
 @testable import CertgateAdmin
 
-/// SHA-256 against FIPS 180-4's examples and the system's `sha256sum`.
+/// The token digest (OpenSSL's SHA-256) against FIPS 180-4's examples and the system's `sha256sum`.
 @Suite struct SHA256Tests {
     private static func hex(_ bytes: [UInt8]) -> String {
         bytes.map { String(format: "%02x", $0) }.joined()
