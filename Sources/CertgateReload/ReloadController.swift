@@ -171,6 +171,9 @@ public final class ReloadController {
     }
 
     private func notify(_ trigger: ReloadTrigger) {
+        // The stat() check seeing what inotify already reported must not push the pending reload back:
+        // only new events extend the quiet period.
+        if trigger == .stat && debouncer.isPending { return }
         loop.updateNow()
         let deadline = debouncer.notify(trigger, at: .now)
         let delay = Self.seconds(deadline - .now)
