@@ -12,7 +12,7 @@ import Logging
 /// `AdminRoutes`); malformed ones are answered here with the parser's 4xx.
 ///
 /// Loop-confined (not Sendable): create, start and stop it on the loop's thread.
-public final class AdminServer {
+public final class AdminServer: LoopService {
     private enum State {
         case bound
         case accepting

@@ -12,7 +12,7 @@ import Logging
 /// thread. Workers only ever see the finished immutable snapshot through `publish`.
 ///
 /// Loop-confined (not Sendable): create, start, use and stop it on the control loop's thread.
-public final class ReloadController {
+public final class ReloadController: LoopService {
     public struct Settings: Sendable, Equatable {
         /// Watch certificate directories with inotify.
         public var inotify: Bool

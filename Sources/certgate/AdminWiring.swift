@@ -9,7 +9,7 @@ import Logging
 /// `POST /reload` on the control loop, or nothing when `--admin` is not given. With `--admin-token-file`,
 /// everything but `/healthz` and `/readyz` needs the bearer token, and the token file is re-read every
 /// second while the listener runs.
-final class AdminWiring {
+final class AdminWiring: LoopService {
     private let server: AdminServer?
     private let token: AdminToken?
     private let loop: EventLoop
