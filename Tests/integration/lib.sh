@@ -423,8 +423,9 @@ tls_try() {
 # ---------------------------------------------------------------------------------------------------
 # Admin / metrics
 
-admin_get() { curl -sS --max-time 10 "http://127.0.0.1:$CG_ADMIN$1"; }
-admin_status() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$CG_ADMIN$1"; }
+# With CG_ADMIN_TOKEN set (--admin-token-file cases), admin_get and admin_status send it as a bearer token.
+admin_get() { curl -sS --max-time 10 ${CG_ADMIN_TOKEN:+-H "Authorization: Bearer $CG_ADMIN_TOKEN"} "http://127.0.0.1:$CG_ADMIN$1"; }
+admin_status() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 ${CG_ADMIN_TOKEN:+-H "Authorization: Bearer $CG_ADMIN_TOKEN"} "http://127.0.0.1:$CG_ADMIN$1"; }
 
 # metric NAME [LABEL_SUBSTRING] : sum of the samples of NAME whose label set contains LABEL_SUBSTRING.
 metric() {
@@ -653,4 +654,64 @@ ka_stop_all() {
     assert_match "$(cat "$CG_TMP/ka-$id.out")" 'failures=0' "keep-alive connection $id"
   done
   KA_PIDS=()
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Observability (test_observability.sh, test_token.sh, test_drain.sh)
+
+# admin_req METHOD PATH [TOKEN] [EXTRA_HEADER] : one admin request; prints the status code. The body goes to
+# $CG_TMP/admin.body, the response headers (CR stripped) to $CG_TMP/admin.head. TOKEN "" sends no
+# Authorization header; EXTRA_HEADER replaces the Authorization header built from TOKEN when given.
+admin_req() {
+  local method=$1 path=$2 token=${3:-} hdr=${4:-} h=()
+  if [ -n "$hdr" ]; then h=(-H "$hdr"); elif [ -n "$token" ]; then h=(-H "Authorization: Bearer $token"); fi
+  curl -s --max-time 10 -X "$method" "${h[@]}" -D "$CG_TMP/admin.head.raw" -o "$CG_TMP/admin.body" -w '%{http_code}' \
+    "http://127.0.0.1:$CG_ADMIN$path"
+  tr -d '\r' < "$CG_TMP/admin.head.raw" > "$CG_TMP/admin.head" 2>/dev/null
+}
+_admin_req_is() { [ "$(admin_req "$1" "$2" "${4:-}")" = "$3" ]; }
+
+# snap NAME [TOKEN] : every sample of the metric NAME (exact name) as "SERIES VALUE" lines, sorted
+# (TOKEN defaults to $CG_ADMIN_TOKEN).
+snap() {
+  local h=() tok=${2:-${CG_ADMIN_TOKEN:-}}
+  [ -n "$tok" ] && h=(-H "Authorization: Bearer $tok")
+  curl -sS --max-time 10 "${h[@]}" "http://127.0.0.1:$CG_ADMIN/metrics" \
+    | awk -v n="$1" '!/^#/ && NF { s = $1; sub(/\{.*/, "", s); if (s == n) print }' | sort
+}
+
+# _moved_report NAME BEFORE_FILE [SUBSTRING@DELTA]... : compares the samples of NAME now with BEFORE_FILE
+# (written by snap). A series whose text contains SUBSTRING (first spec that matches) must have moved by
+# exactly DELTA, every other series by 0. Prints one line per series that did not; nothing when all did.
+_moved_report() {
+  local name=$1 before=$2; shift 2
+  snap "$name" | awk -v specs="$*" -v bf="$before" '
+    function key(l) { sub(/ [^ ]+$/, "", l); return l }
+    function val(l,   a, n) { n = split(l, a, " "); return a[n] + 0 }
+    BEGIN {
+      ns = split(specs, sp, " ")
+      while ((getline l < bf) > 0) { b[key(l)] = val(l); inb[key(l)] = 1 }
+    }
+    {
+      k = key($0); v = val($0); seen[k] = 1
+      want = 0
+      for (i = 1; i <= ns; i++) {
+        at = match(sp[i], /@[^@]*$/)
+        if (index(k, substr(sp[i], 1, at - 1)) > 0) { want = substr(sp[i], at + 1) + 0; break }
+      }
+      if (v - b[k] != want) printf "%s: %s -> %s (moved by %s, expected %s)\n", k, b[k] + 0, v, v - b[k], want
+    }
+    END { for (k in inb) if (!(k in seen)) printf "%s: gone (was %s)\n", k, b[k] }'
+}
+_moved_ok() { [ -z "$(_moved_report "$@")" ]; }
+
+# assert_moved NAME BEFORE_FILE [SUBSTRING@DELTA]... : waits up to 5 s for the samples of NAME to have moved
+# exactly as described (see _moved_report; every series not named must stay put), else fails with the
+# series that did not.
+assert_moved() {
+  local name=$1 before=$2; shift 2
+  wait_for 5 _moved_ok "$name" "$before" "$@" || true
+  local r; r=$(_moved_report "$name" "$before" "$@")
+  [ -z "$r" ] || fail "$name did not move as expected (${*:-nothing should move}):"$'\n'"$r"
+  note "ok: $name moved exactly by ${*:-nothing}"
 }
