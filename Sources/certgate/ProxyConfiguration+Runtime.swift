@@ -51,7 +51,8 @@ extension ProxyConfiguration {
         ReloadController.Settings(
             inotify: watchMode == .auto || watchMode == .inotify,
             statInterval: (watchMode == .auto || watchMode == .stat) ? statInterval : nil,
-            reloadInterval: reloadInterval
+            reloadInterval: reloadInterval,
+            expiryWarning: expiryWarning == .zero ? nil : expiryWarning
         )
     }
 }
