@@ -44,6 +44,7 @@ let package = Package(
             name: "CertgateConfig",
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
+        .target(name: "CertgateIdentity", dependencies: ["CertgatePosix"]),
         .target(
             name: "CertgateLogging",
             dependencies: [.product(name: "Logging", package: "swift-log")]
@@ -110,5 +111,6 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CertgateAdminTests", dependencies: ["CertgateAdmin", "LibEV", "CertgatePosix"]),
+        .testTarget(name: "CertgateIdentityTests", dependencies: ["CertgateIdentity", "CertgatePosix"]),
     ]
 )
