@@ -23,4 +23,16 @@ public enum ConfigurationDefaults {
     public static let expiryWarning = Duration.seconds(14 * 86_400)
     /// The admin listener needs no token unless `--admin-token-file` is given.
     public static let adminTokenFile: String? = nil
+    /// No client certificate is asked for unless `--client-ca` is given (then `require`).
+    public static let clientAuth = ClientAuthMode.none
+    /// The longest client certificate chain accepted, intermediates counted (`--verify-depth`).
+    public static let verifyDepth = 4
+    /// How many client-CA generations are trusted at once while a rotation settles (`--roots-limit`).
+    public static let rootsLimit = 2
+    /// Superseded client-CA generations are not retired by age.
+    public static let rootsMaxAge: Duration? = nil
+    /// No PROXY protocol header is sent to the upstream.
+    public static let proxyProtocol = ProxyProtocolMode.off
+    /// No client-certificate headers are added to forwarded requests.
+    public static let forwardHeaders = false
 }

@@ -31,6 +31,21 @@ public struct ConfigurationFile: Sendable, Equatable {
     public var connectTimeout: String?
     public var handshakeTimeout: String?
     public var drainTimeout: String?
+    /// `client-ca`, already made absolute against the file's directory.
+    public var clientCA: String?
+    public var clientAuth: String?
+    public var verifyDepth: String?
+    public var rootsLimit: String?
+    public var rootsMaxAge: String?
+    /// `client-crl`, already made absolute against the file's directory.
+    public var clientCRL: String?
+    /// `allow-cn` entries as written (a single value becomes a one-entry list).
+    public var allowCN: [String]?
+    public var allowDNS: [String]?
+    public var allowURI: [String]?
+    public var proxyProtocol: String?
+    /// `forward-headers` as written (`true`, `false`, or anything else for the resolver to reject).
+    public var forwardHeaders: String?
 
     /// An empty file: every key absent.
     public init(path: String) {

@@ -69,6 +69,17 @@ struct ConfigurationFileParser {
         case .connectTimeout: file.connectTimeout = try duration(value, key.rawValue)
         case .handshakeTimeout: file.handshakeTimeout = try duration(value, key.rawValue)
         case .drainTimeout: file.drainTimeout = try duration(value, key.rawValue)
+        case .clientCA: file.clientCA = try resolvedPath(value, key.rawValue)
+        case .clientAuth: file.clientAuth = try scalar(value, key.rawValue, expecting: "none, optional or require")
+        case .verifyDepth: file.verifyDepth = try scalar(value, key.rawValue, expecting: "a number")
+        case .rootsLimit: file.rootsLimit = try scalar(value, key.rawValue, expecting: "a number")
+        case .rootsMaxAge: file.rootsMaxAge = try duration(value, key.rawValue)
+        case .clientCRL: file.clientCRL = try resolvedPath(value, key.rawValue)
+        case .allowCN: file.allowCN = try scalarList(value, key.rawValue, expecting: "a name")
+        case .allowDNS: file.allowDNS = try scalarList(value, key.rawValue, expecting: "a DNS name")
+        case .allowURI: file.allowURI = try scalarList(value, key.rawValue, expecting: "a URI")
+        case .proxyProtocol: file.proxyProtocol = try scalar(value, key.rawValue, expecting: "off, v1 or v2")
+        case .forwardHeaders: file.forwardHeaders = try scalar(value, key.rawValue, expecting: "true or false")
         }
     }
 
@@ -102,6 +113,31 @@ struct ConfigurationFileParser {
             throw ConfigurationError(
                 .fileKey(file: path, key: key),
                 "expected a directory or a list of directories, found \(Self.kind(of: node))"
+            )
+        }
+    }
+
+    /// `allow-cn: VALUE` or `allow-cn: [VALUE, ...]`: scalars as written (checked by the resolver).
+    private func scalarList(_ node: Node, _ key: String, expecting expectation: String) throws(ConfigurationError)
+        -> [String]
+    {
+        switch node {
+        case .scalar:
+            return [try scalar(node, key, expecting: expectation)]
+        case .sequence(let sequence):
+            var values: [String] = []
+            for (index, item) in sequence.enumerated() {
+                let itemKey = "\(key)[\(index)]"
+                if Self.isNull(item) {
+                    throw ConfigurationError(.fileKey(file: path, key: itemKey), "expected \(expectation), found nothing")
+                }
+                values.append(try scalar(item, itemKey, expecting: expectation))
+            }
+            return values
+        default:
+            throw ConfigurationError(
+                .fileKey(file: path, key: key),
+                "expected \(expectation) or a list of them, found \(Self.kind(of: node))"
             )
         }
     }

@@ -3,7 +3,7 @@
 /// Everything is a plain string (or a list of them) so that this struct can be filled by ArgumentParser,
 /// by tests, or by anything else, and so that all validation happens in `ConfigurationResolver`, where
 /// every error can name the flag it came from. `nil` / empty means "flag not given". The one exception
-/// is the value-less switch `--allow-expired`, a `Bool?`: there is nothing to validate, and `nil` (not
+/// are the value-less switches `--allow-expired` and `--forward-headers`, each a `Bool?`: there is nothing to validate, and `nil` (not
 /// given) must stay distinct from `true` so the config file's value is used when the flag is absent.
 public struct ConfigurationFlags: Sendable, Equatable {
     /// `--config FILE`.
@@ -40,6 +40,28 @@ public struct ConfigurationFlags: Sendable, Equatable {
     public var handshakeTimeout: String?
     /// `--drain-timeout DURATION`.
     public var drainTimeout: String?
+    /// `--client-ca FILE`, as typed (relative to the working directory).
+    public var clientCA: String?
+    /// `--client-auth none|optional|require`.
+    public var clientAuth: String?
+    /// `--verify-depth N`.
+    public var verifyDepth: String?
+    /// `--roots-limit N`.
+    public var rootsLimit: String?
+    /// `--roots-max-age DURATION|off`.
+    public var rootsMaxAge: String?
+    /// `--client-crl FILE`, as typed (relative to the working directory).
+    public var clientCRL: String?
+    /// `--allow-cn`, in order; when non-empty it replaces the config file's `allow-cn` list.
+    public var allowCN: [String]
+    /// `--allow-dns`, in order; when non-empty it replaces the config file's `allow-dns` list.
+    public var allowDNS: [String]
+    /// `--allow-uri`, in order; when non-empty it replaces the config file's `allow-uri` list.
+    public var allowURI: [String]
+    /// `--proxy-protocol off|v1|v2`.
+    public var proxyProtocol: String?
+    /// `--forward-headers`: `true` when the switch was given, `nil` when not.
+    public var forwardHeaders: Bool?
 
     public init(
         configFile: String? = nil,
@@ -64,7 +86,18 @@ public struct ConfigurationFlags: Sendable, Equatable {
         ciphersuites: String? = nil,
         connectTimeout: String? = nil,
         handshakeTimeout: String? = nil,
-        drainTimeout: String? = nil
+        drainTimeout: String? = nil,
+        clientCA: String? = nil,
+        clientAuth: String? = nil,
+        verifyDepth: String? = nil,
+        rootsLimit: String? = nil,
+        rootsMaxAge: String? = nil,
+        clientCRL: String? = nil,
+        allowCN: [String] = [],
+        allowDNS: [String] = [],
+        allowURI: [String] = [],
+        proxyProtocol: String? = nil,
+        forwardHeaders: Bool? = nil
     ) {
         self.configFile = configFile
         self.listen = listen
@@ -89,5 +122,16 @@ public struct ConfigurationFlags: Sendable, Equatable {
         self.connectTimeout = connectTimeout
         self.handshakeTimeout = handshakeTimeout
         self.drainTimeout = drainTimeout
+        self.clientCA = clientCA
+        self.clientAuth = clientAuth
+        self.verifyDepth = verifyDepth
+        self.rootsLimit = rootsLimit
+        self.rootsMaxAge = rootsMaxAge
+        self.clientCRL = clientCRL
+        self.allowCN = allowCN
+        self.allowDNS = allowDNS
+        self.allowURI = allowURI
+        self.proxyProtocol = proxyProtocol
+        self.forwardHeaders = forwardHeaders
     }
 }

@@ -22,6 +22,17 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
     case connectTimeout = "connect-timeout"
     case handshakeTimeout = "handshake-timeout"
     case drainTimeout = "drain-timeout"
+    case clientCA = "client-ca"
+    case clientAuth = "client-auth"
+    case verifyDepth = "verify-depth"
+    case rootsLimit = "roots-limit"
+    case rootsMaxAge = "roots-max-age"
+    case clientCRL = "client-crl"
+    case allowCN = "allow-cn"
+    case allowDNS = "allow-dns"
+    case allowURI = "allow-uri"
+    case proxyProtocol = "proxy-protocol"
+    case forwardHeaders = "forward-headers"
 
     /// The flag that sets the same value. `certs` corresponds to the `--cert`/`--key` pairs.
     public var flag: String {

@@ -111,6 +111,15 @@ public struct ConfigurationResolver: Sendable {
             .expiryWarning, flags.expiryWarning, file?.expiryWarning, SettingParser.expiryWarning
         )
 
+        let clientCertificates = try clientCertificateSettings(flags, file: file, merge: merge)
+        let proxyProtocol = try merge.optional(
+            .proxyProtocol, flags.proxyProtocol, file?.proxyProtocol, SettingParser.proxyProtocol
+        )
+        let forwardHeaders = try merge.optional(
+            .forwardHeaders, flags.forwardHeaders.map { $0 ? "true" : "false" }, file?.forwardHeaders,
+            SettingParser.boolean
+        )
+
         return ProxyConfiguration(
             listen: listen.value,
             upstream: upstream.value,
@@ -132,8 +141,122 @@ public struct ConfigurationResolver: Sendable {
             ciphersuites: ciphersuites?.value,
             connectTimeout: connectTimeout?.value ?? ConfigurationDefaults.connectTimeout,
             handshakeTimeout: handshakeTimeout?.value ?? ConfigurationDefaults.handshakeTimeout,
-            drainTimeout: drainTimeout?.value ?? ConfigurationDefaults.drainTimeout
+            drainTimeout: drainTimeout?.value ?? ConfigurationDefaults.drainTimeout,
+            clientCA: clientCertificates.clientCA,
+            clientAuth: clientCertificates.clientAuth,
+            verifyDepth: clientCertificates.verifyDepth,
+            rootsLimit: clientCertificates.rootsLimit,
+            rootsMaxAge: clientCertificates.rootsMaxAge,
+            clientCRL: clientCertificates.clientCRL,
+            allowCN: clientCertificates.allowCN,
+            allowDNS: clientCertificates.allowDNS,
+            allowURI: clientCertificates.allowURI,
+            proxyProtocol: proxyProtocol?.value ?? ConfigurationDefaults.proxyProtocol,
+            forwardHeaders: forwardHeaders?.value ?? ConfigurationDefaults.forwardHeaders
         )
+    }
+
+    // MARK: - Client certificates
+
+    /// The resolved `--client-*`, `--verify-depth`, `--roots-*` and `--allow-*` settings.
+    private struct ClientCertificateSettings {
+        var clientCA: String?
+        var clientAuth: ClientAuthMode
+        var verifyDepth: Int
+        var rootsLimit: Int
+        var rootsMaxAge: Duration?
+        var clientCRL: String?
+        var allowCN: [String]
+        var allowDNS: [String]
+        var allowURI: [String]
+    }
+
+    /// Merges the client-certificate settings and checks that everything needing `--client-ca` has it.
+    /// `--client-auth` defaults to `require` when a CA is given and to `none` otherwise.
+    private func clientCertificateSettings(_ flags: ConfigurationFlags, file: ConfigurationFile?, merge: Merge)
+        throws(ConfigurationError) -> ClientCertificateSettings
+    {
+        let clientCA = try pathSetting(.clientCA, flags.clientCA, file: file, fileValue: file?.clientCA)
+        let clientCRL = try pathSetting(.clientCRL, flags.clientCRL, file: file, fileValue: file?.clientCRL)
+        let clientAuth = try merge.optional(.clientAuth, flags.clientAuth, file?.clientAuth, SettingParser.clientAuth)
+        let verifyDepth = try merge.optional(
+            .verifyDepth, flags.verifyDepth, file?.verifyDepth, SettingParser.verifyDepth
+        )
+        let rootsLimit = try merge.optional(.rootsLimit, flags.rootsLimit, file?.rootsLimit, SettingParser.rootsLimit)
+        let rootsMaxAge = try merge.optional(
+            .rootsMaxAge, flags.rootsMaxAge, file?.rootsMaxAge, SettingParser.rootsMaxAge
+        )
+        let allowCN = try allowList(.allowCN, flags.allowCN, file: file, fileValues: file?.allowCN)
+        let allowDNS = try allowList(.allowDNS, flags.allowDNS, file: file, fileValues: file?.allowDNS)
+        let allowURI = try allowList(.allowURI, flags.allowURI, file: file, fileValues: file?.allowURI)
+
+        if clientCA == nil {
+            if let clientAuth, clientAuth.value != .none {
+                throw ConfigurationError(
+                    clientAuth.origin, "'\(clientAuth.value.rawValue)' \(Self.needsClientCA(clientAuth.origin))"
+                )
+            }
+            let dependents: [Merge.Setting<Void>?] = [
+                clientCRL.map { Merge.Setting(value: (), origin: $0.origin) },
+                allowCN.map { Merge.Setting(value: (), origin: $0.origin) },
+                allowDNS.map { Merge.Setting(value: (), origin: $0.origin) },
+                allowURI.map { Merge.Setting(value: (), origin: $0.origin) },
+            ]
+            if let dependent = dependents.compactMap({ $0 }).first {
+                throw ConfigurationError(dependent.origin, Self.needsClientCA(dependent.origin))
+            }
+        }
+        return ClientCertificateSettings(
+            clientCA: clientCA?.value,
+            clientAuth: clientAuth?.value ?? (clientCA == nil ? ConfigurationDefaults.clientAuth : .require),
+            verifyDepth: verifyDepth?.value ?? ConfigurationDefaults.verifyDepth,
+            rootsLimit: rootsLimit?.value ?? ConfigurationDefaults.rootsLimit,
+            rootsMaxAge: rootsMaxAge.map(\.value) ?? ConfigurationDefaults.rootsMaxAge,
+            clientCRL: clientCRL?.value,
+            allowCN: allowCN?.value ?? [],
+            allowDNS: allowDNS?.value ?? [],
+            allowURI: allowURI?.value ?? []
+        )
+    }
+
+    /// "needs --client-ca" for a flag, "needs 'client-ca:' (or --client-ca)" for a file key.
+    private static func needsClientCA(_ origin: ConfigurationError.Origin) -> String {
+        let key = ConfigurationKey.clientCA
+        switch origin {
+        case .flag: return "needs \(key.flag)"
+        default: return "needs '\(key.rawValue):' (or \(key.flag))"
+        }
+    }
+
+    /// A repeatable `--allow-*` flag (whose list replaces the file's) or the file's list, each value
+    /// checked where it was written. `nil` when neither gives a value (an empty file list counts as none).
+    private func allowList(
+        _ key: ConfigurationKey, _ flagValues: [String], file: ConfigurationFile?, fileValues: [String]?
+    ) throws(ConfigurationError) -> Merge.Setting<[String]>? {
+        var fromFile: Merge.Setting<[String]>?
+        if let file, let fileValues, !fileValues.isEmpty {
+            var values: [String] = []
+            for (index, text) in fileValues.enumerated() {
+                do {
+                    values.append(try SettingParser.allowPattern(text))
+                } catch {
+                    throw ConfigurationError(.fileKey(file: file.path, key: "\(key.rawValue)[\(index)]"), error)
+                }
+            }
+            fromFile = Merge.Setting(value: values, origin: .fileKey(file: file.path, key: key.rawValue))
+        }
+        guard !flagValues.isEmpty else {
+            return fromFile
+        }
+        var values: [String] = []
+        for text in flagValues {
+            do {
+                values.append(try SettingParser.allowPattern(text))
+            } catch {
+                throw ConfigurationError(.flag(key.flag), error)
+            }
+        }
+        return Merge.Setting(value: values, origin: .flag(key.flag))
     }
 
     // MARK: - Certificate sources
@@ -188,13 +311,19 @@ public struct ConfigurationResolver: Sendable {
     private func tokenFile(_ flags: ConfigurationFlags, file: ConfigurationFile?)
         throws(ConfigurationError) -> Merge.Setting<String>?
     {
-        if let text = flags.adminTokenFile {
-            let flag = ConfigurationKey.adminTokenFile.flag
-            return Merge.Setting(value: try flagPath(text, flag: flag), origin: .flag(flag))
+        try pathSetting(.adminTokenFile, flags.adminTokenFile, file: file, fileValue: file?.adminTokenFile)
+    }
+
+    /// A path flag (relative to the working directory) beats the file's key (already made absolute
+    /// against the file's directory by the parser). Nothing is opened here.
+    private func pathSetting(
+        _ key: ConfigurationKey, _ flagText: String?, file: ConfigurationFile?, fileValue: String?
+    ) throws(ConfigurationError) -> Merge.Setting<String>? {
+        if let flagText {
+            return Merge.Setting(value: try flagPath(flagText, flag: key.flag), origin: .flag(key.flag))
         }
-        guard let file, let path = file.adminTokenFile else { return nil }
-        let key = ConfigurationKey.adminTokenFile.rawValue
-        return Merge.Setting(value: path, origin: .fileKey(file: file.path, key: key))
+        guard let file, let path = fileValue else { return nil }
+        return Merge.Setting(value: path, origin: .fileKey(file: file.path, key: key.rawValue))
     }
 
     private func flagPath(_ text: String, flag: String) throws(ConfigurationError) -> String {

@@ -55,6 +55,23 @@ extension ProxyConfiguration {
         add(.connectTimeout, DurationSyntax.format(connectTimeout))
         add(.handshakeTimeout, DurationSyntax.format(handshakeTimeout))
         add(.drainTimeout, DurationSyntax.format(drainTimeout))
+        if let clientCA {
+            add(.clientCA, Self.quoted(clientCA))
+        }
+        add(.clientAuth, clientAuth.rawValue)
+        add(.verifyDepth, String(verifyDepth))
+        add(.rootsLimit, String(rootsLimit))
+        add(.rootsMaxAge, rootsMaxAge.map(DurationSyntax.format) ?? "off")
+        if let clientCRL {
+            add(.clientCRL, Self.quoted(clientCRL))
+        }
+        for (key, values) in [(ConfigurationKey.allowCN, allowCN), (.allowDNS, allowDNS), (.allowURI, allowURI)]
+        where !values.isEmpty {
+            lines.append("\(key.rawValue):")
+            lines += values.map { "  - \(Self.quoted($0))" }
+        }
+        add(.proxyProtocol, proxyProtocol.rawValue)
+        add(.forwardHeaders, String(forwardHeaders))
         return lines.joined(separator: "\n") + "\n"
     }
 

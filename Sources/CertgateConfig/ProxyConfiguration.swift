@@ -50,6 +50,32 @@ public struct ProxyConfiguration: Sendable, Equatable {
     /// How long a stop waits for open connections to finish before closing them (`--drain-timeout`),
     /// 0...1h; zero closes them at once.
     public var drainTimeout: Duration
+    /// PEM bundle of the CAs that client certificates must chain to (`--client-ca`), as an absolute
+    /// path; `nil` when clients are not asked for certificates.
+    public var clientCA: String?
+    /// Whether a client certificate is asked for and required (`--client-auth`). `optional` and
+    /// `require` only occur together with `clientCA`.
+    public var clientAuth: ClientAuthMode
+    /// The longest client certificate chain accepted (`--verify-depth`), 1...16.
+    public var verifyDepth: Int
+    /// How many client-CA generations are trusted at once during a rotation (`--roots-limit`), 1...16.
+    public var rootsLimit: Int
+    /// How long a superseded client-CA generation stays trusted (`--roots-max-age`), at least 1m;
+    /// `nil` when off (generations are only evicted by `rootsLimit`).
+    public var rootsMaxAge: Duration?
+    /// PEM CRL file checked against client certificates (`--client-crl`), as an absolute path; only set
+    /// together with `clientCA`.
+    public var clientCRL: String?
+    /// Accepted client certificate subject common names (`--allow-cn`), as written; empty means any.
+    public var allowCN: [String]
+    /// Accepted client certificate DNS subject alternative names (`--allow-dns`), as written.
+    public var allowDNS: [String]
+    /// Accepted client certificate URI subject alternative names (`--allow-uri`), as written.
+    public var allowURI: [String]
+    /// PROXY protocol header sent to the upstream before the client's bytes (`--proxy-protocol`).
+    public var proxyProtocol: ProxyProtocolMode
+    /// Add client-certificate headers to forwarded requests (`--forward-headers`).
+    public var forwardHeaders: Bool
 
     public init(
         listen: SocketEndpoint,
@@ -72,7 +98,18 @@ public struct ProxyConfiguration: Sendable, Equatable {
         ciphersuites: String? = nil,
         connectTimeout: Duration = .seconds(5),
         handshakeTimeout: Duration = .seconds(10),
-        drainTimeout: Duration = ConfigurationDefaults.drainTimeout
+        drainTimeout: Duration = ConfigurationDefaults.drainTimeout,
+        clientCA: String? = nil,
+        clientAuth: ClientAuthMode = ConfigurationDefaults.clientAuth,
+        verifyDepth: Int = ConfigurationDefaults.verifyDepth,
+        rootsLimit: Int = ConfigurationDefaults.rootsLimit,
+        rootsMaxAge: Duration? = ConfigurationDefaults.rootsMaxAge,
+        clientCRL: String? = nil,
+        allowCN: [String] = [],
+        allowDNS: [String] = [],
+        allowURI: [String] = [],
+        proxyProtocol: ProxyProtocolMode = ConfigurationDefaults.proxyProtocol,
+        forwardHeaders: Bool = ConfigurationDefaults.forwardHeaders
     ) {
         self.listen = listen
         self.upstream = upstream
@@ -95,6 +132,17 @@ public struct ProxyConfiguration: Sendable, Equatable {
         self.connectTimeout = connectTimeout
         self.handshakeTimeout = handshakeTimeout
         self.drainTimeout = drainTimeout
+        self.clientCA = clientCA
+        self.clientAuth = clientAuth
+        self.verifyDepth = verifyDepth
+        self.rootsLimit = rootsLimit
+        self.rootsMaxAge = rootsMaxAge
+        self.clientCRL = clientCRL
+        self.allowCN = allowCN
+        self.allowDNS = allowDNS
+        self.allowURI = allowURI
+        self.proxyProtocol = proxyProtocol
+        self.forwardHeaders = forwardHeaders
     }
 }
 
@@ -154,4 +202,25 @@ public enum LogLevel: String, Sendable, Equatable, CaseIterable {
 public enum TLSVersion: String, Sendable, Equatable, CaseIterable {
     case v1_2 = "1.2"
     case v1_3 = "1.3"
+}
+
+/// Whether the TLS listener asks clients for a certificate (`--client-auth`).
+public enum ClientAuthMode: String, Sendable, Equatable, CaseIterable {
+    /// No certificate is requested.
+    case none
+    /// A certificate is requested; a client without one is still served, one with an invalid one is not.
+    case optional
+    /// A valid certificate chaining to `--client-ca` is required.
+    case require
+}
+
+/// The PROXY protocol header certgate writes to the upstream before the client's bytes
+/// (`--proxy-protocol`).
+public enum ProxyProtocolMode: String, Sendable, Equatable, CaseIterable {
+    /// No header.
+    case off
+    /// The human-readable version 1 header (`PROXY TCP4 ...\r\n`).
+    case v1
+    /// The binary version 2 header.
+    case v2
 }

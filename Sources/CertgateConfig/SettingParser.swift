@@ -140,6 +140,96 @@ public enum SettingParser {
         return duration
     }
 
+    /// `none`, `optional` or `require`, case-insensitive.
+    public static func clientAuth(_ text: String) throws(ConfigurationValueError) -> ClientAuthMode {
+        guard let mode = ClientAuthMode(rawValue: text.lowercased()) else {
+            throw ConfigurationValueError(
+                "'\(text)' is not a client auth mode (\(choices(ClientAuthMode.allCases)))"
+            )
+        }
+        return mode
+    }
+
+    /// `off`, `v1` or `v2`, case-insensitive.
+    public static func proxyProtocol(_ text: String) throws(ConfigurationValueError) -> ProxyProtocolMode {
+        guard let mode = ProxyProtocolMode(rawValue: text.lowercased()) else {
+            throw ConfigurationValueError(
+                "'\(text)' is not a PROXY protocol version (\(choices(ProxyProtocolMode.allCases)))"
+            )
+        }
+        return mode
+    }
+
+    /// The accepted `--verify-depth` values, inclusive.
+    public static let verifyDepthRange = 1...16
+
+    /// An integer within `verifyDepthRange`.
+    public static func verifyDepth(_ text: String) throws(ConfigurationValueError) -> Int {
+        try integer(text, within: verifyDepthRange, what: "verify depth")
+    }
+
+    /// The accepted `--roots-limit` values, inclusive.
+    public static let rootsLimitRange = 1...16
+
+    /// An integer within `rootsLimitRange`.
+    public static func rootsLimit(_ text: String) throws(ConfigurationValueError) -> Int {
+        try integer(text, within: rootsLimitRange, what: "roots limit")
+    }
+
+    /// The shortest `--roots-max-age` other than off.
+    public static let minimumRootsMaxAge = Duration.seconds(60)
+
+    /// `off` (case-insensitive) or a zero duration mean no age limit (`nil`); anything else must be a
+    /// duration of at least `minimumRootsMaxAge`.
+    public static func rootsMaxAge(_ text: String) throws(ConfigurationValueError) -> Duration? {
+        if text.lowercased() == "off" {
+            return nil
+        }
+        if let first = text.first, !first.isASCIIDigit, first != "-" {
+            throw ConfigurationValueError("'\(text)' is not a duration or off (\(DurationSyntax.examples))")
+        }
+        let duration = try DurationSyntax.parse(text)
+        if duration == .zero {
+            return nil
+        }
+        guard duration >= minimumRootsMaxAge else {
+            throw ConfigurationValueError(
+                "'\(text)' is too short; the roots max age must be at least "
+                    + "\(DurationSyntax.format(minimumRootsMaxAge)) (or off)"
+            )
+        }
+        return duration
+    }
+
+    /// One `--allow-cn`/`--allow-dns`/`--allow-uri` pattern: stored as written, but never empty and
+    /// never containing whitespace (which no certificate name can match, so it is always a typo).
+    public static func allowPattern(_ text: String) throws(ConfigurationValueError) -> String {
+        guard !text.isEmpty else {
+            throw ConfigurationValueError("empty value")
+        }
+        guard !text.contains(where: \.isWhitespace) else {
+            throw ConfigurationValueError("'\(text)' contains whitespace")
+        }
+        return text
+    }
+
+    /// A decimal integer within `range`; the error names `what` and both bounds.
+    private static func integer(_ text: String, within range: ClosedRange<Int>, what: String)
+        throws(ConfigurationValueError) -> Int
+    {
+        guard !text.isEmpty, text.allSatisfy(\.isASCIIDigit) else {
+            throw ConfigurationValueError(
+                "'\(text)' is not a number (the \(what) must be \(range.lowerBound)-\(range.upperBound))"
+            )
+        }
+        guard let value = Int(text), range.contains(value) else {
+            throw ConfigurationValueError(
+                "'\(text)' is out of range; the \(what) must be between \(range.lowerBound) and \(range.upperBound)"
+            )
+        }
+        return value
+    }
+
     /// `true` or `false`, case-insensitive (YAML's `True` and `FALSE` too). YAML 1.1's other spellings
     /// (`yes`, `on`, ...) are refused, so the file means the same to every YAML reader (YAML 1.2 and
     /// many tools take them as text).

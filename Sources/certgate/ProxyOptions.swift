@@ -28,6 +28,9 @@ struct ProxyOptions: ParsableArguments {
     @OptionGroup(title: "Runtime")
     var runtime: Runtime
 
+    @OptionGroup(title: "Client certificates")
+    var clientCertificates: ClientCertificates
+
     /// `--config FILE` as typed, or `nil`.
     var configFile: String? { source.config }
 
@@ -56,7 +59,18 @@ struct ProxyOptions: ParsableArguments {
             ciphersuites: tls.ciphersuites,
             connectTimeout: runtime.connectTimeout,
             handshakeTimeout: tls.handshakeTimeout,
-            drainTimeout: runtime.drainTimeout
+            drainTimeout: runtime.drainTimeout,
+            clientCA: clientCertificates.clientCA,
+            clientAuth: clientCertificates.clientAuth,
+            verifyDepth: clientCertificates.verifyDepth,
+            rootsLimit: clientCertificates.rootsLimit,
+            rootsMaxAge: clientCertificates.rootsMaxAge,
+            clientCRL: clientCertificates.clientCRL,
+            allowCN: clientCertificates.allowCN,
+            allowDNS: clientCertificates.allowDNS,
+            allowURI: clientCertificates.allowURI,
+            proxyProtocol: clientCertificates.proxyProtocol,
+            forwardHeaders: clientCertificates.forwardHeaders ? true : nil
         )
     }
 
@@ -314,5 +328,121 @@ extension ProxyOptions {
             )
         )
         var logLevel: String?
+    }
+
+    /// Client certificate authentication, and what the upstream learns about the client.
+    struct ClientCertificates: ParsableArguments {
+        @Option(
+            name: .customLong("client-ca"),
+            help: ArgumentHelp(
+                "PEM bundle of the CAs that client certificates must chain to. Turns on client "
+                    + "certificates (--client-auth require unless set). (default: none)",
+                valueName: "file"
+            )
+        )
+        var clientCA: String?
+
+        @Option(
+            name: .customLong("client-auth"),
+            help: ArgumentHelp(
+                "Whether clients must present a certificate: none, optional (verified when sent) or require. "
+                    + "optional and require need --client-ca. (default: \(ConfigurationDefaults.clientAuth.rawValue), "
+                    + "require with --client-ca)",
+                valueName: "none|optional|require"
+            )
+        )
+        var clientAuth: String?
+
+        @Option(
+            name: .customLong("verify-depth"),
+            help: ArgumentHelp(
+                "Longest client certificate chain accepted, "
+                    + "\(SettingParser.verifyDepthRange.lowerBound)-\(SettingParser.verifyDepthRange.upperBound). "
+                    + "(default: \(ConfigurationDefaults.verifyDepth))",
+                valueName: "n"
+            )
+        )
+        var verifyDepth: String?
+
+        @Option(
+            name: .customLong("roots-limit"),
+            help: ArgumentHelp(
+                "How many --client-ca generations stay trusted at once while a CA rotation settles, "
+                    + "\(SettingParser.rootsLimitRange.lowerBound)-\(SettingParser.rootsLimitRange.upperBound). "
+                    + "(default: \(ConfigurationDefaults.rootsLimit))",
+                valueName: "n"
+            )
+        )
+        var rootsLimit: String?
+
+        @Option(
+            name: .customLong("roots-max-age"),
+            help: ArgumentHelp(
+                "Stop trusting a superseded --client-ca generation after this long, e.g. 1d; at least "
+                    + "\(DurationSyntax.format(SettingParser.minimumRootsMaxAge)); off or 0 disables it. "
+                    + "(default: off)",
+                valueName: "duration|off"
+            )
+        )
+        var rootsMaxAge: String?
+
+        @Option(
+            name: .customLong("client-crl"),
+            help: ArgumentHelp(
+                "PEM certificate revocation list checked against client certificates. Needs --client-ca. "
+                    + "(default: none)",
+                valueName: "file"
+            )
+        )
+        var clientCRL: String?
+
+        @Option(
+            name: .customLong("allow-cn"),
+            help: ArgumentHelp(
+                "Accept only client certificates whose subject CN matches; * matches one whole label. "
+                    + "Repeatable; replaces the config file's list. Needs --client-ca. (default: any)",
+                valueName: "pattern"
+            )
+        )
+        var allowCN: [String] = []
+
+        @Option(
+            name: .customLong("allow-dns"),
+            help: ArgumentHelp(
+                "Accept only client certificates with a matching DNS subject alternative name; * matches one "
+                    + "whole label. Repeatable; replaces the config file's list. Needs --client-ca. (default: any)",
+                valueName: "pattern"
+            )
+        )
+        var allowDNS: [String] = []
+
+        @Option(
+            name: .customLong("allow-uri"),
+            help: ArgumentHelp(
+                "Accept only client certificates with a matching URI subject alternative name; * matches one "
+                    + "whole path segment. Repeatable; replaces the config file's list. Needs --client-ca. "
+                    + "(default: any)",
+                valueName: "pattern"
+            )
+        )
+        var allowURI: [String] = []
+
+        @Option(
+            name: .customLong("proxy-protocol"),
+            help: ArgumentHelp(
+                "Send a PROXY protocol header (v1 text or v2 binary) to the upstream before the client's "
+                    + "bytes. (default: \(ConfigurationDefaults.proxyProtocol.rawValue))",
+                valueName: "off|v1|v2"
+            )
+        )
+        var proxyProtocol: String?
+
+        @Flag(
+            name: .customLong("forward-headers"),
+            help: ArgumentHelp(
+                "Add headers describing the verified client certificate to forwarded requests. (default: off)"
+            )
+        )
+        var forwardHeaders = false
     }
 }
