@@ -496,3 +496,60 @@ struct ClientCertificateSettingsTests {
         }
     }
 }
+
+@Suite("config/example.yaml: client certificates")
+struct ExampleClientCertificateTests {
+    static let defaultKeys: [ConfigurationKey] = [
+        .clientAuth, .verifyDepth, .rootsLimit, .rootsMaxAge, .proxyProtocol, .forwardHeaders,
+    ]
+    static let optInKeys: [ConfigurationKey] = [.clientCA, .clientCRL, .allowCN, .allowDNS, .allowURI]
+
+    static func uncommented(_ text: String, _ keys: [ConfigurationKey]) -> String {
+        var result = text
+        for key in keys {
+            result = result.replacingOccurrences(of: "\n# \(key.rawValue): ", with: "\n\(key.rawValue): ")
+        }
+        return result
+    }
+
+    @Test("each new key appears once, commented out; the commented defaults are the defaults")
+    func commentedDefaults() throws {
+        let path = ExampleConfigurationTests.examplePath
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        for key in Self.defaultKeys + Self.optInKeys {
+            #expect(text.components(separatedBy: "\n# \(key.rawValue): ").count == 2, "one '# \(key.rawValue):' line")
+            #expect(!text.contains("\n\(key.rawValue):"), "'\(key.rawValue):' is commented out")
+        }
+        let resolver = ConfigurationResolver(currentDirectory: "/", processorCount: 2)
+        let example = try resolver.resolve(ConfigurationFlags(configFile: path))
+        #expect(example.clientCA == nil && example.clientAuth == .none)
+
+        let file = try ConfigurationFile.parse(
+            yaml: Self.uncommented(text, Self.defaultKeys), path: path, baseDirectory: "/"
+        )
+        #expect(file.clientAuth != nil && file.verifyDepth != nil && file.rootsLimit != nil)
+        #expect(file.rootsMaxAge != nil && file.proxyProtocol != nil && file.forwardHeaders != nil)
+        let configuration = try resolver.resolve(ConfigurationFlags(), file: file)
+        #expect(configuration.clientAuth == ConfigurationDefaults.clientAuth)
+        #expect(configuration.verifyDepth == ConfigurationDefaults.verifyDepth)
+        #expect(configuration.rootsLimit == ConfigurationDefaults.rootsLimit)
+        #expect(configuration.rootsMaxAge == ConfigurationDefaults.rootsMaxAge)
+        #expect(configuration.proxyProtocol == ConfigurationDefaults.proxyProtocol)
+        #expect(configuration.forwardHeaders == ConfigurationDefaults.forwardHeaders)
+    }
+
+    @Test("uncommenting the client CA, CRL and allow lists gives a valid configuration")
+    func optInKeysResolve() throws {
+        let path = ExampleConfigurationTests.examplePath
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let file = try ConfigurationFile.parse(yaml: Self.uncommented(text, Self.optInKeys), path: path, baseDirectory: "/")
+        let configuration = try ConfigurationResolver(currentDirectory: "/", processorCount: 2)
+            .resolve(ConfigurationFlags(), file: file)
+        #expect(configuration.clientCA == "/etc/certgate/client-ca.pem")
+        #expect(configuration.clientAuth == .require)
+        #expect(configuration.clientCRL == "/etc/certgate/client-ca.crl")
+        #expect(configuration.allowCN == ["backup-agent"])
+        #expect(configuration.allowDNS == ["*.clients.example.com"])
+        #expect(configuration.allowURI == ["spiffe://example.com/ns/*/sa/web"])
+    }
+}
