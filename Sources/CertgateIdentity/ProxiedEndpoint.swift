@@ -29,14 +29,33 @@ public struct ProxiedEndpoint: Sendable, Hashable, CustomStringConvertible {
             isIPv4 ? Address(bytes: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF] + bytes)! : self
         }
 
-        /// Canonical text form: dotted quad, or RFC 5952 IPv6 (what `inet_ntop` produces).
+        /// Canonical text form: dotted quad for IPv4; for IPv6 the RFC 5952 form (lower-case hexadecimal,
+        /// no leading zeros, the longest run of two or more zero groups — the first if tied — as `::`, and
+        /// dotted-quad only for IPv4-mapped addresses, `::ffff:a.b.c.d`, per RFC 5952 section 5).
+        ///
+        /// Written out rather than left to `inet_ntop`, which also prints deprecated IPv4-compatible
+        /// addresses (`::/96`) in dotted form (glibc: `::0.59.144.0` where RFC 5952 says `::3b:9000`) and
+        /// differs between C libraries.
         public var text: String {
-            var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-            let ok = bytes.withUnsafeBytes { raw in
-                inet_ntop(isIPv4 ? AF_INET : AF_INET6, raw.baseAddress, &buffer, socklen_t(buffer.count)) != nil
+            if isIPv4 { return bytes.map(String.init).joined(separator: ".") }
+            let groups = (0..<8).map { UInt16(bytes[2 * $0]) << 8 | UInt16(bytes[2 * $0 + 1]) }
+            if groups[0..<5].allSatisfy({ $0 == 0 }) && groups[5] == 0xFFFF {
+                return "::ffff:" + bytes[12...].map(String.init).joined(separator: ".")
             }
-            precondition(ok, "inet_ntop cannot fail for a 4- or 16-byte address")
-            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            var best = (start: -1, length: 0)
+            var index = 0
+            while index < 8 {
+                guard groups[index] == 0 else { index += 1; continue }
+                var end = index
+                while end < 8 && groups[end] == 0 { end += 1 }
+                if end - index > best.length { best = (index, end - index) }
+                index = end
+            }
+            func hex(_ range: Range<Int>) -> String {
+                groups[range].map { String($0, radix: 16) }.joined(separator: ":")
+            }
+            guard best.length >= 2 else { return hex(0..<8) }
+            return hex(0..<best.start) + "::" + hex((best.start + best.length)..<8)
         }
     }
 

@@ -44,6 +44,13 @@ struct ProxyProtocolV1Tests {
             ([UInt8](repeating: 0, count: 15) + [1], "::1"),
             ([UInt8](repeating: 0, count: 16), "::"),
             ([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 192, 0, 2, 1], "::ffff:192.0.2.1"),
+            // IPv4-compatible (deprecated) is plain hexadecimal; glibc's inet_ntop would print ::0.59.144.0.
+            ([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x3B, 0x90, 0], "::3b:9000"),
+            ([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 192, 0, 2, 1], "::c000:201"),
+            ([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFE, 192, 0, 2, 1], "::fffe:c000:201"),
+            ([0, 1, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 3], "1:0:0:2::3"),  // the longer run, not the first
+            ([0, 1, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 3, 0, 4], "1::2:0:0:3:4"),  // a tie: the first run
+            ([0, 1, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0], "1:0:0:2::"),
         ]
         for (bytes, expected) in cases {
             let header = ProxyProtocolHeader(source: endpoint(bytes, 1), destination: endpoint(bytes, 2))

@@ -63,7 +63,7 @@ func expectedAfterV2(_ header: ProxyProtocolHeader) -> ProxyProtocolHeader {
     return expected
 }
 
-/// Parses a v1 line with `inet_pton` (the reverse direction of the encoder's `inet_ntop`).
+/// Parses a v1 line with `inet_pton`, a parser that shares no code with the encoder.
 func decodeV1(_ bytes: [UInt8]) -> (ProxiedEndpoint, ProxiedEndpoint)? {
     // Strip CRLF as bytes: in a Swift String "\r\n" is one Character.
     guard bytes.suffix(2) == [0x0D, 0x0A] else { return nil }
