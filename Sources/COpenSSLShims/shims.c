@@ -208,3 +208,25 @@ const long COpenSSLShims_SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER = SSL_MODE_ACCEPT_M
 const long COpenSSLShims_SSL_MODE_RELEASE_BUFFERS = SSL_MODE_RELEASE_BUFFERS;
 const long COpenSSLShims_SSL_SESS_CACHE_SERVER = SSL_SESS_CACHE_SERVER;
 const long COpenSSLShims_SSL_SESS_CACHE_OFF = SSL_SESS_CACHE_OFF;
+
+int COpenSSLShims_SSL_set1_verify_cert_store(SSL *ssl, X509_STORE *store) {
+    return (int)SSL_set1_verify_cert_store(ssl, store);
+}
+
+STACK_OF(X509_NAME) *COpenSSLShims_CA_names(X509 **certs, int count) {
+    STACK_OF(X509_NAME) *names = sk_X509_NAME_new_null();
+    if (names == NULL) return NULL;
+    for (int i = 0; i < count; i++) {
+        X509_NAME *name = X509_NAME_dup(X509_get_subject_name(certs[i]));
+        if (name == NULL || !sk_X509_NAME_push(names, name)) {
+            X509_NAME_free(name);
+            sk_X509_NAME_pop_free(names, X509_NAME_free);
+            return NULL;
+        }
+    }
+    return names;
+}
+
+void COpenSSLShims_CA_names_free(STACK_OF(X509_NAME) *names) {
+    sk_X509_NAME_pop_free(names, X509_NAME_free);
+}

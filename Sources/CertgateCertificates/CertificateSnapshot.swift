@@ -16,9 +16,14 @@ public final class CertificateSnapshot: CertificateResolver {
     /// Non-fatal oddities found while indexing (shadowed or unusable names), for the start-up log.
     public let warnings: [String]
     private let table: ServerNameTable<CertifiedKey>
+    /// The client-certificate policy handshakes use; `nil` when no client certificate is asked for.
+    public let clientTrust: ClientTrust?
 
     /// - Parameter defaultName: `--default-cert`; `nil` picks the first certificate by name.
-    public init(certificates unsorted: [LoadedCertificate], defaultName: String?) throws(CertificateLoadError) {
+    public init(certificates unsorted: [LoadedCertificate], defaultName: String?, clientTrust: ClientTrust? = nil)
+        throws(CertificateLoadError)
+    {
+        self.clientTrust = clientTrust
         let certificates = unsorted.sorted { $0.name.bytewiseLess($1.name) }
         guard let first = certificates.first else { throw .noCertificates(searched: []) }
         if let defaultName {
@@ -46,6 +51,19 @@ public final class CertificateSnapshot: CertificateResolver {
         self.certificates = certificates
         self.table = table
         self.warnings = warnings
+    }
+
+    /// The same certificates with another client-certificate policy (a client-CA reload).
+    public init(_ other: CertificateSnapshot, clientTrust: ClientTrust?) {
+        self.certificates = other.certificates
+        self.defaultCertificate = other.defaultCertificate
+        self.warnings = other.warnings
+        self.table = other.table
+        self.clientTrust = clientTrust
+    }
+
+    public func clientTrust(forServerName serverName: String?) -> ClientTrust? {
+        clientTrust
     }
 
     public func certificate(forServerName serverName: String?) -> CertifiedKey? {

@@ -171,7 +171,7 @@ final class ProxyConnection {
             worker.logger.debug("client closed during handshake", metadata: ["conn": "\(id)"])
             close()
         case .failed(let failure):
-            let reason = HandshakeFailureReason(failure)
+            let reason = tls.failureReason(failure)
             worker.metrics.handshakeFailures(reason: reason.rawValue).increment()
             worker.logger.debug("handshake failed", metadata: [
                 "conn": "\(id)", "reason": "\(reason.rawValue)", "error": "\(failure)",

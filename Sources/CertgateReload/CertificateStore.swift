@@ -91,6 +91,12 @@ public final class CertificateStore {
         self.lastInventoryDirectories = inventory.directories
     }
 
+    /// Serves `trust` from now on (a client-CA reload): returns the new snapshot to publish.
+    public func replaceClientTrust(_ trust: ClientTrust?) -> CertificateSnapshot {
+        snapshot = CertificateSnapshot(snapshot, clientTrust: trust)
+        return snapshot
+    }
+
     /// Sources that are failing now (names, plus `directory:PATH` for unreadable directories).
     public var failingCount: Int { failures.count }
 
@@ -257,7 +263,8 @@ public final class CertificateStore {
                 refusal = "reload would leave no certificate to serve; still serving the previous \(snapshot.count)"
             } else {
                 do {
-                    published = try CertificateSnapshot(certificates: certificates, defaultName: options.defaultName)
+                    published = try CertificateSnapshot(certificates: certificates, defaultName: options.defaultName,
+                                                        clientTrust: snapshot.clientTrust)
                 } catch {
                     refusal = "\(error); still serving the previous certificates"
                 }

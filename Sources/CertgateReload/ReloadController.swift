@@ -63,10 +63,15 @@ public final class ReloadController: LoopService {
     private var started = false
     private var stopped = false
 
+    /// The client-CA file, reloaded with the certificates (`nil` without `--client-ca`).
+    private let clientCA: (store: ClientCAStore, metrics: ClientCAMetrics)?
+
     public init(loop: EventLoop, store: CertificateStore, settings: Settings, metrics: ProxyMetrics, logger: Logger,
+                clientCA: (store: ClientCAStore, metrics: ClientCAMetrics)? = nil,
                 publish: @escaping (CertificateSnapshot) -> Void) {
         self.loop = loop
         self.store = store
+        self.clientCA = clientCA
         self.settings = settings
         self.metrics = metrics
         self.logger = logger
@@ -80,6 +85,10 @@ public final class ReloadController: LoopService {
 
     /// Records the start-up load in the metrics (the store already loaded; `duration` is how long it took).
     public func recordStartup(duration: Duration) {
+        if let clientCA {
+            clientCA.metrics.recordReload(trigger: ReloadTrigger.startup.rawValue, result: "success")
+            updateClientCAMetrics(clientCA)
+        }
         warnAboutExpiry(store.snapshot.certificates, when: "start-up")
         updateCertificateMetrics()
         metrics.reload.recordReload(trigger: ReloadTrigger.startup.rawValue, result: ReloadReport.Result.success.rawValue,
@@ -165,7 +174,7 @@ public final class ReloadController: LoopService {
     }
 
     private func statCheck() {
-        if store.hasChanges() {
+        if store.hasChanges() || clientCA?.store.hasChanges() == true {
             notify(.stat)
         }
     }
@@ -208,7 +217,9 @@ public final class ReloadController: LoopService {
 
     private func refreshWatches() {
         guard let inotify else { return }
-        let missing = inotify.update(store.watchDirectories)
+        var directories = store.watchDirectories
+        if let clientCA { directories.insert(clientCA.store.watchDirectory) }
+        let missing = inotify.update(directories)
         if missing.isEmpty {
             watchRetryTimer?.stop()
         } else if watchRetryTimer?.isActive == false {
@@ -236,8 +247,16 @@ public final class ReloadController: LoopService {
         debouncer.reset()
         debounceTimer?.stop()
         let report = store.reload(trigger: trigger, forceRead: forceRead)
-        if let snapshot = report.snapshot {
-            publish(snapshot)
+        var published = report.snapshot
+        if let clientCA {
+            let (outcome, trust) = clientCA.store.reload(forceRead: forceRead)
+            if let trust { published = store.replaceClientTrust(trust) }
+            recordClientCA(outcome, trigger: trigger, clientCA)
+        }
+        if let published {
+            publish(published)
+        }
+        if report.snapshot != nil {
             updateCertificateMetrics()
         }
         loop.updateNow()
@@ -251,11 +270,51 @@ public final class ReloadController: LoopService {
     }
 
     private func scheduleRetry() {
-        guard let due = store.nextRetry else {
+        let due = [store.nextRetry, clientCA?.store.nextRetry].compactMap { $0 }.min()
+        guard let due else {
             retryTimer?.stop()
             return
         }
         retryTimer?.start(after: max(Self.seconds(due - .now), 0.01))
+    }
+
+    private func recordClientCA(_ outcome: ClientCAStore.Outcome, trigger: ReloadTrigger,
+                                _ clientCA: (store: ClientCAStore, metrics: ClientCAMetrics)) {
+        let path = clientCA.store.options.path
+        switch outcome {
+        case .unchanged:
+            if trigger == .signal || trigger == .admin || trigger == .timer || trigger == .inotify || trigger == .stat {
+                clientCA.metrics.recordReload(trigger: trigger.rawValue, result: "unchanged")
+            }
+        case .added(let evicted):
+            clientCA.metrics.recordReload(trigger: trigger.rawValue, result: "success")
+            clientCA.metrics.recordEvictions(evicted)
+            logger.notice("client CA generation added", metadata: [
+                "file": "\(path)", "generation": "\(clientCA.store.pool.current.map { String($0.id.prefix(12)) } ?? "-")",
+                "generations": "\(clientCA.store.pool.generations.count)", "evicted": "\(evicted)",
+                "trusted_cas": "\(clientCA.store.pool.trusted.count)", "trigger": "\(trigger.rawValue)",
+            ])
+        case .failed(let reason, let firstReport):
+            clientCA.metrics.recordReload(trigger: trigger.rawValue, result: "failure")
+            let metadata: Logger.Metadata = ["error": "\(reason)", "trigger": "\(trigger.rawValue)"]
+            if firstReport {
+                logger.error("client CA reload failed; the trusted CAs are unchanged; will retry", metadata: metadata)
+            } else {
+                logger.debug("client CA reload still failing", metadata: metadata)
+            }
+        }
+        updateClientCAMetrics(clientCA)
+    }
+
+    private func updateClientCAMetrics(_ clientCA: (store: ClientCAStore, metrics: ClientCAMetrics)) {
+        var trusted: [String: Int64] = [:]
+        for member in clientCA.store.pool.trusted {
+            trusted[member.fingerprint.map { byte in
+                let digits = Array("0123456789abcdef")
+                return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
+            }.joined()] = member.root.notAfter
+        }
+        clientCA.metrics.setPool(generations: clientCA.store.pool.generations.count, trusted: trusted)
     }
 
     private func updateCertificateMetrics() {

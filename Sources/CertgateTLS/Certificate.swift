@@ -53,6 +53,14 @@ public final class Certificate: @unchecked Sendable {
         X509_free(raw)
     }
 
+    /// SHA-256 of the DER encoding (the certificate's fingerprint).
+    public var sha256Fingerprint: [UInt8] {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        guard X509_digest(raw, EVP_sha256(), &digest, &length) == 1, length == 32 else { return [] }
+        return digest
+    }
+
     /// The names a client may ask for with SNI: the DNS SANs, or the commonName when there are none
     /// (the rule browsers dropped but many internal certificates still rely on).
     public var serverNames: [String] {

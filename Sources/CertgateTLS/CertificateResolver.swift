@@ -7,4 +7,11 @@ public protocol CertificateResolver: AnyObject, Sendable {
     /// Returns the default certificate when nothing matches; `nil` only when there is no certificate at
     /// all, which fails the handshake.
     func certificate(forServerName serverName: String?) -> CertifiedKey?
+
+    /// The client-certificate policy for this handshake (after SNI); `nil`: no client certificate asked.
+    func clientTrust(forServerName serverName: String?) -> ClientTrust?
+}
+
+extension CertificateResolver {
+    public func clientTrust(forServerName serverName: String?) -> ClientTrust? { nil }
 }

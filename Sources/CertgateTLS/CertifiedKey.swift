@@ -53,6 +53,13 @@ public final class CertifiedKey: @unchecked Sendable {
         return CertifiedKey(leaf: certificates[0], chain: Array(certificates.dropFirst()), privateKey: key)
     }
 
+    /// Every `CERTIFICATE` block of `pem` (a CA bundle), other blocks skipped.
+    public static func certificates(inPEM pem: [UInt8]) throws(CertificateParseError) -> [Certificate] {
+        OpenSSLError.clearQueue()
+        defer { OpenSSLError.clearQueue() }
+        return try readCertificates(pem)
+    }
+
     private static func readCertificates(_ pem: [UInt8]) throws(CertificateParseError) -> [Certificate] {
         if isBlank(pem) {
             throw .empty

@@ -21,6 +21,12 @@ public enum HandshakeFailureReason: String, CaseIterable, Sendable {
     case clientCertMissing = "client_cert_missing"
     /// The client certificate did not verify.
     case clientCertUntrusted = "client_cert_untrusted"
+    /// The client certificate is expired or not yet valid.
+    case clientCertExpired = "client_cert_expired"
+    /// The client certificate is revoked (`--client-crl`).
+    case clientCertRevoked = "client_cert_revoked"
+    /// The client certificate verified but is not on the allow-lists.
+    case clientCertDenied = "client_cert_denied"
     /// Any other TLS protocol violation by the client.
     case protocolError = "protocol_error"
     /// A failure on our side (out of memory, no certificate to present).

@@ -51,7 +51,33 @@ public final class TLSConnection {
             return false
         }
         selectedCertificate = chosen
+        if let trust = resolver.clientTrust(forServerName: name) {
+            guard trust.apply(to: ssl) else { return false }
+            clientTrust = trust
+        }
         return true
+    }
+
+    /// The client-certificate policy this handshake used, if any (kept alive with the connection).
+    public private(set) var clientTrust: ClientTrust?
+
+    /// Whether the client presented a certificate that verified (after the handshake).
+    public var hasVerifiedClientCertificate: Bool {
+        guard clientTrust != nil, let peer = SSL_get0_peer_certificate(ssl) else { return false }
+        _ = peer
+        return SSL_get_verify_result(ssl) == Int(X509_V_OK)
+    }
+
+    /// The failure reason of a handshake, refined with the certificate verification result (expired or
+    /// revoked client certificates) when a client certificate was involved.
+    public func failureReason(_ failure: TLSFailure) -> HandshakeFailureReason {
+        let reason = HandshakeFailureReason(failure)
+        guard reason == .clientCertUntrusted else { return reason }
+        switch Int32(SSL_get_verify_result(ssl)) {
+        case X509_V_ERR_CERT_HAS_EXPIRED, X509_V_ERR_CERT_NOT_YET_VALID: return .clientCertExpired
+        case X509_V_ERR_CERT_REVOKED: return .clientCertRevoked
+        default: return reason
+        }
     }
 
     /// Advances the handshake. `.done(0)` once it has completed.

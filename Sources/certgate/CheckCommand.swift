@@ -24,6 +24,7 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         try runReportingFailures {
             let configuration = try options.resolve()
+            try configuration.rejectUnimplemented()
             _ = try TLSServerContext(settings: configuration.tlsSettings)
             _ = try configuration.resolveUpstream()
             if let tokenFile = configuration.adminTokenFile {

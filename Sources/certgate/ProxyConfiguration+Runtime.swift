@@ -56,3 +56,28 @@ extension ProxyConfiguration {
         )
     }
 }
+
+extension ProxyConfiguration {
+    /// The client-CA pool settings, `nil` when no client certificate is asked for.
+    var clientCAOptions: ClientCAStore.Options? {
+        guard let clientCA, clientAuth != .none else { return nil }
+        return ClientCAStore.Options(path: clientCA, verification: clientAuth == .require ? .require : .optional,
+                                     depth: verifyDepth, rootsLimit: rootsLimit, rootsMaxAge: rootsMaxAge)
+    }
+}
+
+extension ProxyConfiguration {
+    /// Settings that parse but are not served yet: refused at start-up rather than silently ignored
+    /// (a user who sets an allow-list must never get a proxy that does not enforce it).
+    func rejectUnimplemented() throws {
+        var unsupported: [String] = []
+        if clientCRL != nil { unsupported.append("--client-crl") }
+        if !allowCN.isEmpty { unsupported.append("--allow-cn") }
+        if !allowDNS.isEmpty { unsupported.append("--allow-dns") }
+        if !allowURI.isEmpty { unsupported.append("--allow-uri") }
+        if proxyProtocol != .off { unsupported.append("--proxy-protocol") }
+        if forwardHeaders { unsupported.append("--forward-headers") }
+        guard !unsupported.isEmpty else { return }
+        throw StartupFailure("\(unsupported.joined(separator: ", ")): not supported yet in this version")
+    }
+}

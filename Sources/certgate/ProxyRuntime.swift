@@ -30,6 +30,14 @@ final class ProxyRuntime {
 
         let started = ContinuousClock.now
         let store = try CertificateStore(options: configuration.certificateStoreOptions)
+        let clientCA = try configuration.clientCAOptions.map { options throws -> ClientCAStore in
+            do {
+                return try ClientCAStore(options: options)
+            } catch {
+                throw StartupFailure("--client-ca \(error)")
+            }
+        }
+        if let clientCA { _ = store.replaceClientTrust(clientCA.trust) }
         let snapshot = store.snapshot
         let loadTime = ContinuousClock.now - started
         let now = Timestamp.now
@@ -66,8 +74,10 @@ final class ProxyRuntime {
         }
 
         let loop = EventLoop.makeDefault()
-        let reloader = ReloadController(loop: loop, store: store, settings: configuration.reloadSettings,
-                                        metrics: metrics, logger: logger) { server.publish($0) }
+        let reloader = ReloadController(
+            loop: loop, store: store, settings: configuration.reloadSettings, metrics: metrics, logger: logger,
+            clientCA: clientCA.map { ($0, ClientCAMetrics(registry: metrics.registry)) }
+        ) { server.publish($0) }
         reloader.recordStartup(duration: loadTime)
         var graceful: GracefulStop?
         let admin = try AdminWiring(loop: loop, address: adminAddress, configured: configuration.admin,

@@ -20,6 +20,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         try runReportingFailures {
             let configuration = try options.resolve()
+            try configuration.rejectUnimplemented()
             try CertgateLogging.bootstrap(
                 formatName: configuration.logFormat.rawValue,
                 levelName: configuration.logLevel.rawValue

@@ -74,4 +74,11 @@ extern const long COpenSSLShims_SSL_MODE_RELEASE_BUFFERS;
 extern const long COpenSSLShims_SSL_SESS_CACHE_SERVER;
 extern const long COpenSSLShims_SSL_SESS_CACHE_OFF;
 
+/// SSL_set1_verify_cert_store (a macro): the trust store for verifying this connection's client
+/// certificate; takes its own reference.
+int COpenSSLShims_SSL_set1_verify_cert_store(SSL *ssl, X509_STORE *store);
+/// The subject names of `certs` as a new STACK_OF(X509_NAME) (the CertificateRequest's CA list).
+STACK_OF(X509_NAME) *COpenSSLShims_CA_names(X509 **certs, int count);
+void COpenSSLShims_CA_names_free(STACK_OF(X509_NAME) *names);
+
 #endif

@@ -1,0 +1,67 @@
+internal import COpenSSL
+internal import COpenSSLShims
+
+/// How a handshake treats client certificates.
+public enum ClientVerification: Sendable, Equatable {
+    /// Ask for one; a client without one is let in, one that does not verify is refused.
+    case optional
+    /// A verified client certificate is required.
+    case require
+}
+
+/// An immutable client-certificate trust policy: the trusted CAs (one `X509_STORE`, e.g. the union of
+/// the retained root-pool generations), the CA names sent in the CertificateRequest, the mode and the
+/// chain depth. Replaced as a whole when the CAs change; connections keep the one they started with.
+///
+/// `@unchecked Sendable`: built once, then only read; OpenSSL stores are reference counted and safe to
+/// share for verification.
+public final class ClientTrust: @unchecked Sendable {
+    let store: OpaquePointer
+    private let names: OpaquePointer
+    public let verification: ClientVerification
+    public let depth: Int
+    /// The CAs, kept alive with the store (which holds its own references anyway).
+    public let roots: [Certificate]
+
+    public init(roots: [Certificate], verification: ClientVerification, depth: Int) throws(OpenSSLError) {
+        OpenSSLError.clearQueue()
+        guard let store = X509_STORE_new() else { throw OpenSSLError.drain() }
+        for root in roots where X509_STORE_add_cert(store, root.raw) != 1 {
+            // A duplicate certificate is not an error worth failing for; anything else is.
+            let error = OpenSSLError.drain()
+            if !error.description.contains("already in hash table") {
+                X509_STORE_free(store)
+                throw error
+            }
+        }
+        var raws: [OpaquePointer?] = roots.map { $0.raw }
+        guard let names = raws.withUnsafeMutableBufferPointer({ COpenSSLShims_CA_names($0.baseAddress, Int32(roots.count)) })
+        else {
+            X509_STORE_free(store)
+            throw OpenSSLError.drain()
+        }
+        self.store = store
+        self.names = names
+        self.verification = verification
+        self.depth = depth
+        self.roots = roots
+    }
+
+    deinit {
+        COpenSSLShims_CA_names_free(names)
+        X509_STORE_free(store)
+    }
+
+    /// Makes `ssl` ask for (or require) a client certificate verified against this trust.
+    func apply(to ssl: OpaquePointer) -> Bool {
+        let mode = verification == .require
+            ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT | SSL_VERIFY_CLIENT_ONCE
+            : SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE
+        SSL_set_verify(ssl, mode, nil)
+        SSL_set_verify_depth(ssl, Int32(depth))
+        guard COpenSSLShims_SSL_set1_verify_cert_store(ssl, store) == 1,
+              let list = SSL_dup_CA_list(names) else { return false }
+        SSL_set_client_CA_list(ssl, list)
+        return true
+    }
+}
