@@ -117,6 +117,10 @@ int COpenSSLShims_find_private_key_der(const unsigned char *pem, long length, un
 }
 
 int COpenSSLShims_X509_dns_names(X509 *cert, char ***out) {
+    return COpenSSLShims_X509_san_names(cert, GEN_DNS, out);
+}
+
+int COpenSSLShims_X509_san_names(X509 *cert, int type, char ***out) {
     *out = NULL;
     GENERAL_NAMES *names = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
     if (names == NULL) return 0;
@@ -125,9 +129,10 @@ int COpenSSLShims_X509_dns_names(X509 *cert, char ***out) {
     int count = 0;
     for (int i = 0; result != NULL && i < total; i++) {
         const GENERAL_NAME *name = sk_GENERAL_NAME_value(names, i);
-        if (name->type != GEN_DNS) continue;
-        const unsigned char *data = ASN1_STRING_get0_data(name->d.dNSName);
-        int length = ASN1_STRING_length(name->d.dNSName);
+        if (name->type != type || (type != GEN_DNS && type != GEN_URI)) continue;
+        const ASN1_IA5STRING *value = type == GEN_DNS ? name->d.dNSName : name->d.uniformResourceIdentifier;
+        const unsigned char *data = ASN1_STRING_get0_data(value);
+        int length = ASN1_STRING_length(value);
         if (data == NULL || length <= 0 || memchr(data, 0, (size_t)length) != NULL) continue;
         char *copy = malloc((size_t)length + 1);
         if (copy == NULL) continue;

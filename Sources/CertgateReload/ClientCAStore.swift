@@ -14,8 +14,11 @@ public final class ClientCAStore {
         public var depth: Int
         public var rootsLimit: Int
         public var rootsMaxAge: Duration?
+        public var allowList: ClientAllowList
 
-        public init(path: String, verification: ClientVerification, depth: Int, rootsLimit: Int, rootsMaxAge: Duration?) {
+        public init(path: String, verification: ClientVerification, depth: Int, rootsLimit: Int, rootsMaxAge: Duration?,
+                    allowList: ClientAllowList = ClientAllowList()) {
+            self.allowList = allowList
             self.path = path
             self.verification = verification
             self.depth = depth
@@ -106,7 +109,7 @@ public final class ClientCAStore {
     {
         do {
             return try ClientTrust(roots: pool.trusted.map(\.root), verification: options.verification,
-                                   depth: options.depth)
+                                   depth: options.depth, allowList: options.allowList)
         } catch {
             throw .unreadable(FileError(path: options.path, message: "cannot build the trust store: \(error)"))
         }

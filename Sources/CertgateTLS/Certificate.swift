@@ -53,6 +53,14 @@ public final class Certificate: @unchecked Sendable {
         X509_free(raw)
     }
 
+    /// URI subjectAltName entries (e.g. SPIFFE IDs), read on demand.
+    public var uriNames: [String] {
+        var names: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+        let count = COpenSSLShims_X509_san_names(raw, GEN_URI, &names)
+        defer { COpenSSLShims_free_strings(names, count) }
+        return (0..<Int(max(count, 0))).compactMap { names?[$0].map { String(cString: $0) } }
+    }
+
     /// SHA-256 of the DER encoding (the certificate's fingerprint).
     public var sha256Fingerprint: [UInt8] {
         var digest = [UInt8](repeating: 0, count: 32)

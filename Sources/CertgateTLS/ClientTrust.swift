@@ -22,8 +22,11 @@ public final class ClientTrust: @unchecked Sendable {
     public let depth: Int
     /// The CAs, kept alive with the store (which holds its own references anyway).
     public let roots: [Certificate]
+    /// Which verified certificates are let in.
+    public let allowList: ClientAllowList
 
-    public init(roots: [Certificate], verification: ClientVerification, depth: Int) throws(OpenSSLError) {
+    public init(roots: [Certificate], verification: ClientVerification, depth: Int,
+                allowList: ClientAllowList = ClientAllowList()) throws(OpenSSLError) {
         OpenSSLError.clearQueue()
         guard let store = X509_STORE_new() else { throw OpenSSLError.drain() }
         for root in roots where X509_STORE_add_cert(store, root.raw) != 1 {
@@ -45,6 +48,7 @@ public final class ClientTrust: @unchecked Sendable {
         self.verification = verification
         self.depth = depth
         self.roots = roots
+        self.allowList = allowList
     }
 
     deinit {
@@ -57,11 +61,29 @@ public final class ClientTrust: @unchecked Sendable {
         let mode = verification == .require
             ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT | SSL_VERIFY_CLIENT_ONCE
             : SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE
-        SSL_set_verify(ssl, mode, nil)
+        SSL_set_verify(ssl, mode, allowList.isEmpty ? nil : clientVerifyCallback)
         SSL_set_verify_depth(ssl, Int32(depth))
         guard COpenSSLShims_SSL_set1_verify_cert_store(ssl, store) == 1,
               let list = SSL_dup_CA_list(names) else { return false }
         SSL_set_client_CA_list(ssl, list)
         return true
     }
+}
+
+/// After OpenSSL has verified the client's chain, checks the leaf against the allow-lists; a refusal
+/// fails the handshake with `X509_V_ERR_APPLICATION_VERIFICATION` (counted as `client_cert_denied`).
+private func clientVerifyCallback(_ preverified: Int32, _ context: OpaquePointer?) -> Int32 {
+    guard preverified == 1, let context, X509_STORE_CTX_get_error_depth(context) == 0,
+          let sslPointer = X509_STORE_CTX_get_ex_data(context, SSL_get_ex_data_X509_STORE_CTX_idx()),
+          let connection = TLSConnection.from(OpaquePointer(sslPointer)),
+          let trust = connection.clientTrust,
+          let raw = X509_STORE_CTX_get_current_cert(context)
+    else { return preverified }
+    X509_up_ref(raw)
+    let leaf = Certificate(takingOwnership: raw)
+    if trust.allowList.permits(commonName: leaf.commonName, dnsNames: leaf.dnsNames, uris: leaf.uriNames) {
+        return 1
+    }
+    X509_STORE_CTX_set_error(context, X509_V_ERR_APPLICATION_VERIFICATION)
+    return 0
 }

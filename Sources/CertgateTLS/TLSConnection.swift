@@ -76,6 +76,7 @@ public final class TLSConnection {
         switch Int32(SSL_get_verify_result(ssl)) {
         case X509_V_ERR_CERT_HAS_EXPIRED, X509_V_ERR_CERT_NOT_YET_VALID: return .clientCertExpired
         case X509_V_ERR_CERT_REVOKED: return .clientCertRevoked
+        case X509_V_ERR_APPLICATION_VERIFICATION: return .clientCertDenied
         default: return reason
         }
     }

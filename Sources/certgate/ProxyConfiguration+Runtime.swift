@@ -62,7 +62,8 @@ extension ProxyConfiguration {
     var clientCAOptions: ClientCAStore.Options? {
         guard let clientCA, clientAuth != .none else { return nil }
         return ClientCAStore.Options(path: clientCA, verification: clientAuth == .require ? .require : .optional,
-                                     depth: verifyDepth, rootsLimit: rootsLimit, rootsMaxAge: rootsMaxAge)
+                                     depth: verifyDepth, rootsLimit: rootsLimit, rootsMaxAge: rootsMaxAge,
+                                     allowList: ClientAllowList(commonNames: allowCN, dnsNames: allowDNS, uris: allowURI))
     }
 }
 
@@ -72,9 +73,6 @@ extension ProxyConfiguration {
     func rejectUnimplemented() throws {
         var unsupported: [String] = []
         if clientCRL != nil { unsupported.append("--client-crl") }
-        if !allowCN.isEmpty { unsupported.append("--allow-cn") }
-        if !allowDNS.isEmpty { unsupported.append("--allow-dns") }
-        if !allowURI.isEmpty { unsupported.append("--allow-uri") }
         if proxyProtocol != .off { unsupported.append("--proxy-protocol") }
         if forwardHeaders { unsupported.append("--forward-headers") }
         guard !unsupported.isEmpty else { return }

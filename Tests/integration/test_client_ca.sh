@@ -128,4 +128,19 @@ case_missing_ca_file_is_a_startup_error() {
   assert_contains "$out" "$CG_TMP/nope.pem" "error names the file"
 }
 
+case_allow_cn_refuses_other_verified_clients() {
+  admin_init
+  MT="$CG_TMP/mtls"
+  mtls_pki "$MT" || fail "making the client PKI"
+  install_ca A B
+  std_start --client-ca "$MT/clientca.pem" --allow-cn client-A
+  local denied
+  denied=$(metric certgate_tls_handshakes_total 'reason="client_cert_denied"')
+  assert_eq 200 "$(status A)" "client A (on the allow-list)"
+  assert_eq 000 "$(status B)" "client B (verified, not on the allow-list)"
+  wait_for 3 metric_is certgate_tls_handshakes_total 'reason="client_cert_denied"' $((denied + 1)) || true
+  assert_eq $((denied + 1)) "$(metric certgate_tls_handshakes_total 'reason="client_cert_denied"')" "client_cert_denied"
+  assert_eq 000 "$(status C)" "client C (untrusted CA)"
+}
+
 run_cases "$@"

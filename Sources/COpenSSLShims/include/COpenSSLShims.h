@@ -51,6 +51,8 @@ int COpenSSLShims_find_private_key_der(const unsigned char *pem, long length, un
 /// DNS subjectAltName entries as newly allocated NUL-terminated strings. Returns the count (>= 0); free
 /// the array with COpenSSLShims_free_strings. Entries with embedded NULs are skipped.
 int COpenSSLShims_X509_dns_names(X509 *cert, char ***out);
+/// Like COpenSSLShims_X509_dns_names for subjectAltName entries of `type` (GEN_DNS or GEN_URI).
+int COpenSSLShims_X509_san_names(X509 *cert, int type, char ***out);
 void COpenSSLShims_free_strings(char **strings, int count);
 /// The subject's (last) commonName as UTF-8 into buf; returns its length, or -1 when there is none.
 int COpenSSLShims_X509_common_name(X509 *cert, char *buf, int size);
