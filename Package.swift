@@ -75,7 +75,7 @@ let package = Package(
             name: "CertgateProxy",
             dependencies: [
                 "LibEV", "CertgatePosix", "CertgateTLS", "CertgateCertificates", "CertgateConfig",
-                "CertgateMetrics",
+                "CertgateMetrics", "CertgateIdentity",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -84,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "certgate",
             dependencies: [
-                "CertgateProxy", "CertgateAdmin", "CertgateCertificates", "CertgateReload", "CertgateConfig", "CertgateLogging",
+                "CertgateProxy", "CertgateAdmin", "CertgateCertificates", "CertgateReload", "CertgateIdentity", "CertgateConfig", "CertgateLogging",
                 "CertgateMetrics", "CertgateTLS", "LibEV", "CertgatePosix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,3 +1,4 @@
+import CertgateIdentity
 import CertgatePosix
 import CertgateMetrics
 import Glibc
@@ -235,10 +236,48 @@ final class ProxyConnection {
         worker.metrics.upstreamConnectDuration.record(worker.loop.now - connectStartedAt)
         timer.stop()
         phase = .proxying
+        if worker.settings.proxyProtocol != .off {
+            sendProxyHeader()
+        }
         // Without read-ahead OpenSSL leaves unread records in the socket, so readiness covers them; this
         // only matters if a future setting buffers application data during the handshake.
         if tls.hasBufferedData {
             pumpClientToUpstream()
+        }
+    }
+
+    /// The PROXY protocol header, first on the upstream connection. Not counted in
+    /// `certgate_bytes_total` (it is not the client's bytes); a header the socket cannot take at once is
+    /// parked like any other pending bytes, so reading from the client waits until it has gone out.
+    private func sendProxyHeader() {
+        guard let source = ProxiedEndpoint.peer(of: clientFD), let destination = ProxiedEndpoint.local(of: clientFD)
+        else { return }
+        let presented = tls.clientCertificatePresented
+        let verified = tls.hasVerifiedClientCertificate
+        let ssl = ProxyProtocolSSLInfo(
+            client: presented ? [.ssl, .certificateOnConnection] : [.ssl],
+            verify: verified ? 0 : 1,
+            version: tls.protocolVersion,
+            commonName: verified ? tls.clientCertificateCommonName : nil,
+            cipher: tls.cipherName
+        )
+        var header = ProxyProtocolHeader(source: source, destination: destination, authority: tls.serverName, ssl: ssl)
+            .encode(worker.settings.proxyProtocol)
+        guard !header.isEmpty else { return }
+        header.withUnsafeMutableBytes { raw in
+            let bytes = raw.baseAddress!
+            switch Socket.write(upstreamFD, from: bytes, count: raw.count) {
+            case .done(let written) where written == raw.count:
+                break
+            case .done(let written):
+                toUpstream.park(PendingBytes(copying: bytes + written, count: raw.count - written, into: worker.buffers.take()))
+            case .wouldBlock:
+                toUpstream.park(PendingBytes(copying: bytes, count: raw.count, into: worker.buffers.take()))
+            case .failed(let code):
+                abort("upstream write failed: \(SystemError.message(for: code))")
+            case .endOfStream:
+                break
+            }
         }
     }
 

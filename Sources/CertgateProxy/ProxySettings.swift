@@ -1,3 +1,4 @@
+import CertgateIdentity
 import CertgatePosix
 import CertgateTLS
 
@@ -12,6 +13,8 @@ public struct ProxySettings: Sendable {
     public var bufferSize: Int = 16 * 1024
     /// Free buffers each worker keeps for reuse.
     public var pooledBuffersPerWorker: Int = 256
+    /// A PROXY protocol header sent to the upstream before the client's bytes (`--proxy-protocol`).
+    public var proxyProtocol: ProxyProtocolVersion = .off
 
     public init(upstream: ResolvedAddress, connectTimeout: Duration, handshakeTimeout: Duration,
                 context: TLSServerContext) {

@@ -61,6 +61,15 @@ public final class TLSConnection {
     /// The client-certificate policy this handshake used, if any (kept alive with the connection).
     public private(set) var clientTrust: ClientTrust?
 
+    /// The client certificate's subject common name, when one was presented.
+    public var clientCertificateCommonName: String? {
+        guard let peer = SSL_get1_peer_certificate(ssl) else { return nil }
+        return Certificate(takingOwnership: peer).commonName
+    }
+
+    /// Whether the client presented a certificate at all.
+    public var clientCertificatePresented: Bool { SSL_get0_peer_certificate(ssl) != nil }
+
     /// Whether the client presented a certificate that verified (after the handshake).
     public var hasVerifiedClientCertificate: Bool {
         guard clientTrust != nil, let peer = SSL_get0_peer_certificate(ssl) else { return false }

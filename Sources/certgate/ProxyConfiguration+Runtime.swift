@@ -73,7 +73,6 @@ extension ProxyConfiguration {
     func rejectUnimplemented() throws {
         var unsupported: [String] = []
         if clientCRL != nil { unsupported.append("--client-crl") }
-        if proxyProtocol != .off { unsupported.append("--proxy-protocol") }
         if forwardHeaders { unsupported.append("--forward-headers") }
         guard !unsupported.isEmpty else { return }
         throw StartupFailure("\(unsupported.joined(separator: ", ")): not supported yet in this version")

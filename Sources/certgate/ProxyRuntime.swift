@@ -2,6 +2,7 @@ import CertgateCertificates
 import CertgateConfig
 import CertgateMetrics
 import CertgatePosix
+import CertgateIdentity
 import CertgateProxy
 import CertgateReload
 import CertgateTLS
@@ -59,12 +60,13 @@ final class ProxyRuntime {
 
         let metrics = ProxyMetrics(version: CertgateVersion.current, openSSLVersion: TLSServerContext.libraryVersion,
                                    handshakeFailureReasons: HandshakeFailureReason.allCases.map(\.rawValue))
-        let settings = ProxySettings(
+        var settings = ProxySettings(
             upstream: upstream,
             connectTimeout: configuration.connectTimeout,
             handshakeTimeout: configuration.handshakeTimeout,
             context: context
         )
+        settings.proxyProtocol = ProxyProtocolVersion(rawValue: configuration.proxyProtocol.rawValue) ?? .off
         let server: ProxyServer
         do {
             server = try ProxyServer(listen: listen, workers: configuration.workers, settings: settings,
