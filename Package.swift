@@ -51,7 +51,7 @@ let package = Package(
         ),
         .target(
             name: "CertgateMetrics",
-            dependencies: [.product(name: "Prometheus", package: "swift-prometheus")]
+            dependencies: ["CertgatePosix", .product(name: "Prometheus", package: "swift-prometheus")]
         ),
         .target(
             name: "CertgateCertificates",

@@ -1,3 +1,4 @@
+import CertgatePosix
 import Glibc
 import Prometheus
 
@@ -72,22 +73,13 @@ final class ProcessMetrics: @unchecked Sendable {
               let boot = Double(line.dropFirst(6).trimmingPrefix(" ")) else { return nil }
         return boot + ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
-
-    private static func readSmallFile(_ path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { Glibc.close(fd) }
-        var bytes = [UInt8](repeating: 0, count: 16384)
-        var total = 0
-        while total < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + total, $0.count - total) }
-            if n <= 0 { break }
-            total += n
-        }
-        return String(decoding: bytes[0..<total], as: UTF8.self)
-    }
 }
 
 func describe(_ name: String, _ help: String) -> MetricNameDescriptor {
     MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+}
+
+/// A /proc file's text, or `nil`.
+private func readSmallFile(_ path: String) -> String? {
+    (try? FileSystem.readFile(path)).map { String(decoding: $0, as: UTF8.self) }
 }

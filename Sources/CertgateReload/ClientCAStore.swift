@@ -67,9 +67,11 @@ public final class ClientCAStore {
     /// outcome and, when the trust changed, the new one to serve.
     public func reload(forceRead: Bool, now: ContinuousClock.Instant = .now) -> (Outcome, ClientTrust?) {
         let retired = pool.retireAged(now: Timestamp.now)
-        if !forceRead, failure == nil, !hasChanges() {
-            return retired.isEmpty ? (.unchanged, nil) : rebuild(.added(evicted: retired.count))
+        // Generations retired by age change the trust even when the file did not change.
+        let unchanged = { () -> (Outcome, ClientTrust?) in
+            retired.isEmpty ? (.unchanged, nil) : self.rebuild(.added(evicted: retired.count))
         }
+        if !forceRead, failure == nil, !hasChanges() { return unchanged() }
         let content: SourceContent
         let members: [RootPool<Certificate>.Member]
         do {
@@ -83,16 +85,10 @@ public final class ClientCAStore {
         }
         failure = nil
         signature = content.signatures.first ?? nil
-        guard content.digest != digest else {
-            return retired.isEmpty ? (.unchanged, nil) : rebuild(.added(evicted: retired.count))
-        }
+        guard content.digest != digest else { return unchanged() }
         digest = content.digest
-        switch pool.admit(members, now: Timestamp.now) {
-        case .unchanged:
-            return retired.isEmpty ? (.unchanged, nil) : rebuild(.added(evicted: retired.count))
-        case .added(let evicted):
-            return rebuild(.added(evicted: evicted.count + retired.count))
-        }
+        guard case .added(let evicted) = pool.admit(members, now: Timestamp.now) else { return unchanged() }
+        return rebuild(.added(evicted: evicted.count + retired.count))
     }
 
     private func rebuild(_ outcome: Outcome) -> (Outcome, ClientTrust?) {

@@ -1,6 +1,7 @@
 import CertgateCertificates
 import CertgateMetrics
 import CertgatePosix
+import CertgateTLS
 import LibEV
 import Logging
 
@@ -309,10 +310,7 @@ public final class ReloadController: LoopService {
     private func updateClientCAMetrics(_ clientCA: (store: ClientCAStore, metrics: ClientCAMetrics)) {
         var trusted: [String: Int64] = [:]
         for member in clientCA.store.pool.trusted {
-            trusted[member.fingerprint.map { byte in
-                let digits = Array("0123456789abcdef")
-                return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
-            }.joined()] = member.root.notAfter
+            trusted[ContentDigest.hex(member.fingerprint)] = member.root.notAfter
         }
         clientCA.metrics.setPool(generations: clientCA.store.pool.generations.count, trusted: trusted)
     }

@@ -33,10 +33,13 @@ public struct ContentDigest: Equatable, Hashable, Sendable, CustomStringConverti
     }
 
     /// Lower-case hex.
-    public var hex: String {
+    public var hex: String { Self.hex(bytes) }
+
+    /// Lower-case hex of any bytes (fingerprints, digests).
+    public static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
-        text.reserveCapacity(64)
+        text.reserveCapacity(bytes.count * 2)
         for byte in bytes {
             text.append(digits[Int(byte >> 4)])
             text.append(digits[Int(byte & 0x0F)])

@@ -72,9 +72,7 @@ public final class TLSConnection {
 
     /// Whether the client presented a certificate that verified (after the handshake).
     public var hasVerifiedClientCertificate: Bool {
-        guard clientTrust != nil, let peer = SSL_get0_peer_certificate(ssl) else { return false }
-        _ = peer
-        return SSL_get_verify_result(ssl) == Int(X509_V_OK)
+        clientTrust != nil && clientCertificatePresented && SSL_get_verify_result(ssl) == Int(X509_V_OK)
     }
 
     /// The failure reason of a handshake, refined with the certificate verification result (expired or

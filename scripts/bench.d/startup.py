@@ -25,6 +25,8 @@ import subprocess
 import sys
 import time
 
+from procmem import memory
+
 
 def tree(root):
     children = {}
@@ -78,21 +80,6 @@ def cpu_busy(cpu):
     return 0
 
 
-def memory(pids):
-    rss = pss = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        rss += int(line.split()[1])
-            with open(f"/proc/{pid}/smaps_rollup") as f:
-                for line in f:
-                    if line.startswith("Pss:"):
-                        pss += int(line.split()[1])
-        except OSError:
-            pass
-    return rss, pss
 
 
 CTX = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
