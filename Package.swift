@@ -8,9 +8,9 @@
 //   CertgateProxy (workers, listeners, connections)      CertgateAdmin (admin HTTP listener)
 //   CertgateReload (certificate store, change detection, reload control on the control loop)
 //   CertgateCertificates (sources, loading, SNI snapshot)  CertgateMetrics   CertgateLogging
-//   CertgateConfig (pure: configuration model, YAML, durations)
+//   CertgateConfig (pure: configuration model, YAML, durations)   CertgateHTTP (request head rewriting)
 //   LibEV (Swift over libev)   CertgateTLS (Swift over OpenSSL)   CertgatePosix (sockets, errno)
-//   CLibEV / CLibEVShims       COpenSSL / COpenSSLShims        CPosixShims
+//   CLibEV / CLibEVShims       COpenSSL / COpenSSLShims        CPosixShims   CHTTPParser
 import PackageDescription
 
 let package = Package(
@@ -33,6 +33,7 @@ let package = Package(
         .target(name: "CLibEVShims", dependencies: ["CLibEV"]),
         .target(name: "COpenSSLShims", dependencies: ["COpenSSL"]),
         .target(name: "CPosixShims"),
+        .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
 
         // MARK: Thin Swift wrappers over C
         .target(name: "LibEV", dependencies: ["CLibEV", "CLibEVShims", "CPosixShims"]),
@@ -45,6 +46,7 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")]
         ),
         .target(name: "CertgateIdentity", dependencies: ["CertgatePosix"]),
+        .target(name: "CertgateHTTP", dependencies: ["CHTTPParser"]),
         .target(
             name: "CertgateLogging",
             dependencies: [.product(name: "Logging", package: "swift-log")]
@@ -75,7 +77,7 @@ let package = Package(
             name: "CertgateProxy",
             dependencies: [
                 "LibEV", "CertgatePosix", "CertgateTLS", "CertgateCertificates", "CertgateConfig",
-                "CertgateMetrics", "CertgateIdentity",
+                "CertgateMetrics", "CertgateIdentity", "CertgateHTTP",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -112,5 +114,6 @@ let package = Package(
         ),
         .testTarget(name: "CertgateAdminTests", dependencies: ["CertgateAdmin", "LibEV", "CertgatePosix"]),
         .testTarget(name: "CertgateIdentityTests", dependencies: ["CertgateIdentity", "CertgatePosix"]),
+        .testTarget(name: "CertgateHTTPTests", dependencies: ["CertgateHTTP"]),
     ]
 )
