@@ -86,7 +86,8 @@ let package = Package(
         .executableTarget(
             name: "certgate",
             dependencies: [
-                "CertgateProxy", "CertgateAdmin", "CertgateCertificates", "CertgateReload", "CertgateIdentity", "CertgateConfig", "CertgateLogging",
+                "CertgateProxy", "CertgateAdmin", "CertgateCertificates", "CertgateReload", "CertgateIdentity", "CertgateHTTP",
+                "CertgateConfig", "CertgateLogging",
                 "CertgateMetrics", "CertgateTLS", "LibEV", "CertgatePosix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

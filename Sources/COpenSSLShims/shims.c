@@ -235,3 +235,23 @@ STACK_OF(X509_NAME) *COpenSSLShims_CA_names(X509 **certs, int count) {
 void COpenSSLShims_CA_names_free(STACK_OF(X509_NAME) *names) {
     sk_X509_NAME_pop_free(names, X509_NAME_free);
 }
+
+static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
+                       unsigned int inlen, void *arg) {
+    (void)ssl;
+    const unsigned char *list = arg;
+    unsigned int length = ((unsigned int)list[0] << 8) | list[1];
+    unsigned char *selected = NULL;
+    unsigned char selected_length = 0;
+    if (length == 0 || inlen == 0) return SSL_TLSEXT_ERR_NOACK;
+    if (SSL_select_next_proto(&selected, &selected_length, list + 2, length, in, inlen) != OPENSSL_NPN_NEGOTIATED) {
+        return SSL_TLSEXT_ERR_NOACK;
+    }
+    *out = selected;
+    *outlen = selected_length;
+    return SSL_TLSEXT_ERR_OK;
+}
+
+void COpenSSLShims_SSL_CTX_set_alpn_protocols(SSL_CTX *ctx, const unsigned char *list) {
+    SSL_CTX_set_alpn_select_cb(ctx, alpn_select, (void *)list);
+}

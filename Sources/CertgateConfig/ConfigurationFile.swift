@@ -46,6 +46,8 @@ public struct ConfigurationFile: Sendable, Equatable {
     public var proxyProtocol: String?
     /// `forward-headers` as written (`true`, `false`, or anything else for the resolver to reject).
     public var forwardHeaders: String?
+    /// `alpn` as written: a comma-separated list, or a YAML list joined with commas.
+    public var alpn: String?
 
     /// An empty file: every key absent.
     public init(path: String) {

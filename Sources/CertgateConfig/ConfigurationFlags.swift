@@ -62,6 +62,8 @@ public struct ConfigurationFlags: Sendable, Equatable {
     public var proxyProtocol: String?
     /// `--forward-headers`: `true` when the switch was given, `nil` when not.
     public var forwardHeaders: Bool?
+    /// `--alpn LIST`.
+    public var alpn: String?
 
     public init(
         configFile: String? = nil,
@@ -97,7 +99,8 @@ public struct ConfigurationFlags: Sendable, Equatable {
         allowDNS: [String] = [],
         allowURI: [String] = [],
         proxyProtocol: String? = nil,
-        forwardHeaders: Bool? = nil
+        forwardHeaders: Bool? = nil,
+        alpn: String? = nil
     ) {
         self.configFile = configFile
         self.listen = listen
@@ -133,5 +136,6 @@ public struct ConfigurationFlags: Sendable, Equatable {
         self.allowURI = allowURI
         self.proxyProtocol = proxyProtocol
         self.forwardHeaders = forwardHeaders
+        self.alpn = alpn
     }
 }

@@ -33,6 +33,7 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
     case allowURI = "allow-uri"
     case proxyProtocol = "proxy-protocol"
     case forwardHeaders = "forward-headers"
+    case alpn = "alpn"
 
     /// The flag that sets the same value. `certs` corresponds to the `--cert`/`--key` pairs.
     public var flag: String {

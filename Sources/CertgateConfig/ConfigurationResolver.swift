@@ -119,6 +119,7 @@ public struct ConfigurationResolver: Sendable {
             .forwardHeaders, flags.forwardHeaders.map { $0 ? "true" : "false" }, file?.forwardHeaders,
             SettingParser.boolean
         )
+        let alpn = try merge.optional(.alpn, flags.alpn, file?.alpn, SettingParser.alpn)
 
         return ProxyConfiguration(
             listen: listen.value,
@@ -152,7 +153,8 @@ public struct ConfigurationResolver: Sendable {
             allowDNS: clientCertificates.allowDNS,
             allowURI: clientCertificates.allowURI,
             proxyProtocol: proxyProtocol?.value ?? ConfigurationDefaults.proxyProtocol,
-            forwardHeaders: forwardHeaders?.value ?? ConfigurationDefaults.forwardHeaders
+            forwardHeaders: forwardHeaders?.value ?? ConfigurationDefaults.forwardHeaders,
+            alpn: alpn?.value ?? []
         )
     }
 

@@ -72,6 +72,7 @@ extension ProxyConfiguration {
         }
         add(.proxyProtocol, proxyProtocol.rawValue)
         add(.forwardHeaders, String(forwardHeaders))
+        add(.alpn, Self.quoted(alpn.isEmpty ? "off" : alpn.joined(separator: ",")))
         return lines.joined(separator: "\n") + "\n"
     }
 

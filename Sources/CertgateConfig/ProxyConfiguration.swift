@@ -76,6 +76,8 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var proxyProtocol: ProxyProtocolMode
     /// Add client-certificate headers to forwarded requests (`--forward-headers`).
     public var forwardHeaders: Bool
+    /// ALPN protocols answered, most preferred first (`--alpn`); empty: no ALPN.
+    public var alpn: [String]
 
     public init(
         listen: SocketEndpoint,
@@ -109,7 +111,8 @@ public struct ProxyConfiguration: Sendable, Equatable {
         allowDNS: [String] = [],
         allowURI: [String] = [],
         proxyProtocol: ProxyProtocolMode = ConfigurationDefaults.proxyProtocol,
-        forwardHeaders: Bool = ConfigurationDefaults.forwardHeaders
+        forwardHeaders: Bool = ConfigurationDefaults.forwardHeaders,
+        alpn: [String] = []
     ) {
         self.listen = listen
         self.upstream = upstream
@@ -143,6 +146,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
         self.allowURI = allowURI
         self.proxyProtocol = proxyProtocol
         self.forwardHeaders = forwardHeaders
+        self.alpn = alpn
     }
 }
 

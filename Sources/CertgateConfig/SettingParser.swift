@@ -160,6 +160,28 @@ public enum SettingParser {
         return mode
     }
 
+    /// `--alpn`: protocol names separated by commas, most preferred first (e.g. `h2,http/1.1`); `off` or
+    /// `none` for no ALPN. Each name is 1-255 visible ASCII characters, none repeated.
+    public static func alpn(_ text: String) throws(ConfigurationValueError) -> [String] {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if ["off", "none"].contains(trimmed.lowercased()) { return [] }
+        var names: [String] = []
+        for part in trimmed.split(separator: ",", omittingEmptySubsequences: false) {
+            let name = part.trimmingCharacters(in: .whitespaces)
+            guard !name.isEmpty else {
+                throw ConfigurationValueError("'\(text)': empty protocol name in the ALPN list")
+            }
+            guard name.utf8.count <= 255, name.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else {
+                throw ConfigurationValueError("'\(name)' is not an ALPN protocol name (1-255 visible ASCII characters)")
+            }
+            guard !names.contains(name) else {
+                throw ConfigurationValueError("'\(name)' appears twice in the ALPN list")
+            }
+            names.append(name)
+        }
+        return names
+    }
+
     /// The accepted `--verify-depth` values, inclusive.
     public static let verifyDepthRange = 1...16
 

@@ -29,6 +29,8 @@ public final class ProxyMetrics: Sendable {
     public let certificatesLoaded: Gauge
     /// Certificate reloads, expiry per certificate, watcher state.
     public let reload: ReloadMetrics
+    /// `--forward-headers`: refused requests and certgate's own error responses.
+    public let http: HTTPMetrics
 
     private let bytesClientToUpstream: Counter
     private let bytesUpstreamToClient: Counter
@@ -36,15 +38,17 @@ public final class ProxyMetrics: Sendable {
     /// Mirror of `connectionsActive` that can be read back (the gauge cannot).
     private let activeConnections = Atomic<Int>(0)
     /// Per-worker byte counters, and the totals already added to the exported counters.
-    private let traffic = Mutex<(workers: [TrafficCounters], reported: (Int, Int))>(([], (0, 0)))
+    private let traffic = Mutex<(workers: [TrafficCounters], reported: (Int, Int, Int))>(([], (0, 0, 0)))
 
     /// The `reason` values of failed upstream connects.
     public static let upstreamFailureReasons = ["refused", "timeout", "unreachable", "no_descriptors", "other"]
 
     /// - Parameter handshakeFailureReasons: every `reason` label value of failed handshakes (the TLS
     ///   layer's classification), created at 0.
+    /// - Parameter httpRejectionReasons: every `reason` label value of requests refused by the
+    ///   `--forward-headers` parser, created at 0.
     public init(version: String, openSSLVersion: String, handshakeFailureReasons: [String],
-                registry: PrometheusCollectorRegistry = .init()) {
+                httpRejectionReasons: [String] = [], registry: PrometheusCollectorRegistry = .init()) {
         self.registry = registry
         registry.makeGauge(
             descriptor: describe("certgate_build_info", "Build information; the value is always 1."),
@@ -93,6 +97,7 @@ public final class ProxyMetrics: Sendable {
             descriptor: describe("certgate_certificates_loaded", "Certificates in the snapshot being served.")
         )
         reload = ReloadMetrics(registry: registry)
+        http = HTTPMetrics(registry: registry, rejectionReasons: httpRejectionReasons)
         process = ProcessMetrics(registry: registry)
     }
 
@@ -136,13 +141,16 @@ public final class ProxyMetrics: Sendable {
         traffic.withLock { state in
             var toUpstream = 0
             var toClient = 0
+            var requests = 0
             for worker in state.workers {
                 toUpstream &+= worker.clientToUpstream.load(ordering: .relaxed)
                 toClient &+= worker.upstreamToClient.load(ordering: .relaxed)
+                requests &+= worker.forwardedRequests.load(ordering: .relaxed)
             }
             if toUpstream > state.reported.0 { bytesClientToUpstream.increment(by: Int64(toUpstream - state.reported.0)) }
             if toClient > state.reported.1 { bytesUpstreamToClient.increment(by: Int64(toClient - state.reported.1)) }
-            state.reported = (max(toUpstream, state.reported.0), max(toClient, state.reported.1))
+            if requests > state.reported.2 { http.requests.increment(by: Int64(requests - state.reported.2)) }
+            state.reported = (max(toUpstream, state.reported.0), max(toClient, state.reported.1), max(requests, state.reported.2))
         }
         process.update()
     }

@@ -1,3 +1,4 @@
+import CertgateHTTP
 import CertgateIdentity
 import CertgatePosix
 import CertgateMetrics
@@ -9,12 +10,17 @@ import Logging
 /// One client connection: TLS handshake, upstream connect, then bytes copied both ways until both sides
 /// are done.
 ///
-/// Life: `handshaking` → `connecting` → `proxying` → `closed`. While proxying, each direction is a
+/// Life: `handshaking` → `connecting` → `proxying` → (`lingering` →) `closed`. While proxying, each direction is a
 /// `StreamDirection`: bytes go from the source straight to the sink through the worker's scratch buffer,
 /// and only what the sink refuses is parked (one pooled buffer per direction), which also stops reading
 /// the source until the sink drains (backpressure). An end of stream is passed on as a half-close — the
 /// client's close_notify/FIN becomes `shutdown(SHUT_WR)` upstream, the upstream's FIN becomes
 /// close_notify + FIN to the client — and the other direction keeps flowing until it ends too.
+///
+/// With `--forward-headers` the client → upstream bytes go through a `RequestRewriter` instead (see
+/// `ProxyConnection+ForwardHeaders.swift`), and certgate may answer the client itself (refused request,
+/// unreachable upstream), after which it lingers: it reads and drops what the client still sends for a
+/// moment, so that closing does not reset the connection under the response.
 ///
 /// Loop-confined to its worker's thread. The worker's registry holds the only strong reference; the
 /// watchers' callbacks capture the connection `unowned` (it stops them before it goes away).
@@ -23,28 +29,39 @@ final class ProxyConnection {
         case handshaking
         case connecting
         case proxying
+        /// certgate has answered the client itself and closed its side; reading and dropping until the
+        /// client closes too or `responseGrace` passes.
+        case lingering
         case closed
     }
 
-    private unowned let worker: Worker
+    unowned let worker: Worker
     let id: UInt64
-    private let clientFD: Int32
-    private var upstreamFD: Int32 = -1
-    private let tls: TLSConnection
+    let clientFD: Int32
+    var upstreamFD: Int32 = -1
+    let tls: TLSConnection
     private var clientWatcher: IOWatcher!
-    private var upstreamWatcher: IOWatcher?
-    private var timer: TimerWatcher!
-    private(set) var phase: Phase = .handshaking
+    var upstreamWatcher: IOWatcher?
+    var timer: TimerWatcher!
+    var phase: Phase = .handshaking
 
     /// Client → upstream (TLS read, socket write).
-    private var toUpstream = StreamDirection()
+    var toUpstream = StreamDirection()
     /// Upstream → client (socket read, TLS write).
-    private var toClient = StreamDirection()
+    var toClient = StreamDirection()
     /// What the TLS engine last waited for, per operation: OpenSSL may need to write while reading and
     /// the other way round, so readiness is tracked separately for each.
     private var handshakeWaitsFor: IOEvents = .read
-    private var tlsReadWaitsFor: IOEvents = .read
-    private var tlsWriteWaitsFor: IOEvents = .write
+    var tlsReadWaitsFor: IOEvents = .read
+    var tlsWriteWaitsFor: IOEvents = .write
+    /// `--forward-headers` on a connection that did not agree on h2: HTTP/1.x is parsed.
+    var speaksHTTP = false
+    /// The request rewriter, once proxying in HTTP mode.
+    var rewriter: RequestRewriter?
+    /// certgate's own response, sent when the upstream has finished its side (a refused request).
+    var finalResponse: [UInt8]?
+    /// Linger instead of closing once both directions are done (certgate answered the client itself).
+    var lingerBeforeClose = false
     /// Loop time of the accept, and of the start of the upstream connect (for the duration histograms).
     private let acceptedAt: Double
     private var connectStartedAt: Double = 0
@@ -82,6 +99,8 @@ final class ProxyConnection {
             if phase == .proxying && toUpstream.canRead && !events.isDisjoint(with: tlsReadWaitsFor) {
                 pumpClientToUpstream()
             }
+        case .lingering:
+            dropClientInput()
         case .connecting, .closed:
             break
         }
@@ -99,7 +118,7 @@ final class ProxyConnection {
             if phase == .proxying && events.contains(.read) && toClient.canRead {
                 pumpUpstreamToClient()
             }
-        case .handshaking, .closed:
+        case .handshaking, .lingering, .closed:
             break
         }
         settle()
@@ -116,18 +135,33 @@ final class ProxyConnection {
             worker.logger.warning("upstream connect timed out", metadata: [
                 "conn": "\(id)", "upstream": "\(worker.settings.upstream)",
             ])
-            failClient()
-        case .proxying, .closed:
+            if speaksHTTP {
+                respondWithoutUpstream(status: 504, detail: "the upstream did not accept the connection in time")
+                settle()
+            } else {
+                failClient()
+            }
+        case .proxying:
+            // Only armed while a refused request waits for the upstream's earlier responses.
+            worker.logger.debug("upstream did not finish before the refusal; closing", metadata: ["conn": "\(id)"])
+            close()
+        case .lingering:
+            close()
+        case .closed:
             break
         }
     }
 
     /// After every event: close when both directions are finished, else watch what is needed next.
-    private func settle() {
+    func settle() {
         guard phase != .closed else { return }
         if phase == .proxying && toUpstream.isFinished && toClient.isFinished {
-            close()
-            return
+            if lingerBeforeClose {
+                startLingering()
+            } else {
+                close()
+                return
+            }
         }
         updateInterest()
     }
@@ -145,6 +179,8 @@ final class ProxyConnection {
             if toUpstream.canRead { client.formUnion(tlsReadWaitsFor) }
             if toUpstream.pending != nil { upstream.insert(.write) }
             if toClient.canRead { upstream.insert(.read) }
+        case .lingering:
+            client = .read
         case .closed:
             break
         }
@@ -161,6 +197,7 @@ final class ProxyConnection {
             metrics.handshakeSuccesses.increment()
             (tls.isTLS13 ? metrics.tls13Connections : metrics.tls12Connections).increment()
             metrics.handshakeDuration.record(worker.loop.now - acceptedAt)
+            speaksHTTP = worker.settings.forwardHeaders && !tls.selectedALPNIsH2
             clientWatcher.stop()
             connectUpstream()
         case .wantRead:
@@ -218,7 +255,11 @@ final class ProxyConnection {
         worker.logger.warning("upstream connect failed", metadata: [
             "conn": "\(id)", "upstream": "\(worker.settings.upstream)", "error": "\(SystemError.message(for: code))",
         ])
-        failClient()
+        if speaksHTTP {
+            respondWithoutUpstream(status: 502, detail: "the upstream cannot be reached")
+        } else {
+            failClient()
+        }
     }
 
     /// The `reason` label of a failed upstream connect.
@@ -238,6 +279,9 @@ final class ProxyConnection {
         phase = .proxying
         if worker.settings.proxyProtocol != .off {
             sendProxyHeader()
+        }
+        if speaksHTTP {
+            startRewriting()
         }
         // Without read-ahead OpenSSL leaves unread records in the socket, so readiness covers them; this
         // only matters if a future setting buffers application data during the handshake.
@@ -283,7 +327,11 @@ final class ProxyConnection {
 
     // MARK: Client → upstream
 
-    private func pumpClientToUpstream() {
+    func pumpClientToUpstream() {
+        if rewriter != nil {
+            pumpRewritten()
+            return
+        }
         let scratch = worker.scratch
         let size = worker.settings.bufferSize
         var budget = 16
@@ -351,7 +399,7 @@ final class ProxyConnection {
         }
     }
 
-    private func closeUpstreamWrite() {
+    func closeUpstreamWrite() {
         Socket.shutdownWrite(upstreamFD)
         toUpstream.markSinkClosed()
     }
@@ -368,6 +416,10 @@ final class ProxyConnection {
             case .wouldBlock:
                 return
             case .endOfStream:
+                if let response = finalResponse {
+                    finalResponse = nil
+                    sendOwnResponse(response)
+                }
                 toClient.markSourceEnded()
                 if toClient.needsSinkClose { closeClientWrite() }
                 return
@@ -380,7 +432,7 @@ final class ProxyConnection {
 
     /// Encrypts freshly read bytes to the client, parking what does not fit. A blocked `SSL_write` must be
     /// retried with the same bytes, which is exactly what the parked copy is.
-    private func deliverToClient(_ bytes: UnsafeMutableRawPointer, count: Int) -> Bool {
+    func deliverToClient(_ bytes: UnsafeMutableRawPointer, count: Int) -> Bool {
         var offset = 0
         while offset < count {
             switch tls.write(from: bytes + offset, count: count - offset) {
@@ -435,7 +487,7 @@ final class ProxyConnection {
     }
 
     /// Passes the upstream's end of stream on: close_notify, then FIN. The client may keep sending.
-    private func closeClientWrite() {
+    func closeClientWrite() {
         switch tls.sendCloseNotify() {
         case .done:
             Socket.shutdownWrite(clientFD)
@@ -460,7 +512,7 @@ final class ProxyConnection {
     }
 
     /// A hard error on either side: nothing more can be delivered reliably, so both sides are closed.
-    private func abort(_ reason: String) {
+    func abort(_ reason: String) {
         worker.logger.debug("connection aborted", metadata: ["conn": "\(id)", "reason": "\(reason)"])
         close()
     }

@@ -15,6 +15,14 @@ public struct ProxySettings: Sendable {
     public var pooledBuffersPerWorker: Int = 256
     /// A PROXY protocol header sent to the upstream before the client's bytes (`--proxy-protocol`).
     public var proxyProtocol: ProxyProtocolVersion = .off
+    /// `--forward-headers`: HTTP/1.x requests are parsed and get X-Forwarded-* fields; certgate answers
+    /// refused requests and an unreachable upstream itself.
+    public var forwardHeaders = false
+    /// The largest request head (request line and fields) accepted with `--forward-headers`.
+    public var maximumRequestHead = 32 * 1024
+    /// How long a refused request waits for the upstream to finish the responses to the requests before
+    /// it, and how long certgate keeps reading after its own response before closing.
+    public var responseGrace: Duration = .seconds(5)
 
     public init(upstream: ResolvedAddress, connectTimeout: Duration, handshakeTimeout: Duration,
                 context: TLSServerContext) {

@@ -67,6 +67,30 @@ public final class TLSConnection {
         return Certificate(takingOwnership: peer).commonName
     }
 
+    /// The client certificate, when one was presented and verified (after the handshake).
+    public var verifiedClientCertificate: Certificate? {
+        guard hasVerifiedClientCertificate, let peer = SSL_get1_peer_certificate(ssl) else { return nil }
+        return Certificate(takingOwnership: peer)
+    }
+
+    /// The protocol ALPN selected (e.g. `h2`, `http/1.1`), or nil when none was.
+    public var selectedALPN: [UInt8]? {
+        var data: UnsafePointer<UInt8>?
+        var length: UInt32 = 0
+        SSL_get0_alpn_selected(ssl, &data, &length)
+        guard let data, length > 0 else { return nil }
+        return Array(UnsafeBufferPointer(start: data, count: Int(length)))
+    }
+
+    /// Whether ALPN selected HTTP/2.
+    public var selectedALPNIsH2: Bool {
+        var data: UnsafePointer<UInt8>?
+        var length: UInt32 = 0
+        SSL_get0_alpn_selected(ssl, &data, &length)
+        guard let data, length == 2 else { return false }
+        return data[0] == UInt8(ascii: "h") && data[1] == UInt8(ascii: "2")
+    }
+
     /// Whether the client presented a certificate at all.
     public var clientCertificatePresented: Bool { SSL_get0_peer_certificate(ssl) != nil }
 

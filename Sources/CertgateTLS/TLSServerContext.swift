@@ -13,6 +13,8 @@ internal import COpenSSLShims
 public final class TLSServerContext: @unchecked Sendable {
     let raw: OpaquePointer
     public let settings: TLSSettings
+    /// The ALPN list the select callback reads (length-prefixed wire format); lives as long as `raw`.
+    private let alpnList: UnsafeMutablePointer<UInt8>?
 
     public init(settings: TLSSettings) throws(TLSConfigurationError) {
         OpenSSLError.clearQueue()
@@ -22,6 +24,17 @@ public final class TLSServerContext: @unchecked Sendable {
         // From here on `deinit` frees the context on every failure path.
         self.raw = ctx
         self.settings = settings
+        let wire = settings.alpnWireFormat
+        if wire.isEmpty {
+            alpnList = nil
+        } else {
+            let list = UnsafeMutablePointer<UInt8>.allocate(capacity: wire.count + 2)
+            list[0] = UInt8(truncatingIfNeeded: wire.count >> 8)
+            list[1] = UInt8(truncatingIfNeeded: wire.count)
+            (list + 2).initialize(from: wire, count: wire.count)
+            alpnList = list
+            COpenSSLShims_SSL_CTX_set_alpn_protocols(ctx, list)
+        }
 
         let minimum = settings.minimumVersion == .tls13 ? TLS1_3_VERSION : TLS1_2_VERSION
         guard COpenSSLShims_SSL_CTX_set_min_proto_version(ctx, minimum) == 1,
@@ -64,6 +77,7 @@ public final class TLSServerContext: @unchecked Sendable {
 
     deinit {
         SSL_CTX_free(raw)
+        alpnList?.deallocate()
     }
 
     /// "OpenSSL 3.0.19 ..." of the linked library.

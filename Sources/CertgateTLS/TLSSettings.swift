@@ -12,10 +12,20 @@ public struct TLSSettings: Sendable, Equatable {
     /// OpenSSL ciphersuites for TLS 1.3 (`nil`: `TLSSettings.defaultCiphersuites`).
     public var ciphersuites: String?
 
-    public init(minimumVersion: ProtocolVersion = .tls12, ciphers: String? = nil, ciphersuites: String? = nil) {
+    /// ALPN protocols offered, most preferred first (server preference); empty: no ALPN answer.
+    public var alpn: [String]
+
+    public init(minimumVersion: ProtocolVersion = .tls12, ciphers: String? = nil, ciphersuites: String? = nil,
+                alpn: [String] = []) {
         self.minimumVersion = minimumVersion
         self.ciphers = ciphers
         self.ciphersuites = ciphersuites
+        self.alpn = alpn
+    }
+
+    /// `alpn` in the ALPN wire format (each protocol as a length byte and its name).
+    var alpnWireFormat: [UInt8] {
+        alpn.flatMap { [UInt8($0.utf8.count)] + Array($0.utf8) }
     }
 
     /// TLS 1.2: forward-secret ECDHE key exchange with AEAD ciphers only (no CBC, no RSA key exchange,

@@ -8,7 +8,8 @@ extension ProxyConfiguration {
         TLSSettings(
             minimumVersion: minimumTLSVersion == .v1_3 ? .tls13 : .tls12,
             ciphers: ciphers,
-            ciphersuites: ciphersuites
+            ciphersuites: ciphersuites,
+            alpn: alpn
         )
     }
 
@@ -73,7 +74,6 @@ extension ProxyConfiguration {
     func rejectUnimplemented() throws {
         var unsupported: [String] = []
         if clientCRL != nil { unsupported.append("--client-crl") }
-        if forwardHeaders { unsupported.append("--forward-headers") }
         guard !unsupported.isEmpty else { return }
         throw StartupFailure("\(unsupported.joined(separator: ", ")): not supported yet in this version")
     }

@@ -70,7 +70,8 @@ struct ProxyOptions: ParsableArguments {
             allowDNS: clientCertificates.allowDNS,
             allowURI: clientCertificates.allowURI,
             proxyProtocol: clientCertificates.proxyProtocol,
-            forwardHeaders: clientCertificates.forwardHeaders ? true : nil
+            forwardHeaders: clientCertificates.forwardHeaders ? true : nil,
+            alpn: clientCertificates.alpn
         )
     }
 
@@ -440,9 +441,21 @@ extension ProxyOptions {
         @Flag(
             name: .customLong("forward-headers"),
             help: ArgumentHelp(
-                "Add headers describing the verified client certificate to forwarded requests. (default: off)"
+                "Parse each HTTP/1.1 request and set X-Forwarded-For, -Proto, -Port and, for a verified client "
+                    + "certificate, X-Forwarded-Client-Cert (client copies are removed); malformed or ambiguous "
+                    + "requests get 400 and the connection is closed; an unreachable upstream gets 502/504. (default: off)"
             )
         )
         var forwardHeaders = false
+
+        @Option(
+            name: .customLong("alpn"),
+            help: ArgumentHelp(
+                "ALPN protocols to agree on, most preferred first, e.g. h2,http/1.1 (off: no ALPN). With "
+                    + "--forward-headers, a connection that agrees on h2 is passed through untouched. (default: off)",
+                valueName: "list"
+            )
+        )
+        var alpn: String?
     }
 }

@@ -1,5 +1,6 @@
 import CertgateCertificates
 import CertgateConfig
+import CertgateHTTP
 import CertgateMetrics
 import CertgatePosix
 import CertgateIdentity
@@ -59,7 +60,8 @@ final class ProxyRuntime {
         let adminAddress = try configuration.resolveAdmin()
 
         let metrics = ProxyMetrics(version: CertgateVersion.current, openSSLVersion: TLSServerContext.libraryVersion,
-                                   handshakeFailureReasons: HandshakeFailureReason.allCases.map(\.rawValue))
+                                   handshakeFailureReasons: HandshakeFailureReason.allCases.map(\.rawValue),
+                                   httpRejectionReasons: RequestRejection.allCases.map(\.rawValue))
         var settings = ProxySettings(
             upstream: upstream,
             connectTimeout: configuration.connectTimeout,
@@ -67,6 +69,7 @@ final class ProxyRuntime {
             context: context
         )
         settings.proxyProtocol = ProxyProtocolVersion(rawValue: configuration.proxyProtocol.rawValue) ?? .off
+        settings.forwardHeaders = configuration.forwardHeaders
         let server: ProxyServer
         do {
             server = try ProxyServer(listen: listen, workers: configuration.workers, settings: settings,

@@ -83,4 +83,9 @@ int COpenSSLShims_SSL_set1_verify_cert_store(SSL *ssl, X509_STORE *store);
 STACK_OF(X509_NAME) *COpenSSLShims_CA_names(X509 **certs, int count);
 void COpenSSLShims_CA_names_free(STACK_OF(X509_NAME) *names);
 
+/// Server-preference ALPN: `list` is a 2-byte big-endian length followed by the protocols in wire format
+/// (each one length byte + name), most preferred first; it must outlive `ctx`. A client offering none of
+/// them gets no ALPN answer (the handshake goes on without ALPN), as with haproxy.
+void COpenSSLShims_SSL_CTX_set_alpn_protocols(SSL_CTX *ctx, const unsigned char *list);
+
 #endif

@@ -1,0 +1,186 @@
+import CertgateHTTP
+import CertgateIdentity
+import CertgatePosix
+import CertgateTLS
+
+/// `--forward-headers`: the client → upstream direction through a `RequestRewriter`, and the responses
+/// certgate writes itself.
+///
+/// The rewriter's output goes upstream before anything more is read from the client; output the socket
+/// does not take is parked like any other pending bytes (one pooled buffer), the rest stays in the
+/// rewriter, so a direction still holds at most one buffer plus the rewriter's bounded output.
+///
+/// A refused request: the requests before it have been forwarded and may still be answered, so certgate
+/// half-closes the upstream (it sees the end of the requests), passes on the responses until the
+/// upstream closes (at most `responseGrace`), then writes its own response, closes its side and
+/// lingers. An upstream that cannot be reached: 502 (504 on connect timeout) at once.
+extension ProxyConnection {
+    /// Creates the rewriter for this connection: the fields it adds describe this client.
+    func startRewriting() {
+        let peer = ProxiedEndpoint.peer(of: clientFD)
+        let local = ProxiedEndpoint.local(of: clientFD)
+        let certificate = tls.verifiedClientCertificate.map {
+            ClientCertificateDetails(sha256: $0.sha256Fingerprint, subject: $0.subject, uris: $0.uriNames,
+                                     dnsNames: $0.dnsNames)
+        }
+        let headers = ForwardedHeaders(
+            clientAddress: peer.map { Self.addressText($0.address) } ?? "unknown",
+            port: Int(local?.port ?? 0),
+            clientCertificate: certificate
+        )
+        rewriter = RequestRewriter(headers: headers, headLimit: worker.settings.maximumRequestHead)
+    }
+
+    /// IPv4 clients of a dual-stack listener appear as `::ffff:a.b.c.d`; upstreams expect `a.b.c.d`.
+    static func addressText(_ address: ProxiedEndpoint.Address) -> String {
+        let text = address.text
+        return text.hasPrefix("::ffff:") && text.contains(".") ? String(text.dropFirst(7)) : text
+    }
+
+    /// Moves bytes client → rewriter → upstream until the client has nothing more, the upstream is
+    /// full, or a request is refused.
+    func pumpRewritten() {
+        guard let rewriter else { return }
+        let scratch = worker.scratch
+        let size = worker.settings.bufferSize
+        var budget = 16
+        while phase == .proxying {
+            if rewriter.pendingOutputCount > 0 {
+                guard writeRewrittenOutput(rewriter) else { return }
+                continue
+            }
+            if let rejection = rewriter.rejection {
+                refuse(rejection)
+                return
+            }
+            if rewriter.heldInputCount > 0 {
+                rewriter.resume()
+                continue
+            }
+            guard toUpstream.canRead && (budget > 0 || tls.hasBufferedData) else { return }
+            budget -= 1
+            switch tls.read(into: scratch, count: size) {
+            case .done(let count):
+                tlsReadWaitsFor = .read
+                let before = rewriter.requestCount
+                rewriter.feed(UnsafeRawBufferPointer(start: scratch, count: count))
+                worker.traffic.addForwardedRequests(rewriter.requestCount - before)
+            case .wantRead:
+                tlsReadWaitsFor = .read
+                return
+            case .wantWrite:
+                tlsReadWaitsFor = .write
+                return
+            case .closed:
+                toUpstream.markSourceEnded()
+                if toUpstream.needsSinkClose { closeUpstreamWrite() }
+                return
+            case .failed(let failure):
+                abort("client read failed: \(failure)")
+                return
+            }
+        }
+    }
+
+    /// Writes the rewriter's output upstream. True when all of it went out; otherwise the rest is parked
+    /// (up to one pooled buffer, the remainder stays in the rewriter) or the connection was aborted.
+    private func writeRewrittenOutput(_ rewriter: RequestRewriter) -> Bool {
+        let result = rewriter.withPendingOutput { Socket.write(upstreamFD, from: $0.baseAddress!, count: $0.count) }
+        switch result {
+        case .done(let written):
+            worker.traffic.addClientToUpstream(written)
+            rewriter.consumeOutput(written)
+            if rewriter.pendingOutputCount == 0 { return true }
+        case .wouldBlock:
+            break
+        case .failed(let code):
+            abort("upstream write failed: \(SystemError.message(for: code))")
+            return false
+        case .endOfStream:
+            return false
+        }
+        let count = min(rewriter.pendingOutputCount, worker.settings.bufferSize)
+        let buffer = worker.buffers.take()
+        rewriter.withPendingOutput { toUpstream.park(PendingBytes(copying: $0.baseAddress!, count: count, into: buffer)) }
+        rewriter.consumeOutput(count)
+        return false
+    }
+
+    /// The first refused request: the upstream gets the end of the requests, certgate's response follows
+    /// the upstream's last one.
+    private func refuse(_ rejection: RequestRejection) {
+        worker.metrics.http.rejected(reason: rejection.rawValue)
+        worker.logger.debug("request refused", metadata: [
+            "conn": "\(id)", "reason": "\(rejection.rawValue)", "status": "\(rejection.status)",
+            "requests_before": "\(rewriter?.requestCount ?? 0)",
+        ])
+        finalResponse = ErrorResponse.bytes(for: rejection)
+        lingerBeforeClose = true
+        toUpstream.markSourceEnded()
+        closeUpstreamWrite()
+        if toClient.sourceEnded {
+            // The upstream had already closed: answer now.
+            if let response = finalResponse {
+                finalResponse = nil
+                sendOwnResponse(response)
+            }
+            if toClient.needsSinkClose { closeClientWrite() }
+        } else {
+            timer.start(after: worker.settings.responseGrace.seconds)
+        }
+    }
+
+    /// No upstream connection: the client gets `status` at once.
+    func respondWithoutUpstream(status: Int, detail: String) {
+        timer.stop()
+        upstreamWatcher?.stop()
+        upstreamWatcher = nil
+        if upstreamFD >= 0 {
+            Socket.close(upstreamFD)
+            upstreamFD = -1
+        }
+        phase = .proxying
+        toUpstream.markSourceEnded()
+        toUpstream.markSinkClosed()
+        lingerBeforeClose = true
+        sendOwnResponse(ErrorResponse.bytes(status: status, detail: detail))
+        toClient.markSourceEnded()
+        if toClient.needsSinkClose { closeClientWrite() }
+    }
+
+    /// Hands certgate's own response to TLS (parked if the socket is full) and counts it.
+    func sendOwnResponse(_ response: [UInt8]) {
+        timer.stop()
+        if let status = Self.status(of: response) { worker.metrics.http.responded(status: status) }
+        var bytes = response
+        bytes.withUnsafeMutableBytes { raw in
+            _ = deliverToClient(raw.baseAddress!, count: raw.count)
+        }
+    }
+
+    private static func status(of response: [UInt8]) -> Int? {
+        guard response.count >= 12 else { return nil }
+        return Int(String(decoding: response[9..<12], as: UTF8.self))
+    }
+
+    /// Both directions are done after certgate's own response: keep reading (and dropping) for a moment.
+    func startLingering() {
+        phase = .lingering
+        timer.start(after: worker.settings.responseGrace.seconds)
+    }
+
+    /// Reads and drops what the client still sends; closes at its end.
+    func dropClientInput() {
+        for _ in 0..<16 {
+            switch tls.read(into: worker.scratch, count: worker.settings.bufferSize) {
+            case .done:
+                continue
+            case .wantRead, .wantWrite:
+                return
+            case .closed, .failed:
+                close()
+                return
+            }
+        }
+    }
+}
