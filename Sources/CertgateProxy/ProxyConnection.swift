@@ -305,7 +305,8 @@ final class ProxyConnection {
             commonName: verified ? tls.clientCertificateCommonName : nil,
             cipher: tls.cipherName
         )
-        var header = ProxyProtocolHeader(source: source, destination: destination, authority: tls.serverName, ssl: ssl)
+        var header = ProxyProtocolHeader(source: source, destination: destination, alpn: tls.selectedALPN,
+                                         authority: tls.serverName, ssl: ssl)
             .encode(worker.settings.proxyProtocol)
         guard !header.isEmpty else { return }
         header.withUnsafeMutableBytes { raw in
