@@ -63,7 +63,8 @@ extension ProxyConfiguration {
         guard let clientCA, clientAuth != .none else { return nil }
         return ClientCAStore.Options(path: clientCA, verification: clientAuth == .require ? .require : .optional,
                                      depth: verifyDepth, rootsLimit: rootsLimit, rootsMaxAge: rootsMaxAge,
-                                     allowList: ClientAllowList(commonNames: allowCN, dnsNames: allowDNS, uris: allowURI))
+                                     allowList: ClientAllowList(commonNames: allowCN, dnsNames: allowDNS, uris: allowURI),
+                                     crlPath: clientCRL)
     }
 }
 
@@ -72,7 +73,6 @@ extension ProxyConfiguration {
     /// (a user who sets an allow-list must never get a proxy that does not enforce it).
     func rejectUnimplemented() throws {
         var unsupported: [String] = []
-        if clientCRL != nil { unsupported.append("--client-crl") }
         if forwardHeaders { unsupported.append("--forward-headers") }
         guard !unsupported.isEmpty else { return }
         throw StartupFailure("\(unsupported.joined(separator: ", ")): not supported yet in this version")
