@@ -46,6 +46,8 @@ public struct ConfigurationFile: Sendable, Equatable {
     public var proxyProtocol: String?
     /// `forward-headers` as written (`true`, `false`, or anything else for the resolver to reject).
     public var forwardHeaders: String?
+    /// `per-certificate:` entries in file order (config file only, no flag); `nil` when absent.
+    public var perCertificate: [CertificateClientOverride]?
 
     /// An empty file: every key absent.
     public init(path: String) {

@@ -120,7 +120,7 @@ public struct ConfigurationResolver: Sendable {
             SettingParser.boolean
         )
 
-        return ProxyConfiguration(
+        var configuration = ProxyConfiguration(
             listen: listen.value,
             upstream: upstream.value,
             certificateDirectories: directories,
@@ -154,6 +154,8 @@ public struct ConfigurationResolver: Sendable {
             proxyProtocol: proxyProtocol?.value ?? ConfigurationDefaults.proxyProtocol,
             forwardHeaders: forwardHeaders?.value ?? ConfigurationDefaults.forwardHeaders
         )
+        configuration.perCertificate = try perCertificatePolicies(file, global: configuration)
+        return configuration
     }
 
     // MARK: - Client certificates

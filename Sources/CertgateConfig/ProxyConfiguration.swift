@@ -76,6 +76,8 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var proxyProtocol: ProxyProtocolMode
     /// Add client-certificate headers to forwarded requests (`--forward-headers`).
     public var forwardHeaders: Bool
+    /// The config file's `per-certificate:` client-certificate policies, in file order (no flag).
+    public var perCertificate: [CertificateClientPolicy] = []
 
     public init(
         listen: SocketEndpoint,

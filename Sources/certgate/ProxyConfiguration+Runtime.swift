@@ -74,6 +74,11 @@ extension ProxyConfiguration {
     func rejectUnimplemented() throws {
         var unsupported: [String] = []
         if forwardHeaders { unsupported.append("--forward-headers") }
+        if !perCertificate.isEmpty {
+            // Parsed and validated, but the SNI callback does not switch trust per name yet: serving the
+            // global policy instead would silently ignore a stricter per-name one.
+            unsupported.append("per-certificate (config file: \(perCertificate.map(\.name).joined(separator: ", ")))")
+        }
         guard !unsupported.isEmpty else { return }
         throw StartupFailure("\(unsupported.joined(separator: ", ")): not supported yet in this version")
     }
