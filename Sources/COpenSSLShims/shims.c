@@ -255,3 +255,39 @@ static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outle
 void COpenSSLShims_SSL_CTX_set_alpn_protocols(SSL_CTX *ctx, const unsigned char *list) {
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select, (void *)list);
 }
+
+int COpenSSLShims_X509_CRL_last_update(X509_CRL *crl, int64_t *out) {
+    return asn1_time_to_epoch(X509_CRL_get0_lastUpdate(crl), out);
+}
+int COpenSSLShims_X509_CRL_next_update(X509_CRL *crl, int64_t *out) {
+    return asn1_time_to_epoch(X509_CRL_get0_nextUpdate(crl), out);
+}
+int COpenSSLShims_X509_CRL_revoked_count(X509_CRL *crl) {
+    STACK_OF(X509_REVOKED) *revoked = X509_CRL_get_REVOKED(crl);
+    return revoked == NULL ? 0 : sk_X509_REVOKED_num(revoked);
+}
+int COpenSSLShims_X509_CRL_issuer_line(X509_CRL *crl, char *buf, int size) {
+    BIO *bio = BIO_new(BIO_s_mem());
+    if (bio == NULL) return -1;
+    int result = -1;
+    if (X509_NAME_print_ex(bio, X509_CRL_get_issuer(crl), 0, XN_FLAG_RFC2253) >= 0) {
+        char *data = NULL;
+        long length = BIO_get_mem_data(bio, &data);
+        if (length >= 0 && length < size) {
+            memcpy(buf, data, (size_t)length);
+            buf[length] = 0;
+            result = (int)length;
+        }
+    }
+    BIO_free(bio);
+    return result;
+}
+int COpenSSLShims_X509_CRL_signed_by(X509_CRL *crl, X509 *cert) {
+    if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(cert)) != 0) return 0;
+    EVP_PKEY *key = X509_get0_pubkey(cert);
+    if (key == NULL) { ERR_clear_error(); return 0; }
+    int ok = X509_CRL_verify(crl, key) == 1;
+    ERR_clear_error();
+    if (!ok) return 0;
+    return (X509_get_key_usage(cert) & KU_CRL_SIGN) ? 1 : -1;
+}

@@ -29,8 +29,15 @@ struct ConfigurationFileParser {
         var seen = Set<ConfigurationKey>()
         for (keyNode, value) in mapping {
             let name = keyNode.scalar?.string ?? "<\(Self.kind(of: keyNode))>"
+            if name == Self.perCertificateKey {
+                guard file.perCertificate == nil else {
+                    throw ConfigurationError(.file(path, line: keyNode.mark?.line), "duplicate key '\(name)'")
+                }
+                file.perCertificate = Self.isNull(value) ? [] : try perCertificate(value)
+                continue
+            }
             guard let key = ConfigurationKey(rawValue: name) else {
-                let hint = Suggestion.hint(for: name, among: ConfigurationKey.allCases.map(\.rawValue))
+                let hint = Suggestion.hint(for: name, among: ConfigurationKey.allCases.map(\.rawValue) + [Self.perCertificateKey])
                 throw ConfigurationError(.file(path, line: nil), "unknown key '\(name)'\(hint)")
             }
             guard seen.insert(key).inserted else {
@@ -88,7 +95,7 @@ struct ConfigurationFileParser {
 
     /// Any non-null scalar, as written. YAML's typing of plain scalars (`8443` is an int, `on` a bool) is
     /// deliberately ignored: the value parsers then give a message about the value, not about YAML types.
-    private func scalar(_ node: Node, _ key: String, expecting expectation: String) throws(ConfigurationError)
+    func scalar(_ node: Node, _ key: String, expecting expectation: String) throws(ConfigurationError)
         -> String
     {
         guard case .scalar(let scalar) = node else {
@@ -119,7 +126,7 @@ struct ConfigurationFileParser {
     }
 
     /// `allow-cn: VALUE` or `allow-cn: [VALUE, ...]`: scalars as written (checked by the resolver).
-    private func scalarList(_ node: Node, _ key: String, expecting expectation: String) throws(ConfigurationError)
+    func scalarList(_ node: Node, _ key: String, expecting expectation: String) throws(ConfigurationError)
         -> [String]
     {
         switch node {
@@ -184,7 +191,7 @@ struct ConfigurationFileParser {
         return pairs
     }
 
-    private func resolvedPath(_ node: Node, _ key: String) throws(ConfigurationError) -> String {
+    func resolvedPath(_ node: Node, _ key: String) throws(ConfigurationError) -> String {
         if Self.isNull(node) {
             throw ConfigurationError(.fileKey(file: path, key: key), "expected a path, found nothing")
         }

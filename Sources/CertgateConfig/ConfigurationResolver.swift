@@ -121,7 +121,7 @@ public struct ConfigurationResolver: Sendable {
         )
         let alpn = try merge.optional(.alpn, flags.alpn, file?.alpn, SettingParser.alpn)
 
-        return ProxyConfiguration(
+        var configuration = ProxyConfiguration(
             listen: listen.value,
             upstream: upstream.value,
             certificateDirectories: directories,
@@ -156,6 +156,8 @@ public struct ConfigurationResolver: Sendable {
             forwardHeaders: forwardHeaders?.value ?? ConfigurationDefaults.forwardHeaders,
             alpn: alpn?.value ?? []
         )
+        configuration.perCertificate = try perCertificatePolicies(file, global: configuration)
+        return configuration
     }
 
     // MARK: - Client certificates

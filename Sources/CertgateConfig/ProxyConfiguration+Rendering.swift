@@ -73,6 +73,22 @@ extension ProxyConfiguration {
         add(.proxyProtocol, proxyProtocol.rawValue)
         add(.forwardHeaders, String(forwardHeaders))
         add(.alpn, Self.quoted(alpn.isEmpty ? "off" : alpn.joined(separator: ",")))
+        if !perCertificate.isEmpty {
+            lines.append("per-certificate:")
+            for policy in perCertificate {
+                lines.append("  \(Self.quoted(policy.name)):")
+                if let clientCA = policy.clientCA { lines.append("    client-ca: \(Self.quoted(clientCA))") }
+                lines.append("    client-auth: \(policy.clientAuth.rawValue)")
+                lines.append("    verify-depth: \(policy.verifyDepth)")
+                if let clientCRL = policy.clientCRL { lines.append("    client-crl: \(Self.quoted(clientCRL))") }
+                // Empty lists are written only where they differ from the inherited global ones.
+                for (key, values, inherited) in [("allow-cn", policy.allowCN, allowCN), ("allow-dns", policy.allowDNS, allowDNS),
+                                                 ("allow-uri", policy.allowURI, allowURI)]
+                where !values.isEmpty || !inherited.isEmpty {
+                    lines.append("    \(key): [" + values.map(Self.quoted).joined(separator: ", ") + "]")
+                }
+            }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

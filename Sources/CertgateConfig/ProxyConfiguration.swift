@@ -78,6 +78,8 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var forwardHeaders: Bool
     /// ALPN protocols answered, most preferred first (`--alpn`); empty: no ALPN.
     public var alpn: [String]
+    /// The config file's `per-certificate:` client-certificate policies, in file order (no flag).
+    public var perCertificate: [CertificateClientPolicy] = []
 
     public init(
         listen: SocketEndpoint,

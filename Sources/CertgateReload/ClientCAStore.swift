@@ -15,10 +15,13 @@ public final class ClientCAStore {
         public var rootsLimit: Int
         public var rootsMaxAge: Duration?
         public var allowList: ClientAllowList
+        /// `--client-crl`, `nil` when revocation is not checked.
+        public var crlPath: String?
 
         public init(path: String, verification: ClientVerification, depth: Int, rootsLimit: Int, rootsMaxAge: Duration?,
-                    allowList: ClientAllowList = ClientAllowList()) {
+                    allowList: ClientAllowList = ClientAllowList(), crlPath: String? = nil) {
             self.allowList = allowList
+            self.crlPath = crlPath
             self.path = path
             self.verification = verification
             self.depth = depth
@@ -37,41 +40,72 @@ public final class ClientCAStore {
     public let options: Options
     public private(set) var pool: RootPool<Certificate>
     public private(set) var trust: ClientTrust
+    /// The `--client-crl` file, `nil` without one.
+    public let crl: ClientCRLFile?
     private var digest: ContentDigest
     private var signature: FileSignature?
     private var failure: SourceFailure?
 
-    /// Start-up: the file must read and hold at least one certificate.
+    /// Start-up: the file must read and hold at least one certificate; the CRL file, when given, must
+    /// load too (`ClientCRLFile`).
     public init(options: Options) throws(CertificateLoadError) {
         self.options = options
         let (content, members) = try Self.read(options.path)
         var pool = RootPool<Certificate>(limit: options.rootsLimit, maxAge: options.rootsMaxAge?.components.seconds)
         _ = pool.admit(members, now: Timestamp.now)
         self.pool = pool
-        self.trust = try Self.makeTrust(pool, options)
+        let crl = try options.crlPath.map { path throws(CertificateLoadError) in
+            try ClientCRLFile(path: path, trustedCAs: pool.trusted.map(\.root))
+        }
+        self.crl = crl
+        self.trust = try Self.makeTrust(pool, crl, options)
         self.digest = content.digest
         self.signature = content.signatures.first ?? nil
     }
 
-    public var watchDirectory: String { PathName.directory(of: options.path) }
+    /// The directories of the CA file and the CRL file.
+    public var watchDirectories: [String] {
+        [PathName.directory(of: options.path)] + (crl.map { [$0.watchDirectory] } ?? [])
+    }
 
-    public var nextRetry: ContinuousClock.Instant? { failure?.retryAt }
+    public var nextRetry: ContinuousClock.Instant? { [failure?.retryAt, crl?.nextRetry].compactMap { $0 }.min() }
 
     public var isFailing: Bool { failure != nil }
 
     public func hasChanges() -> Bool {
-        FileSignature.of(options.path) != signature
+        FileSignature.of(options.path) != signature || crl?.hasChanges() == true
     }
 
-    /// Re-reads the file (when its signature changed, it is failing, or `forceRead`); returns the
-    /// outcome and, when the trust changed, the new one to serve.
-    public func reload(forceRead: Bool, now: ContinuousClock.Instant = .now) -> (Outcome, ClientTrust?) {
+    /// What one reload did to the CA file and the CRL file, and the new trust when it changed.
+    public struct Reload {
+        public var ca: Outcome
+        /// `nil` without `--client-crl`.
+        public var crl: ClientCRLFile.Outcome?
+        /// The trust to serve from now on; `nil` when it did not change.
+        public var trust: ClientTrust?
+    }
+
+    /// Re-reads the CA file (when its signature changed, it is failing, or `forceRead`), then the CRL file
+    /// the same way, checked against the CAs trusted after the first step. A change of either rebuilds
+    /// the trust; a CRL change never adds a pool generation (generations are CA sets only).
+    public func reload(forceRead: Bool, now: ContinuousClock.Instant = .now) -> Reload {
+        let (outcome, poolChanged) = reloadCAs(forceRead: forceRead, now: now)
+        let crlOutcome = crl?.reload(forceRead: forceRead, trustedCAs: pool.trusted.map(\.root), now: now)
+        guard poolChanged || crlOutcome == .updated else { return Reload(ca: outcome, crl: crlOutcome, trust: nil) }
+        do {
+            trust = try Self.makeTrust(pool, crl, options)
+            return Reload(ca: outcome, crl: crlOutcome, trust: trust)
+        } catch {
+            return Reload(ca: .failed(reason: error.description, firstReport: true), crl: crlOutcome, trust: nil)
+        }
+    }
+
+    /// The CA-file half of `reload`: the outcome, and whether the pool's trusted set changed.
+    private func reloadCAs(forceRead: Bool, now: ContinuousClock.Instant) -> (Outcome, Bool) {
         let retired = pool.retireAged(now: Timestamp.now)
         // Generations retired by age change the trust even when the file did not change.
-        let unchanged = { () -> (Outcome, ClientTrust?) in
-            retired.isEmpty ? (.unchanged, nil) : self.rebuild(.added(evicted: retired.count))
-        }
-        if !forceRead, failure == nil, !hasChanges() { return unchanged() }
+        let unchanged: (Outcome, Bool) = retired.isEmpty ? (.unchanged, false) : (.added(evicted: retired.count), true)
+        if !forceRead, failure == nil, FileSignature.of(options.path) == signature { return unchanged }
         let content: SourceContent
         let members: [RootPool<Certificate>.Member]
         do {
@@ -81,31 +115,23 @@ public final class ClientCAStore {
             let reason = error.description
             let first = failure?.reason != reason
             failure = SourceFailure.next(after: failure, reason: reason, now: now)
-            return (.failed(reason: reason, firstReport: first), retired.isEmpty ? nil : rebuild(.unchanged).1)
+            return (.failed(reason: reason, firstReport: first), !retired.isEmpty)
         }
         failure = nil
         signature = content.signatures.first ?? nil
-        guard content.digest != digest else { return unchanged() }
+        guard content.digest != digest else { return unchanged }
         digest = content.digest
-        guard case .added(let evicted) = pool.admit(members, now: Timestamp.now) else { return unchanged() }
-        return rebuild(.added(evicted: evicted.count + retired.count))
+        guard case .added(let evicted) = pool.admit(members, now: Timestamp.now) else { return unchanged }
+        return (.added(evicted: evicted.count + retired.count), true)
     }
 
-    private func rebuild(_ outcome: Outcome) -> (Outcome, ClientTrust?) {
-        do {
-            trust = try Self.makeTrust(pool, options)
-            return (outcome, trust)
-        } catch {
-            return (.failed(reason: "\(options.path): cannot build the trust store: \(error)", firstReport: true), nil)
-        }
-    }
-
-    private static func makeTrust(_ pool: RootPool<Certificate>, _ options: Options) throws(CertificateLoadError)
-        -> ClientTrust
+    private static func makeTrust(_ pool: RootPool<Certificate>, _ crl: ClientCRLFile?, _ options: Options)
+        throws(CertificateLoadError) -> ClientTrust
     {
         do {
             return try ClientTrust(roots: pool.trusted.map(\.root), verification: options.verification,
-                                   depth: options.depth, allowList: options.allowList)
+                                   depth: options.depth, allowList: options.allowList,
+                                   revocationLists: crl?.set.lists ?? [])
         } catch {
             throw .unreadable(FileError(path: options.path, message: "cannot build the trust store: \(error)"))
         }

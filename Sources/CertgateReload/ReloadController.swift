@@ -64,15 +64,19 @@ public final class ReloadController: LoopService {
     private var started = false
     private var stopped = false
 
-    /// The client-CA file, reloaded with the certificates (`nil` without `--client-ca`).
-    private let clientCA: (store: ClientCAStore, metrics: ClientCAMetrics)?
+    /// The client-CA file (and `--client-crl`), reloaded with the certificates (`nil` without `--client-ca`).
+    private let clientCA: ClientTrustReporter?
 
+    /// - Parameter clientCA: the client-CA store and its metrics; `crlMetrics` is used when the store has
+    ///   a `--client-crl` file.
     public init(loop: EventLoop, store: CertificateStore, settings: Settings, metrics: ProxyMetrics, logger: Logger,
-                clientCA: (store: ClientCAStore, metrics: ClientCAMetrics)? = nil,
+                clientCA: (store: ClientCAStore, metrics: ClientCAMetrics, crlMetrics: ClientCRLMetrics?)? = nil,
                 publish: @escaping (CertificateSnapshot) -> Void) {
         self.loop = loop
         self.store = store
-        self.clientCA = clientCA
+        self.clientCA = clientCA.map {
+            ClientTrustReporter(store: $0.store, caMetrics: $0.metrics, crlMetrics: $0.crlMetrics, logger: logger)
+        }
         self.settings = settings
         self.metrics = metrics
         self.logger = logger
@@ -86,10 +90,7 @@ public final class ReloadController: LoopService {
 
     /// Records the start-up load in the metrics (the store already loaded; `duration` is how long it took).
     public func recordStartup(duration: Duration) {
-        if let clientCA {
-            clientCA.metrics.recordReload(trigger: ReloadTrigger.startup.rawValue, result: "success")
-            updateClientCAMetrics(clientCA)
-        }
+        clientCA?.recordStartup()
         warnAboutExpiry(store.snapshot.certificates, when: "start-up")
         updateCertificateMetrics()
         metrics.reload.recordReload(trigger: ReloadTrigger.startup.rawValue, result: ReloadReport.Result.success.rawValue,
@@ -219,7 +220,7 @@ public final class ReloadController: LoopService {
     private func refreshWatches() {
         guard let inotify else { return }
         var directories = store.watchDirectories
-        if let clientCA { directories.insert(clientCA.store.watchDirectory) }
+        for directory in clientCA?.store.watchDirectories ?? [] { directories.insert(directory) }
         let missing = inotify.update(directories)
         if missing.isEmpty {
             watchRetryTimer?.stop()
@@ -250,9 +251,9 @@ public final class ReloadController: LoopService {
         let report = store.reload(trigger: trigger, forceRead: forceRead)
         var published = report.snapshot
         if let clientCA {
-            let (outcome, trust) = clientCA.store.reload(forceRead: forceRead)
-            if let trust { published = store.replaceClientTrust(trust) }
-            recordClientCA(outcome, trigger: trigger, clientCA)
+            let result = clientCA.store.reload(forceRead: forceRead)
+            if let trust = result.trust { published = store.replaceClientTrust(trust) }
+            clientCA.record(result, trigger: trigger)
         }
         if let published {
             publish(published)
@@ -277,42 +278,6 @@ public final class ReloadController: LoopService {
             return
         }
         retryTimer?.start(after: max(Self.seconds(due - .now), 0.01))
-    }
-
-    private func recordClientCA(_ outcome: ClientCAStore.Outcome, trigger: ReloadTrigger,
-                                _ clientCA: (store: ClientCAStore, metrics: ClientCAMetrics)) {
-        let path = clientCA.store.options.path
-        switch outcome {
-        case .unchanged:
-            if trigger == .signal || trigger == .admin || trigger == .timer || trigger == .inotify || trigger == .stat {
-                clientCA.metrics.recordReload(trigger: trigger.rawValue, result: "unchanged")
-            }
-        case .added(let evicted):
-            clientCA.metrics.recordReload(trigger: trigger.rawValue, result: "success")
-            clientCA.metrics.recordEvictions(evicted)
-            logger.notice("client CA generation added", metadata: [
-                "file": "\(path)", "generation": "\(clientCA.store.pool.current.map { String($0.id.prefix(12)) } ?? "-")",
-                "generations": "\(clientCA.store.pool.generations.count)", "evicted": "\(evicted)",
-                "trusted_cas": "\(clientCA.store.pool.trusted.count)", "trigger": "\(trigger.rawValue)",
-            ])
-        case .failed(let reason, let firstReport):
-            clientCA.metrics.recordReload(trigger: trigger.rawValue, result: "failure")
-            let metadata: Logger.Metadata = ["error": "\(reason)", "trigger": "\(trigger.rawValue)"]
-            if firstReport {
-                logger.error("client CA reload failed; the trusted CAs are unchanged; will retry", metadata: metadata)
-            } else {
-                logger.debug("client CA reload still failing", metadata: metadata)
-            }
-        }
-        updateClientCAMetrics(clientCA)
-    }
-
-    private func updateClientCAMetrics(_ clientCA: (store: ClientCAStore, metrics: ClientCAMetrics)) {
-        var trusted: [String: Int64] = [:]
-        for member in clientCA.store.pool.trusted {
-            trusted[ContentDigest.hex(member.fingerprint)] = member.root.notAfter
-        }
-        clientCA.metrics.setPool(generations: clientCA.store.pool.generations.count, trusted: trusted)
     }
 
     private func updateCertificateMetrics() {

@@ -24,9 +24,15 @@ public final class ClientTrust: @unchecked Sendable {
     public let roots: [Certificate]
     /// Which verified certificates are let in.
     public let allowList: ClientAllowList
+    /// The CRLs (`--client-crl`) in the store; empty when revocation is not checked.
+    public let revocationLists: [RevocationList]
 
+    /// - Parameter revocationLists: when not empty, the leaf's revocation status is checked
+    ///   (`X509_V_FLAG_CRL_CHECK`): a revoked leaf, and a leaf whose issuer has no valid CRL here (none,
+    ///   expired, not yet valid), fail verification.
     public init(roots: [Certificate], verification: ClientVerification, depth: Int,
-                allowList: ClientAllowList = ClientAllowList()) throws(OpenSSLError) {
+                allowList: ClientAllowList = ClientAllowList(),
+                revocationLists: [RevocationList] = []) throws(OpenSSLError) {
         OpenSSLError.clearQueue()
         guard let store = X509_STORE_new() else { throw OpenSSLError.drain() }
         for root in roots where X509_STORE_add_cert(store, root.raw) != 1 {
@@ -36,6 +42,17 @@ public final class ClientTrust: @unchecked Sendable {
                 X509_STORE_free(store)
                 throw error
             }
+        }
+        for list in revocationLists where X509_STORE_add_crl(store, list.raw) != 1 {
+            let error = OpenSSLError.drain()
+            if !error.description.contains("already in hash table") {
+                X509_STORE_free(store)
+                throw error
+            }
+        }
+        if !revocationLists.isEmpty && X509_STORE_set_flags(store, UInt(X509_V_FLAG_CRL_CHECK)) != 1 {
+            X509_STORE_free(store)
+            throw OpenSSLError.drain()
         }
         var raws: [OpaquePointer?] = roots.map { $0.raw }
         guard let names = raws.withUnsafeMutableBufferPointer({ COpenSSLShims_CA_names($0.baseAddress, Int32(roots.count)) })
@@ -49,6 +66,7 @@ public final class ClientTrust: @unchecked Sendable {
         self.depth = depth
         self.roots = roots
         self.allowList = allowList
+        self.revocationLists = revocationLists
     }
 
     deinit {

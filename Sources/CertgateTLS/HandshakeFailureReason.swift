@@ -25,6 +25,9 @@ public enum HandshakeFailureReason: String, CaseIterable, Sendable {
     case clientCertExpired = "client_cert_expired"
     /// The client certificate is revoked (`--client-crl`).
     case clientCertRevoked = "client_cert_revoked"
+    /// Revocation could not be checked: no CRL for the client certificate's issuer in `--client-crl`, or
+    /// that CRL is expired or not yet valid (strict policy: the client is refused).
+    case clientCRLUnavailable = "client_crl_unavailable"
     /// The client certificate verified but is not on the allow-lists.
     case clientCertDenied = "client_cert_denied"
     /// Any other TLS protocol violation by the client.

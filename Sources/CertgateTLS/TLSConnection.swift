@@ -107,6 +107,10 @@ public final class TLSConnection {
         switch Int32(SSL_get_verify_result(ssl)) {
         case X509_V_ERR_CERT_HAS_EXPIRED, X509_V_ERR_CERT_NOT_YET_VALID: return .clientCertExpired
         case X509_V_ERR_CERT_REVOKED: return .clientCertRevoked
+        case X509_V_ERR_UNABLE_TO_GET_CRL, X509_V_ERR_CRL_HAS_EXPIRED, X509_V_ERR_CRL_NOT_YET_VALID,
+             X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER, X509_V_ERR_CRL_SIGNATURE_FAILURE,
+             X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE, X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
+            return .clientCRLUnavailable
         case X509_V_ERR_APPLICATION_VERIFICATION: return .clientCertDenied
         default: return reason
         }

@@ -64,7 +64,8 @@ extension ProxyConfiguration {
         guard let clientCA, clientAuth != .none else { return nil }
         return ClientCAStore.Options(path: clientCA, verification: clientAuth == .require ? .require : .optional,
                                      depth: verifyDepth, rootsLimit: rootsLimit, rootsMaxAge: rootsMaxAge,
-                                     allowList: ClientAllowList(commonNames: allowCN, dnsNames: allowDNS, uris: allowURI))
+                                     allowList: ClientAllowList(commonNames: allowCN, dnsNames: allowDNS, uris: allowURI),
+                                     crlPath: clientCRL)
     }
 }
 
@@ -73,7 +74,11 @@ extension ProxyConfiguration {
     /// (a user who sets an allow-list must never get a proxy that does not enforce it).
     func rejectUnimplemented() throws {
         var unsupported: [String] = []
-        if clientCRL != nil { unsupported.append("--client-crl") }
+        if !perCertificate.isEmpty {
+            // Parsed and validated, but the SNI callback does not switch trust per name yet: serving the
+            // global policy instead would silently ignore a stricter per-name one.
+            unsupported.append("per-certificate (config file: \(perCertificate.map(\.name).joined(separator: ", ")))")
+        }
         guard !unsupported.isEmpty else { return }
         throw StartupFailure("\(unsupported.joined(separator: ", ")): not supported yet in this version")
     }

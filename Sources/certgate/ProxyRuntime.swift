@@ -36,7 +36,8 @@ final class ProxyRuntime {
             do {
                 return try ClientCAStore(options: options)
             } catch {
-                throw StartupFailure("--client-ca \(error)")
+                let flag = options.crlPath.map { "\(error)".hasPrefix($0) } == true ? "--client-crl" : "--client-ca"
+                throw StartupFailure("\(flag) \(error)")
             }
         }
         if let clientCA { _ = store.replaceClientTrust(clientCA.trust) }
@@ -81,7 +82,10 @@ final class ProxyRuntime {
         let loop = EventLoop.makeDefault()
         let reloader = ReloadController(
             loop: loop, store: store, settings: configuration.reloadSettings, metrics: metrics, logger: logger,
-            clientCA: clientCA.map { ($0, ClientCAMetrics(registry: metrics.registry)) }
+            clientCA: clientCA.map {
+                ($0, ClientCAMetrics(registry: metrics.registry),
+                 $0.crl == nil ? nil : ClientCRLMetrics(registry: metrics.registry))
+            }
         ) { server.publish($0) }
         reloader.recordStartup(duration: loadTime)
         var graceful: GracefulStop?

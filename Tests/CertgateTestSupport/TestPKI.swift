@@ -79,6 +79,47 @@ public final class TestPKI {
         return (path("\(name).crt"), path("\(name).key"))
     }
 
+    /// Makes another self-signed CA, `NAME.crt` + `NAME.key`.
+    @discardableResult
+    public func ca(_ name: String, crlSign: Bool = true) throws -> String {
+        try openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                     "-days", "30", "-keyout", path("\(name).key"), "-out", path("\(name).crt"), "-subj", "/CN=\(name)",
+                     "-addext", "basicConstraints=critical,CA:TRUE", "-addext", crlSign ? "keyUsage=critical,keyCertSign,cRLSign" : "keyUsage=critical,keyCertSign"])
+        return path("\(name).crt")
+    }
+
+    /// Writes `NAME.crl` (PEM), issued by the CA `ca` (`ca.crt`/`ca.key` by default), revoking the
+    /// certificates at `revoking`. `lastUpdate`/`nextUpdate` are offsets from now in seconds.
+    @discardableResult
+    public func crl(_ name: String, ca: String = "ca", revoking: [String] = [], lastUpdate: Int = -3600,
+                    nextUpdate: Int = 7 * 86400) throws -> String {
+        let database = path("\(name).index")
+        try "".write(toFile: database, atomically: true, encoding: .utf8)
+        try """
+            [ca]
+            default_ca = test
+            [test]
+            database = \(database)
+            default_md = sha256
+            crlnumber = \(path("\(name).crlnumber"))
+            """.write(toFile: path("\(name).cnf"), atomically: true, encoding: .utf8)
+        try "01\n".write(toFile: path("\(name).crlnumber"), atomically: true, encoding: .utf8)
+        let common = ["-config", path("\(name).cnf"), "-cert", path("\(ca).crt"), "-keyfile", path("\(ca).key")]
+        for certificate in revoking {
+            try openssl(["ca"] + common + ["-revoke", certificate])
+        }
+        let format = DateFormatter()
+        format.dateFormat = "yyyyMMddHHmmss'Z'"
+        format.timeZone = TimeZone(identifier: "UTC")
+        let now = Date()
+        try openssl(["ca", "-gencrl"] + common + [
+            "-crl_lastupdate", format.string(from: now.addingTimeInterval(TimeInterval(lastUpdate))),
+            "-crl_nextupdate", format.string(from: now.addingTimeInterval(TimeInterval(nextUpdate))),
+            "-out", path("\(name).crl"),
+        ])
+        return path("\(name).crl")
+    }
+
     private func openssl(_ arguments: [String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")

@@ -15,9 +15,13 @@ p.add_argument("--stopfile", required=True)
 p.add_argument("--interval", type=float, default=0.05)
 p.add_argument("--ready", required=True, help="file written once the first request succeeded")
 p.add_argument("--progress", default="", help="file rewritten with the request count after each answer")
+p.add_argument("--cert", default="", help="client certificate (PEM) to present")
+p.add_argument("--key", default="", help="its private key")
 a = p.parse_args()
 
 ctx = ssl.create_default_context(cafile=a.ca)
+if a.cert:
+    ctx.load_cert_chain(a.cert, a.key)
 raw = socket.create_connection(("127.0.0.1", a.port), timeout=10)
 conn = ctx.wrap_socket(raw, server_hostname=a.sni)
 der = conn.getpeercert(binary_form=True)

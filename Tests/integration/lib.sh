@@ -621,15 +621,34 @@ log_count() { grep -cF -- "$1" "$CG_LOG"; }
 # every 50 ms; they all stop when $CG_TMP/ka.stop appears.
 declare -gA KA_PIDS=()
 
-# ka_start ID [SNI] : open keep-alive connection ID and wait for its first answer.
+# ka_start ID [SNI] : open keep-alive connection ID and wait for its first answer. With KA_CERT and KA_KEY
+# set, the connection presents that client certificate.
 ka_start() {
-  local id=$1 sni=${2:-alpha.test}
+  local id=$1 sni=${2:-alpha.test} client=()
+  [ -n "${KA_CERT:-}" ] && client=(--cert "$KA_CERT" --key "$KA_KEY")
   rm -f "$CG_TMP/ka.stop"
-  "$PY" "$IT_DIR/keepalive.py" --port "$CG_PORT" --sni "$sni" --ca "$CG_PKI/ca.crt" --stopfile "$CG_TMP/ka.stop" \
+  "$PY" "$IT_DIR/keepalive.py" --port "$CG_PORT" --sni "$sni" --ca "$CG_PKI/ca.crt" --stopfile "$CG_TMP/ka.stop" "${client[@]}" \
     --ready "$CG_TMP/ka-$id.ready" --progress "$CG_TMP/ka-$id.count" >"$CG_TMP/ka-$id.out" 2>&1 &
   KA_PIDS[$id]=$!
   _register_aux "$!"
   wait_for 10 test -f "$CG_TMP/ka-$id.ready" || fail "keep-alive connection $id never got its first answer: $(cat "$CG_TMP/ka-$id.out")"
+}
+
+# crl_make OUT CA_CRT CA_KEY [CERT...] : OUT becomes a PEM CRL issued by that CA revoking the CERTs
+# (`openssl ca -revoke` then `-gencrl`, valid from an hour ago for 7 days; override the window with
+# CRL_LAST/CRL_NEXT as YYYYMMDDHHMMSSZ). The CA's keyUsage must include cRLSign.
+crl_make() {
+  local out=$1 cacrt=$2 cakey=$3 d c; shift 3
+  d=$(mktemp -d "$CG_TMP/crl.XXXXXX")
+  : > "$d/index"; echo 01 > "$d/number"
+  printf '[ca]\ndefault_ca = c\n[c]\ndatabase = %s\ncrlnumber = %s\ndefault_md = sha256\n' "$d/index" "$d/number" > "$d/cnf"
+  for c in "$@"; do
+    openssl ca -config "$d/cnf" -cert "$cacrt" -keyfile "$cakey" -revoke "$c" 2>/dev/null || return 1
+  done
+  openssl ca -gencrl -config "$d/cnf" -cert "$cacrt" -keyfile "$cakey" \
+    -crl_lastupdate "${CRL_LAST:-$(date -u -d '-1 hour' +%Y%m%d%H%M%SZ)}" \
+    -crl_nextupdate "${CRL_NEXT:-$(date -u -d '+7 days' +%Y%m%d%H%M%SZ)}" -out "$out" 2>/dev/null || return 1
+  rm -rf "$d"
 }
 
 ka_count() { cat "$CG_TMP/ka-$1.count" 2>/dev/null || echo 0; }

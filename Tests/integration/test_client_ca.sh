@@ -2,23 +2,29 @@
 # Client certificates against the bounded rotating root pool (--client-ca, --client-auth, --roots-limit):
 # a CA rotation A -> B -> C keeps clients of the previous CA working until their generation is evicted,
 # an unchanged reload uses no slot, a broken CA file changes nothing, and every refusal is counted by
-# reason.
+# reason. CRLs (--client-crl): revoked clients refused, revocation picked up live, a broken CRL file
+# changes nothing, CAs without a CRL are refused and reported.
 source "$(dirname "$0")/lib.sh"
 
-# mtls_pki DIR : CAs A, B, C and one client certificate from each (clA.crt/.key ...).
+# mtls_pki DIR : CAs A, B, C (allowed to sign CRLs) and one client certificate from each (clA.crt/.key ...),
+# plus a second client of A (clA2).
 mtls_pki() {
   local d=$1 c
   mkdir -p "$d"
   for c in A B C; do
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 -keyout "$d/ca$c.key" \
       -out "$d/ca$c.crt" -subj "/CN=client-ca-$c" -addext basicConstraints=critical,CA:TRUE \
-      -addext keyUsage=critical,keyCertSign 2>/dev/null || return 1
+      -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null || return 1
     openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$d/cl$c.key" \
       -out "$d/cl$c.csr" -subj "/CN=client-$c" 2>/dev/null || return 1
     printf 'extendedKeyUsage=clientAuth\n' > "$d/ext"
     openssl x509 -req -in "$d/cl$c.csr" -CA "$d/ca$c.crt" -CAkey "$d/ca$c.key" -set_serial "0x$(openssl rand -hex 8)" \
       -days 10 -extfile "$d/ext" -out "$d/cl$c.crt" 2>/dev/null || return 1
   done
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$d/clA2.key" \
+    -out "$d/clA2.csr" -subj "/CN=client-A2" 2>/dev/null || return 1
+  openssl x509 -req -in "$d/clA2.csr" -CA "$d/caA.crt" -CAkey "$d/caA.key" -set_serial "0x$(openssl rand -hex 8)" \
+    -days 10 -extfile "$d/ext" -out "$d/clA2.crt" 2>/dev/null || return 1
 }
 
 # status [CLIENT] : HTTP status of one request with client certificate CLIENT (A, B, C) or none; 000 = refused.
@@ -141,6 +147,170 @@ case_allow_cn_refuses_other_verified_clients() {
   wait_for 3 metric_is certgate_tls_handshakes_total 'reason="client_cert_denied"' $((denied + 1)) || true
   assert_eq $((denied + 1)) "$(metric certgate_tls_handshakes_total 'reason="client_cert_denied"')" "client_cert_denied"
   assert_eq 000 "$(status C)" "client C (untrusted CA)"
+}
+
+# install_crl SPEC... : the CRL file becomes one CRL per SPEC, atomically. SPEC is CA[:CLIENT,CLIENT...],
+# e.g. A:A2 (CA A's CRL revoking client A2) or B (CA B's CRL revoking nothing).
+install_crl() {
+  local spec ca clients c revoked; : > "$MT/.crl.tmp"
+  for spec in "$@"; do
+    ca=${spec%%:*}; clients=""; [ "$spec" != "$ca" ] && clients=${spec#*:}
+    revoked=()
+    for c in ${clients//,/ }; do revoked+=("$MT/cl$c.crt"); done
+    crl_make "$MT/.one.crl" "$MT/ca$ca.crt" "$MT/ca$ca.key" "${revoked[@]}" || fail "making the CRL $spec"
+    cat "$MT/.one.crl" >> "$MT/.crl.tmp"
+  done
+  mv "$MT/.crl.tmp" "$MT/client.crl"
+}
+
+# crl_start CRLSPEC... [-- FLAGS] : CAs A and B trusted, the CRL file from the SPECs, certgate started.
+crl_start() {
+  admin_init
+  MT="$CG_TMP/mtls"
+  mtls_pki "$MT" || fail "making the client PKI"
+  install_ca A B
+  local specs=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do specs+=("$1"); shift; done
+  [ "${1:-}" = -- ] && shift
+  install_crl "${specs[@]}"
+  std_start --client-ca "$MT/clientca.pem" --client-crl "$MT/client.crl" "$@"
+}
+
+crl_reloads() { metric certgate_client_crl_reloads_total "trigger=\"$1\",result=\"$2\""; }
+reason_count() { metric certgate_tls_handshakes_total "reason=\"$1\""; }
+
+case_crl_revoked_client_is_refused_and_counted() {
+  crl_start A:A2 B
+  local revoked
+  revoked=$(reason_count client_cert_revoked)
+  assert_eq 200 "$(status A)" "client A (not revoked)"
+  assert_eq 200 "$(status B)" "client B (CA B has a CRL revoking nothing)"
+  assert_eq 000 "$(status A2)" "client A2 (revoked)"
+  wait_for 3 metric_is certgate_tls_handshakes_total 'reason="client_cert_revoked"' $((revoked + 1)) || true
+  assert_eq $((revoked + 1)) "$(reason_count client_cert_revoked)" "client_cert_revoked"
+  assert_eq 1 "$(crl_reloads startup success)" "start-up CRL load"
+  assert_eq 0 "$(crl_reloads signal failure)" "label combinations exist from start-up"
+  assert_eq 2 "$(metric certgate_client_crl_lists)" "CRLs loaded"
+  assert_eq 1 "$(metric certgate_client_crl_revoked_certificates)" "revoked entries"
+  assert_eq 0 "$(metric certgate_client_crl_uncovered_cas)" "trusted CAs without a CRL"
+  local fp next
+  fp=$(openssl x509 -in "$MT/caA.crt" -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr A-F a-f)
+  next=$(metric certgate_client_crl_next_update_timestamp_seconds "issuer_fingerprint=\"$fp\"")
+  assert_ne absent "$next" "nextUpdate series of CA A"
+  assert_le "$(( $(date +%s) + 6 * 86400 ))" "$next" "CA A's CRL nextUpdate is about 7 days ahead"
+  grep 'client CRLs in force' "$CG_LOG" | grep -q "$MT/client.crl" || fail "the load line does not name the CRL file"
+}
+
+case_crl_ca_without_crl_is_refused_and_reported() {
+  crl_start A
+  local unavailable
+  unavailable=$(reason_count client_crl_unavailable)
+  assert_eq 200 "$(status A)" "client A (its CA has a CRL)"
+  assert_eq 000 "$(status B)" "client B (strict: CA B has no CRL)"
+  wait_for 3 metric_is certgate_tls_handshakes_total 'reason="client_crl_unavailable"' $((unavailable + 1)) || true
+  assert_eq $((unavailable + 1)) "$(reason_count client_crl_unavailable)" "client_crl_unavailable"
+  assert_eq 1 "$(metric certgate_client_crl_uncovered_cas)" "trusted CAs without a CRL"
+  grep 'has no CRL' "$CG_LOG" | grep -q 'CN=client-ca-B' || fail "no start-up warning naming CA B"
+}
+
+case_crl_expired_crl_refuses_its_clients_and_is_reported() {
+  admin_init
+  MT="$CG_TMP/mtls"
+  mtls_pki "$MT" || fail "making the client PKI"
+  install_ca A
+  CRL_LAST=$(date -u -d '-2 days' +%Y%m%d%H%M%SZ) CRL_NEXT=$(date -u -d '-1 day' +%Y%m%d%H%M%SZ) install_crl A
+  std_start --client-ca "$MT/clientca.pem" --client-crl "$MT/client.crl"
+  assert_eq 000 "$(status A)" "client A while its CA's CRL is expired"
+  wait_for 3 metric_ge certgate_tls_handshakes_total 'reason="client_crl_unavailable"' 1 \
+    || fail "not counted as client_crl_unavailable: $(reason_count client_crl_unavailable)"
+  grep 'client CRL is expired' "$CG_LOG" | grep -q 'CN=client-ca-A' || fail "no warning about the expired CRL"
+  # A fresh CRL brings the clients back, live.
+  install_crl A
+  wait_for 5 metric_is certgate_client_crl_reloads_total 'trigger="inotify",result="success"' 1 \
+    || wait_for 3 metric_ge certgate_client_crl_reloads_total 'result="success"' 2 || fail "the fresh CRL was not loaded"
+  wait_for 3 sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --cacert '$CG_PKI/ca.crt' --resolve alpha.test:$CG_PORT:127.0.0.1 --cert '$MT/clA.crt' --key '$MT/clA.key' https://alpha.test:$CG_PORT/hello)\" = 200 ]" \
+    || fail "client A still refused after a valid CRL arrived"
+}
+
+case_crl_revocation_is_picked_up_live() {
+  crl_start A B
+  assert_eq 200 "$(status A2)" "client A2 before its revocation"
+  KA_CERT="$MT/clA2.crt" KA_KEY="$MT/clA2.key" ka_start a2
+  local gens_before revoked
+  gens_before=$(gens)
+  revoked=$(reason_count client_cert_revoked)
+  install_crl A:A2 B
+  wait_for 5 metric_ge certgate_client_crl_reloads_total 'result="success"' 2 || fail "the new CRL was not loaded"
+  assert_eq 000 "$(status A2)" "client A2 after the live revocation (new handshake)"
+  assert_eq 200 "$(status A)" "client A after the revocation of A2"
+  assert_eq $((revoked + 1)) "$(reason_count client_cert_revoked)" "client_cert_revoked after the live revocation"
+  ka_still_works a2 "the revocation of its own certificate (established connections are never touched)"
+  ka_stop_all
+  assert_eq "$gens_before" "$(gens)" "a CRL change adds no CA generation"
+  assert_eq 0 "$(metric certgate_client_ca_reloads_total 'trigger="inotify",result="success"')" "no CA reload counted for a CRL change"
+}
+
+case_crl_garbage_file_changes_nothing() {
+  crl_start A:A2 B
+  assert_eq 000 "$(status A2)" "client A2 (revoked) before the garbage"
+  echo "not a CRL" > "$MT/.crl.tmp"; mv "$MT/.crl.tmp" "$MT/client.crl"
+  wait_for 3 metric_ge certgate_client_crl_reloads_total 'result="failure"' 1 \
+    || fail "the garbage CRL file was not counted as a failure"
+  assert_eq 000 "$(status A2)" "client A2 still refused after a garbage CRL file"
+  assert_eq 200 "$(status A)" "client A still served"
+  assert_eq 1 "$(log_errors 'client CRL reload failed')" "one error line"
+  grep 'client CRL reload failed' "$CG_LOG" | grep -q "$MT/client.crl: no CRL found" || fail "the error line does not name the file and the problem"
+  # A CRL from a CA that is not trusted is refused the same way.
+  crl_make "$MT/.foreign.crl" "$MT/caC.crt" "$MT/caC.key" || fail "making the foreign CRL"
+  mv "$MT/.foreign.crl" "$MT/client.crl"
+  wait_for 3 sh -c "grep 'client CRL reload failed' '$CG_LOG' | grep -q 'not signed by any CA trusted'" \
+    || fail "a CRL of an untrusted CA was not refused with a clear error"
+  assert_eq 000 "$(status A2)" "client A2 still refused after a foreign CRL"
+  assert_eq 200 "$(status B)" "client B still served after a foreign CRL"
+}
+
+case_crl_needs_the_file_at_startup() {
+  up_start http
+  std_certs "$CG_TMP/certs"
+  MT="$CG_TMP/mtls"
+  mtls_pki "$MT" || fail "making the client PKI"
+  install_ca A
+  CG_PORT=$(free_port)
+  local out rc=0
+  echo garbage > "$CG_TMP/bad.crl"
+  out=$("$CG_BIN" run --listen "127.0.0.1:$CG_PORT" --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/certs" \
+    --client-ca "$MT/clientca.pem" --client-crl "$CG_TMP/bad.crl" 2>&1) || rc=$?
+  assert_eq 1 "$rc" "exit status"
+  assert_contains "$out" "--client-crl $CG_TMP/bad.crl: no CRL found" "error names the flag, the file and the problem"
+}
+
+case_per_certificate_overrides_are_refused_until_served() {
+  # Parsed and validated, but not applied in the SNI callback yet: certgate must refuse to start rather
+  # than serve the global policy for a name configured to be stricter.
+  up_start http
+  std_certs "$CG_TMP/certs"
+  MT="$CG_TMP/mtls"
+  mtls_pki "$MT" || fail "making the client PKI"
+  install_ca A
+  CG_PORT=$(free_port)
+  local base="listen: 127.0.0.1:$CG_PORT
+upstream: 127.0.0.1:$UP_PORT
+cert-dir: $CG_TMP/certs"
+  printf '%s\nper-certificate:\n  alpha:\n    client-auth: require\n    client-ca: %s\n  zulu:\n    client-auth: none\n' \
+    "$base" "$MT/clientca.pem" > "$CG_TMP/c.yaml"
+  local out rc=0
+  out=$("$CG_BIN" run --config "$CG_TMP/c.yaml" 2>&1) || rc=$?
+  assert_eq 1 "$rc" "run: exit status"
+  assert_contains "$out" "per-certificate (config file: alpha, zulu): not supported yet in this version" "run: error"
+  port_closed "$CG_PORT" || fail "something listens on $CG_PORT"
+  rc=0; out=$("$CG_BIN" check --config "$CG_TMP/c.yaml" 2>&1) || rc=$?
+  assert_eq 1 "$rc" "check: exit status"
+  assert_contains "$out" "per-certificate (config file: alpha, zulu)" "check: error"
+  # A typo inside an entry is a configuration error naming the file and the key.
+  printf '%s\nper-certificate:\n  alpha:\n    client-cas: x.pem\n' "$base" > "$CG_TMP/c.yaml"
+  rc=0; out=$("$CG_BIN" run --config "$CG_TMP/c.yaml" 2>&1) || rc=$?
+  assert_eq 1 "$rc" "unknown key: exit status"
+  assert_contains "$out" "$CG_TMP/c.yaml: key 'per-certificate.alpha': unknown key 'client-cas'" "unknown key: error"
 }
 
 run_cases "$@"

@@ -88,4 +88,16 @@ void COpenSSLShims_CA_names_free(STACK_OF(X509_NAME) *names);
 /// them gets no ALPN answer (the handshake goes on without ALPN), as with haproxy.
 void COpenSSLShims_SSL_CTX_set_alpn_protocols(SSL_CTX *ctx, const unsigned char *list);
 
+// MARK: Certificate revocation lists
+/// lastUpdate / nextUpdate as seconds since the epoch; 1 on success, 0 when absent (nextUpdate is optional).
+int COpenSSLShims_X509_CRL_last_update(X509_CRL *crl, int64_t *out);
+int COpenSSLShims_X509_CRL_next_update(X509_CRL *crl, int64_t *out);
+/// Number of revoked entries (sk_X509_REVOKED_num is a macro).
+int COpenSSLShims_X509_CRL_revoked_count(X509_CRL *crl);
+/// The issuer as a one-line RFC 2253 string into buf; returns its length or -1.
+int COpenSSLShims_X509_CRL_issuer_line(X509_CRL *crl, char *buf, int size);
+/// 1 when `cert`'s subject is the CRL's issuer and its public key verifies the CRL's signature; -1 when it
+/// does but its keyUsage extension does not allow cRLSign (OpenSSL would refuse the CRL); 0 otherwise.
+int COpenSSLShims_X509_CRL_signed_by(X509_CRL *crl, X509 *cert);
+
 #endif
