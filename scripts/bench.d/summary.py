@@ -8,8 +8,9 @@ every (scenario, metric) that the table knows, it prints the median over the rou
 best (lowest) peer and certgate / best peer: below 1 means certgate uses less. Errors are summed over
 the rounds and listed when any proxy had some.
 
-Rows of other certgate variants (e.g. `certgate-stat`, certgate run with --watch stat in reload) get a
-column of their own but are not peers: "best peer" is only ever hitch, haproxy or nginx. When the best
+Rows of other certgate variants (e.g. `certgate-stat`, certgate run with --watch stat in reload, or
+`certgate-fwd`, certgate --forward-headers in forward) get a column of their own but are not peers:
+"best peer" is never a certgate variant. In forward the ratio is certgate-fwd / best peer. When the best
 peer's value is 0 the ratio is meaningless and the table says `both 0` or `peer 0`. A text value
 (`timeout`, `n/a`) prints as is and gives no ratio.
 """
@@ -23,6 +24,7 @@ ROWS = [
     ("resume", "cpu_us_per_req", "resume: CPU us per connection, wrk resuming sessions (TLS 1.3 PSK)"),
     ("keepalive", "cpu_us_per_req", "keepalive: CPU us per keep-alive request (/hello)"),
     ("mib", "cpu_us_per_req", "mib: CPU us per MiB (/mib, 1 MiB body, keep-alive)"),
+    ("forward", "cpu_us_per_req", "forward: CPU us per keep-alive request, X-Forwarded-* set"),
     ("idle", "kib_per_conn", "idle: RSS KiB per idle TLS connection"),
     ("certs10k", "ready_s", "certsN: seconds from exec to first handshake"),
     ("certs10k", "rss_mib", "certsN: RSS MiB when ready (sum of processes)"),
@@ -37,7 +39,9 @@ ROWS = [
     ("reload", "errors_newconn", "reload: wrk new-connection errors (socket + non-2xx)"),
     ("reload", "ll_dropped", "reload: long-lived connections dropped (of 20)"),
 ]
-PROXY_ORDER = ["certgate", "hitch", "haproxy", "nginx"]
+PROXY_ORDER = ["certgate", "certgate-fwd", "hitch", "haproxy", "nginx", "haproxy-http", "nginx-http"]
+# The certgate variant compared with the peers, per scenario (default: certgate).
+SUBJECT = {"forward": "certgate-fwd"}
 
 
 def num(s):
@@ -106,14 +110,21 @@ def main(path):
         peers = {p: v for p, v in med.items() if not p.startswith("certgate")}
         best = min(peers, key=peers.get) if peers else None
         ratio = "-"
-        if best is not None and "certgate" in med:
+        subject = SUBJECT.get(scen, "certgate")
+        if best is not None and subject in med:
             if peers[best] > 0:
-                ratio = f"{med['certgate'] / peers[best]:.2f}"
+                ratio = f"{med[subject] / peers[best]:.2f}"
             else:
-                ratio = "both 0" if med["certgate"] == 0 else "peer 0"
+                ratio = "both 0" if med[subject] == 0 else "peer 0"
         best_s = f"{best} {fmt(peers[best], (scen, metric) in counts)}" if best else "-"
         out.append(f"{label:<{label_w}}  " + "".join(f"{c:>{col_w}}" for c in cells) + f"{best_s:>18}{ratio:>15}")
     print("\n".join(out))
+    fwd = {p: statistics.median(values[("forward", "cpu_us_per_req", p)])
+           for p in ("certgate", "certgate-fwd") if ("forward", "cpu_us_per_req", p) in values}
+    if len(fwd) == 2 and fwd["certgate"] > 0:
+        print(f"\nforward: --forward-headers {fwd['certgate-fwd']:.1f} us vs plain {fwd['certgate']:.1f} us per request"
+              f" (+{fwd['certgate-fwd'] - fwd['certgate']:.1f} us, x{fwd['certgate-fwd'] / fwd['certgate']:.2f});"
+              " the ratio column compares certgate-fwd with the HTTP-mode peers")
     triggers = {r["proxy"]: r["detail"] for r in rows if r["scenario"] == "reload" and r["metric"] == "trigger"}
     if triggers:
         print("\nreload: how each proxy learnt of a rotation:")
