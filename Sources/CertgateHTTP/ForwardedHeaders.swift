@@ -45,7 +45,7 @@ public struct ForwardedHeaders: Sendable, Equatable {
         }
     }
 
-    /// Keeps only characters that are safe in a header value (visible ASCII, no quote or backslash).
+    /// Keeps only visible ASCII (an address never has anything else; a header value must not).
     static func sanitized(_ text: String) -> String {
         String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value > 32 && $0.value < 127 }))
     }

@@ -60,6 +60,15 @@ struct HeadScanner {
         fields.reserveCapacity(16)
     }
 
+    /// Ready for the next head; keeps the storage of the field list.
+    mutating func reset() {
+        state = .leading
+        length = 0
+        requestLineStart = 0
+        requestLineEnd = 0
+        fields.removeAll(keepingCapacity: true)
+    }
+
     /// Scans the next piece of the stream.
     mutating func scan(_ bytes: UnsafeRawBufferPointer) -> Result {
         let base = length

@@ -120,9 +120,6 @@ public final class RequestRewriter {
         }
     }
 
-    /// Whether a request has started but not ended (a head or a body is in progress).
-    public var isInsideMessage: Bool { inBody || scanner.length > 0 }
-
     // MARK: Processing
 
     /// Processes `bytes` until they are used up, the output reaches its limit, or a rejection; returns
@@ -203,7 +200,7 @@ public final class RequestRewriter {
         http_parser_pause(parser, 0)
         inBody = false
         lastChunk = false
-        scanner = HeadScanner(limit: headLimit)
+        scanner.reset()
     }
 
     private func reject(_ reason: RequestRejection) {

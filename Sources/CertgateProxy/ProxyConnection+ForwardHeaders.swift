@@ -114,7 +114,7 @@ extension ProxyConnection {
             "conn": "\(id)", "reason": "\(rejection.rawValue)", "status": "\(rejection.status)",
             "requests_before": "\(rewriter?.requestCount ?? 0)",
         ])
-        finalResponse = ErrorResponse.bytes(for: rejection)
+        finalResponse = (ErrorResponse.bytes(for: rejection), rejection.status)
         lingerBeforeClose = true
         toUpstream.markSourceEnded()
         closeUpstreamWrite()
@@ -122,7 +122,7 @@ extension ProxyConnection {
             // The upstream had already closed: answer now.
             if let response = finalResponse {
                 finalResponse = nil
-                sendOwnResponse(response)
+                sendOwnResponse(response.bytes, status: response.status)
             }
             if toClient.needsSinkClose { closeClientWrite() }
         } else {
@@ -143,24 +143,19 @@ extension ProxyConnection {
         toUpstream.markSourceEnded()
         toUpstream.markSinkClosed()
         lingerBeforeClose = true
-        sendOwnResponse(ErrorResponse.bytes(status: status, detail: detail))
+        sendOwnResponse(ErrorResponse.bytes(status: status, detail: detail), status: status)
         toClient.markSourceEnded()
         if toClient.needsSinkClose { closeClientWrite() }
     }
 
     /// Hands certgate's own response to TLS (parked if the socket is full) and counts it.
-    func sendOwnResponse(_ response: [UInt8]) {
+    func sendOwnResponse(_ response: [UInt8], status: Int) {
         timer.stop()
-        if let status = Self.status(of: response) { worker.metrics.http.responded(status: status) }
+        worker.metrics.http.responded(status: status)
         var bytes = response
         bytes.withUnsafeMutableBytes { raw in
             _ = deliverToClient(raw.baseAddress!, count: raw.count)
         }
-    }
-
-    private static func status(of response: [UInt8]) -> Int? {
-        guard response.count >= 12 else { return nil }
-        return Int(String(decoding: response[9..<12], as: UTF8.self))
     }
 
     /// Both directions are done after certgate's own response: keep reading (and dropping) for a moment.

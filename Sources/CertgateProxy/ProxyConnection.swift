@@ -58,8 +58,9 @@ final class ProxyConnection {
     var speaksHTTP = false
     /// The request rewriter, once proxying in HTTP mode.
     var rewriter: RequestRewriter?
-    /// certgate's own response, sent when the upstream has finished its side (a refused request).
-    var finalResponse: [UInt8]?
+    /// certgate's own response and its status, sent when the upstream has finished its side (a refused
+    /// request).
+    var finalResponse: (bytes: [UInt8], status: Int)?
     /// Linger instead of closing once both directions are done (certgate answered the client itself).
     var lingerBeforeClose = false
     /// Loop time of the accept, and of the start of the upstream connect (for the duration histograms).
@@ -419,7 +420,7 @@ final class ProxyConnection {
             case .endOfStream:
                 if let response = finalResponse {
                     finalResponse = nil
-                    sendOwnResponse(response)
+                    sendOwnResponse(response.bytes, status: response.status)
                 }
                 toClient.markSourceEnded()
                 if toClient.needsSinkClose { closeClientWrite() }
