@@ -511,7 +511,8 @@ case_no_alpn_without_option() {
   printf 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' > "$CG_TMP/h2.req"
   out=$(hc --alpn h2 --step h2.req:0 --until-eof)
   assert_eq "" "$(q "$out" "r['alpn']")" "ALPN (python client offering h2)"
-  assert_match "$(q "$out" "r['responses'][0]['status'] if r['responses'] else 'none'")" '^(400|505)$' "the preface is refused as HTTP/1.x"
+  # http-parser stops at the PRI method line before a version is read: a malformed request line (400).
+  assert_eq 400 "$(q "$out" "r['responses'][0]['status'] if r['responses'] else 'none'")" "the preface is refused as HTTP/1.x"
   assert_eq close "$(q "$out" "r['responses'][0]['headers'].get('connection')")" "Connection header"
 }
 
