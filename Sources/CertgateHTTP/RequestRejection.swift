@@ -26,14 +26,12 @@ public enum RequestRejection: String, CaseIterable, Sendable, Equatable {
     case badHost = "bad_host"
     /// An HTTP version other than 1.0 and 1.1: 505.
     case unsupportedVersion = "unsupported_version"
-    /// A protocol upgrade (`Upgrade`, e.g. WebSocket) or CONNECT, which the header rewriter cannot follow: 501.
-    case upgrade = "upgrade"
 
     /// The status code of the response sent for this rejection.
     public var status: Int {
         switch self {
         case .headTooLarge: return 431
-        case .unsupportedTransferEncoding, .upgrade: return 501
+        case .unsupportedTransferEncoding: return 501
         case .unsupportedVersion: return 505
         default: return 400
         }
@@ -53,7 +51,6 @@ public enum RequestRejection: String, CaseIterable, Sendable, Equatable {
         case .badChunk: return "malformed chunked body"
         case .badHost: return "missing or repeated Host"
         case .unsupportedVersion: return "HTTP version not supported"
-        case .upgrade: return "protocol upgrade and CONNECT are not supported with --forward-headers"
         }
     }
 }

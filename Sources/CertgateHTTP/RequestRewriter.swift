@@ -7,8 +7,8 @@ internal import CHTTPParser
 /// How the stream is read:
 /// - A head is delimited and checked by `HeadScanner` (strict line discipline), then parsed by
 ///   http-parser (Debian's libhttp-parser: method, target, version, Content-Length and
-///   Transfer-Encoding semantics). On top of both: exactly one Host in HTTP/1.1, a Transfer-Encoding
-///   of exactly `chunked`, no Upgrade and no CONNECT.
+///   Transfer-Encoding semantics). On top of both: exactly one Host in HTTP/1.1 and a Transfer-Encoding
+///   of exactly `chunked`.
 /// - The head forwarded is the client's request line and field lines byte for byte (each one checked
 ///   above), minus the managed fields, plus `ForwardedHeaders.block`.
 /// - A Content-Length body is copied as is. A chunked body is re-encoded from what http-parser decoded
@@ -17,9 +17,17 @@ internal import CHTTPParser
 /// - Pipelined requests are handled one after the other; the request after a complete message starts
 ///   a new head.
 ///
+/// - A protocol upgrade (a request with an `Upgrade` field, or CONNECT) is forwarded, and then nothing
+///   more: what the client sends next is held until the upstream's response to it is known
+///   (`observeUpstream`, which follows the responses with a `ResponseTracker`). `101 Switching
+///   Protocols` (2xx to CONNECT) turns the rest of the connection into an opaque tunnel; any other
+///   response keeps it HTTP and the held bytes are parsed as the next request. So a client can never
+///   slip a request with forged fields past the rewriter behind an upgrade the upstream declined.
+///
 /// The first malformed request stops the rewriter for good (`rejection`): the bytes of the requests
 /// before it are in the output, nothing of it or after it is. Output is bounded: processing stops once
-/// `outputLimit` bytes wait to be written, and the unprocessed input is held until `resume()`.
+/// `outputLimit` bytes wait to be written or `pipelineLimit` requests are unanswered, and the
+/// unprocessed input is held until `resume()`.
 ///
 /// Not thread-safe: one per connection, used on the connection's worker thread.
 public final class RequestRewriter {
@@ -37,6 +45,17 @@ public final class RequestRewriter {
     private let injected: [UInt8]
     let headLimit: Int
     let outputLimit: Int
+    let pipelineLimit: Int
+    private let responses = ResponseTracker()
+    /// The current request asks to switch protocols.
+    private var currentMayUpgrade = false
+    /// An upgrade request has been forwarded; its response has not been seen.
+    public private(set) var awaitingUpgrade = false
+    /// The upstream's answer to the upgrade request being forwarded, when it came before the request's
+    /// end (a response before the whole body was sent).
+    private var earlyDecision: ResponseTracker.Decision?
+    /// The upstream switched protocols: bytes pass through untouched from now on.
+    public private(set) var isTunnel = false
 
     // Set by the parser callbacks.
     private var messageComplete = false
@@ -55,10 +74,11 @@ public final class RequestRewriter {
     ///   - headers: the fields to add to every request.
     ///   - headLimit: the largest request head accepted (request line and fields), in bytes.
     ///   - outputLimit: processing pauses once this many bytes wait to be written.
-    public init(headers: ForwardedHeaders, headLimit: Int, outputLimit: Int = 64 * 1024) {
+    public init(headers: ForwardedHeaders, headLimit: Int, outputLimit: Int = 64 * 1024, pipelineLimit: Int = 256) {
         self.injected = headers.block
         self.headLimit = headLimit
         self.outputLimit = outputLimit
+        self.pipelineLimit = pipelineLimit
         self.scanner = HeadScanner(limit: headLimit)
         parser = .allocate(capacity: 1)
         http_parser_init(parser, HTTP_REQUEST)
@@ -84,6 +104,27 @@ public final class RequestRewriter {
         if used < bytes.count && rejection == nil {
             input.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[used...]))
         }
+    }
+
+    /// Whether held input cannot be processed until the upstream answers (an upgrade decision, or too
+    /// many requests unanswered).
+    public var isWaitingForUpstream: Bool {
+        awaitingUpgrade || (!isTunnel && responses.outstandingCount >= pipelineLimit)
+    }
+
+    /// Reads what the upstream sent (the bytes themselves pass on unchanged). Returns true when this
+    /// settled a pending upgrade or made room in the pipeline, i.e. held input may move again.
+    public func observeUpstream(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard !isTunnel else { return false }
+        let wasWaiting = isWaitingForUpstream
+        guard let decision = responses.observe(bytes) else { return wasWaiting && !isWaitingForUpstream }
+        if awaitingUpgrade {
+            awaitingUpgrade = false
+            apply(decision)
+        } else if currentMayUpgrade {
+            earlyDecision = decision
+        }
+        return wasWaiting && !isWaitingForUpstream
     }
 
     /// Continues with held input once output has been written.
@@ -125,9 +166,17 @@ public final class RequestRewriter {
     /// Processes `bytes` until they are used up, the output reaches its limit, or a rejection; returns
     /// how many were used.
     private func process(_ bytes: UnsafeRawBufferPointer) -> Int {
+        if isTunnel {
+            output.append(contentsOf: bytes)
+            return bytes.count
+        }
         var offset = 0
-        while offset < bytes.count && rejection == nil && pendingOutputCount < outputLimit {
+        while offset < bytes.count && rejection == nil && pendingOutputCount < outputLimit && !isWaitingForUpstream {
             let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
+            if isTunnel {
+                output.append(contentsOf: rest)
+                return bytes.count
+            }
             if inBody {
                 offset += continueBody(rest)
                 continue
@@ -173,6 +222,12 @@ public final class RequestRewriter {
         }
         emitHead(head)
         requestCount += 1
+        let method = parser.pointee.method
+        currentMayUpgrade = parser.pointee.upgrade != 0 || method == HTTP_CONNECT.rawValue
+            || scanner.fields.contains { Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: head[$0.start..<$0.colon]), "upgrade") }
+        responses.requestForwarded(.init(isHead: method == HTTP_HEAD.rawValue, mayUpgrade: currentMayUpgrade,
+                                         isConnect: method == HTTP_CONNECT.rawValue))
+        earlyDecision = nil
         if messageComplete {
             startNextMessage()
         } else {
@@ -201,6 +256,31 @@ public final class RequestRewriter {
         inBody = false
         lastChunk = false
         scanner.reset()
+        if currentMayUpgrade {
+            currentMayUpgrade = false
+            if let decision = earlyDecision {
+                earlyDecision = nil
+                apply(decision)
+            } else if responses.failed {
+                // The responses cannot be followed, so the upgrade can never be confirmed: stay HTTP.
+                apply(.declined)
+            } else {
+                // Nothing more is parsed until the upstream has answered.
+                awaitingUpgrade = true
+            }
+        }
+    }
+
+    private func apply(_ decision: ResponseTracker.Decision) {
+        switch decision {
+        case .switched:
+            isTunnel = true
+        case .declined:
+            // The next request starts from a clean parser (http-parser treats what follows an upgrade
+            // request as another protocol).
+            http_parser_init(parser, HTTP_REQUEST)
+            parser.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        }
     }
 
     private func reject(_ reason: RequestRejection) {
@@ -214,7 +294,6 @@ public final class RequestRewriter {
     private func check(_ head: UnsafeRawBufferPointer) -> RequestRejection? {
         let state = parser.pointee
         guard state.http_major == 1, state.http_minor <= 1 else { return .unsupportedVersion }
-        if state.upgrade != 0 || state.method == HTTP_CONNECT.rawValue { return .upgrade }
         var hosts = 0
         var transferEncodings = 0
         var chunkedOnly = true
@@ -222,8 +301,6 @@ public final class RequestRewriter {
             let name = UnsafeRawBufferPointer(rebasing: head[field.start..<field.colon])
             if Self.equalsIgnoringCase(name, "host") {
                 hosts += 1
-            } else if Self.equalsIgnoringCase(name, "upgrade") {
-                return .upgrade
             } else if Self.equalsIgnoringCase(name, "transfer-encoding") {
                 transferEncodings += 1
                 let value = Self.trimmed(UnsafeRawBufferPointer(rebasing: head[(field.colon + 1)..<field.end]))

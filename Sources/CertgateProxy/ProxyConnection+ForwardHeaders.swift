@@ -37,6 +37,20 @@ extension ProxyConnection {
         return text.hasPrefix("::ffff:") && text.contains(".") ? String(text.dropFirst(7)) : text
     }
 
+    /// Whether to read from the client now: the direction allows it, and the rewriter is not holding
+    /// input until the upstream answers (an upgrade decision, a full pipeline).
+    var wantsClientInput: Bool {
+        toUpstream.canRead && !(rewriter?.isWaitingForUpstream ?? false)
+    }
+
+    /// The upstream's answer released the rewriter's held input: move it on (the scratch buffer is free
+    /// again when this is called).
+    func resumeClientInput() {
+        if toUpstream.pending == nil && !toUpstream.sourceEnded {
+            pumpRewritten()
+        }
+    }
+
     /// Moves bytes client → rewriter → upstream until the client has nothing more, the upstream is
     /// full, or a request is refused.
     func pumpRewritten() {
@@ -53,18 +67,22 @@ extension ProxyConnection {
                 refuse(rejection)
                 return
             }
-            if rewriter.heldInputCount > 0 {
+            if rewriter.heldInputCount > 0 && !rewriter.isWaitingForUpstream {
+                let held = rewriter.heldInputCount
                 rewriter.resume()
+                countForwardedRequests(rewriter)
+                // resume() always moves while nothing waits to be written; never spin if it did not.
+                guard rewriter.heldInputCount < held || rewriter.pendingOutputCount > 0 || rewriter.rejection != nil
+                else { return }
                 continue
             }
-            guard toUpstream.canRead && (budget > 0 || tls.hasBufferedData) else { return }
+            guard wantsClientInput && (budget > 0 || tls.hasBufferedData) else { return }
             budget -= 1
             switch tls.read(into: scratch, count: size) {
             case .done(let count):
                 tlsReadWaitsFor = .read
-                let before = rewriter.requestCount
                 rewriter.feed(UnsafeRawBufferPointer(start: scratch, count: count))
-                worker.traffic.addForwardedRequests(rewriter.requestCount - before)
+                countForwardedRequests(rewriter)
             case .wantRead:
                 tlsReadWaitsFor = .read
                 return
@@ -79,6 +97,15 @@ extension ProxyConnection {
                 abort("client read failed: \(failure)")
                 return
             }
+        }
+    }
+
+    /// Adds the requests forwarded since the last count to this worker's counter.
+    private func countForwardedRequests(_ rewriter: RequestRewriter) {
+        let forwarded = rewriter.requestCount - requestsCounted
+        if forwarded > 0 {
+            worker.traffic.addForwardedRequests(forwarded)
+            requestsCounted = rewriter.requestCount
         }
     }
 

@@ -56,8 +56,9 @@ final class ProxyConnection {
     var tlsWriteWaitsFor: IOEvents = .write
     /// `--forward-headers` on a connection that did not agree on h2: HTTP/1.x is parsed.
     var speaksHTTP = false
-    /// The request rewriter, once proxying in HTTP mode.
+    /// The request rewriter, once proxying in HTTP mode, and how many of its requests have been counted.
     var rewriter: RequestRewriter?
+    var requestsCounted = 0
     /// certgate's own response and its status, sent when the upstream has finished its side (a refused
     /// request).
     var finalResponse: (bytes: [UInt8], status: Int)?
@@ -97,7 +98,7 @@ final class ProxyConnection {
             if !events.isDisjoint(with: tlsWriteWaitsFor) && (toClient.pending != nil || toClient.needsSinkClose) {
                 flushToClient()
             }
-            if phase == .proxying && toUpstream.canRead && !events.isDisjoint(with: tlsReadWaitsFor) {
+            if phase == .proxying && wantsClientInput && !events.isDisjoint(with: tlsReadWaitsFor) {
                 pumpClientToUpstream()
             }
         case .lingering:
@@ -177,7 +178,7 @@ final class ProxyConnection {
             upstream = .write
         case .proxying:
             if toClient.pending != nil || toClient.needsSinkClose { client.formUnion(tlsWriteWaitsFor) }
-            if toUpstream.canRead { client.formUnion(tlsReadWaitsFor) }
+            if wantsClientInput { client.formUnion(tlsReadWaitsFor) }
             if toUpstream.pending != nil { upstream.insert(.write) }
             if toClient.canRead { upstream.insert(.read) }
         case .lingering:
@@ -414,7 +415,14 @@ final class ProxyConnection {
         for _ in 0..<16 where toClient.canRead {
             switch Socket.read(upstreamFD, into: scratch, count: size) {
             case .done(let count):
-                guard deliverToClient(scratch, count: count) else { return }
+                // With --forward-headers the responses are followed (read only) for upgrade decisions.
+                let released = rewriter?.observeUpstream(UnsafeRawBufferPointer(start: scratch, count: count)) ?? false
+                let delivered = deliverToClient(scratch, count: count)
+                if released {
+                    resumeClientInput()
+                    guard phase == .proxying else { return }
+                }
+                guard delivered else { return }
             case .wouldBlock:
                 return
             case .endOfStream:

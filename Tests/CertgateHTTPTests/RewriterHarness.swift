@@ -39,7 +39,8 @@ struct RewriterHarness {
                 }
                 rewriter.consumeOutput(written)
                 rewriter.resume()
-                if written == 0 && rewriter.pendingOutputCount == 0 && rewriter.rejection != nil { break }
+                // Held input waiting for an upstream answer (an upgrade) or after a refusal stays held.
+                if written == 0 && (rewriter.rejection != nil || rewriter.isWaitingForUpstream) { break }
             }
         }
         var start = 0

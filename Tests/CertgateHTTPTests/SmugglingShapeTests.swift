@@ -47,9 +47,6 @@ struct SmugglingShapeTests {
         ("HTTP/2.0 request line", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", .unsupportedVersion),
         ("HTTP/1.2", "GET / HTTP/1.2\r\nHost: a\r\n\r\n", .unsupportedVersion),
         ("h2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", .badRequestLine),
-        ("WebSocket upgrade", "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", .upgrade),
-        ("Upgrade without Connection", "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\n\r\n", .upgrade),
-        ("CONNECT", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", .upgrade),
     ]
 
     @Test("each shape is refused with its reason", arguments: cases.indices)
@@ -72,11 +69,10 @@ struct SmugglingShapeTests {
         #expect(outcome.rejection == expected, "\(name)")
     }
 
-    @Test("statuses: 431 too large, 501 unsupported coding or upgrade, 505 version, else 400")
+    @Test("statuses: 431 too large, 501 unsupported coding, 505 version, else 400")
     func statuses() {
         #expect(RequestRejection.headTooLarge.status == 431)
         #expect(RequestRejection.unsupportedTransferEncoding.status == 501)
-        #expect(RequestRejection.upgrade.status == 501)
         #expect(RequestRejection.unsupportedVersion.status == 505)
         #expect(RequestRejection.obsFold.status == 400)
         #expect(Set(RequestRejection.allCases.map(\.rawValue)).count == RequestRejection.allCases.count)
