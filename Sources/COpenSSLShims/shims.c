@@ -186,11 +186,12 @@ char *COpenSSLShims_X509_serial_hex(X509 *cert) {
     return hex;
 }
 
-int COpenSSLShims_X509_subject_line(X509 *cert, char *buf, int size) {
+/// `name` as a one-line RFC 2253 string into buf (NUL-terminated); its length, or -1.
+static int name_line(const X509_NAME *name, char *buf, int size) {
     BIO *bio = BIO_new(BIO_s_mem());
     if (bio == NULL) return -1;
     int result = -1;
-    if (X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) >= 0) {
+    if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) >= 0) {
         char *data = NULL;
         long length = BIO_get_mem_data(bio, &data);
         if (length >= 0 && length < size) {
@@ -201,6 +202,10 @@ int COpenSSLShims_X509_subject_line(X509 *cert, char *buf, int size) {
     }
     BIO_free(bio);
     return result;
+}
+
+int COpenSSLShims_X509_subject_line(X509 *cert, char *buf, int size) {
+    return name_line(X509_get_subject_name(cert), buf, size);
 }
 
 const uint64_t COpenSSLShims_SSL_OP_NO_COMPRESSION = SSL_OP_NO_COMPRESSION;
@@ -267,20 +272,7 @@ int COpenSSLShims_X509_CRL_revoked_count(X509_CRL *crl) {
     return revoked == NULL ? 0 : sk_X509_REVOKED_num(revoked);
 }
 int COpenSSLShims_X509_CRL_issuer_line(X509_CRL *crl, char *buf, int size) {
-    BIO *bio = BIO_new(BIO_s_mem());
-    if (bio == NULL) return -1;
-    int result = -1;
-    if (X509_NAME_print_ex(bio, X509_CRL_get_issuer(crl), 0, XN_FLAG_RFC2253) >= 0) {
-        char *data = NULL;
-        long length = BIO_get_mem_data(bio, &data);
-        if (length >= 0 && length < size) {
-            memcpy(buf, data, (size_t)length);
-            buf[length] = 0;
-            result = (int)length;
-        }
-    }
-    BIO_free(bio);
-    return result;
+    return name_line(X509_CRL_get_issuer(crl), buf, size);
 }
 int COpenSSLShims_X509_CRL_signed_by(X509_CRL *crl, X509 *cert) {
     if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(cert)) != 0) return 0;

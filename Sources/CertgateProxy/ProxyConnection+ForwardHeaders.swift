@@ -55,8 +55,6 @@ extension ProxyConnection {
     /// full, or a request is refused.
     func pumpRewritten() {
         guard let rewriter else { return }
-        let scratch = worker.scratch
-        let size = worker.settings.bufferSize
         var budget = 16
         while phase == .proxying {
             if rewriter.pendingOutputCount > 0 {
@@ -78,25 +76,9 @@ extension ProxyConnection {
             }
             guard wantsClientInput && (budget > 0 || tls.hasBufferedData) else { return }
             budget -= 1
-            switch tls.read(into: scratch, count: size) {
-            case .done(let count):
-                tlsReadWaitsFor = .read
-                rewriter.feed(UnsafeRawBufferPointer(start: scratch, count: count))
-                countForwardedRequests(rewriter)
-            case .wantRead:
-                tlsReadWaitsFor = .read
-                return
-            case .wantWrite:
-                tlsReadWaitsFor = .write
-                return
-            case .closed:
-                toUpstream.markSourceEnded()
-                if toUpstream.needsSinkClose { closeUpstreamWrite() }
-                return
-            case .failed(let failure):
-                abort("client read failed: \(failure)")
-                return
-            }
+            guard let count = readFromClient() else { return }
+            rewriter.feed(UnsafeRawBufferPointer(start: worker.scratch, count: count))
+            countForwardedRequests(rewriter)
         }
     }
 

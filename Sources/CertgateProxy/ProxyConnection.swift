@@ -335,29 +335,34 @@ final class ProxyConnection {
             pumpRewritten()
             return
         }
-        let scratch = worker.scratch
-        let size = worker.settings.bufferSize
         var budget = 16
         while toUpstream.canRead && (budget > 0 || tls.hasBufferedData) {
             budget -= 1
-            switch tls.read(into: scratch, count: size) {
-            case .done(let count):
-                tlsReadWaitsFor = .read
-                guard deliverToUpstream(scratch, count: count) else { return }
-            case .wantRead:
-                tlsReadWaitsFor = .read
-                return
-            case .wantWrite:
-                tlsReadWaitsFor = .write
-                return
-            case .closed:
-                toUpstream.markSourceEnded()
-                if toUpstream.needsSinkClose { closeUpstreamWrite() }
-                return
-            case .failed(let failure):
-                abort("client read failed: \(failure)")
-                return
-            }
+            guard let count = readFromClient(), deliverToUpstream(worker.scratch, count: count) else { return }
+        }
+    }
+
+    /// One TLS read from the client into the worker's scratch buffer: the byte count, or nil when there
+    /// is nothing more to do now (the read would block, the client's end was passed on, or the
+    /// connection was aborted).
+    func readFromClient() -> Int? {
+        switch tls.read(into: worker.scratch, count: worker.settings.bufferSize) {
+        case .done(let count):
+            tlsReadWaitsFor = .read
+            return count
+        case .wantRead:
+            tlsReadWaitsFor = .read
+            return nil
+        case .wantWrite:
+            tlsReadWaitsFor = .write
+            return nil
+        case .closed:
+            toUpstream.markSourceEnded()
+            if toUpstream.needsSinkClose { closeUpstreamWrite() }
+            return nil
+        case .failed(let failure):
+            abort("client read failed: \(failure)")
+            return nil
         }
     }
 
