@@ -131,3 +131,44 @@ struct UpgradeTests {
         #expect(driver.rewriter.requestCount == 3)
     }
 }
+
+@Suite("Request rewriting: upgrades, randomized")
+struct UpgradePropertyTests {
+    @Test("any cut of the stream, any order of answers: a declined upgrade never lets a forged field through")
+    func randomized() {
+        for seed in UInt64(1)...300 {
+            var random = SeededGenerator(seed: seed)
+            let (prefix, before) = RewriterPropertyTests.validStream(&random)
+            let accept = Bool.random(using: &random)
+            let tail = Array("GET /x HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n".utf8)
+            let upgrade = Array(UpgradeTests.websocket.utf8)
+            let stream = prefix + upgrade + tail
+            let driver = UpgradeTests.Driver()
+            var start = 0
+            for cut in (Set(RewriterPropertyTests.randomCuts(stream.count, &random)).sorted() + [stream.count]) where cut > start {
+                stream[start..<cut].withUnsafeBytes { driver.rewriter.feed($0) }
+                driver.drain()
+                start = cut
+            }
+            #expect(driver.rewriter.requestCount == before + 1, "seed \(seed)")
+            #expect(driver.rewriter.awaitingUpgrade, "seed \(seed)")
+            // The answers to the earlier requests, then the decision, cut anywhere too.
+            var answers = String(repeating: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", count: before)
+            answers += accept ? "HTTP/1.1 101 Switching Protocols\r\n\r\n" : "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"
+            let bytes = Array(answers.utf8)
+            start = 0
+            for cut in (Set(RewriterPropertyTests.randomCuts(bytes.count, &random)).sorted() + [bytes.count]) where cut > start {
+                _ = bytes[start..<cut].withUnsafeBytes { driver.rewriter.observeUpstream($0) }
+                driver.drain()
+                start = cut
+            }
+            #expect(driver.rewriter.isTunnel == accept, "seed \(seed)")
+            if accept {
+                #expect(driver.output.suffix(tail.count).elementsEqual(tail), "seed \(seed): the tunnel is untouched")
+            } else {
+                #expect(!driver.text.contains("6.6.6.6"), "seed \(seed): the request after a declined upgrade is rewritten")
+                #expect(driver.rewriter.requestCount == before + 2, "seed \(seed)")
+            }
+        }
+    }
+}
