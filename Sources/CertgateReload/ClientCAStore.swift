@@ -125,13 +125,23 @@ public final class ClientCAStore {
         return (.added(evicted: evicted.count + retired.count), true)
     }
 
-    private static func makeTrust(_ pool: RootPool<Certificate>, _ crl: ClientCRLFile?, _ options: Options)
+    /// A trust for `policy` (which must name this store's CA file) from the CAs and CRLs in force now.
+    public func makeTrust(for policy: ClientPolicy) throws(CertificateLoadError) -> ClientTrust {
+        try Self.makeTrust(pool, crl, options, verification: policy.verification ?? .optional, depth: policy.depth,
+                           allowList: policy.allowList, identity: policy.identity)
+    }
+
+    private static func makeTrust(_ pool: RootPool<Certificate>, _ crl: ClientCRLFile?, _ options: Options,
+                                  verification: ClientVerification? = nil, depth: Int? = nil,
+                                  allowList: ClientAllowList? = nil, identity: String? = nil)
         throws(CertificateLoadError) -> ClientTrust
     {
+        let own = ClientPolicy(verification: options.verification, caPath: options.path, crlPath: options.crlPath,
+                               depth: options.depth, allowList: options.allowList)
         do {
-            return try ClientTrust(roots: pool.trusted.map(\.root), verification: options.verification,
-                                   depth: options.depth, allowList: options.allowList,
-                                   revocationLists: crl?.set.lists ?? [])
+            return try ClientTrust(roots: pool.trusted.map(\.root), verification: verification ?? options.verification,
+                                   depth: depth ?? options.depth, allowList: allowList ?? options.allowList,
+                                   revocationLists: crl?.set.lists ?? [], identity: identity ?? own.identity)
         } catch {
             throw .unreadable(FileError(path: options.path, message: "cannot build the trust store: \(error)"))
         }

@@ -24,7 +24,6 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         try runReportingFailures {
             let configuration = try options.resolve()
-            try configuration.rejectUnimplemented()
             _ = try TLSServerContext(settings: configuration.tlsSettings)
             _ = try configuration.resolveUpstream()
             if let tokenFile = configuration.adminTokenFile {
@@ -45,6 +44,10 @@ struct CheckCommand: ParsableCommand {
             }
             for warning in snapshot.warnings {
                 print("warning: \(warning)")
+            }
+            let loaded = Set(snapshot.certificates.map(\.name))
+            for entry in configuration.perCertificate where !loaded.contains(entry.name) {
+                print("warning: per-certificate entry '\(entry.name)' matches no loaded certificate; its policy applies to nothing")
             }
             print("ok: \(snapshot.count) certificate\(snapshot.count == 1 ? "" : "s"), default '\(snapshot.defaultCertificate.name)'")
         }
