@@ -2,7 +2,10 @@ import CertgateCertificates
 import CertgatePosix
 import CertgateTLS
 
-/// The client-CA file (`--client-ca`), its bounded rotating root pool and the trust policy built from it.
+/// One client-CA file (`--client-ca` or a `per-certificate:` `client-ca`), its bounded rotating root pool,
+/// its CRL file and the trust built from them. `ClientTrustPolicies` keeps one per distinct CA file and
+/// builds each policy's trust with `makeTrust(for:)`; `trust` is the one of `options` (the first policy
+/// naming the file).
 ///
 /// Reloaded with the certificates (same triggers, content hashing, retries): a new bundle whose CAs
 /// differ from the current generation enters the pool; the trust is rebuilt from the union of the

@@ -208,6 +208,14 @@ case_unmatched_name_is_a_warning() {
   out=$("$CG_BIN" check --listen 127.0.0.1:0 --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/certs" --client-ca "$PC/ca1.pem" \
     --config "$PC/certgate.yaml" 2>&1) || fail "check failed: $out"
   assert_contains "$out" "per-certificate entry 'ghost' matches no loaded certificate" "check warns about ghost"
+  assert_contains "$out" "client CA file $PC/ca2.pem: 1 CA" "check loads zulu's CA file"
+  # check loads the per-certificate CA files like run: a missing one fails it, naming the key and file.
+  sed -i 's/ca2.pem/missing.pem/' "$PC/certgate.yaml"
+  local rc=0
+  out=$("$CG_BIN" check --listen 127.0.0.1:0 --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/certs" \
+    --client-ca "$PC/ca1.pem" --config "$PC/certgate.yaml" 2>&1) || rc=$?
+  assert_eq 1 "$rc" "check with a missing per-certificate CA file: exit status"
+  assert_contains "$out" "per-certificate.zulu.client-ca $PC/missing.pem" "check error names the key and the file"
 }
 
 case_same_ca_file_with_two_crl_files_is_refused() {
