@@ -56,15 +56,26 @@ struct PerCertificateSelectionTests {
         #expect(swapped.unmatchedPolicyNames.isEmpty)
     }
 
-    @Test func sessionContextsDifferByPolicyIdentityOnly() throws {
+    @Test func sessionContextsFollowThePolicyAndItsCAs() throws {
         let pki = try TestPKI()
         try pki.ca("ca1")
+        try pki.ca("ca2")
         let one = try trust(pki, "ca1", identity: "a")
         let same = try trust(pki, "ca1", identity: "a")
         let other = try trust(pki, "ca1", identity: "b")
+        let rotated = try trust(pki, "ca2", identity: "a")
         #expect(one.sessionContext == same.sessionContext)
-        #expect(one.sessionContext != other.sessionContext)
+        #expect(one.sessionContext != other.sessionContext, "another policy")
+        #expect(one.sessionContext != rotated.sessionContext, "the same policy with other CAs (a rotation)")
         #expect(one.sessionContext != ClientTrust.noClientCertificateSessionContext)
         #expect(one.sessionContext.count == 32, "SSL_MAX_SID_CTX_LENGTH")
+        // The order of the CAs does not matter.
+        let both = try Array((pki.read("ca1.crt") + pki.read("ca2.crt")).utf8)
+        let reversed = try Array((pki.read("ca2.crt") + pki.read("ca1.crt")).utf8)
+        let forward = try ClientTrust(roots: CertifiedKey.certificates(inPEM: both), verification: .require, depth: 4,
+                                      identity: "a")
+        let backward = try ClientTrust(roots: CertifiedKey.certificates(inPEM: reversed), verification: .require,
+                                       depth: 4, identity: "a")
+        #expect(forward.sessionContext == backward.sessionContext)
     }
 }

@@ -181,12 +181,25 @@ case_one_pool_per_ca_file() {
   pc_start
   assert_eq 1 "$(metric certgate_client_ca_generations "ca_file=\"$PC/ca1.pem\"")" "CA1 pool generations"
   assert_eq 1 "$(metric certgate_client_ca_generations "ca_file=\"$PC/ca2.pem\"")" "CA2 pool generations"
+  # Sessions from before the rotation, on both pools.
+  local out
+  out=$(sess tls1_3 zulu.test "$CG_TMP/z.sess" "" 2)
+  assert_contains "$out" "hello from upstream" "zulu with a CA2 client before the rotation"
+  out=$(sess tls1_3 alpha.test "$CG_TMP/a.sess" "" 1)
+  assert_contains "$out" "hello from upstream" "alpha with a CA1 client before the rotation"
   # Rotate CA2 -> CA2b: CA2's pool gets a generation, CA1's does not.
   cat "$PC/ca2b.crt" > "$PC/.ca2.tmp"; mv "$PC/.ca2.tmp" "$PC/ca2.pem"
   wait_for 5 metric_is certgate_client_ca_generations "ca_file=\"$PC/ca2.pem\"" 2 || fail "CA2b did not enter CA2's pool"
   assert_eq 1 "$(metric certgate_client_ca_generations "ca_file=\"$PC/ca1.pem\"")" "CA1 pool generations after rotating CA2"
   assert_eq 1 "$(metric certgate_client_ca_reloads_total "ca_file=\"$PC/ca1.pem\",trigger=\"startup\",result=\"success\"")" "CA1 loads"
   assert_eq 0 "$(metric certgate_client_ca_reloads_total "ca_file=\"$PC/ca1.pem\",trigger=\"inotify\",result=\"success\"")" "CA1 loads by inotify"
+  # zulu's trust changed: its old session gets a full handshake (the client is verified again);
+  # alpha's pool did not change: its session still resumes.
+  out=$(sess tls1_3 zulu.test "$CG_TMP/z2.sess" "$CG_TMP/z.sess")
+  assert_not_contains "$out" "Reused, " "zulu's session from before the rotation"
+  assert_not_contains "$out" "hello from upstream" "zulu's session from before the rotation, without a certificate"
+  out=$(sess tls1_3 alpha.test "$CG_TMP/a2.sess" "$CG_TMP/a.sess")
+  assert_contains "$out" "Reused, " "alpha's session after zulu's rotation"
   assert_eq 200 "$(st zulu.test 2b)" "zulu with a CA2b client after the rotation"
   assert_eq 200 "$(st zulu.test 2)" "zulu with a CA2 client (previous generation)"
   assert_eq 000 "$(st alpha.test 2b)" "alpha with a CA2b client (not CA1's pool)"
