@@ -126,9 +126,10 @@ case_policy_follows_the_certificate_chosen() {
 }
 
 # sess VERSION NAME OUT [IN] [CLIENT] : one handshake + GET /hello with s_client on SNI NAME, saving the
-# session to OUT (and offering IN when given); prints s_client's output.
+# session to OUT (and offering IN when given); prints s_client's output. $SESS_ARGS: extra s_client
+# arguments (-no_ticket: TLS 1.2 resumption by session id from the server's cache instead of a ticket).
 sess() {
-  local version=$1 name=$2 out=$3 in=${4:-} client=${5:-} args=()
+  local version=$1 name=$2 out=$3 in=${4:-} client=${5:-} args=(${SESS_ARGS:-})
   [ -n "$in" ] && args+=(-sess_in "$in")
   [ -n "$client" ] && args+=(-cert "$PC/cl$client.crt" -key "$PC/cl$client.key")
   { printf 'GET /hello HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n' "$name"; sleep 1; } \
@@ -176,6 +177,7 @@ resumption_case() {
 
 case_resumption_never_crosses_policies_tls13() { resumption_case tls1_3; }
 case_resumption_never_crosses_policies_tls12() { resumption_case tls1_2; }
+case_resumption_never_crosses_policies_tls12_session_ids() { SESS_ARGS=-no_ticket resumption_case tls1_2; }
 
 case_one_pool_per_ca_file() {
   pc_start
