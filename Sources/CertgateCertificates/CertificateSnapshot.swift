@@ -15,15 +15,16 @@ public final class CertificateSnapshot: CertificateResolver {
     public let defaultCertificate: LoadedCertificate
     /// Non-fatal oddities found while indexing (shadowed or unusable names), for the start-up log.
     public let warnings: [String]
-    private let table: ServerNameTable<CertifiedKey>
-    /// The client-certificate policy handshakes use; `nil` when no client certificate is asked for.
-    public let clientTrust: ClientTrust?
+    private let table: ServerNameTable<LoadedCertificate>
+    /// The client-certificate policy of each certificate (by certificate name; the global one for names
+    /// without a `per-certificate:` entry).
+    public let clientTrusts: ClientTrustTable
 
     /// - Parameter defaultName: `--default-cert`; `nil` picks the first certificate by name.
-    public init(certificates unsorted: [LoadedCertificate], defaultName: String?, clientTrust: ClientTrust? = nil)
-        throws(CertificateLoadError)
+    public init(certificates unsorted: [LoadedCertificate], defaultName: String?,
+                clientTrusts: ClientTrustTable = ClientTrustTable()) throws(CertificateLoadError)
     {
-        self.clientTrust = clientTrust
+        self.clientTrusts = clientTrusts
         let certificates = unsorted.sorted { $0.name.bytewiseLess($1.name) }
         guard let first = certificates.first else { throw .noCertificates(searched: []) }
         if let defaultName {
@@ -34,14 +35,14 @@ public final class CertificateSnapshot: CertificateResolver {
         } else {
             self.defaultCertificate = first
         }
-        var table = ServerNameTable<CertifiedKey>()
+        var table = ServerNameTable<LoadedCertificate>()
         var warnings: [String] = []
         for certificate in certificates {
             let names = certificate.certifiedKey.leaf.serverNames
             if names.isEmpty {
                 warnings.append("certificate '\(certificate.name)' has no DNS name or commonName; it is only served as the default")
             }
-            for rejected in table.add(names: names, value: certificate.certifiedKey, label: certificate.name) {
+            for rejected in table.add(names: names, value: certificate, label: certificate.name) {
                 warnings.append("certificate '\(certificate.name)': name '\(rejected)' is not usable for SNI")
             }
         }
@@ -53,22 +54,35 @@ public final class CertificateSnapshot: CertificateResolver {
         self.warnings = warnings
     }
 
-    /// The same certificates with another client-certificate policy (a client-CA reload).
-    public init(_ other: CertificateSnapshot, clientTrust: ClientTrust?) {
+    /// The same certificates with other client-certificate policies (a client-CA or CRL reload).
+    public init(_ other: CertificateSnapshot, clientTrusts: ClientTrustTable) {
         self.certificates = other.certificates
         self.defaultCertificate = other.defaultCertificate
         self.warnings = other.warnings
         self.table = other.table
-        self.clientTrust = clientTrust
+        self.clientTrusts = clientTrusts
     }
 
-    public func clientTrust(forServerName serverName: String?) -> ClientTrust? {
-        clientTrust
+    /// The certificate served for `serverName`: exact name, else wildcard, else the default one.
+    public func loadedCertificate(forServerName serverName: String?) -> LoadedCertificate {
+        if let serverName, let hit = table.lookup(serverName) { return hit }
+        return defaultCertificate
+    }
+
+    public func selection(forServerName serverName: String?) -> CertificateSelection? {
+        let chosen = loadedCertificate(forServerName: serverName)
+        return CertificateSelection(certificate: chosen.certifiedKey,
+                                    clientTrust: clientTrusts.trust(forCertificate: chosen.name))
     }
 
     public func certificate(forServerName serverName: String?) -> CertifiedKey? {
-        if let serverName, let hit = table.lookup(serverName) { return hit }
-        return defaultCertificate.certifiedKey
+        loadedCertificate(forServerName: serverName).certifiedKey
+    }
+
+    /// `per-certificate:` names that match no loaded certificate (their policy applies to nothing).
+    public var unmatchedPolicyNames: [String] {
+        let loaded = Set(certificates.map(\.name))
+        return clientTrusts.overriddenNames.filter { !loaded.contains($0) }
     }
 
     public var count: Int { certificates.count }

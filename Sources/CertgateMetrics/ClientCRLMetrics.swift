@@ -1,8 +1,9 @@
 import Prometheus
 
-/// The `--client-crl` metrics. Every `trigger`/`result` combination exists from start-up.
-/// `certgate_client_crl_next_update_timestamp_seconds{issuer_fingerprint}` has one series per CA that
-/// signed a loaded CRL, so it is bounded by the root pool. Control thread only.
+/// The metrics of the CRL file of one client-CA root pool, every series labelled `ca_file` (the pool's
+/// configured CA file, as in `ClientCAMetrics`). Every `trigger`/`result` combination exists from
+/// start-up. `certgate_client_crl_next_update_timestamp_seconds{ca_file,issuer_fingerprint}` has one
+/// series per CA that signed a loaded CRL, so it is bounded by the root pool. Control thread only.
 public final class ClientCRLMetrics: @unchecked Sendable {
     private let registry: PrometheusCollectorRegistry
     private let reloads: [String: Counter]
@@ -10,29 +11,35 @@ public final class ClientCRLMetrics: @unchecked Sendable {
     private let revoked: Gauge
     private let uncovered: Gauge
     private var nextUpdate: [String: Gauge] = [:]
+    /// The CA file of the pool the CRLs belong to (the `ca_file` label).
+    public let caFile: String
 
     private static let nextUpdateName = "certgate_client_crl_next_update_timestamp_seconds"
     private static let nextUpdateHelp =
         "nextUpdate of the loaded CRLs, by SHA-256 fingerprint of the issuing client CA (latest per CA). Clients of that CA are refused once it passes."
 
-    public init(registry: PrometheusCollectorRegistry) {
+    public init(registry: PrometheusCollectorRegistry, caFile: String) {
         self.registry = registry
+        self.caFile = caFile
         var reloads: [String: Counter] = [:]
         for trigger in ReloadMetrics.triggers {
             for result in ReloadMetrics.results {
                 reloads[trigger + "/" + result] = registry.makeCounter(
                     descriptor: describe("certgate_client_crl_reloads_total",
                                          "Client CRL file reloads by trigger and result (failure: the previous CRLs stay in force)."),
-                    labels: [("trigger", trigger), ("result", result)])
+                    labels: [("ca_file", caFile), ("trigger", trigger), ("result", result)])
             }
         }
         self.reloads = reloads
-        lists = registry.makeGauge(descriptor: describe("certgate_client_crl_lists", "CRLs loaded from --client-crl."))
+        lists = registry.makeGauge(descriptor: describe("certgate_client_crl_lists", "CRLs loaded from --client-crl."),
+                                   labels: [("ca_file", caFile)])
         revoked = registry.makeGauge(descriptor: describe(
-            "certgate_client_crl_revoked_certificates", "Revoked entries in the loaded CRLs (summed over the CRLs)."))
+            "certgate_client_crl_revoked_certificates", "Revoked entries in the loaded CRLs (summed over the CRLs)."),
+            labels: [("ca_file", caFile)])
         uncovered = registry.makeGauge(descriptor: describe(
             "certgate_client_crl_uncovered_cas",
-            "Trusted client CAs with no CRL in --client-crl; their clients are refused (client_crl_unavailable)."))
+            "Trusted client CAs with no CRL in --client-crl; their clients are refused (client_crl_unavailable)."),
+            labels: [("ca_file", caFile)])
     }
 
     public func recordReload(trigger: String, result: String) {
@@ -51,7 +58,7 @@ public final class ClientCRLMetrics: @unchecked Sendable {
         }
         for (fingerprint, value) in nextUpdates {
             let gauge = nextUpdate[fingerprint] ?? registry.makeGauge(
-                descriptor: describe(Self.nextUpdateName, Self.nextUpdateHelp), labels: [("issuer_fingerprint", fingerprint)])
+                descriptor: describe(Self.nextUpdateName, Self.nextUpdateHelp), labels: [("ca_file", caFile), ("issuer_fingerprint", fingerprint)])
             gauge.set(to: Double(value))
             nextUpdate[fingerprint] = gauge
         }

@@ -91,9 +91,9 @@ public final class CertificateStore {
         self.lastInventoryDirectories = inventory.directories
     }
 
-    /// Serves `trust` from now on (a client-CA reload): returns the new snapshot to publish.
-    public func replaceClientTrust(_ trust: ClientTrust?) -> CertificateSnapshot {
-        snapshot = CertificateSnapshot(snapshot, clientTrust: trust)
+    /// Serves `trusts` from now on (a client-CA or CRL reload): returns the new snapshot to publish.
+    public func replaceClientTrusts(_ trusts: ClientTrustTable) -> CertificateSnapshot {
+        snapshot = CertificateSnapshot(snapshot, clientTrusts: trusts)
         return snapshot
     }
 
@@ -264,7 +264,7 @@ public final class CertificateStore {
             } else {
                 do {
                     published = try CertificateSnapshot(certificates: certificates, defaultName: options.defaultName,
-                                                        clientTrust: snapshot.clientTrust)
+                                                        clientTrusts: snapshot.clientTrusts)
                 } catch {
                     refusal = "\(error); still serving the previous certificates"
                 }

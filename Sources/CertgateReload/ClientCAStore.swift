@@ -2,7 +2,10 @@ import CertgateCertificates
 import CertgatePosix
 import CertgateTLS
 
-/// The client-CA file (`--client-ca`), its bounded rotating root pool and the trust policy built from it.
+/// One client-CA file (`--client-ca` or a `per-certificate:` `client-ca`), its bounded rotating root pool,
+/// its CRL file and the trust built from them. `ClientTrustPolicies` keeps one per distinct CA file and
+/// builds each policy's trust with `makeTrust(for:)`; `trust` is the one of `options` (the first policy
+/// naming the file).
 ///
 /// Reloaded with the certificates (same triggers, content hashing, retries): a new bundle whose CAs
 /// differ from the current generation enters the pool; the trust is rebuilt from the union of the
@@ -125,13 +128,23 @@ public final class ClientCAStore {
         return (.added(evicted: evicted.count + retired.count), true)
     }
 
-    private static func makeTrust(_ pool: RootPool<Certificate>, _ crl: ClientCRLFile?, _ options: Options)
+    /// A trust for `policy` (which must name this store's CA file) from the CAs and CRLs in force now.
+    public func makeTrust(for policy: ClientPolicy) throws(CertificateLoadError) -> ClientTrust {
+        try Self.makeTrust(pool, crl, options, verification: policy.verification ?? .optional, depth: policy.depth,
+                           allowList: policy.allowList, identity: policy.identity)
+    }
+
+    private static func makeTrust(_ pool: RootPool<Certificate>, _ crl: ClientCRLFile?, _ options: Options,
+                                  verification: ClientVerification? = nil, depth: Int? = nil,
+                                  allowList: ClientAllowList? = nil, identity: String? = nil)
         throws(CertificateLoadError) -> ClientTrust
     {
+        let own = ClientPolicy(verification: options.verification, caPath: options.path, crlPath: options.crlPath,
+                               depth: options.depth, allowList: options.allowList)
         do {
-            return try ClientTrust(roots: pool.trusted.map(\.root), verification: options.verification,
-                                   depth: options.depth, allowList: options.allowList,
-                                   revocationLists: crl?.set.lists ?? [])
+            return try ClientTrust(roots: pool.trusted.map(\.root), verification: verification ?? options.verification,
+                                   depth: depth ?? options.depth, allowList: allowList ?? options.allowList,
+                                   revocationLists: crl?.set.lists ?? [], identity: identity ?? own.identity)
         } catch {
             throw .unreadable(FileError(path: options.path, message: "cannot build the trust store: \(error)"))
         }

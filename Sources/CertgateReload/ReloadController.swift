@@ -64,18 +64,25 @@ public final class ReloadController: LoopService {
     private var started = false
     private var stopped = false
 
-    /// The client-CA file (and `--client-crl`), reloaded with the certificates (`nil` without `--client-ca`).
-    private let clientCA: ClientTrustReporter?
+    /// The client-certificate policies with one root pool (and CRL file) per CA file, reloaded with the
+    /// certificates (`nil` when no policy asks for client certificates).
+    private let clientTrust: ClientTrustPolicies?
+    /// One per pool, in `clientTrust.stores` order.
+    private let clientTrustReporters: [ClientTrustReporter]
 
-    /// - Parameter clientCA: the client-CA store and its metrics; `crlMetrics` is used when the store has
-    ///   a `--client-crl` file.
+    /// - Parameter clientTrust: the client-certificate policies; each pool gets its metrics (labelled with
+    ///   its CA file) in `metrics.registry`.
     public init(loop: EventLoop, store: CertificateStore, settings: Settings, metrics: ProxyMetrics, logger: Logger,
-                clientCA: (store: ClientCAStore, metrics: ClientCAMetrics, crlMetrics: ClientCRLMetrics?)? = nil,
+                clientTrust: ClientTrustPolicies? = nil,
                 publish: @escaping (CertificateSnapshot) -> Void) {
         self.loop = loop
         self.store = store
-        self.clientCA = clientCA.map {
-            ClientTrustReporter(store: $0.store, caMetrics: $0.metrics, crlMetrics: $0.crlMetrics, logger: logger)
+        self.clientTrust = clientTrust
+        self.clientTrustReporters = (clientTrust?.stores ?? []).map { pool in
+            ClientTrustReporter(store: pool, caMetrics: ClientCAMetrics(registry: metrics.registry, caFile: pool.options.path),
+                                crlMetrics: pool.crl == nil ? nil : ClientCRLMetrics(registry: metrics.registry,
+                                                                                     caFile: pool.options.path),
+                                logger: logger)
         }
         self.settings = settings
         self.metrics = metrics
@@ -90,7 +97,8 @@ public final class ReloadController: LoopService {
 
     /// Records the start-up load in the metrics (the store already loaded; `duration` is how long it took).
     public func recordStartup(duration: Duration) {
-        clientCA?.recordStartup()
+        clientTrustReporters.forEach { $0.recordStartup() }
+        warnAboutUnmatchedPolicies(when: "start-up")
         warnAboutExpiry(store.snapshot.certificates, when: "start-up")
         updateCertificateMetrics()
         metrics.reload.recordReload(trigger: ReloadTrigger.startup.rawValue, result: ReloadReport.Result.success.rawValue,
@@ -176,7 +184,7 @@ public final class ReloadController: LoopService {
     }
 
     private func statCheck() {
-        if store.hasChanges() || clientCA?.store.hasChanges() == true {
+        if store.hasChanges() || clientTrust?.hasChanges() == true {
             notify(.stat)
         }
     }
@@ -220,7 +228,7 @@ public final class ReloadController: LoopService {
     private func refreshWatches() {
         guard let inotify else { return }
         var directories = store.watchDirectories
-        for directory in clientCA?.store.watchDirectories ?? [] { directories.insert(directory) }
+        for directory in clientTrust?.watchDirectories ?? [] { directories.insert(directory) }
         let missing = inotify.update(directories)
         if missing.isEmpty {
             watchRetryTimer?.stop()
@@ -250,13 +258,23 @@ public final class ReloadController: LoopService {
         debounceTimer?.stop()
         let report = store.reload(trigger: trigger, forceRead: forceRead)
         var published = report.snapshot
-        if let clientCA {
-            let result = clientCA.store.reload(forceRead: forceRead)
-            if let trust = result.trust { published = store.replaceClientTrust(trust) }
-            clientCA.record(result, trigger: trigger)
+        if let clientTrust {
+            let result = clientTrust.reload(forceRead: forceRead)
+            for (reporter, outcome) in zip(clientTrustReporters, result.stores) {
+                reporter.record(outcome, trigger: trigger)
+            }
+            if let table = result.table { published = store.replaceClientTrusts(table) }
+            if let failure = result.failure {
+                logger.error("client trust could not be rebuilt; still serving the previous one", metadata: [
+                    "error": "\(failure)", "trigger": "\(trigger.rawValue)",
+                ])
+            }
         }
         if let published {
             publish(published)
+        }
+        if published != nil || trigger == .signal || trigger == .admin {
+            warnAboutUnmatchedPolicies(when: "reload")
         }
         if report.snapshot != nil {
             updateCertificateMetrics()
@@ -272,7 +290,7 @@ public final class ReloadController: LoopService {
     }
 
     private func scheduleRetry() {
-        let due = [store.nextRetry, clientCA?.store.nextRetry].compactMap { $0 }.min()
+        let due = [store.nextRetry, clientTrust?.nextRetry].compactMap { $0 }.min()
         guard let due else {
             retryTimer?.stop()
             return
@@ -366,6 +384,17 @@ public final class ReloadController: LoopService {
             logger.debug("certificate reload still failing", metadata: metadata)
         } else {
             logger.notice("certificate reload finished", metadata: metadata)
+        }
+    }
+
+    /// One warning per `per-certificate:` name that matches no loaded certificate (its policy applies to
+    /// nothing until a certificate of that name is loaded). Never fails anything.
+    private func warnAboutUnmatchedPolicies(when: String) {
+        for name in store.snapshot.unmatchedPolicyNames {
+            logger.warning("per-certificate entry matches no loaded certificate; its policy applies to nothing", metadata: [
+                "cert": "\(name)", "check": "\(when)",
+                "certificates": "\(store.snapshot.count)",
+            ])
         }
     }
 

@@ -26,13 +26,36 @@ public final class ClientTrust: @unchecked Sendable {
     public let allowList: ClientAllowList
     /// The CRLs (`--client-crl`) in the store; empty when revocation is not checked.
     public let revocationLists: [RevocationList]
+    /// The TLS session id context of handshakes under this trust (32 bytes, a digest of the policy's
+    /// identity, the trusted CAs and the CRLs): OpenSSL only resumes a session (1.2 session id or ticket,
+    /// 1.3 PSK) whose context matches, so a session established under one policy gets a full handshake
+    /// under another, and a session established before the CAs or CRLs changed (a CA evicted, a client
+    /// revoked) is not resumed either: the client is verified again.
+    public let sessionContext: [UInt8]
+
+    /// The session id context of handshakes that ask for no client certificate.
+    public static let noClientCertificateSessionContext =
+        ContentDigest(parts: [Array("certgate-client-policy".utf8), Array("none".utf8)]).bytes
+
+    /// The session id context for a policy identity and the trust material in force (see
+    /// `sessionContext`); the order of `roots` and `revocationLists` does not matter.
+    public static func sessionContext(identity: String, roots: [Certificate], revocationLists: [RevocationList])
+        -> [UInt8]
+    {
+        let material = (roots.map(\.sha256Fingerprint).sorted { $0.lexicographicallyPrecedes($1) }
+            + [Array("crls".utf8)]
+            + revocationLists.map(\.sha256Fingerprint).sorted { $0.lexicographicallyPrecedes($1) })
+        return ContentDigest(parts: [Array("certgate-client-policy".utf8), Array(identity.utf8)] + material).bytes
+    }
 
     /// - Parameter revocationLists: when not empty, the leaf's revocation status is checked
     ///   (`X509_V_FLAG_CRL_CHECK`): a revoked leaf, and a leaf whose issuer has no valid CRL here (none,
     ///   expired, not yet valid), fail verification.
+    /// - Parameter identity: what distinguishes this policy from the others a process serves (mode, CA
+    ///   and CRL files, depth, allow-lists); hashed into `sessionContext`.
     public init(roots: [Certificate], verification: ClientVerification, depth: Int,
                 allowList: ClientAllowList = ClientAllowList(),
-                revocationLists: [RevocationList] = []) throws(OpenSSLError) {
+                revocationLists: [RevocationList] = [], identity: String = "") throws(OpenSSLError) {
         OpenSSLError.clearQueue()
         guard let store = X509_STORE_new() else { throw OpenSSLError.drain() }
         for root in roots where X509_STORE_add_cert(store, root.raw) != 1 {
@@ -67,6 +90,7 @@ public final class ClientTrust: @unchecked Sendable {
         self.roots = roots
         self.allowList = allowList
         self.revocationLists = revocationLists
+        self.sessionContext = Self.sessionContext(identity: identity, roots: roots, revocationLists: revocationLists)
     }
 
     deinit {

@@ -33,6 +33,14 @@ public final class RevocationList: @unchecked Sendable {
         X509_CRL_free(raw)
     }
 
+    /// SHA-256 of the DER encoding.
+    public var sha256Fingerprint: [UInt8] {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        guard X509_CRL_digest(raw, EVP_sha256(), &digest, &length) == 1, length == 32 else { return [] }
+        return digest
+    }
+
     /// Whether `certificate` issued this CRL: its subject is the CRL's issuer and its key verifies the
     /// CRL's signature (`.signed`), and whether its keyUsage allows signing CRLs at all.
     public func issuance(by certificate: Certificate) -> Issuance {

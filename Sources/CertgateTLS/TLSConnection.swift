@@ -18,7 +18,7 @@ public final class TLSConnection {
     private let context: TLSServerContext
     /// The snapshot this handshake resolves against: the one current when the connection was accepted.
     private let resolver: any CertificateResolver
-    /// The certificate chosen by the servername callback (kept alive as long as the connection).
+    /// The certificate chosen in the ClientHello callback (kept alive as long as the connection).
     public private(set) var selectedCertificate: CertifiedKey?
 
     public init(context: TLSServerContext, fd: Int32, resolver: any CertificateResolver) throws(OpenSSLError) {
@@ -43,18 +43,25 @@ public final class TLSConnection {
         return Unmanaged<TLSConnection>.fromOpaque(data).takeUnretainedValue()
     }
 
-    /// Called from the servername callback: resolve the SNI name and install that certificate.
-    func selectCertificate() -> Bool {
-        let name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name).map { String(cString: $0) }
-        guard let chosen = resolver.certificate(forServerName: name) else { return false }
-        guard SSL_use_cert_and_key(ssl, chosen.leaf.raw, chosen.privateKey.raw, chosen.chainStack, 1) == 1 else {
-            return false
-        }
-        selectedCertificate = chosen
-        if let trust = resolver.clientTrust(forServerName: name) {
+    /// Called from the ClientHello callback, before OpenSSL looks for a session to resume: resolve the SNI
+    /// name (read from the raw extension), install that certificate, the client-certificate policy of
+    /// the certificate chosen and that policy's session id context. A `client-auth: none` policy sets
+    /// no verify mode, so no CertificateRequest is sent. Runs again for a second ClientHello (after a
+    /// HelloRetryRequest), with the same result.
+    func selectCertificate(serverName name: String?) -> Bool {
+        guard let chosen = resolver.selection(forServerName: name) else { return false }
+        let certificate = chosen.certificate
+        guard SSL_use_cert_and_key(ssl, certificate.leaf.raw, certificate.privateKey.raw, certificate.chainStack, 1) == 1
+        else { return false }
+        let context = chosen.sessionContext
+        guard SSL_set_session_id_context(ssl, context, UInt32(context.count)) == 1 else { return false }
+        if let trust = chosen.clientTrust {
             guard trust.apply(to: ssl) else { return false }
-            clientTrust = trust
+        } else {
+            SSL_set_verify(ssl, SSL_VERIFY_NONE, nil)
         }
+        selectedCertificate = certificate
+        clientTrust = chosen.clientTrust
         return true
     }
 

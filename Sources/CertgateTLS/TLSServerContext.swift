@@ -4,7 +4,7 @@ internal import COpenSSLShims
 /// The one server-side `SSL_CTX` every connection of the process is created from.
 ///
 /// It carries protocol policy (versions, ciphers, options) but no certificate: each handshake picks its
-/// certificate in the servername callback from the snapshot its connection holds (`TLSConnection`), with
+/// certificate in the ClientHello callback from the snapshot its connection holds (`TLSConnection`), with
 /// `SSL_use_cert_and_key`. One context instead of one per certificate keeps memory per certificate to the
 /// certificate itself and start-up with 10,000 names fast (an OpenSSL 3 `SSL_CTX` costs hundreds of KiB).
 ///
@@ -69,8 +69,11 @@ public final class TLSServerContext: @unchecked Sendable {
         guard COpenSSLShims_SSL_CTX_set1_groups_list(ctx, TLSSettings.defaultGroups) == 1 else {
             throw .openSSL("setting key-exchange groups", OpenSSLError.drain())
         }
-        let sessionContext = Array("certgate".utf8)
+        // Each handshake sets its own session id context (its client policy's) in the ClientHello
+        // callback; this one only covers a handshake that somehow skipped it.
+        let sessionContext = ClientTrust.noClientCertificateSessionContext
         _ = SSL_CTX_set_session_id_context(ctx, sessionContext, UInt32(sessionContext.count))
+        SSL_CTX_set_client_hello_cb(ctx, clientHelloCallback, nil)
         COpenSSLShims_SSL_CTX_set_tlsext_servername_callback(ctx, servernameCallback)
         OpenSSLError.clearQueue()
     }
@@ -104,20 +107,41 @@ public enum TLSConfigurationError: Error, CustomStringConvertible {
     }
 }
 
-/// OpenSSL's servername callback: runs once per handshake, on the worker thread, after the ClientHello
-/// extensions are parsed and before the cipher and certificate are chosen. It asks the connection's
-/// snapshot for the certificate and installs it on this one SSL.
-private func servernameCallback(
+/// OpenSSL's ClientHello callback: runs on the worker thread for each ClientHello, before extensions are
+/// parsed and before a session is looked up for resumption. Reads the SNI name from the raw extension
+/// and lets the connection choose the certificate and its client policy (session id context included,
+/// so the resumption decision that follows already sees the right one).
+private func clientHelloCallback(
     _ ssl: OpaquePointer?,
     _ alert: UnsafeMutablePointer<Int32>?,
     _ arg: UnsafeMutableRawPointer?
 ) -> Int32 {
     guard let ssl, let connection = TLSConnection.from(ssl) else {
         alert?.pointee = Int32(SSL_AD_INTERNAL_ERROR)
-        return SSL_TLSEXT_ERR_ALERT_FATAL
+        return SSL_CLIENT_HELLO_ERROR
     }
-    guard connection.selectCertificate() else {
+    var data: UnsafePointer<UInt8>?
+    var length = 0
+    var name: String?
+    if SSL_client_hello_get0_ext(ssl, UInt32(TLSEXT_TYPE_server_name), &data, &length) == 1, let data {
+        name = ClientHelloServerName.parse(UnsafeBufferPointer(start: data, count: length))
+    }
+    guard connection.selectCertificate(serverName: name) else {
         alert?.pointee = Int32(SSL_AD_UNRECOGNIZED_NAME)
+        return SSL_CLIENT_HELLO_ERROR
+    }
+    return SSL_CLIENT_HELLO_SUCCESS
+}
+
+/// OpenSSL's servername callback: the choice was made in the ClientHello callback; this one only
+/// acknowledges the client's name (without it OpenSSL would not confirm SNI in the ServerHello).
+private func servernameCallback(
+    _ ssl: OpaquePointer?,
+    _ alert: UnsafeMutablePointer<Int32>?,
+    _ arg: UnsafeMutableRawPointer?
+) -> Int32 {
+    guard let ssl, let connection = TLSConnection.from(ssl), connection.selectedCertificate != nil else {
+        alert?.pointee = Int32(SSL_AD_INTERNAL_ERROR)
         return SSL_TLSEXT_ERR_ALERT_FATAL
     }
     return SSL_TLSEXT_ERR_OK

@@ -24,7 +24,6 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         try runReportingFailures {
             let configuration = try options.resolve()
-            try configuration.rejectUnimplemented()
             _ = try TLSServerContext(settings: configuration.tlsSettings)
             _ = try configuration.resolveUpstream()
             if let tokenFile = configuration.adminTokenFile {
@@ -35,6 +34,13 @@ struct CheckCommand: ParsableCommand {
                 }
             }
             let snapshot = try CertificateStore(options: configuration.certificateStoreOptions).snapshot
+            // The client CA and CRL files of every policy (global and per-certificate) load as in `run`.
+            let clientTrust: ClientTrustPolicies?
+            do {
+                clientTrust = try configuration.clientTrustPolicies()
+            } catch {
+                throw StartupFailure("\(error)")
+            }
             let now = Timestamp.now
             for certificate in snapshot.certificates {
                 let isDefault = certificate.name == snapshot.defaultCertificate.name
@@ -45,6 +51,16 @@ struct CheckCommand: ParsableCommand {
             }
             for warning in snapshot.warnings {
                 print("warning: \(warning)")
+            }
+            let loaded = Set(snapshot.certificates.map(\.name))
+            for entry in configuration.perCertificate where !loaded.contains(entry.name) {
+                print("warning: per-certificate entry '\(entry.name)' matches no loaded certificate; its policy applies to nothing")
+            }
+            if let clientTrust {
+                for pool in clientTrust.stores {
+                    print("client CA file \(pool.options.path): \(pool.pool.trusted.count) CA\(pool.pool.trusted.count == 1 ? "" : "s")"
+                          + (pool.crl.map { ", CRL file \($0.path): \($0.set.entries.count) CRL\($0.set.entries.count == 1 ? "" : "s")" } ?? ""))
+                }
             }
             print("ok: \(snapshot.count) certificate\(snapshot.count == 1 ? "" : "s"), default '\(snapshot.defaultCertificate.name)'")
         }

@@ -59,27 +59,40 @@ extension ProxyConfiguration {
 }
 
 extension ProxyConfiguration {
-    /// The client-CA pool settings, `nil` when no client certificate is asked for.
-    var clientCAOptions: ClientCAStore.Options? {
-        guard let clientCA, clientAuth != .none else { return nil }
-        return ClientCAStore.Options(path: clientCA, verification: clientAuth == .require ? .require : .optional,
-                                     depth: verifyDepth, rootsLimit: rootsLimit, rootsMaxAge: rootsMaxAge,
-                                     allowList: ClientAllowList(commonNames: allowCN, dnsNames: allowDNS, uris: allowURI),
-                                     crlPath: clientCRL)
+    /// The global client-certificate policy (`--client-ca`, `--client-auth`, ...).
+    var globalClientPolicy: ClientPolicy {
+        ClientPolicy(verification: Self.verification(clientAuth, clientCA), caPath: clientCA, crlPath: clientCRL,
+                     depth: verifyDepth,
+                     allowList: ClientAllowList(commonNames: allowCN, dnsNames: allowDNS, uris: allowURI))
     }
-}
 
-extension ProxyConfiguration {
-    /// Settings that parse but are not served yet: refused at start-up rather than silently ignored
-    /// (a user who sets an allow-list must never get a proxy that does not enforce it).
-    func rejectUnimplemented() throws {
-        var unsupported: [String] = []
-        if !perCertificate.isEmpty {
-            // Parsed and validated, but the SNI callback does not switch trust per name yet: serving the
-            // global policy instead would silently ignore a stricter per-name one.
-            unsupported.append("per-certificate (config file: \(perCertificate.map(\.name).joined(separator: ", ")))")
+    /// The `per-certificate:` policies (already resolved against the global settings).
+    var perCertificateClientPolicies: [(name: String, policy: ClientPolicy)] {
+        perCertificate.map { entry in
+            (entry.name, ClientPolicy(verification: Self.verification(entry.clientAuth, entry.clientCA),
+                                      caPath: entry.clientCA, crlPath: entry.clientCRL, depth: entry.verifyDepth,
+                                      allowList: ClientAllowList(commonNames: entry.allowCN, dnsNames: entry.allowDNS,
+                                                                 uris: entry.allowURI)))
         }
-        guard !unsupported.isEmpty else { return }
-        throw StartupFailure("\(unsupported.joined(separator: ", ")): not supported yet in this version")
+    }
+
+    private static func verification(_ mode: ClientAuthMode, _ caPath: String?) -> ClientVerification? {
+        guard caPath != nil else { return nil }
+        switch mode {
+        case .none: return nil
+        case .optional: return .optional
+        case .require: return .require
+        }
+    }
+
+    /// Every client policy with its root pools loaded; `nil` when no policy asks for client certificates.
+    func clientTrustPolicies() throws(ClientTrustPolicies.SetupError) -> ClientTrustPolicies? {
+        let global = globalClientPolicy
+        let named = perCertificateClientPolicies
+        guard global.asksForCertificates || named.contains(where: { $0.policy.asksForCertificates }) else {
+            return nil
+        }
+        return try ClientTrustPolicies(global: global, perCertificate: named, rootsLimit: rootsLimit,
+                                       rootsMaxAge: rootsMaxAge)
     }
 }

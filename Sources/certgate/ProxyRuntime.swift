@@ -32,15 +32,13 @@ final class ProxyRuntime {
 
         let started = ContinuousClock.now
         let store = try CertificateStore(options: configuration.certificateStoreOptions)
-        let clientCA = try configuration.clientCAOptions.map { options throws -> ClientCAStore in
-            do {
-                return try ClientCAStore(options: options)
-            } catch {
-                let flag = options.crlPath.map { "\(error)".hasPrefix($0) } == true ? "--client-crl" : "--client-ca"
-                throw StartupFailure("\(flag) \(error)")
-            }
+        let clientTrust: ClientTrustPolicies?
+        do {
+            clientTrust = try configuration.clientTrustPolicies()
+        } catch {
+            throw StartupFailure("\(error)")
         }
-        if let clientCA { _ = store.replaceClientTrust(clientCA.trust) }
+        if let clientTrust { _ = store.replaceClientTrusts(clientTrust.table) }
         let snapshot = store.snapshot
         let loadTime = ContinuousClock.now - started
         let now = Timestamp.now
@@ -82,10 +80,7 @@ final class ProxyRuntime {
         let loop = EventLoop.makeDefault()
         let reloader = ReloadController(
             loop: loop, store: store, settings: configuration.reloadSettings, metrics: metrics, logger: logger,
-            clientCA: clientCA.map {
-                ($0, ClientCAMetrics(registry: metrics.registry),
-                 $0.crl == nil ? nil : ClientCRLMetrics(registry: metrics.registry))
-            }
+            clientTrust: clientTrust
         ) { server.publish($0) }
         reloader.recordStartup(duration: loadTime)
         var graceful: GracefulStop?

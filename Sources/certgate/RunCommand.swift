@@ -20,7 +20,6 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         try runReportingFailures {
             let configuration = try options.resolve()
-            try configuration.rejectUnimplemented()
             try CertgateLogging.bootstrap(
                 formatName: configuration.logFormat.rawValue,
                 levelName: configuration.logLevel.rawValue

@@ -48,6 +48,7 @@ struct ClientCAStoreCRLTests {
         #expect(result.trust != nil && result.trust !== before)
         #expect(store.trust.revocationLists.first?.revokedCount == 1)
         #expect(store.pool.generations.count == 1, "a CRL change is not a CA generation")
+        #expect(store.trust.sessionContext != before.sessionContext, "sessions from before the revocation do not resume")
         // The same content again: nothing to do.
         let again = store.reload(forceRead: true)
         #expect(again.crl == .unchanged && again.trust == nil)

@@ -2,19 +2,26 @@
 """Raw HTTP/1.1-over-TLS test client for the --forward-headers cases (Python 3 standard library only).
 
   http_client.py --port P --ca CA.crt [--sni NAME] [--alpn h2,http/1.1] [--cert C --key K]
-                 [--step FILE:N]... [--until-eof] [--timeout S] [--raw-out FILE] [--read-bytes N]
+                 [--step FILE:N[+T]]... [--tunnel-after K] [--until-eof] [--timeout S] [--raw-out FILE]
+                 [--read-bytes N]
 
 One TLS connection. Each --step sends the bytes of FILE in ONE write (so several requests in it are
-pipelined), then reads until N more complete responses have arrived (N may be 0). With --until-eof it
-then reads everything until the server closes (at most --timeout seconds); with --read-bytes N it
-first reads until N bytes in all have arrived (for raw echoes); otherwise it closes.
-Responses are split by their Content-Length (every response in these tests has one).
+pipelined), then reads until N more complete responses have arrived (N may be 0) and, with +T, until T
+more tunnel bytes have arrived too. With --until-eof it then reads everything until the server closes
+(at most --timeout seconds); with --read-bytes N it first reads until N bytes in all have arrived (for
+raw echoes); otherwise it closes.
+Responses are split by their Content-Length (every response in these tests has one, or has no body).
+A 101 response is the last HTTP on the connection: every byte after its head is tunnel bytes, not
+responses. So is every byte after the K-th response with --tunnel-after K (for CONNECT, whose 2xx the
+client cannot tell from any other 2xx by itself).
 
 Prints one JSON object:
   {"alpn": "<negotiated or null>", "eof": bool, "timed_out": bool,
    "responses": [{"status": 200, "status_line": "...", "head": "<raw head>", "headers": {lower: value},
                   "body": "<text>", "json": {...} or null}],
-   "trailing": "<bytes after the last complete response>", "raw_len": n, "raw_sha256": "<hex of all bytes read>"}
+   "trailing": "<bytes after the last complete response, when no tunnel>",
+   "tunnel": "<tunnel bytes, latin-1>" or null, "tunnel_len": n, "tunnel_sha256": "<hex>",
+   "raw_len": n, "raw_sha256": "<hex of all bytes read>"}
 Exit status 0 unless the connection could not be made.
 """
 import argparse
@@ -26,10 +33,13 @@ import sys
 import time
 
 
-def parse(buf):
-    """Complete responses at the start of buf, and the rest."""
+def parse(buf, tunnel_after=0):
+    """Complete responses at the start of buf, the rest, and whether the rest is tunnel bytes (after a
+    101, or after response number tunnel_after when not 0)."""
     out = []
     while True:
+        if out and (out[-1]["status"] == 101 or len(out) == tunnel_after):
+            return out, buf, True
         i = buf.find(b"\r\n\r\n")
         if i < 0:
             break
@@ -52,7 +62,7 @@ def parse(buf):
         out.append({"status": int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None,
                     "status_line": lines[0], "head": head, "headers": headers,
                     "body": body.decode("latin-1"), "json": js})
-    return out, buf
+    return out, buf, False
 
 
 def main():
@@ -68,6 +78,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=10)
     ap.add_argument("--raw-out")
     ap.add_argument("--read-bytes", type=int, default=0, help="after the steps, read until this many bytes in all")
+    ap.add_argument("--tunnel-after", type=int, default=0, help="every byte after response number K is tunnel bytes")
     a = ap.parse_args()
 
     ctx = ssl.create_default_context(cafile=a.ca)
@@ -110,14 +121,17 @@ def main():
 
     alpn = alpn_of(s)
     rest = b""
+    tunnel = False
     for step in a.step:
         path, _, count = step.rpartition(":")
+        count, _, more_tunnel = count.partition("+")
         with open(path, "rb") as f:
             s.sendall(f.read())
         want = len(responses) + int(count)
+        want_tunnel = (len(rest) if tunnel else 0) + int(more_tunnel or 0)
         while True:
-            responses, rest = parse(data)
-            if len(responses) >= want or eof or timed_out:
+            responses, rest, tunnel = parse(data, a.tunnel_after)
+            if (len(responses) >= want and (len(rest) if tunnel else 0) >= want_tunnel) or eof or timed_out:
                 break
             read_more()
     while len(data) < a.read_bytes and not eof and not timed_out:
@@ -125,7 +139,7 @@ def main():
     if a.until_eof:
         while not eof and not timed_out:
             read_more()
-    responses, rest = parse(data)
+    responses, rest, tunnel = parse(data, a.tunnel_after)
     try:
         s.close()
     except OSError:
@@ -134,7 +148,9 @@ def main():
         with open(a.raw_out, "wb") as f:
             f.write(data)
     print(json.dumps({"alpn": alpn, "eof": eof, "eof_kind": eof_kind, "timed_out": timed_out, "responses": responses,
-                      "trailing": rest.decode("latin-1"), "raw_len": len(data),
+                      "trailing": "" if tunnel else rest.decode("latin-1"),
+                      "tunnel": rest.decode("latin-1") if tunnel else None, "tunnel_len": len(rest) if tunnel else 0,
+                      "tunnel_sha256": hashlib.sha256(rest if tunnel else b"").hexdigest(), "raw_len": len(data),
                       "raw_sha256": hashlib.sha256(data).hexdigest()}))
 
 

@@ -16,11 +16,20 @@ HTTP/1.0) with 200 and a JSON body:
    "raw_body": "<body bytes exactly as received, latin-1, only when at most 4 KiB>"}
 A connection whose first bytes are the HTTP/2 client preface ("PRI * HTTP/2.0...") is not HTTP/1.1:
 every byte of it is echoed back unchanged until EOF.
+Protocol upgrades (after the request's body, if any):
+  - a request with an Upgrade field whose target starts with "/ws" is answered
+    "HTTP/1.1 101 Switching Protocols" (Upgrade: <the request's value>, Connection: Upgrade), and from then
+    on every byte of the connection is echoed back unchanged until EOF;
+  - CONNECT is answered "HTTP/1.1 200 Connection established" (no body), then echo likewise;
+  - an Upgrade request to any other target is declined: the ordinary JSON 200, and the connection stays HTTP.
 
 FILE gets one JSON line per event, flushed at once:
-  {"conn": N, "event": "request", "seq": K, "target": "...", "head": "...", "body_len": n, "body_sha256": "..."}
+  {"conn": N, "event": "request", "seq": K, "target": "...", "head": "...", "body_len": n, "body_sha256": "...",
+   "buffered": <bytes already received after this request when it was complete>,
+   "upgrade": "switched" | "declined" | null}
   {"conn": N, "event": "eof", "requests": K, "leftover": <bytes received after the last complete request>}
-  {"conn": N, "event": "echo_eof", "echoed": n, "sha256": "..."}
+  {"conn": N, "event": "echo_eof", "echoed": n, "sha256": "...", "first": "<first 512 echoed bytes, latin-1>",
+   "after_requests": K (only after an upgrade: the requests before the tunnel), "error": "<exception name, if any>"}
 Binds 127.0.0.1 only.
 """
 import argparse
@@ -167,7 +176,23 @@ class Handler(socketserver.BaseRequestHandler):
                 break
             record = {"conn": cid, "seq": seq, "target": target, "head": text, "body_len": n,
                       "body_sha256": h.hexdigest(), "chunked": chunked}
-            self.log(dict(record, event="request"))
+            method = parts[0]
+            upgrade_to = [v for k, v in fields if k == "upgrade"]
+            switch = None
+            if method == "CONNECT":
+                switch = b"HTTP/1.1 200 Connection established\r\n\r\n"
+            elif upgrade_to and target.startswith("/ws"):
+                switch = ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: %s\r\nConnection: Upgrade\r\n\r\n"
+                          % upgrade_to[0]).encode("latin-1")
+            upgrade = "switched" if switch else ("declined" if upgrade_to else None)
+            self.log(dict(record, event="request", buffered=len(c.buf), upgrade=upgrade))
+            if switch:
+                try:
+                    s.sendall(switch)
+                except OSError:
+                    break
+                self.echo(cid, c, after_requests=seq)
+                return
             if len(raw) <= RAW_BODY_LIMIT:
                 record["raw_body"] = raw.decode("latin-1")
             close = version == "HTTP/1.0" or any(k == "connection" and v.lower() == "close" for k, v in fields)
@@ -186,20 +211,35 @@ class Handler(socketserver.BaseRequestHandler):
         except OSError:
             pass
 
-    def echo(self, cid, c):
+    def echo(self, cid, c, after_requests=None):
         h = hashlib.sha256()
         n = 0
-        while True:
-            if c.buf:
-                data = bytes(c.buf)
-                c.buf.clear()
-                h.update(data)
-                n += len(data)
-                self.request.sendall(data)
-            if not c.fill():
-                break
-        self.log({"conn": cid, "event": "echo_eof", "echoed": n, "sha256": h.hexdigest()})
-        self.request.shutdown(socket.SHUT_WR)
+        first = bytearray()
+        reset = None
+        try:
+            while True:
+                if c.buf:
+                    data = bytes(c.buf)
+                    c.buf.clear()
+                    h.update(data)
+                    n += len(data)
+                    if len(first) < 512:
+                        first.extend(data[: 512 - len(first)])
+                    self.request.sendall(data)
+                if not c.fill():
+                    break
+        except OSError as e:
+            reset = type(e).__name__
+        event = {"conn": cid, "event": "echo_eof", "echoed": n, "sha256": h.hexdigest(), "first": first.decode("latin-1")}
+        if after_requests is not None:
+            event["after_requests"] = after_requests
+        if reset:
+            event["error"] = reset
+        self.log(event)
+        try:
+            self.request.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
 
 
 class Server(socketserver.ThreadingTCPServer):

@@ -2,7 +2,9 @@
 # --forward-headers and --alpn: every HTTP/1.1 request reaches the upstream with X-Forwarded-For, -Proto,
 # -Port (and X-Forwarded-Client-Cert for a verified client certificate), the client's own copies removed;
 # smuggling shapes are refused with an HTTP error and a close, after the earlier pipelined requests'
-# answers; an unusable upstream gets 502/504; a connection that agrees on h2 passes through untouched.
+# answers; a protocol upgrade (WebSocket, CONNECT) becomes an opaque tunnel once the upstream switches and
+# stays rewritten HTTP when it declines; an unusable upstream gets 502/504; a connection that agrees on h2
+# passes through untouched.
 #
 # The upstream (http_upstream.py) splits the raw byte stream into requests itself and answers each with
 # a JSON body holding the raw head it received and the body's length and sha256; it logs every request
@@ -332,12 +334,6 @@ case_refuses_two_hosts() {
 case_refuses_http2_request_line() {
   refused_shape 505 unsupported_version 'GET / HTTP/2.0\r\nHost: a\r\n\r\n'
 }
-case_refuses_websocket_upgrade() {
-  refused_shape 501 upgrade 'GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n'
-}
-case_refuses_connect() {
-  refused_shape 501 upgrade 'CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n'
-}
 case_refuses_head_over_32k() {
   # A 31 KiB head is fine (own connection first), a 33 KiB one is 431.
   "$PY" -c 'import sys; sys.stdout.write("GET /big-head HTTP/1.1\r\nHost: a\r\nX-Big: " + "a" * 31 * 1024 + "\r\n\r\n")' > "$CG_TMP/ok.req"
@@ -410,6 +406,159 @@ case_keepalive_then_refusal() {
   assert_error_response "$out" 1 400 "refused second request on the keep-alive connection"
   wait_up_eofs 1
   assert_eq "/ok" "$(uplog '" ".join(e["target"] for e in E if e["event"] == "request")')" "requests the upstream saw"
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Protocol upgrades: the upgrade request (or CONNECT) is forwarded rewritten like any request; what the
+# client sends after it is held until the upstream's answer. 101 (2xx to CONNECT): an opaque tunnel both
+# ways, even for bytes that look like HTTP with forged fields. Any other answer: still HTTP, the held
+# bytes are the next request, rewritten. http_upstream.py switches for an Upgrade request to /ws*
+# (then echoes), declines one to any other target (JSON 200) and accepts CONNECT (then echoes).
+
+WS_FIELDS='Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n'
+# Client copies of the managed fields in the upgrade heads (must not reach the upstream).
+FORGED_FIELDS='X-Forwarded-For: 5.5.5.5\r\nx_forwarded_proto: http\r\nX-Forwarded-Port: 1\r\n'
+
+# frames NAME : tunnel bytes to $CG_TMP/NAME.bin: a masked WebSocket text frame ("Hello", RFC 6455
+# 5.7), bytes that look like a pipelined HTTP request with a forged X-Forwarded-For, and a few binary
+# bytes (NUL, 0xff, a bare CR LF CR LF).
+frames() {
+  "$PY" -c '
+import sys
+sys.stdout.buffer.write(b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58"
+                        b"GET /smuggled HTTP/1.1\r\nHost: alpha.test\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n"
+                        b"\x00\xff\r\n\r\n\x88\x80\x00\x00\x00\x00")' > "$CG_TMP/$1.bin"
+}
+
+# cat_files OUT FILE... : concatenate $CG_TMP/FILEs into $CG_TMP/OUT.
+cat_files() { local out=$1; shift; (cd "$CG_TMP" && cat "$@") > "$CG_TMP/$out"; }
+
+fsize() { stat -c %s "$CG_TMP/$1"; }
+fsum() { sha256sum < "$CG_TMP/$1" | cut -d' ' -f1; }
+
+# up_requests : the upstream's request events as a JSON list.
+up_requests() { uplog 'json.dumps([e for e in E if e["event"] == "request"])'; }
+
+# snap_http : snapshots of the three HTTP counters for assert_moved.
+snap_http() {
+  snap certgate_http_requests_total > "$CG_TMP/req.before"
+  snap certgate_http_requests_rejected_total > "$CG_TMP/rej.before"
+  snap certgate_http_error_responses_total > "$CG_TMP/resp.before"
+}
+
+# assert_http_moved N : N requests counted, no rejection, no own error response.
+assert_http_moved() {
+  assert_moved certgate_http_requests_total "$CG_TMP/req.before" "certgate_http_requests_total@$1"
+  assert_moved certgate_http_requests_rejected_total "$CG_TMP/rej.before"
+  assert_moved certgate_http_error_responses_total "$CG_TMP/resp.before"
+}
+
+# assert_tunnel OUT_JSON FILES... : the client's tunnel bytes are exactly the FILEs concatenated, and so
+# are the bytes the upstream echoed (one echoing connection, after AFTER_REQUESTS requests, default 1).
+assert_tunnel() {
+  local out=$1; shift
+  cat_files expected.bin "$@"
+  local want
+  want="$(fsize expected.bin) $(fsum expected.bin)"
+  assert_eq "$want" "$(q "$out" "'%d %s' % (r['tunnel_len'], r['tunnel_sha256'])")" "client: tunnel bytes echoed back exactly"
+  wait_up_eofs 1
+  assert_eq "$want ${AFTER_REQUESTS:-1} " \
+    "$(uplog '" ".join("%d %s %s %s" % (e["echoed"], e["sha256"], e.get("after_requests"), e.get("error", "")) for e in E if e["event"] == "echo_eof")')" \
+    "upstream: tunnel bytes received untouched (length, sha256, requests before the tunnel, error)"
+}
+
+case_websocket_switches_to_tunnel() {
+  fh_start
+  snap_http
+  req head "GET /ws/chat HTTP/1.1\r\nHost: alpha.test\r\n$WS_FIELDS$FORGED_FIELDS\r\n"
+  frames f1
+  cat_files ws.bin head.req f1.bin
+  # More after the 101, in a later write: 256 KiB of random bytes, then HTTP-looking bytes again.
+  "$PY" -c '
+import os, sys
+sys.stdout.buffer.write(os.urandom(256 * 1024) + b"POST /x HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 6.6.6.6\r\nContent-Length: 0\r\n\r\n")' > "$CG_TMP/f2.bin"
+  local out="@$CG_TMP/ws.json" reqs
+  hc --step "ws.bin:1+$(fsize f1.bin)" --step "f2.bin:0+$(fsize f2.bin)" --timeout 15 > "$CG_TMP/ws.json"
+  note "client got: $(q "$out" "'|'.join(x['status_line'] for x in r['responses'])") tunnel bytes $(q "$out" "r['tunnel_len']") timed_out=$(q "$out" "r['timed_out']")"
+  assert_eq "HTTP/1.1 101 Switching Protocols|websocket|Upgrade" \
+    "$(q "$out" "'|'.join([r['responses'][0]['status_line'], r['responses'][0]['headers'].get('upgrade', ''), r['responses'][0]['headers'].get('connection', '')]) if r['responses'] else 'no response'")" \
+    "the upstream's 101 (status line, Upgrade, Connection)"
+  assert_eq 1 "$(q "$out" "len(r['responses'])")" "responses (nothing after the 101 is HTTP)"
+  assert_tunnel "$out" f1.bin f2.bin
+  reqs=$(up_requests)
+  assert_eq "1 /ws/chat switched 0" "$(q "$reqs" "'%d %s %s %s' % (len(r), r[0]['target'], r[0]['upgrade'], r[0]['buffered'])")" \
+    "upstream: one request, the upgrade, nothing received after its head before the 101 (held)"
+  assert_forwarded "$reqs" "r[0]['head']" "upgrade request"
+  assert_contains "$(q "$reqs" "r[0]['head']")" "Upgrade: websocket" "upgrade head"
+  assert_not_contains "$(q "$reqs" "r[0]['head']")" "5.5.5.5" "upgrade head"
+  assert_contains "$(uplog '[e["first"].replace(chr(0), "") for e in E if e["event"] == "echo_eof"][0]')" "X-Forwarded-For: 6.6.6.6" \
+    "tunnel bytes at the upstream (the forged field inside the tunnel is not touched)"
+  assert_http_moved 1
+}
+
+case_upgrade_declined_stays_http() {
+  fh_start
+  snap_http
+  req pipe "GET /nows HTTP/1.1\r\nHost: alpha.test\r\n$WS_FIELDS$FORGED_FIELDS\r\n"\
+'GET /next HTTP/1.1\r\nHost: alpha.test\r\nX-Forwarded-For: 6.6.6.6\r\nX-Custom: after the upgrade\r\n\r\n'
+  local out reqs
+  out=$(hc --step pipe.req:2 --timeout 10)
+  note "client got: $(q "$out" "'|'.join(x['status_line'] for x in r['responses'])")"
+  assert_eq "200 /nows|200 /next" "$(q "$out" "'|'.join('%s %s' % (x['status'], (x['json'] or {}).get('target')) for x in r['responses'])")" \
+    "both answered, in order (the upgrade declined with an ordinary 200)"
+  assert_eq "None " "$(q "$out" "'%s %s' % (r['tunnel'], r['trailing'])")" "no tunnel, nothing after the responses"
+  assert_forwarded "$out" "r['responses'][0]['json']['head']" "declined upgrade request"
+  assert_forwarded "$out" "r['responses'][1]['json']['head']" "request after the declined upgrade"
+  assert_eq "after the upgrade" "$(field_values "$(q "$out" "r['responses'][1]['json']['head']")" x-custom)" "other field of the next request"
+  reqs=$(up_requests)
+  assert_eq "/nows declined 0|/next None" "$(q "$reqs" "'|'.join(' '.join(str(x) for x in ([e['target'], e['upgrade'], e['buffered']] if e['upgrade'] else [e['target'], e['upgrade']])) for e in r)")" \
+    "upstream: the two requests, nothing of the second received before the decline (held)"
+  assert_eq 1 "$(q "$reqs" "len(set(e['conn'] for e in r))")" "one upstream connection"
+  assert_not_contains "$(cat "$UP_LOG")" "6.6.6.6" "upstream log"
+  assert_not_contains "$(cat "$UP_LOG")" "5.5.5.5" "upstream log"
+  assert_http_moved 2
+}
+
+case_pipelined_request_before_upgrade() {
+  fh_start
+  snap_http
+  req pipe "GET /a HTTP/1.1\r\nHost: alpha.test\r\nX-Forwarded-For: 6.6.6.6\r\n\r\nGET /ws HTTP/1.1\r\nHost: alpha.test\r\n$WS_FIELDS$FORGED_FIELDS\r\n"
+  frames f1
+  cat_files pipe.bin pipe.req f1.bin
+  local out reqs
+  out=$(hc --step "pipe.bin:2+$(fsize f1.bin)" --timeout 10)
+  note "client got: $(q "$out" "'|'.join(x['status_line'] for x in r['responses'])") tunnel bytes $(q "$out" "r['tunnel_len']")"
+  assert_eq "HTTP/1.1 200 OK /a|HTTP/1.1 101 Switching Protocols None" \
+    "$(q "$out" "'|'.join('%s %s' % (x['status_line'], (x['json'] or {}).get('target')) for x in r['responses'])")" \
+    "the pipelined request's JSON 200 first, then the 101"
+  assert_forwarded "$out" "r['responses'][0]['json']['head']" "request before the upgrade"
+  AFTER_REQUESTS=2 assert_tunnel "$out" f1.bin
+  reqs=$(up_requests)
+  assert_eq "/a None|/ws switched 0" "$(q "$reqs" "'|'.join('%s %s' % (e['target'], e['upgrade']) + (' %d' % e['buffered'] if e['upgrade'] else '') for e in r)")" \
+    "upstream: /a then the upgrade, nothing after the upgrade head before the 101"
+  assert_forwarded "$reqs" "r[1]['head']" "upgrade request after a pipelined one"
+  assert_http_moved 2
+}
+
+case_connect_tunnel() {
+  fh_start
+  snap_http
+  req head "CONNECT db.internal:5432 HTTP/1.1\r\nHost: db.internal:5432\r\n$FORGED_FIELDS\r\n"
+  frames f1
+  cat_files connect.bin head.req f1.bin
+  local out reqs
+  out=$(hc --tunnel-after 1 --step "connect.bin:1+$(fsize f1.bin)" --timeout 10)
+  note "client got: $(q "$out" "'|'.join(x['status_line'] for x in r['responses'])") tunnel bytes $(q "$out" "r['tunnel_len']")"
+  assert_eq "HTTP/1.1 200 Connection established" "$(q "$out" "r['responses'][0]['status_line'] if r['responses'] else 'no response'")" "CONNECT answer"
+  assert_eq 1 "$(q "$out" "len(r['responses'])")" "responses"
+  assert_tunnel "$out" f1.bin
+  reqs=$(up_requests)
+  assert_eq "1 CONNECT db.internal:5432 HTTP/1.1|switched 0" \
+    "$(q "$reqs" "'%d %s|%s %s' % (len(r), r[0]['head'].split(chr(13))[0], r[0]['upgrade'], r[0]['buffered'])")" \
+    "upstream: the CONNECT request line unchanged, nothing received after its head before the 200 (held)"
+  assert_forwarded "$reqs" "r[0]['head']" "CONNECT request"
+  assert_not_contains "$(q "$reqs" "r[0]['head']")" "5.5.5.5" "CONNECT head"
+  assert_http_moved 1
 }
 
 # ---------------------------------------------------------------------------------------------------
