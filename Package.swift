@@ -113,8 +113,8 @@ let package = Package(
                 "CertgateMetrics", "CertgateTestSupport", "LibEV",
             ]
         ),
-        .testTarget(name: "CertgateAdminTests", dependencies: ["CertgateAdmin", "LibEV", "CertgatePosix"]),
-        .testTarget(name: "CertgateIdentityTests", dependencies: ["CertgateIdentity", "CertgatePosix"]),
+        .testTarget(name: "CertgateAdminTests", dependencies: ["CertgateAdmin", "LibEV", "CertgatePosix", "CertgateTestSupport"]),
+        .testTarget(name: "CertgateIdentityTests", dependencies: ["CertgateIdentity", "CertgatePosix", "CertgateTestSupport"]),
         .testTarget(name: "CertgateHTTPTests", dependencies: ["CertgateHTTP"]),
     ]
 )

@@ -1,3 +1,4 @@
+import CertgateTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -39,15 +40,9 @@ import Testing
             files.append(file)
             expected[file] = Self.hex(SHA256.digest(bytes))
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-        process.arguments = files
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let result = try Command.run("/usr/bin/sha256sum", files)
+        let output = result.outputText
+        #expect(result.status == 0)
         let lines = output.split(separator: "\n")
         #expect(lines.count == lengths.count)
         for line in lines {

@@ -112,11 +112,9 @@ struct CertificateLoadingTests {
     @Test func encryptedKeyIsRefusedWithoutPrompting() throws {
         let pki = try TestPKI()
         let pair = try pki.leaf("enc", san: "DNS:enc.example.com")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = ["pkey", "-in", pair.key, "-aes256", "-passout", "pass:secret", "-out", pki.path("enc.key.enc")]
-        try process.run()
-        process.waitUntilExit()
+        let encrypted = try Command.run(
+            "/usr/bin/openssl", ["pkey", "-in", pair.key, "-aes256", "-passout", "pass:secret", "-out", pki.path("enc.key.enc")])
+        try #require(encrypted.status == 0, "\(encrypted.errorText)")
         let error = #expect(throws: CertificateLoadError.self) {
             try CertificateLoader.load(CertificateSource(name: "enc", certificatePath: pair.crt, keyPath: pki.path("enc.key.enc")))
         }

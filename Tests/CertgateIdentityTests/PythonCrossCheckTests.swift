@@ -1,3 +1,4 @@
+import CertgateTestSupport
 import Foundation
 import Testing
 
@@ -140,24 +141,14 @@ for raw in sys.stdin:
                 expected.append(expectedLine(header, version))
             }
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.python)
-        process.arguments = ["-c", Self.script]
         // Input through a file, not a pipe: a decoder that stops early must not SIGPIPE the test process.
         let inputFile = FileManager.default.temporaryDirectory
             .appendingPathComponent("certgate-pp-\(ProcessInfo.processInfo.processIdentifier).hex")
         try Data(input.utf8).write(to: inputFile)
         defer { try? FileManager.default.removeItem(at: inputFile) }
-        let stdout = Pipe(), stderr = Pipe()
-        process.standardInput = try FileHandle(forReadingFrom: inputFile)
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(String(decoding: errors, as: UTF8.self))")
-        let lines = String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
+        let result = try Command.run(Self.python, ["-c", Self.script], inputFile: inputFile.path)
+        #expect(result.status == 0, "\(result.errorText)")
+        let lines = result.outputText.split(separator: "\n").map(String.init)
         #expect(lines.count == expected.count)
         for (line, want) in zip(lines, expected) where line != want {
             Issue.record("python: \(line)\nswift:  \(want)")

@@ -39,14 +39,7 @@ final class StoreFixture {
     }
 
     func serial(ofCertificateAt path: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = ["x509", "-in", path, "-noout", "-serial"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        process.waitUntilExit()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let text = try Command.run("/usr/bin/openssl", ["x509", "-in", path, "-noout", "-serial"]).outputText
         return text.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "serial=", with: "")
     }
 }

@@ -121,15 +121,9 @@ public final class TestPKI {
     }
 
     private func openssl(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestPKIError(description: "openssl \(arguments.joined(separator: " ")) failed")
+        let result = try Command.run("/usr/bin/openssl", arguments)
+        guard result.status == 0 else {
+            throw TestPKIError(description: "openssl \(arguments.joined(separator: " ")) failed: \(result.errorText)")
         }
     }
 }
