@@ -90,6 +90,12 @@ public enum SettingParser {
     /// `off` (case-insensitive) or a zero duration (`0`, `0s`, ...) mean no periodic reload (`nil`);
     /// anything else must be a duration of at least `minimumReloadInterval`.
     public static func reloadInterval(_ text: String) throws(ConfigurationValueError) -> Duration? {
+        try offOrDuration(text, atLeast: minimumReloadInterval, what: "the reload interval")
+    }
+
+    /// `off` (case-insensitive) or a zero duration: `nil`; else a duration of at least `minimum`.
+    private static func offOrDuration(_ text: String, atLeast minimum: Duration,
+                                      what: String) throws(ConfigurationValueError) -> Duration? {
         if text.lowercased() == "off" {
             return nil
         }
@@ -100,10 +106,9 @@ public enum SettingParser {
         if duration == .zero {
             return nil
         }
-        guard duration >= minimumReloadInterval else {
+        guard duration >= minimum else {
             throw ConfigurationValueError(
-                "'\(text)' is too short; the reload interval must be at least "
-                    + "\(DurationSyntax.format(minimumReloadInterval)) (or off)"
+                "'\(text)' is too short; \(what) must be at least \(DurationSyntax.format(minimum)) (or off)"
             )
         }
         return duration
@@ -204,23 +209,7 @@ public enum SettingParser {
     /// `off` (case-insensitive) or a zero duration mean no age limit (`nil`); anything else must be a
     /// duration of at least `minimumRootsMaxAge`.
     public static func rootsMaxAge(_ text: String) throws(ConfigurationValueError) -> Duration? {
-        if text.lowercased() == "off" {
-            return nil
-        }
-        if let first = text.first, !first.isASCIIDigit, first != "-" {
-            throw ConfigurationValueError("'\(text)' is not a duration or off (\(DurationSyntax.examples))")
-        }
-        let duration = try DurationSyntax.parse(text)
-        if duration == .zero {
-            return nil
-        }
-        guard duration >= minimumRootsMaxAge else {
-            throw ConfigurationValueError(
-                "'\(text)' is too short; the roots max age must be at least "
-                    + "\(DurationSyntax.format(minimumRootsMaxAge)) (or off)"
-            )
-        }
-        return duration
+        try offOrDuration(text, atLeast: minimumRootsMaxAge, what: "the roots max age")
     }
 
     /// One `--allow-cn`/`--allow-dns`/`--allow-uri` pattern: stored as written, but never empty and

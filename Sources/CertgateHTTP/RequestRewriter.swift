@@ -81,6 +81,11 @@ public final class RequestRewriter {
         self.pipelineLimit = pipelineLimit
         self.scanner = HeadScanner(limit: headLimit)
         parser = .allocate(capacity: 1)
+        resetParser()
+    }
+
+    /// A fresh request parser that finds this rewriter in its callbacks.
+    private func resetParser() {
         http_parser_init(parser, HTTP_REQUEST)
         parser.pointee.data = Unmanaged.passUnretained(self).toOpaque()
     }
@@ -278,8 +283,7 @@ public final class RequestRewriter {
         case .declined:
             // The next request starts from a clean parser (http-parser treats what follows an upgrade
             // request as another protocol).
-            http_parser_init(parser, HTTP_REQUEST)
-            parser.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+            resetParser()
         }
     }
 

@@ -6,31 +6,24 @@ import Prometheus
 /// `certgate_client_ca_not_after_timestamp_seconds{ca_file,fingerprint}` has one series per trusted CA,
 /// so it is bounded by the pool.
 public final class ClientCAMetrics: @unchecked Sendable {
-    private let registry: PrometheusCollectorRegistry
-    private let reloads: [String: Counter]
+    private let reloads: ReloadCounters
     private let generations: Gauge
     private let certificates: Gauge
     private let evictions: Counter
-    private var notAfter: [String: Gauge] = [:]
+    private let notAfter: KeyedGauges
     /// The pool's CA file (the `ca_file` label).
     public let caFile: String
 
-    private static let notAfterName = "certgate_client_ca_not_after_timestamp_seconds"
-    private static let notAfterHelp = "Expiry (notAfter) of each trusted client CA, by SHA-256 fingerprint."
-
     public init(registry: PrometheusCollectorRegistry, caFile: String) {
-        self.registry = registry
         self.caFile = caFile
-        var reloads: [String: Counter] = [:]
-        for trigger in ReloadMetrics.triggers {
-            for result in ReloadMetrics.results {
-                reloads[trigger + "/" + result] = registry.makeCounter(
-                    descriptor: describe("certgate_client_ca_reloads_total",
-                                         "Client-CA file reloads by trigger and result (unchanged: same CAs, no pool slot used)."),
-                    labels: [("ca_file", caFile), ("trigger", trigger), ("result", result)])
-            }
-        }
-        self.reloads = reloads
+        reloads = ReloadCounters(
+            registry: registry, name: "certgate_client_ca_reloads_total",
+            help: "Client-CA file reloads by trigger and result (unchanged: same CAs, no pool slot used).",
+            labels: [("ca_file", caFile)])
+        notAfter = KeyedGauges(
+            registry: registry, name: "certgate_client_ca_not_after_timestamp_seconds",
+            help: "Expiry (notAfter) of each trusted client CA, by SHA-256 fingerprint.",
+            labels: [("ca_file", caFile)], keyLabel: "fingerprint")
         generations = registry.makeGauge(descriptor: describe(
             "certgate_client_ca_generations", "CA bundle generations retained in the rotating root pool."),
             labels: [("ca_file", caFile)])
@@ -43,7 +36,7 @@ public final class ClientCAMetrics: @unchecked Sendable {
     }
 
     public func recordReload(trigger: String, result: String) {
-        reloads[trigger + "/" + result]?.increment()
+        reloads.record(trigger: trigger, result: result)
     }
 
     public func recordEvictions(_ count: Int) {
@@ -54,15 +47,6 @@ public final class ClientCAMetrics: @unchecked Sendable {
     public func setPool(generations count: Int, trusted: [String: Int64]) {
         generations.set(to: Double(count))
         certificates.set(to: Double(trusted.count))
-        for (fingerprint, gauge) in notAfter where trusted[fingerprint] == nil {
-            registry.unregisterGauge(gauge)
-            notAfter[fingerprint] = nil
-        }
-        for (fingerprint, value) in trusted {
-            let gauge = notAfter[fingerprint] ?? registry.makeGauge(
-                descriptor: describe(Self.notAfterName, Self.notAfterHelp), labels: [("ca_file", caFile), ("fingerprint", fingerprint)])
-            gauge.set(to: Double(value))
-            notAfter[fingerprint] = gauge
-        }
+        notAfter.set(trusted)
     }
 }

@@ -5,32 +5,25 @@ import Prometheus
 /// start-up. `certgate_client_crl_next_update_timestamp_seconds{ca_file,issuer_fingerprint}` has one
 /// series per CA that signed a loaded CRL, so it is bounded by the root pool. Control thread only.
 public final class ClientCRLMetrics: @unchecked Sendable {
-    private let registry: PrometheusCollectorRegistry
-    private let reloads: [String: Counter]
+    private let reloads: ReloadCounters
     private let lists: Gauge
     private let revoked: Gauge
     private let uncovered: Gauge
-    private var nextUpdate: [String: Gauge] = [:]
+    private let nextUpdate: KeyedGauges
     /// The CA file of the pool the CRLs belong to (the `ca_file` label).
     public let caFile: String
 
-    private static let nextUpdateName = "certgate_client_crl_next_update_timestamp_seconds"
-    private static let nextUpdateHelp =
-        "nextUpdate of the loaded CRLs, by SHA-256 fingerprint of the issuing client CA (latest per CA). Clients of that CA are refused once it passes."
-
     public init(registry: PrometheusCollectorRegistry, caFile: String) {
-        self.registry = registry
         self.caFile = caFile
-        var reloads: [String: Counter] = [:]
-        for trigger in ReloadMetrics.triggers {
-            for result in ReloadMetrics.results {
-                reloads[trigger + "/" + result] = registry.makeCounter(
-                    descriptor: describe("certgate_client_crl_reloads_total",
-                                         "Client CRL file reloads by trigger and result (failure: the previous CRLs stay in force)."),
-                    labels: [("ca_file", caFile), ("trigger", trigger), ("result", result)])
-            }
-        }
-        self.reloads = reloads
+        reloads = ReloadCounters(
+            registry: registry, name: "certgate_client_crl_reloads_total",
+            help: "Client CRL file reloads by trigger and result (failure: the previous CRLs stay in force).",
+            labels: [("ca_file", caFile)])
+        nextUpdate = KeyedGauges(
+            registry: registry, name: "certgate_client_crl_next_update_timestamp_seconds",
+            help: "nextUpdate of the loaded CRLs, by SHA-256 fingerprint of the issuing client CA (latest per CA). "
+                + "Clients of that CA are refused once it passes.",
+            labels: [("ca_file", caFile)], keyLabel: "issuer_fingerprint")
         lists = registry.makeGauge(descriptor: describe("certgate_client_crl_lists", "CRLs loaded from --client-crl."),
                                    labels: [("ca_file", caFile)])
         revoked = registry.makeGauge(descriptor: describe(
@@ -43,7 +36,7 @@ public final class ClientCRLMetrics: @unchecked Sendable {
     }
 
     public func recordReload(trigger: String, result: String) {
-        reloads[trigger + "/" + result]?.increment()
+        reloads.record(trigger: trigger, result: result)
     }
 
     /// The CRLs in force: how many, revoked entries, trusted CAs without a CRL, and issuing-CA
@@ -52,15 +45,6 @@ public final class ClientCRLMetrics: @unchecked Sendable {
         lists.set(to: Double(count))
         revoked.set(to: Double(revokedEntries))
         uncovered.set(to: Double(uncoveredCAs))
-        for (fingerprint, gauge) in nextUpdate where nextUpdates[fingerprint] == nil {
-            registry.unregisterGauge(gauge)
-            nextUpdate[fingerprint] = nil
-        }
-        for (fingerprint, value) in nextUpdates {
-            let gauge = nextUpdate[fingerprint] ?? registry.makeGauge(
-                descriptor: describe(Self.nextUpdateName, Self.nextUpdateHelp), labels: [("ca_file", caFile), ("issuer_fingerprint", fingerprint)])
-            gauge.set(to: Double(value))
-            nextUpdate[fingerprint] = gauge
-        }
+        nextUpdate.set(nextUpdates)
     }
 }

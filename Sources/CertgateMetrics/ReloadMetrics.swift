@@ -11,47 +11,36 @@ public final class ReloadMetrics: @unchecked Sendable {
     /// The `result` label values.
     public static let results = ["success", "failure", "unchanged"]
 
-    private let registry: PrometheusCollectorRegistry
-    private let reloads: [String: Counter]
+    private let reloads: ReloadCounters
     private let lastSuccessful: Gauge
     private let lastSuccessTimestamp: Gauge
     private let duration: ValueHistogram
     private let inotifyActive: Gauge
     private let sourcesFailing: Gauge
     /// Only touched from the control thread (hence `@unchecked Sendable`).
-    private var notAfter: [String: (gauge: Gauge, value: Int64)] = [:]
-
-    private static let notAfterName = "certgate_cert_not_after_timestamp_seconds"
-    private static let notAfterHelp = "Expiry (notAfter) of each served certificate, seconds since the epoch."
+    private let notAfter: KeyedGauges
 
     public init(registry: PrometheusCollectorRegistry) {
-        self.registry = registry
-        var reloads: [String: Counter] = [:]
-        for trigger in Self.triggers {
-            for result in Self.results {
-                reloads[trigger + "/" + result] = registry.makeCounter(
-                    descriptor: Self.describe("certgate_cert_reloads_total",
-                                              "Certificate reloads by what triggered them and how they ended."),
-                    labels: [("trigger", trigger), ("result", result)]
-                )
-            }
-        }
-        self.reloads = reloads
-        lastSuccessful = registry.makeGauge(descriptor: Self.describe(
+        reloads = ReloadCounters(registry: registry, name: "certgate_cert_reloads_total",
+                                 help: "Certificate reloads by what triggered them and how they ended.")
+        notAfter = KeyedGauges(registry: registry, name: "certgate_cert_not_after_timestamp_seconds",
+                               help: "Expiry (notAfter) of each served certificate, seconds since the epoch.",
+                               keyLabel: "cert")
+        lastSuccessful = registry.makeGauge(descriptor: describe(
             "certgate_cert_last_reload_successful",
             "1 when the last certificate reload loaded every source, 0 when something failed to load."))
-        lastSuccessTimestamp = registry.makeGauge(descriptor: Self.describe(
+        lastSuccessTimestamp = registry.makeGauge(descriptor: describe(
             "certgate_cert_last_reload_success_timestamp_seconds",
             "When the last reload that loaded every source (changed or not) finished, seconds since the epoch."))
         duration = registry.makeValueHistogram(
-            descriptor: Self.describe("certgate_cert_reload_duration_seconds",
+            descriptor: describe("certgate_cert_reload_duration_seconds",
                                       "Time each certificate reload took, start-up included."),
             buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
         )
-        inotifyActive = registry.makeGauge(descriptor: Self.describe(
+        inotifyActive = registry.makeGauge(descriptor: describe(
             "certgate_cert_watcher_inotify_active",
             "1 when inotify watches every certificate directory, 0 when changes are found by stat() polling or not at all."))
-        sourcesFailing = registry.makeGauge(descriptor: Self.describe(
+        sourcesFailing = registry.makeGauge(descriptor: describe(
             "certgate_cert_sources_failing",
             "Certificate sources (or directories) whose last load failed; their last good certificate is still served."))
     }
@@ -59,7 +48,7 @@ public final class ReloadMetrics: @unchecked Sendable {
     /// Counts one reload and updates the last-reload gauges.
     public func recordReload(trigger: String, result: String, durationSeconds: Double?, failingSources: Int,
                              now: Double) {
-        reloads[trigger + "/" + result]?.increment()
+        reloads.record(trigger: trigger, result: result)
         if let durationSeconds { duration.record(durationSeconds) }
         sourcesFailing.set(to: Double(failingSources))
         if result == "failure" {
@@ -77,26 +66,6 @@ public final class ReloadMetrics: @unchecked Sendable {
     /// Makes the per-certificate expiry series exactly `expiries` (name → notAfter): new names get a series,
     /// changed values are updated, names no longer served lose theirs.
     public func setNotAfter(_ expiries: [String: Int64]) {
-        for (name, entry) in notAfter where expiries[name] == nil {
-            registry.unregisterGauge(entry.gauge)
-            notAfter[name] = nil
-        }
-        for (name, value) in expiries {
-            if let entry = notAfter[name] {
-                if entry.value != value {
-                    entry.gauge.set(to: Double(value))
-                    notAfter[name] = (entry.gauge, value)
-                }
-                continue
-            }
-            let gauge = registry.makeGauge(descriptor: Self.describe(Self.notAfterName, Self.notAfterHelp),
-                                           labels: [("cert", name)])
-            gauge.set(to: Double(value))
-            notAfter[name] = (gauge, value)
-        }
-    }
-
-    private static func describe(_ name: String, _ help: String) -> MetricNameDescriptor {
-        CertgateMetrics.describe(name, help)
+        notAfter.set(expiries)
     }
 }

@@ -17,8 +17,7 @@ import CertgateTLS
 extension ProxyConnection {
     /// Creates the rewriter for this connection: the fields it adds describe this client.
     func startRewriting() {
-        let peer = ProxiedEndpoint.peer(of: clientFD)
-        let local = ProxiedEndpoint.local(of: clientFD)
+        let (peer, local) = endpoints
         let certificate = tls.verifiedClientCertificate.map {
             ClientCertificateDetails(sha256: $0.sha256Fingerprint, subject: $0.subject, uris: $0.uriNames,
                                      dnsNames: $0.dnsNames)

@@ -64,6 +64,9 @@ final class ProxyConnection {
     var finalResponse: (bytes: [UInt8], status: Int)?
     /// Linger instead of closing once both directions are done (certgate answered the client itself).
     var lingerBeforeClose = false
+    /// The client's address and the address it connected to (for the PROXY header and the
+    /// X-Forwarded-* fields; looked up once, when first needed).
+    lazy var endpoints = (peer: ProxiedEndpoint.peer(of: clientFD), local: ProxiedEndpoint.local(of: clientFD))
     /// Loop time of the accept, and of the start of the upstream connect (for the duration histograms).
     private let acceptedAt: Double
     private var connectStartedAt: Double = 0
@@ -296,8 +299,7 @@ final class ProxyConnection {
     /// `certgate_bytes_total` (it is not the client's bytes); a header the socket cannot take at once is
     /// parked like any other pending bytes, so reading from the client waits until it has gone out.
     private func sendProxyHeader() {
-        guard let source = ProxiedEndpoint.peer(of: clientFD), let destination = ProxiedEndpoint.local(of: clientFD)
-        else { return }
+        guard let source = endpoints.peer, let destination = endpoints.local else { return }
         let presented = tls.clientCertificatePresented
         let verified = tls.hasVerifiedClientCertificate
         let ssl = ProxyProtocolSSLInfo(

@@ -82,20 +82,21 @@ public final class TLSConnection {
 
     /// The protocol ALPN selected (e.g. `h2`, `http/1.1`), or nil when none was.
     public var selectedALPN: [UInt8]? {
+        alpnSelected.map(Array.init)
+    }
+
+    /// The ALPN selection inside OpenSSL's session (valid while the connection lives), nil when none.
+    private var alpnSelected: UnsafeBufferPointer<UInt8>? {
         var data: UnsafePointer<UInt8>?
         var length: UInt32 = 0
         SSL_get0_alpn_selected(ssl, &data, &length)
         guard let data, length > 0 else { return nil }
-        return Array(UnsafeBufferPointer(start: data, count: Int(length)))
+        return UnsafeBufferPointer(start: data, count: Int(length))
     }
 
     /// Whether ALPN selected HTTP/2.
     public var selectedALPNIsH2: Bool {
-        var data: UnsafePointer<UInt8>?
-        var length: UInt32 = 0
-        SSL_get0_alpn_selected(ssl, &data, &length)
-        guard let data, length == 2 else { return false }
-        return data[0] == UInt8(ascii: "h") && data[1] == UInt8(ascii: "2")
+        alpnSelected?.elementsEqual("h2".utf8) ?? false
     }
 
     /// Whether the client presented a certificate at all.
