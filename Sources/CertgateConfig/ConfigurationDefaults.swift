@@ -35,4 +35,6 @@ public enum ConfigurationDefaults {
     public static let proxyProtocol = ProxyProtocolMode.off
     /// No client-certificate headers are added to forwarded requests.
     public static let forwardHeaders = false
+    /// The upstream speaks HTTP/1.x (so `h2` may not be offered with ALPN).
+    public static let upstreamProtocol = UpstreamProtocol.http1
 }

@@ -48,6 +48,8 @@ public struct ConfigurationFile: Sendable, Equatable {
     public var forwardHeaders: String?
     /// `alpn` as written: a comma-separated list, or a YAML list joined with commas.
     public var alpn: String?
+    /// `upstream-protocol` as written.
+    public var upstreamProtocol: String?
     /// `per-certificate:` entries in file order (config file only, no flag); `nil` when absent.
     public var perCertificate: [CertificateClientOverride]?
 

@@ -88,6 +88,7 @@ struct ConfigurationFileParser {
         case .proxyProtocol: file.proxyProtocol = try scalar(value, key.rawValue, expecting: "off, v1 or v2")
         case .forwardHeaders: file.forwardHeaders = try scalar(value, key.rawValue, expecting: "true or false")
         case .alpn: file.alpn = try scalarList(value, key.rawValue, expecting: "a protocol name").joined(separator: ",")
+        case .upstreamProtocol: file.upstreamProtocol = try scalar(value, key.rawValue, expecting: "http1 or h2c")
         }
     }
 

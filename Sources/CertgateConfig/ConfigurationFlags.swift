@@ -64,6 +64,8 @@ public struct ConfigurationFlags: Sendable, Equatable {
     public var forwardHeaders: Bool?
     /// `--alpn LIST`.
     public var alpn: String?
+    /// `--upstream-protocol http1|h2c`.
+    public var upstreamProtocol: String?
 
     public init(
         configFile: String? = nil,
@@ -100,7 +102,8 @@ public struct ConfigurationFlags: Sendable, Equatable {
         allowURI: [String] = [],
         proxyProtocol: String? = nil,
         forwardHeaders: Bool? = nil,
-        alpn: String? = nil
+        alpn: String? = nil,
+        upstreamProtocol: String? = nil
     ) {
         self.configFile = configFile
         self.listen = listen
@@ -137,5 +140,6 @@ public struct ConfigurationFlags: Sendable, Equatable {
         self.proxyProtocol = proxyProtocol
         self.forwardHeaders = forwardHeaders
         self.alpn = alpn
+        self.upstreamProtocol = upstreamProtocol
     }
 }

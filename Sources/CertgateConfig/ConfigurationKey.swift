@@ -34,6 +34,7 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
     case proxyProtocol = "proxy-protocol"
     case forwardHeaders = "forward-headers"
     case alpn = "alpn"
+    case upstreamProtocol = "upstream-protocol"
 
     /// The flag that sets the same value. `certs` corresponds to the `--cert`/`--key` pairs.
     public var flag: String {

@@ -120,6 +120,10 @@ public struct ConfigurationResolver: Sendable {
             SettingParser.boolean
         )
         let alpn = try merge.optional(.alpn, flags.alpn, file?.alpn, SettingParser.alpn)
+        let upstreamProtocol = try merge.optional(
+            .upstreamProtocol, flags.upstreamProtocol, file?.upstreamProtocol, SettingParser.upstreamProtocol
+        )
+        try Self.checkHTTP2(alpn: alpn, upstreamProtocol: upstreamProtocol, forwardHeaders: forwardHeaders)
 
         var configuration = ProxyConfiguration(
             listen: listen.value,
@@ -154,7 +158,8 @@ public struct ConfigurationResolver: Sendable {
             allowURI: clientCertificates.allowURI,
             proxyProtocol: proxyProtocol?.value ?? ConfigurationDefaults.proxyProtocol,
             forwardHeaders: forwardHeaders?.value ?? ConfigurationDefaults.forwardHeaders,
-            alpn: alpn?.value ?? []
+            alpn: alpn?.value ?? [],
+            upstreamProtocol: upstreamProtocol?.value ?? ConfigurationDefaults.upstreamProtocol
         )
         configuration.perCertificate = try perCertificatePolicies(file, global: configuration)
         return configuration
@@ -339,6 +344,52 @@ public struct ConfigurationResolver: Sendable {
     }
 
     // MARK: - Cross-checks
+
+    /// A connection that agrees on `h2` is passed through untouched, so:
+    /// - `h2` in `--alpn` needs an upstream declared to speak HTTP/2 (`--upstream-protocol h2c`); offered
+    ///   in front of an HTTP/1.1 service it breaks every browser;
+    /// - `--forward-headers` cannot be combined with `h2` (nor with an h2c upstream): the identity headers
+    ///   of HTTP/2 requests would reach the upstream as the client wrote them, spoofable by anyone.
+    private static func checkHTTP2(
+        alpn: Merge.Setting<[String]>?,
+        upstreamProtocol: Merge.Setting<UpstreamProtocol>?,
+        forwardHeaders: Merge.Setting<Bool>?
+    ) throws(ConfigurationError) {
+        let offersH2 = alpn?.value.contains("h2") ?? false
+        let forwarding = forwardHeaders?.value ?? ConfigurationDefaults.forwardHeaders
+        if let alpn, offersH2, forwarding {
+            throw ConfigurationError(
+                alpn.origin,
+                "'h2' cannot be offered together with \(Self.name(.forwardHeaders, forwardHeaders?.origin)): "
+                    + "HTTP/2 connections are passed through untouched, so their X-Forwarded-* and "
+                    + "X-Forwarded-Client-Cert fields would reach the upstream as the client wrote them; "
+                    + "remove h2 from the ALPN list"
+            )
+        }
+        if let upstreamProtocol, upstreamProtocol.value == .h2c, forwarding {
+            throw ConfigurationError(
+                upstreamProtocol.origin,
+                "'h2c' cannot be combined with \(Self.name(.forwardHeaders, forwardHeaders?.origin)): "
+                    + "HTTP/2 is passed through untouched, so identity fields could not be rewritten"
+            )
+        }
+        if let alpn, offersH2, (upstreamProtocol?.value ?? ConfigurationDefaults.upstreamProtocol) != .h2c {
+            throw ConfigurationError(
+                alpn.origin,
+                "'h2' needs an upstream that speaks HTTP/2 in clear text: HTTP/2 connections are passed "
+                    + "through untouched; declare it with \(ConfigurationKey.upstreamProtocol.flag) h2c, or "
+                    + "offer only http/1.1"
+            )
+        }
+    }
+
+    /// How a message names another setting: the flag when it was a flag, else the file key.
+    private static func name(_ key: ConfigurationKey, _ origin: ConfigurationError.Origin?) -> String {
+        switch origin {
+        case .fileKey?: return "'\(key.rawValue):'"
+        default: return key.flag
+        }
+    }
 
     /// Catches the two self-inflicted loops an operator can type: proxying to the TLS listener itself,
     /// and putting the admin listener on the TLS port. Port 0 is exempt (each bind gets its own port).

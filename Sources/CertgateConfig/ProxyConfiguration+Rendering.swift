@@ -73,6 +73,7 @@ extension ProxyConfiguration {
         add(.proxyProtocol, proxyProtocol.rawValue)
         add(.forwardHeaders, String(forwardHeaders))
         add(.alpn, Self.quoted(alpn.isEmpty ? "off" : alpn.joined(separator: ",")))
+        add(.upstreamProtocol, upstreamProtocol.rawValue)
         if !perCertificate.isEmpty {
             lines.append("per-certificate:")
             for policy in perCertificate {

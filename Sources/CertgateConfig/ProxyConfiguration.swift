@@ -78,6 +78,9 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var forwardHeaders: Bool
     /// ALPN protocols answered, most preferred first (`--alpn`); empty: no ALPN.
     public var alpn: [String]
+    /// What the upstream speaks (`--upstream-protocol`): `h2` may be offered with ALPN only to an
+    /// upstream declared `h2c`, since agreed HTTP/2 connections are passed through untouched.
+    public var upstreamProtocol: UpstreamProtocol
     /// The config file's `per-certificate:` client-certificate policies, in file order (no flag).
     public var perCertificate: [CertificateClientPolicy] = []
 
@@ -114,7 +117,8 @@ public struct ProxyConfiguration: Sendable, Equatable {
         allowURI: [String] = [],
         proxyProtocol: ProxyProtocolMode = ConfigurationDefaults.proxyProtocol,
         forwardHeaders: Bool = ConfigurationDefaults.forwardHeaders,
-        alpn: [String] = []
+        alpn: [String] = [],
+        upstreamProtocol: UpstreamProtocol = ConfigurationDefaults.upstreamProtocol
     ) {
         self.listen = listen
         self.upstream = upstream
@@ -149,6 +153,7 @@ public struct ProxyConfiguration: Sendable, Equatable {
         self.proxyProtocol = proxyProtocol
         self.forwardHeaders = forwardHeaders
         self.alpn = alpn
+        self.upstreamProtocol = upstreamProtocol
     }
 }
 
@@ -229,4 +234,12 @@ public enum ProxyProtocolMode: String, Sendable, Equatable, CaseIterable {
     case v1
     /// The binary version 2 header.
     case v2
+}
+
+/// The protocol the upstream speaks in clear text (`--upstream-protocol`).
+public enum UpstreamProtocol: String, Sendable, Equatable, CaseIterable {
+    /// HTTP/1.x (or any byte stream): `h2` must not be offered with ALPN.
+    case http1
+    /// HTTP/2 with prior knowledge: connections that agree on `h2` are passed through untouched.
+    case h2c
 }

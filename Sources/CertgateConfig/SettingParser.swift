@@ -165,6 +165,16 @@ public enum SettingParser {
         return mode
     }
 
+    /// `http1` or `h2c`, case-insensitive.
+    public static func upstreamProtocol(_ text: String) throws(ConfigurationValueError) -> UpstreamProtocol {
+        guard let value = UpstreamProtocol(rawValue: text.lowercased()) else {
+            throw ConfigurationValueError(
+                "'\(text)' is not an upstream protocol (\(choices(UpstreamProtocol.allCases)))"
+            )
+        }
+        return value
+    }
+
     /// `--alpn`: protocol names separated by commas, most preferred first (e.g. `h2,http/1.1`); `off` or
     /// `none` for no ALPN. Each name is 1-255 visible ASCII characters, none repeated.
     public static func alpn(_ text: String) throws(ConfigurationValueError) -> [String] {

@@ -202,7 +202,10 @@ final class ProxyConnection {
             metrics.handshakeSuccesses.increment()
             (tls.isTLS13 ? metrics.tls13Connections : metrics.tls12Connections).increment()
             metrics.handshakeDuration.record(worker.loop.now - acceptedAt)
-            speaksHTTP = worker.settings.forwardHeaders && !tls.selectedALPNIsH2
+            // Every connection is parsed as HTTP/1.x with --forward-headers, whatever ALPN agreed: the
+            // configuration never offers h2 then, and if a client speaks it anyway its preface is refused
+            // (400) rather than passed through with the client's own identity fields.
+            speaksHTTP = worker.settings.forwardHeaders
             clientWatcher.stop()
             connectUpstream()
         case .wantRead:

@@ -94,11 +94,6 @@ public final class TLSConnection {
         return UnsafeBufferPointer(start: data, count: Int(length))
     }
 
-    /// Whether ALPN selected HTTP/2.
-    public var selectedALPNIsH2: Bool {
-        alpnSelected?.elementsEqual("h2".utf8) ?? false
-    }
-
     /// Whether the client presented a certificate at all.
     public var clientCertificatePresented: Bool { SSL_get0_peer_certificate(ssl) != nil }
 

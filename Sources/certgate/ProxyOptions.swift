@@ -71,7 +71,8 @@ struct ProxyOptions: ParsableArguments {
             allowURI: clientCertificates.allowURI,
             proxyProtocol: clientCertificates.proxyProtocol,
             forwardHeaders: clientCertificates.forwardHeaders ? true : nil,
-            alpn: clientCertificates.alpn
+            alpn: clientCertificates.alpn,
+            upstreamProtocol: clientCertificates.upstreamProtocol
         )
     }
 
@@ -451,11 +452,23 @@ extension ProxyOptions {
         @Option(
             name: .customLong("alpn"),
             help: ArgumentHelp(
-                "ALPN protocols to agree on, most preferred first, e.g. h2,http/1.1 (off: no ALPN). With "
-                    + "--forward-headers, a connection that agrees on h2 is passed through untouched. (default: off)",
+                "ALPN protocols to agree on, most preferred first, e.g. http/1.1 (off: no ALPN). A connection "
+                    + "that agrees on h2 is passed through untouched, so h2 needs --upstream-protocol h2c and "
+                    + "cannot be combined with --forward-headers. (default: off)",
                 valueName: "list"
             )
         )
         var alpn: String?
+
+        @Option(
+            name: .customLong("upstream-protocol"),
+            help: ArgumentHelp(
+                "What the upstream speaks in clear text: http1 (HTTP/1.x or any byte stream) or h2c "
+                    + "(HTTP/2 with prior knowledge, needed to offer h2 with --alpn). "
+                    + "(default: \(ConfigurationDefaults.upstreamProtocol.rawValue))",
+                valueName: "http1|h2c"
+            )
+        )
+        var upstreamProtocol: String?
     }
 }

@@ -39,13 +39,15 @@ struct ALPNSettingsTests {
     )
     func lists(text: String, expected: [String]) throws {
         var flags = minimalFlags
+        flags.upstreamProtocol = "h2c"
         flags.alpn = text
         #expect(try resolver.resolve(flags, file: nil).alpn == expected)
     }
 
     @Test("a YAML list or a string in the file; the flag beats the file")
     func file() throws {
-        #expect(try resolver.resolve(minimalFlags, file: try file("alpn: [h2, http/1.1]\n")).alpn == ["h2", "http/1.1"])
+        let h2c = "upstream-protocol: h2c\n"
+        #expect(try resolver.resolve(minimalFlags, file: try file(h2c + "alpn: [h2, http/1.1]\n")).alpn == ["h2", "http/1.1"])
         #expect(try resolver.resolve(minimalFlags, file: try file("alpn: http/1.1\n")).alpn == ["http/1.1"])
         var flags = minimalFlags
         flags.alpn = "off"
@@ -69,10 +71,67 @@ struct ALPNSettingsTests {
     func roundTrip() throws {
         var flags = minimalFlags
         flags.alpn = "h2,http/1.1"
+        flags.upstreamProtocol = "h2c"
         let configuration = try resolver.resolve(flags, file: nil)
         let rendered = configuration.renderedAsConfigurationFile()
         #expect(rendered.contains("alpn: \"h2,http/1.1\""))
+        #expect(rendered.contains("upstream-protocol: h2c"))
         let again = try resolver.resolve(minimalFlags, file: try file(rendered))
         #expect(again.alpn == ["h2", "http/1.1"])
+        #expect(again.upstreamProtocol == .h2c)
+    }
+
+    // MARK: h2 and the upstream protocol (identity spoofing through pass-through h2)
+
+    @Test("upstream-protocol is http1 by default; h2c and HTTP1 parse; anything else is refused")
+    func upstreamProtocol() throws {
+        #expect(try resolver.resolve(minimalFlags, file: nil).upstreamProtocol == .http1)
+        var flags = minimalFlags
+        flags.upstreamProtocol = "HTTP1"
+        #expect(try resolver.resolve(flags, file: nil).upstreamProtocol == .http1)
+        #expect(try resolver.resolve(minimalFlags, file: try file("upstream-protocol: h2c\n")).upstreamProtocol == .h2c)
+        flags.upstreamProtocol = "h2"
+        #expect(resolveError(flags) == "--upstream-protocol: 'h2' is not an upstream protocol (http1 or h2c)")
+    }
+
+    @Test("h2 without an h2c upstream is refused in one line that says why", arguments: ["h2,http/1.1", "http/1.1,h2", "h2"])
+    func h2NeedsH2CUpstream(list: String) throws {
+        var flags = minimalFlags
+        flags.alpn = list
+        let error = try #require(resolveError(flags))
+        #expect(error.hasPrefix("--alpn: 'h2' needs an upstream that speaks HTTP/2 in clear text"))
+        #expect(error.contains("--upstream-protocol h2c"))
+        #expect(!error.contains("\n"))
+        flags.upstreamProtocol = "http1"
+        #expect(resolveError(flags) == error)
+        let fromFile = try #require(resolveError(minimalFlags, file: try file("alpn: [\(list)]\n")))
+        #expect(fromFile.hasPrefix("\(Self.filePath): key 'alpn': 'h2' needs an upstream"))
+    }
+
+    @Test("h2 with --forward-headers is refused naming both settings, whatever the upstream protocol")
+    func h2WithForwardHeaders() throws {
+        for upstream in [nil, "http1", "h2c"] {
+            var flags = minimalFlags
+            flags.alpn = "h2,http/1.1"
+            flags.forwardHeaders = true
+            flags.upstreamProtocol = upstream
+            let error = try #require(resolveError(flags))
+            #expect(error.hasPrefix("--alpn: 'h2' cannot be offered together with --forward-headers:"), "\(error)")
+        }
+        let yaml = "forward-headers: true\nupstream-protocol: h2c\nalpn: [h2, http/1.1]\n"
+        let error = try #require(resolveError(minimalFlags, file: try file(yaml)))
+        #expect(error.hasPrefix("\(Self.filePath): key 'alpn': 'h2' cannot be offered together with 'forward-headers:'"))
+    }
+
+    @Test("an h2c upstream with --forward-headers is refused; http/1.1 alone with --forward-headers is fine")
+    func h2cWithForwardHeaders() throws {
+        var flags = minimalFlags
+        flags.forwardHeaders = true
+        flags.upstreamProtocol = "h2c"
+        #expect(resolveError(flags)?.hasPrefix("--upstream-protocol: 'h2c' cannot be combined with --forward-headers") == true)
+        flags.upstreamProtocol = nil
+        flags.alpn = "http/1.1"
+        let configuration = try resolver.resolve(flags, file: nil)
+        #expect(configuration.forwardHeaders && configuration.alpn == ["http/1.1"])
     }
 }

@@ -45,7 +45,7 @@ struct SupportTests {
             #expect(key.flag == "--" + key.rawValue)
         }
         #expect(ConfigurationKey.certs.flag == "--cert")
-        #expect(ConfigurationKey.allCases.count == 33)
+        #expect(ConfigurationKey.allCases.count == 34)
     }
 
     @Test("paths are made absolute lexically")

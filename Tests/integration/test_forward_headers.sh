@@ -3,8 +3,9 @@
 # -Port (and X-Forwarded-Client-Cert for a verified client certificate), the client's own copies removed;
 # smuggling shapes are refused with an HTTP error and a close, after the earlier pipelined requests'
 # answers; a protocol upgrade (WebSocket, CONNECT) becomes an opaque tunnel once the upstream switches and
-# stays rewritten HTTP when it declines; an unusable upstream gets 502/504; a connection that agrees on h2
-# passes through untouched.
+# stays rewritten HTTP when it declines; an unusable upstream gets 502/504; h2 is never agreed with
+# --forward-headers (no identity spoofing through HTTP/2 pass-through), only without it and towards an
+# upstream declared h2c.
 #
 # The upstream (http_upstream.py) splits the raw byte stream into requests itself and answers each with
 # a JSON body holding the raw head it received and the body's length and sha256; it logs every request
@@ -619,10 +620,82 @@ case_without_option_requests_pass_untouched() {
 # ---------------------------------------------------------------------------------------------------
 # ALPN
 
-case_alpn_h2_passes_through_http11_rewritten() {
-  fh_start --alpn h2,http/1.1
-  snap certgate_http_requests_rejected_total > "$CG_TMP/rej.before"
-  snap certgate_http_requests_total > "$CG_TMP/req.before"
+# cg_refuses WHAT... -- ARGS : `certgate run ARGS` exits 1 at start-up with one stderr line containing
+# every WHAT.
+cg_refuses() {
+  local whats=() rc=0
+  while [ "$1" != -- ]; do whats+=("$1"); shift; done
+  shift
+  CG_PORT=$(free_port)
+  timeout 15 "$CG_BIN" run --listen "127.0.0.1:$CG_PORT" "$@" >"$CG_TMP/refused.out" 2>"$CG_TMP/refused.err" </dev/null || rc=$?
+  note "certgate $*: exit $rc: $(cat "$CG_TMP/refused.err")"
+  assert_eq 1 "$rc" "exit status of certgate $*"
+  assert_eq 1 "$(grep -c . "$CG_TMP/refused.err")" "stderr lines"
+  local w
+  for w in "${whats[@]}"; do assert_contains "$(cat "$CG_TMP/refused.err")" "$w" "the error line"; done
+}
+
+# h2_spoof_frames FILE : the HTTP/2 preface, an empty SETTINGS frame and a HEADERS frame (stream 1,
+# END_HEADERS|END_STREAM; HPACK literals without indexing) for GET / with forged X-Forwarded-Client-Cert
+# and X-Forwarded-For fields: what `curl --http2 -H ...` sends once h2 is agreed.
+h2_spoof_frames() {
+  "$PY" - "$1" <<'PYEOF'
+import struct, sys
+def lit(name, value):
+    n, v = name.encode(), value.encode()
+    return b"\x00" + bytes([len(n)]) + n + bytes([len(v)]) + v
+block = b"\x82\x87\x84" + b"\x01" + bytes([len("alpha.test")]) + b"alpha.test"
+block += lit("x-forwarded-client-cert", "By=spoofed;URI=spiffe://admin") + lit("x-forwarded-for", "6.6.6.6")
+frame = lambda t, f, sid, p: struct.pack(">I", len(p))[1:] + bytes([t, f]) + struct.pack(">I", sid) + p
+out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, b"") + frame(1, 5, 1, block)
+open(sys.argv[1], "wb").write(out)
+PYEOF
+}
+
+# assert_no_spoof WHAT : nothing the upstream received carries the forged values, and no connection was
+# passed through as HTTP/2.
+assert_no_spoof() {
+  assert_not_contains "$(cat "$UP_LOG")" "spoofed" "$1: upstream log (forged XFCC)"
+  assert_not_contains "$(cat "$UP_LOG")" "6.6.6.6" "$1: upstream log (forged X-Forwarded-For)"
+  assert_eq 0 "$(uplog 'len([e for e in E if e["event"].startswith("echo")])')" "$1: connections passed through untouched"
+}
+
+# The identity-spoofing hole of HTTP/2 pass-through (issue 16 part 1): with --forward-headers, h2 can never
+# be agreed, and neither curl --http2 nor hand-built h2 frames get a forged XFCC or XFF to the upstream.
+case_h2_identity_spoofing_is_impossible() {
+  fh_up_start
+  std_certs "$CG_TMP/certs"
+  local common=(--upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/certs")
+  cg_refuses --alpn "'h2' cannot be offered together with --forward-headers" -- "${common[@]}" --forward-headers --alpn h2,http/1.1
+  cg_refuses --alpn --forward-headers -- "${common[@]}" --forward-headers --alpn h2,http/1.1 --upstream-protocol h2c
+  cg_refuses --upstream-protocol --forward-headers -- "${common[@]}" --forward-headers --upstream-protocol h2c
+  printf 'forward-headers: true\nalpn: [h2, http/1.1]\nupstream-protocol: h2c\n' > "$CG_TMP/h2.yaml"
+  cg_refuses "$CG_TMP/h2.yaml" "key 'alpn'" "'forward-headers:'" -- "${common[@]}" --config "$CG_TMP/h2.yaml"
+
+  CG_PORT=""
+  fh_cg --forward-headers --alpn http/1.1
+  local out
+  out=$(https alpha.test /spoof --http2 -H 'X-Forwarded-Client-Cert: By=spoofed;URI=spiffe://admin' -H 'X-Forwarded-For: 6.6.6.6' -w '\n%{http_version}')
+  assert_eq 1.1 "$(tail -n 1 <<<"$out")" "curl --http2 falls back to HTTP/1.1"
+  assert_forwarded "$(head -n 1 <<<"$out")" "r['head']" "curl --http2 with forged fields"
+  # A client that speaks h2 without agreeing on it: the preface is refused as HTTP/1.x.
+  h2_spoof_frames "$CG_TMP/spoof.bin"
+  out=$(hc --alpn h2,http/1.1 --step spoof.bin:0 --until-eof)
+  assert_eq http/1.1 "$(q "$out" "r['alpn']")" "ALPN (the client offers h2 first)"
+  assert_eq 400 "$(q "$out" "r['responses'][0]['status'] if r['responses'] else 'none'")" "h2 frames without h2 agreed"
+  out=$(hc --step spoof.bin:0 --until-eof)
+  assert_eq 400 "$(q "$out" "r['responses'][0]['status'] if r['responses'] else 'none'")" "h2 frames without ALPN"
+  assert_no_spoof "curl --http2 and raw h2 frames"
+}
+
+# Without --forward-headers, h2 is offered only to an upstream declared h2c, and then passed through.
+case_alpn_h2_needs_h2c_upstream_and_passes_through() {
+  fh_up_start
+  std_certs "$CG_TMP/certs"
+  cg_refuses --alpn "--upstream-protocol h2c" -- --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/certs" --alpn h2,http/1.1
+  cg_refuses --alpn "--upstream-protocol h2c" -- --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/certs" --alpn h2 --upstream-protocol http1
+  CG_PORT=""
+  fh_cg --alpn h2,http/1.1 --upstream-protocol h2c
   # h2 preface + an empty SETTINGS frame + bytes that look like an HTTP/1.1 request with spoofed fields.
   printf 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00GET / HTTP/1.1\r\nX-Forwarded-For: 6.6.6.6\r\nHost : x\r\n\r\n' > "$CG_TMP/h2.bin"
   local n sum out
@@ -632,23 +705,12 @@ case_alpn_h2_passes_through_http11_rewritten() {
   assert_eq "$n $sum" "$(q "$out" "'%d %s' % (r['raw_len'], r['raw_sha256'])")" "h2 bytes echoed back identically"
   wait_up_eofs 1
   assert_eq "$n $sum" "$(uplog '" ".join("%d %s" % (e["echoed"], e["sha256"]) for e in E if e["event"] == "echo_eof")')" "upstream got the h2 bytes untouched"
-  # openssl s_client -alpn h2 with the preface
   local s
   # (-ign_eof: s_client stays until killed, 2 s later, showing whatever came back)
   s=$(printf 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' | timeout 2 openssl s_client -connect "127.0.0.1:$CG_PORT" \
     -servername alpha.test -CAfile "$CG_PKI/ca.crt" -alpn h2 -ign_eof 2>&1)
   assert_contains "$s" "ALPN protocol: h2" "s_client -alpn h2"
   assert_contains "$s" "PRI * HTTP/2.0" "s_client got the preface echoed"
-  assert_not_contains "$s" "Bad Request" "s_client output"
-  # http/1.1 (and no ALPN at all) on the same listener: rewritten
-  out=$(https alpha.test /curl --http1.1 -H 'X-Forwarded-For: 6.6.6.6')
-  assert_forwarded "$out" "r['head']" "curl --http1.1 on the h2 listener"
-  req get 'GET /noalpn HTTP/1.1\r\nHost: alpha.test\r\nX-Forwarded-Proto: http\r\n\r\n'
-  out=$(hc --step get.req:1)
-  assert_eq "" "$(q "$out" "r['alpn']")" "no ALPN offered, none agreed"
-  assert_forwarded "$out" "r['responses'][0]['json']['head']" "client without ALPN on the h2 listener"
-  assert_moved certgate_http_requests_rejected_total "$CG_TMP/rej.before"
-  assert_moved certgate_http_requests_total "$CG_TMP/req.before" "certgate_http_requests_total@2"
 }
 
 case_no_alpn_without_option() {
