@@ -1,21 +1,15 @@
 /// One entry of the config file's `per-certificate:` mapping as written: the client-certificate settings
-/// a certificate NAME (as loaded, the names `certgate check` prints) overrides. Scalars are kept as text
-/// for the resolver, paths are already absolute against the file's directory; `nil` means "inherit".
+/// a certificate NAME (as loaded, the names `certgate check` prints) overrides, as the raw values of
+/// the global settings they replace (`Settings.perCertificateOverrides`). Absent keys inherit.
 public struct CertificateClientOverride: Sendable, Equatable {
-    /// The keys allowed inside an entry.
-    public static let keys = ["client-auth", "client-ca", "client-crl", "verify-depth", "allow-cn", "allow-dns", "allow-uri"]
-
     public var name: String
-    public var clientAuth: String?
-    public var clientCA: String?
-    public var clientCRL: String?
-    public var verifyDepth: String?
-    public var allowCN: [String]?
-    public var allowDNS: [String]?
-    public var allowURI: [String]?
+    /// The entry's values, keyed like the top-level keys; `keyPrefix` makes errors name
+    /// `per-certificate.NAME.KEY`.
+    public var settings: ConfigurationFile
 
-    public init(name: String) {
+    public init(name: String, settings: ConfigurationFile) {
         self.name = name
+        self.settings = settings
     }
 }
 
@@ -42,5 +36,12 @@ public struct CertificateClientPolicy: Sendable, Equatable {
         self.allowCN = allowCN
         self.allowDNS = allowDNS
         self.allowURI = allowURI
+    }
+
+    /// The policy `configuration`'s client-certificate settings make, under `name`.
+    init(name: String, _ configuration: ProxyConfiguration) {
+        self.init(name: name, clientCA: configuration.clientCA, clientAuth: configuration.clientAuth,
+                  verifyDepth: configuration.verifyDepth, clientCRL: configuration.clientCRL,
+                  allowCN: configuration.allowCN, allowDNS: configuration.allowDNS, allowURI: configuration.allowURI)
     }
 }

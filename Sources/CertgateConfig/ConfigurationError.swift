@@ -13,6 +13,8 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable, Sen
         case flag(String)
         /// A key inside a config file. `key` may be a path into nested values (`certs[0].key`).
         case fileKey(file: String, key: String)
+        /// An environment variable (`CERTGATE_LISTEN`).
+        case environment(String)
         /// The config file as a whole (unreadable, not a mapping, unknown key), optionally at a line.
         case file(String, line: Int?)
         /// No single place: a required setting is absent everywhere.
@@ -42,6 +44,8 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable, Sen
             return "\(flag): \(body)"
         case .fileKey(let file, let key):
             return "\(file): key '\(key)': \(body)"
+        case .environment(let name):
+            return "environment variable \(name): \(body)"
         case .file(let file, let line?):
             return "\(file): line \(line): \(body)"
         case .file(let file, nil):

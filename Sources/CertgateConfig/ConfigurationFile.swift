@@ -1,61 +1,44 @@
-/// What a YAML config file said, after type checks but before value validation.
+/// What a YAML config file said, after shape checks but before value validation.
 ///
-/// Scalars are kept as the text the user wrote (YAML numbers included), so the resolver can run the same
-/// parser over a file value and a flag value and produce the same error for both. Two conversions happen
-/// here because they depend on the YAML type: a bare integer duration means seconds (`5` becomes `5s`),
-/// and a YAML float TLS version (`1.2`) becomes the string `1.2`. Paths are already absolute, resolved
-/// against the file's directory. `nil` means the key is absent (or explicitly null).
+/// Values are kept as the text the user wrote (YAML numbers included), so the resolver runs the same
+/// parser over a file value, a flag and a variable and produces the same error for each. Two conversions
+/// happen here because they depend on the YAML type: a bare integer duration means seconds (`5` becomes
+/// `5s`), and a YAML float TLS version (`1.2`) becomes the text `1.2`. Relative paths resolve against
+/// `baseDirectory` when the values are parsed. An absent (or null) key has no entry.
 public struct ConfigurationFile: Sendable, Equatable {
+    /// One key's value: its texts, and whether the YAML had a list (errors then name `key[N]`).
+    public struct Value: Sendable, Equatable {
+        public var items: [String]
+        public var isSequence: Bool
+
+        public init(items: [String], isSequence: Bool) {
+            self.items = items
+            self.isSequence = isSequence
+        }
+    }
+
     /// The path as the user gave it, used in error messages.
     public var path: String
-    public var listen: String?
-    public var upstream: String?
-    public var certificateDirectories: [String]?
+    /// Relative paths in the file resolve against this absolute directory (normally the file's own).
+    public var baseDirectory: String
+    /// Put before every key in messages: `per-certificate.NAME.` for the settings of one entry.
+    public var keyPrefix = ""
+    /// Key to value, for the keys of `Settings.all` that the file sets.
+    public var values: [String: Value] = [:]
+    /// `certs:` pairs (paths already absolute); `nil` when absent.
     public var certificatePairs: [CertificatePair]?
-    public var defaultCertificate: String?
-    public var watch: String?
-    public var statInterval: String?
-    public var reloadInterval: String?
-    /// `allow-expired` as written (`true`, `false`, or anything else for the resolver to reject).
-    public var allowExpired: String?
-    public var expiryWarning: String?
-    public var workers: String?
-    public var admin: String?
-    /// `admin-token-file`, already made absolute against the file's directory.
-    public var adminTokenFile: String?
-    public var logFormat: String?
-    public var logLevel: String?
-    public var minimumTLSVersion: String?
-    public var ciphers: String?
-    public var ciphersuites: String?
-    public var connectTimeout: String?
-    public var handshakeTimeout: String?
-    public var drainTimeout: String?
-    /// `client-ca`, already made absolute against the file's directory.
-    public var clientCA: String?
-    public var clientAuth: String?
-    public var verifyDepth: String?
-    public var rootsLimit: String?
-    public var rootsMaxAge: String?
-    /// `client-crl`, already made absolute against the file's directory.
-    public var clientCRL: String?
-    /// `allow-cn` entries as written (a single value becomes a one-entry list).
-    public var allowCN: [String]?
-    public var allowDNS: [String]?
-    public var allowURI: [String]?
-    public var proxyProtocol: String?
-    /// `forward-headers` as written (`true`, `false`, or anything else for the resolver to reject).
-    public var forwardHeaders: String?
-    /// `alpn` as written: a comma-separated list, or a YAML list joined with commas.
-    public var alpn: String?
-    /// `upstream-protocol` as written.
-    public var upstreamProtocol: String?
-    /// `per-certificate:` entries in file order (config file only, no flag); `nil` when absent.
+    /// `per-certificate:` entries in file order; `nil` when absent.
     public var perCertificate: [CertificateClientOverride]?
 
     /// An empty file: every key absent.
-    public init(path: String) {
+    public init(path: String, baseDirectory: String = "/") {
         self.path = path
+        self.baseDirectory = baseDirectory
+    }
+
+    /// The text of a single-value key, `nil` when absent.
+    public func text(_ key: String) -> String? {
+        values[key]?.items.last
     }
 
     /// Reads and parses the file at `path`; a relative `path` is taken relative to `currentDirectory`.

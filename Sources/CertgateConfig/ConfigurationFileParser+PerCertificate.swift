@@ -1,12 +1,9 @@
 import Yams
 
 extension ConfigurationFileParser {
-    /// The top-level key of the per-certificate overrides (config file only; there is no flag).
-    static let perCertificateKey = "per-certificate"
-
     /// `per-certificate: {NAME: {client-auth: ..., client-ca: ..., ...}, ...}`, in file order.
     func perCertificate(_ node: Node) throws(ConfigurationError) -> [CertificateClientOverride] {
-        let key = Self.perCertificateKey
+        let key = Settings.perCertificate.info.key
         guard case .mapping(let mapping) = node else {
             throw ConfigurationError(
                 .fileKey(file: path, key: key),
@@ -24,35 +21,27 @@ extension ConfigurationFileParser {
     }
 
     private func override(_ name: String, _ node: Node) throws(ConfigurationError) -> CertificateClientOverride {
-        let entryKey = "\(Self.perCertificateKey).\(name)"
-        var result = CertificateClientOverride(name: name)
-        if Self.isNull(node) { return result }
+        let prefix = "\(Settings.perCertificate.info.key).\(name)"
+        var settings = ConfigurationFile(path: path, baseDirectory: baseDirectory)
+        settings.keyPrefix = prefix + "."
+        let allowed = Settings.perCertificateOverrides.map(\.info)
+        let keys = allowed.map(\.key).joined(separator: ", ")
+        if Self.isNull(node) { return CertificateClientOverride(name: name, settings: settings) }
         guard case .mapping(let mapping) = node else {
             throw ConfigurationError(
-                .fileKey(file: path, key: entryKey),
-                "expected client-certificate settings (\(CertificateClientOverride.keys.joined(separator: ", "))), found \(Self.kind(of: node))"
+                .fileKey(file: path, key: prefix),
+                "expected client-certificate settings (\(keys)), found \(Self.kind(of: node))"
             )
         }
         for (fieldNode, value) in mapping {
             let field = fieldNode.scalar?.string ?? "<\(Self.kind(of: fieldNode))>"
-            let fieldKey = "\(entryKey).\(field)"
-            if Self.isNull(value), CertificateClientOverride.keys.contains(field) { continue }
-            switch field {
-            case "client-auth": result.clientAuth = try scalar(value, fieldKey, expecting: "none, optional or require")
-            case "client-ca": result.clientCA = try resolvedPath(value, fieldKey)
-            case "client-crl": result.clientCRL = try resolvedPath(value, fieldKey)
-            case "verify-depth": result.verifyDepth = try scalar(value, fieldKey, expecting: "a number")
-            case "allow-cn": result.allowCN = try scalarList(value, fieldKey, expecting: "a name")
-            case "allow-dns": result.allowDNS = try scalarList(value, fieldKey, expecting: "a DNS name")
-            case "allow-uri": result.allowURI = try scalarList(value, fieldKey, expecting: "a URI")
-            default:
-                let hint = Suggestion.hint(for: field, among: CertificateClientOverride.keys)
-                throw ConfigurationError(
-                    .fileKey(file: path, key: entryKey),
-                    "unknown key '\(field)'\(hint); allowed: \(CertificateClientOverride.keys.joined(separator: ", "))"
-                )
+            guard let setting = allowed.first(where: { $0.key == field }) else {
+                let hint = Suggestion.hint(for: field, among: allowed.map(\.key))
+                throw ConfigurationError(.fileKey(file: path, key: prefix), "unknown key '\(field)'\(hint); allowed: \(keys)")
             }
+            if Self.isNull(value) { continue }
+            try read(setting, value, into: &settings, errorKey: "\(prefix).\(field)")
         }
-        return result
+        return CertificateClientOverride(name: name, settings: settings)
     }
 }

@@ -16,7 +16,7 @@ struct ConfigurationFileParser {
         } catch {
             throw syntaxError(error, yaml: yaml)
         }
-        var file = ConfigurationFile(path: path)
+        var file = ConfigurationFile(path: path, baseDirectory: baseDirectory)
         guard let root, !Self.isNull(root) else {
             return file
         }
@@ -26,69 +26,78 @@ struct ConfigurationFileParser {
                 "expected 'key: value' settings at the top level, found \(Self.kind(of: root))"
             )
         }
-        var seen = Set<ConfigurationKey>()
+        let settings = Settings.all.map(\.info).filter(\.inFile)
+        var seen = Set<String>()
         for (keyNode, value) in mapping {
             let name = keyNode.scalar?.string ?? "<\(Self.kind(of: keyNode))>"
-            if name == Self.perCertificateKey {
-                guard file.perCertificate == nil else {
-                    throw ConfigurationError(.file(path, line: keyNode.mark?.line), "duplicate key '\(name)'")
-                }
-                file.perCertificate = Self.isNull(value) ? [] : try perCertificate(value)
-                continue
-            }
-            guard let key = ConfigurationKey(rawValue: name) else {
-                let hint = Suggestion.hint(for: name, among: ConfigurationKey.allCases.map(\.rawValue) + [Self.perCertificateKey])
+            guard let setting = settings.first(where: { $0.key == name }) else {
+                let hint = Suggestion.hint(for: name, among: settings.map(\.key))
                 throw ConfigurationError(.file(path, line: nil), "unknown key '\(name)'\(hint)")
             }
-            guard seen.insert(key).inserted else {
+            guard seen.insert(name).inserted else {
                 throw ConfigurationError(.file(path, line: keyNode.mark?.line), "duplicate key '\(name)'")
             }
             if Self.isNull(value) {
+                if name == Settings.perCertificate.info.key { file.perCertificate = [] }
                 continue
             }
-            try apply(key, value, to: &file)
+            try read(setting, value, into: &file)
         }
         return file
     }
 
-    private func apply(_ key: ConfigurationKey, _ value: Node, to file: inout ConfigurationFile)
+    /// Converts one key's node by the setting's form; `errorKey` is the key as messages name it.
+    func read(_ setting: SettingInfo, _ node: Node, into file: inout ConfigurationFile, errorKey: String? = nil)
         throws(ConfigurationError)
     {
-        switch key {
-        case .listen: file.listen = try scalar(value, key.rawValue, expecting: "HOST:PORT")
-        case .upstream: file.upstream = try scalar(value, key.rawValue, expecting: "HOST:PORT")
-        case .admin: file.admin = try scalar(value, key.rawValue, expecting: "HOST:PORT or PORT")
-        case .certDir: file.certificateDirectories = try pathList(value, key.rawValue)
-        case .certs: file.certificatePairs = try certificatePairs(value)
-        case .defaultCert: file.defaultCertificate = try scalar(value, key.rawValue, expecting: "a certificate name")
-        case .watch: file.watch = try scalar(value, key.rawValue, expecting: "auto, inotify, stat or off")
-        case .statInterval: file.statInterval = try duration(value, key.rawValue)
-        case .reloadInterval: file.reloadInterval = try duration(value, key.rawValue)
-        case .allowExpired: file.allowExpired = try scalar(value, key.rawValue, expecting: "true or false")
-        case .expiryWarning: file.expiryWarning = try duration(value, key.rawValue)
-        case .adminTokenFile: file.adminTokenFile = try resolvedPath(value, key.rawValue)
-        case .workers: file.workers = try scalar(value, key.rawValue, expecting: "a number or auto")
-        case .logFormat: file.logFormat = try scalar(value, key.rawValue, expecting: "text or json")
-        case .logLevel: file.logLevel = try scalar(value, key.rawValue, expecting: "a log level")
-        case .minTLS: file.minimumTLSVersion = try tlsVersion(value)
-        case .ciphers: file.ciphers = try scalar(value, key.rawValue, expecting: "an OpenSSL cipher list")
-        case .ciphersuites: file.ciphersuites = try scalar(value, key.rawValue, expecting: "a TLS 1.3 suite list")
-        case .connectTimeout: file.connectTimeout = try duration(value, key.rawValue)
-        case .handshakeTimeout: file.handshakeTimeout = try duration(value, key.rawValue)
-        case .drainTimeout: file.drainTimeout = try duration(value, key.rawValue)
-        case .clientCA: file.clientCA = try resolvedPath(value, key.rawValue)
-        case .clientAuth: file.clientAuth = try scalar(value, key.rawValue, expecting: "none, optional or require")
-        case .verifyDepth: file.verifyDepth = try scalar(value, key.rawValue, expecting: "a number")
-        case .rootsLimit: file.rootsLimit = try scalar(value, key.rawValue, expecting: "a number")
-        case .rootsMaxAge: file.rootsMaxAge = try duration(value, key.rawValue)
-        case .clientCRL: file.clientCRL = try resolvedPath(value, key.rawValue)
-        case .allowCN: file.allowCN = try scalarList(value, key.rawValue, expecting: "a name")
-        case .allowDNS: file.allowDNS = try scalarList(value, key.rawValue, expecting: "a DNS name")
-        case .allowURI: file.allowURI = try scalarList(value, key.rawValue, expecting: "a URI")
-        case .proxyProtocol: file.proxyProtocol = try scalar(value, key.rawValue, expecting: "off, v1 or v2")
-        case .forwardHeaders: file.forwardHeaders = try scalar(value, key.rawValue, expecting: "true or false")
-        case .alpn: file.alpn = try scalarList(value, key.rawValue, expecting: "a protocol name").joined(separator: ",")
-        case .upstreamProtocol: file.upstreamProtocol = try scalar(value, key.rawValue, expecting: "http1 or h2c")
+        let key = errorKey ?? setting.key
+        let single: String
+        switch setting.form {
+        case .structured:
+            if setting.key == Settings.perCertificate.info.key {
+                file.perCertificate = try perCertificate(node)
+            } else {
+                file.certificatePairs = try certificatePairs(node)
+            }
+            return
+        case .list:
+            let items = try scalarList(node, key, expecting: Self.expectation(setting))
+            if case .sequence = node {
+                file.values[setting.key] = .init(items: items, isSequence: true)
+            } else {
+                file.values[setting.key] = .init(items: items, isSequence: false)
+            }
+            return
+        case .commaList:
+            single = try scalarList(node, key, expecting: Self.expectation(setting)).joined(separator: ",")
+        case .duration:
+            single = try duration(node, key)
+        case .version:
+            single = try version(node, key)
+        case .toggle:
+            single = try scalar(node, key, expecting: "true or false")
+        case .value:
+            single = try scalar(node, key, expecting: Self.expectation(setting))
+        }
+        file.values[setting.key] = .init(items: [single], isSequence: false)
+    }
+
+    /// What a "found a list" message says was expected, from the setting's value placeholder.
+    static func expectation(_ setting: SettingInfo) -> String {
+        switch setting.valueName {
+        case "host:port": return "HOST:PORT"
+        case "file", "dir": return "a path"
+        case "n": return "a number"
+        case "n|auto": return "a number or auto"
+        case "duration", "duration|off": return "a duration such as 5s"
+        case "level": return "a log level"
+        case "name": return "a certificate name"
+        case "pattern": return "a name pattern"
+        case "list": return setting.form == .commaList ? "a protocol name" : "a list of names"
+        default:
+            let choices = setting.valueName.split(separator: "|").map(String.init)
+            guard choices.count > 1 else { return "a value" }
+            return choices.dropLast().joined(separator: ", ") + " or " + choices[choices.count - 1]
         }
     }
 
@@ -105,25 +114,6 @@ struct ConfigurationFileParser {
             )
         }
         return scalar.string
-    }
-
-    /// `cert-dir: DIR` or `cert-dir: [DIR, ...]`.
-    private func pathList(_ node: Node, _ key: String) throws(ConfigurationError) -> [String] {
-        switch node {
-        case .scalar:
-            return [try resolvedPath(node, key)]
-        case .sequence(let sequence):
-            var paths: [String] = []
-            for (index, item) in sequence.enumerated() {
-                paths.append(try resolvedPath(item, "\(key)[\(index)]"))
-            }
-            return paths
-        default:
-            throw ConfigurationError(
-                .fileKey(file: path, key: key),
-                "expected a directory or a list of directories, found \(Self.kind(of: node))"
-            )
-        }
     }
 
     /// `allow-cn: VALUE` or `allow-cn: [VALUE, ...]`: scalars as written (checked by the resolver).
@@ -153,7 +143,7 @@ struct ConfigurationFileParser {
 
     /// `certs: [{cert: FILE, key: FILE}, ...]`.
     private func certificatePairs(_ node: Node) throws(ConfigurationError) -> [CertificatePair] {
-        let key = ConfigurationKey.certs.rawValue
+        let key = Settings.certificatePairs.info.key
         guard case .sequence(let sequence) = node else {
             throw ConfigurationError(
                 .fileKey(file: path, key: key),
@@ -198,13 +188,13 @@ struct ConfigurationFileParser {
         }
         let text = try scalar(node, key, expecting: "a path")
         do {
-            return try SettingParser.path(text, relativeTo: baseDirectory)
+            return try ValueParser.path(text, relativeTo: baseDirectory)
         } catch {
             throw ConfigurationError(.fileKey(file: path, key: key), error)
         }
     }
 
-    /// A bare YAML integer means seconds (`connect-timeout: 5`); anything else must be duration text.
+    /// A bare YAML integer means seconds (`handshake-timeout: 5`); anything else must be duration text.
     private func duration(_ node: Node, _ key: String) throws(ConfigurationError) -> String {
         let text = try scalar(node, key, expecting: "a duration such as 5s")
         switch node.tag.rawValue {
@@ -229,8 +219,8 @@ struct ConfigurationFileParser {
     }
 
     /// `min-tls: "1.2"` and the unquoted YAML float `min-tls: 1.2` mean the same; `1.20` is also 1.2.
-    private func tlsVersion(_ node: Node) throws(ConfigurationError) -> String {
-        let text = try scalar(node, ConfigurationKey.minTLS.rawValue, expecting: "1.2 or 1.3")
+    private func version(_ node: Node, _ key: String) throws(ConfigurationError) -> String {
+        let text = try scalar(node, key, expecting: "1.2 or 1.3")
         if node.tag.rawValue == Tag.Name.float.rawValue, let number = node.float {
             for version in TLSVersion.allCases where Double(version.rawValue) == number {
                 return version.rawValue

@@ -12,14 +12,17 @@ struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Load and validate the configuration and every certificate, then exit.",
-        discussion: """
+        usage: "certgate check [<options>]",
+        discussion: SettingArguments.discussion(
+            """
             Prints one line per certificate (name, SNI names, key type, expiry, source) and exits 0 when \
             everything would load, 1 otherwise. A certificate that is expired or not yet valid does not \
-            load unless --allow-expired is given (then it is printed with a warning).
-            """
+            load unless --allow-expired is given (then it is printed with a warning). Takes the options \
+            of run.
+            """)
     )
 
-    @OptionGroup var options: ProxyOptions
+    @OptionGroup var options: SettingArguments
 
     func run() throws {
         try runReportingFailures {
@@ -40,6 +43,9 @@ struct CheckCommand: ParsableCommand {
                 clientTrust = try configuration.clientTrustPolicies()
             } catch {
                 throw StartupFailure("\(error)")
+            }
+            for warning in SettingArguments.environmentWarnings {
+                print("warning: \(warning)")
             }
             let now = Timestamp.now
             for certificate in snapshot.certificates {

@@ -8,14 +8,17 @@ struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Terminate TLS and forward plaintext to the upstream.",
-        discussion: """
+        usage: "certgate run [<options>]",
+        discussion: SettingArguments.discussion(
+            """
             Runs in the foreground until SIGTERM or SIGINT, then stops accepting and exits 0. Start-up \
             problems (a missing or broken certificate, an address in use, a bad flag) print one line \
-            naming the file or flag and exit 1.
-            """
+            naming the file or flag and exit 1. SIGHUP and POST /reload re-read the certificates and the \
+            config file.
+            """)
     )
 
-    @OptionGroup var options: ProxyOptions
+    @OptionGroup var options: SettingArguments
 
     func run() throws {
         try runReportingFailures {
@@ -24,7 +27,11 @@ struct RunCommand: ParsableCommand {
                 formatName: configuration.logFormat.rawValue,
                 levelName: configuration.logLevel.rawValue
             )
-            try ProxyRuntime(configuration: configuration, logger: Logger(label: "certgate")).run()
+            let logger = Logger(label: "certgate")
+            for warning in SettingArguments.environmentWarnings {
+                logger.warning("\(warning)")
+            }
+            try ProxyRuntime(configuration: configuration, logger: logger).run()
         }
     }
 }

@@ -186,10 +186,10 @@ struct AdminAndShutdownSettingsTests {
 
     @Test("misspelt new keys get a suggestion")
     func suggestions() {
-        #expect(ConfigurationKey.suggestion(for: "drain-timout") == .drainTimeout)
-        #expect(ConfigurationKey.suggestion(for: "admin-token") == .adminTokenFile)
-        #expect(ConfigurationKey.suggestion(for: "expiry-warn") == .expiryWarning)
-        #expect(ConfigurationKey.adminTokenFile.flag == "--admin-token-file")
+        #expect(Settings.suggestion(for: "drain-timout") == "drain-timeout")
+        #expect(Settings.suggestion(for: "admin-token") == "admin-token-file")
+        #expect(Settings.suggestion(for: "expiry-warn") == "expiry-warning")
+        #expect(Settings.adminTokenFile.info.flag == "--admin-token-file")
     }
 
     @Test("the new settings are rendered, the token file only when set")

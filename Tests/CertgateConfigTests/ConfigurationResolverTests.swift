@@ -183,11 +183,11 @@ struct ConfigurationResolverTests {
         arguments: [
             (
                 ConfigurationFlags(upstream: "a:1", certificateDirectories: ["c"]),
-                "missing --listen (or 'listen:' in the config file)"
+                "missing --listen (or CERTGATE_LISTEN, or 'listen:' in the config file)"
             ),
             (
                 ConfigurationFlags(listen: "a:1", certificateDirectories: ["c"]),
-                "missing --upstream (or 'upstream:' in the config file)"
+                "missing --upstream (or CERTGATE_UPSTREAM, or 'upstream:' in the config file)"
             ),
             (
                 ConfigurationFlags(listen: "a:1", upstream: "b:2"),

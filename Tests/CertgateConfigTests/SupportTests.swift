@@ -27,25 +27,29 @@ struct SupportTests {
 
     @Test("suggestions only for plausible typos")
     func suggestions() {
-        #expect(ConfigurationKey.suggestion(for: "upstrem") == .upstream)
-        #expect(ConfigurationKey.suggestion(for: "min_tls") == .minTLS)
-        #expect(ConfigurationKey.suggestion(for: "ciphersuite") == .ciphersuites)
-        #expect(ConfigurationKey.suggestion(for: "xyz") == nil)
-        #expect(ConfigurationKey.suggestion(for: "timeout") == nil)
-        #expect(ConfigurationKey.suggestion(for: "statinterval") == .statInterval)
-        #expect(ConfigurationKey.suggestion(for: "reload_interval") == .reloadInterval)
-        #expect(ConfigurationKey.suggestion(for: "allow_expired") == .allowExpired)
-        #expect(ConfigurationKey.suggestion(for: "wath") == .watch)
-        #expect(ConfigurationKey.suggestion(for: "interval") == nil)
+        #expect(Settings.suggestion(for: "upstrem") == "upstream")
+        #expect(Settings.suggestion(for: "min_tls") == "min-tls")
+        #expect(Settings.suggestion(for: "ciphersuite") == "ciphersuites")
+        #expect(Settings.suggestion(for: "xyz") == nil)
+        #expect(Settings.suggestion(for: "timeout") == nil)
+        #expect(Settings.suggestion(for: "statinterval") == "stat-interval")
+        #expect(Settings.suggestion(for: "reload_interval") == "reload-interval")
+        #expect(Settings.suggestion(for: "allow_expired") == "allow-expired")
+        #expect(Settings.suggestion(for: "wath") == "watch")
+        #expect(Settings.suggestion(for: "interval") == nil)
     }
 
-    @Test("every config key matches its flag name")
+    @Test("every setting's flag is its key, its variable CERTGATE_ and the key; keys are unique")
     func keysMatchFlags() {
-        for key in ConfigurationKey.allCases where key != .certs {
-            #expect(key.flag == "--" + key.rawValue)
+        for info in Settings.all.map(\.info) where info.key != "certs" && info.key != "per-certificate" {
+            #expect(info.flags == ["--" + info.key])
+            #expect(info.environmentVariable == "CERTGATE_" + info.key.uppercased().replacingOccurrences(of: "-", with: "_"))
         }
-        #expect(ConfigurationKey.certs.flag == "--cert")
-        #expect(ConfigurationKey.allCases.count == 34)
+        #expect(Settings.certificatePairs.info.flags == ["--cert", "--key"])
+        #expect(Settings.perCertificate.info.flags.isEmpty)
+        let keys = Settings.all.map(\.info.key)
+        #expect(Set(keys).count == keys.count)
+        #expect(Settings.all.count == 36)
     }
 
     @Test("paths are made absolute lexically")
@@ -58,31 +62,40 @@ struct SupportTests {
         #expect(PathResolution.directory(of: "/proxy.yaml") == "/")
     }
 
+    func logLevel(_ text: String) throws -> LogLevel {
+        var configuration = ProxyConfiguration.defaults
+        let sources = SettingSources(
+            commandLine: try CommandLineSettings(arguments: ["--log-level", text]), environment: EnvironmentSettings(),
+            file: nil, context: SettingContext(baseDirectory: "/", processorCount: 1))
+        _ = try Settings.logLevel.resolve(sources, into: &configuration)
+        return configuration.logLevel
+    }
+
     @Test("log levels are case-insensitive and accept warn")
     func logLevels() throws {
-        #expect(try SettingParser.logLevel("WARN") == .warning)
-        #expect(try SettingParser.logLevel("Notice") == .notice)
+        #expect(try logLevel("WARN") == .warning)
+        #expect(try logLevel("Notice") == .notice)
         for level in LogLevel.allCases {
-            #expect(try SettingParser.logLevel(level.rawValue) == level)
+            #expect(try logLevel(level.rawValue) == level)
         }
     }
 
     @Test("workers accepts 1 and 256 but not beyond")
     func workerBounds() throws {
-        #expect(try SettingParser.workers("1", processorCount: 8) == 1)
-        #expect(try SettingParser.workers("256", processorCount: 8) == 256)
-        #expect(try SettingParser.workers("auto", processorCount: 8) == 8)
+        #expect(try ValueParser.workers("1", processorCount: 8, maximum: 256) == 1)
+        #expect(try ValueParser.workers("256", processorCount: 8, maximum: 256) == 256)
+        #expect(try ValueParser.workers("auto", processorCount: 8, maximum: 256) == 8)
         #expect(throws: ConfigurationValueError("99999999999999999999999 workers out of range (1-256 or auto)")) {
-            try SettingParser.workers("99999999999999999999999", processorCount: 8)
+            try ValueParser.workers("99999999999999999999999", processorCount: 8, maximum: 256)
         }
     }
 
     @Test("the reloading keys and their flags")
     func reloadingKeys() {
-        #expect(ConfigurationKey.watch.flag == "--watch")
-        #expect(ConfigurationKey.statInterval.flag == "--stat-interval")
-        #expect(ConfigurationKey.reloadInterval.flag == "--reload-interval")
-        #expect(ConfigurationKey.allowExpired.flag == "--allow-expired")
+        #expect(Settings.watch.info.flag == "--watch")
+        #expect(Settings.statInterval.info.flag == "--stat-interval")
+        #expect(Settings.reloadInterval.info.flag == "--reload-interval")
+        #expect(Settings.allowExpired.info.flag == "--allow-expired")
         #expect(WatchMode.allCases.map(\.rawValue) == ["auto", "inotify", "stat", "off"])
     }
 
@@ -92,25 +105,25 @@ struct SupportTests {
         #expect(ConfigurationDefaults.statInterval == .seconds(1))
         #expect(ConfigurationDefaults.reloadInterval == nil)
         #expect(ConfigurationDefaults.allowExpired == false)
-        #expect(SettingParser.statIntervalRange == Duration.milliseconds(50)...Duration.seconds(3_600))
-        #expect(SettingParser.minimumReloadInterval == .seconds(1))
+        #expect(Settings.statIntervalRange == Duration.milliseconds(50)...Duration.seconds(3_600))
+        #expect(Settings.minimumReloadInterval == .seconds(1))
     }
 
     @Test("booleans are true or false only, in any case")
     func booleans() throws {
-        #expect(try SettingParser.boolean("true") == true)
-        #expect(try SettingParser.boolean("TRUE") == true)
-        #expect(try SettingParser.boolean("False") == false)
+        #expect(try ValueParser.boolean("true") == true)
+        #expect(try ValueParser.boolean("TRUE") == true)
+        #expect(try ValueParser.boolean("False") == false)
         for text in ["yes", "no", "on", "off", "1", "0", "", "y"] {
             #expect(throws: ConfigurationValueError("'\(text)' is not true or false")) {
-                try SettingParser.boolean(text)
+                try ValueParser.boolean(text)
             }
         }
     }
 
     @Test("rendered strings are YAML double-quoted with escapes")
     func quoting() {
-        #expect(ProxyConfiguration.quoted("plain") == "\"plain\"")
-        #expect(ProxyConfiguration.quoted("a\"b\\c\n\u{1}") == "\"a\\\"b\\\\c\\n\\x01\"")
+        #expect(YAMLText.quoted("plain") == "\"plain\"")
+        #expect(YAMLText.quoted("a\"b\\c\n\u{1}") == "\"a\\\"b\\\\c\\n\\x01\"")
     }
 }

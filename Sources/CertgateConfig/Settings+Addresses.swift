@@ -1,0 +1,78 @@
+extension Settings {
+    static let addressSettings: [any AnySetting] = [listen, upstream, admin, adminTokenFile]
+    static let certificateSettings: [any AnySetting] = [
+        certificateDirectories, certificatePairs, defaultCertificate, expiryWarning,
+    ]
+
+    // MARK: Addresses
+
+    public static let listen = Setting(
+        "listen", group: .addresses, valueName: "host:port", type: "address", default: "required",
+        example: "0.0.0.0:443", reload: .restart, help: "Address for TLS clients, e.g. 0.0.0.0:443 or [::]:443.",
+        keyPath: \.listen, parse: { text, _ throws(ConfigurationValueError) in try SocketEndpoint(parsing: text, role: .listen) },
+        render: { .text($0.description) })
+
+    public static let upstream = Setting(
+        "upstream", group: .addresses, valueName: "host:port", type: "address (a host name is resolved at start and on reload)",
+        default: "required", example: "127.0.0.1:8080", reload: .live,
+        help: "Plaintext backend to forward to, e.g. 127.0.0.1:8080.",
+        keyPath: \.upstream,
+        parse: { text, _ throws(ConfigurationValueError) in try SocketEndpoint(parsing: text, role: .upstream) },
+        render: { .text($0.description) })
+
+    public static let admin = Setting(
+        "admin", group: .addresses, valueName: "host:port", type: "address, or bare port",
+        default: "off", example: "127.0.0.1:9901", reload: .restart,
+        help: "Admin HTTP listener for /healthz, /readyz, /metrics and POST /reload; a bare PORT means "
+            + "127.0.0.1:PORT (loopback only).",
+        keyPath: \.admin,
+        parse: { text, _ throws(ConfigurationValueError) in try SocketEndpoint(parsing: text, role: .admin) },
+        render: { $0.map { .text($0.description) } ?? .absent(comment: "off") })
+
+    public static let adminTokenFile = Setting(
+        "admin-token-file", group: .addresses, valueName: "file", type: "path; needs --admin",
+        default: "none, no token required", example: "/etc/certgate/admin.token", reload: .restart,
+        help: "File holding a bearer token that every admin request except /healthz and /readyz must send "
+            + "(Authorization: Bearer TOKEN). Re-read when it changes. Needs --admin.",
+        keyPath: \.adminTokenFile,
+        parse: { text, context throws(ConfigurationValueError) in try ValueParser.path(text, relativeTo: context.baseDirectory) },
+        render: RenderedValue.optionalText)
+
+    // MARK: Certificates
+
+    public static let certificateDirectories = Setting(
+        list: "cert-dir", group: .certificates, valueName: "dir", type: "path, or list of paths",
+        example: "/etc/certgate/certs", reload: .live,
+        help: "Directory of PEM certificates and keys (NAME.pem, NAME.crt + NAME.key, Kubernetes secret "
+            + "directories). Repeatable.",
+        keyPath: \.certificateDirectories,
+        parseItem: { text, context throws(ConfigurationValueError) in
+            try ValueParser.path(text, relativeTo: context.baseDirectory)
+        },
+        renderItem: { $0 })
+
+    public static let certificatePairs = CertificatePairsSetting()
+
+    public static let defaultCertificate = Setting(
+        "default-cert", group: .certificates, valueName: "name", type: "certificate name",
+        default: "first certificate by name", example: "www", reload: .live,
+        help: "Certificate to serve when the client sends no SNI or an unknown name.",
+        keyPath: \.defaultCertificate,
+        parse: { text, _ throws(ConfigurationValueError) in try ValueParser.nonEmpty(text, what: "certificate name") },
+        render: RenderedValue.optionalText)
+
+    /// The longest `--expiry-warning`: a year ahead is as far as any certificate lifetime makes sense.
+    public static let expiryWarningRange = Duration.zero...Duration.seconds(365 * 86_400)
+
+    public static let expiryWarning = Setting(
+        "expiry-warning", .duration, group: .certificates, valueName: "duration",
+        type: "duration, 0 to 365d; 0 turns the warnings off", example: "30d", reload: .live,
+        help: "Warn about certificates that expire within this period, e.g. 30d; "
+            + "\(DurationSyntax.format(expiryWarningRange.lowerBound)) to "
+            + "\(DurationSyntax.format(expiryWarningRange.upperBound)), 0 disables the warnings.",
+        keyPath: \.expiryWarning,
+        parse: { text, _ throws(ConfigurationValueError) in
+            try ValueParser.duration(text, within: expiryWarningRange, what: "expiry warning")
+        },
+        render: RenderedValue.duration)
+}

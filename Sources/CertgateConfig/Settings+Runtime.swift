@@ -1,0 +1,149 @@
+extension Settings {
+    static let reloadingSettings: [any AnySetting] = [watch, statInterval, reloadInterval, allowExpired]
+    static let tlsSettings: [any AnySetting] = [minimumTLSVersion, ciphers, ciphersuites, handshakeTimeout]
+    static let runtimeSettings: [any AnySetting] = [workers, connectTimeout, drainTimeout, logFormat, logLevel]
+
+    // MARK: Reloading
+
+    public static let watch = Setting(
+        "watch", group: .reloading, valueName: "auto|inotify|stat|off", type: "enum", example: "stat", reload: .live,
+        help: "How certificate changes are noticed: auto (inotify on every certificate directory plus the "
+            + "--stat-interval check; the check alone where inotify is unavailable), inotify (inotify "
+            + "only), stat (the check only, for NFS and other odd mounts) or off (no automatic "
+            + "detection; SIGHUP, --reload-interval and POST /reload still work).",
+        keyPath: \.watchMode,
+        parse: { text, _ throws(ConfigurationValueError) in try ValueParser.choice(text, WatchMode.self, what: "a watch mode") },
+        render: RenderedValue.choice)
+
+    /// The shortest and longest `--stat-interval`, inclusive.
+    public static let statIntervalRange = Duration.milliseconds(50)...Duration.seconds(3_600)
+
+    public static let statInterval = Setting(
+        "stat-interval", .duration, group: .reloading, valueName: "duration", type: "duration, 50ms to 1h",
+        example: "5s", reload: .live,
+        help: "How often the stat() check looks for changed certificate files, "
+            + "\(DurationSyntax.format(statIntervalRange.lowerBound)) to "
+            + "\(DurationSyntax.format(statIntervalRange.upperBound)).",
+        keyPath: \.statInterval,
+        parse: { text, _ throws(ConfigurationValueError) in
+            try ValueParser.duration(text, within: statIntervalRange, what: "stat interval")
+        },
+        render: RenderedValue.duration)
+
+    /// The shortest `--reload-interval` other than off: each reload re-reads every certificate source.
+    public static let minimumReloadInterval = Duration.seconds(1)
+
+    public static let reloadInterval = Setting(
+        "reload-interval", .duration, group: .reloading, valueName: "duration|off",
+        type: "duration of at least 1s, or off (also 0)", example: "1h", reload: .live,
+        help: "Also re-read every certificate source this often, changed or not, e.g. 1h: a backstop for "
+            + "filesystems where neither inotify nor stat() sees changes. At least "
+            + "\(DurationSyntax.format(minimumReloadInterval)); off or 0 disables it.",
+        keyPath: \.reloadInterval,
+        parse: { text, _ throws(ConfigurationValueError) in
+            try ValueParser.offOrDuration(text, atLeast: minimumReloadInterval, what: "the reload interval")
+        },
+        render: RenderedValue.durationOrOff)
+
+    public static let allowExpired = Setting(
+        "allow-expired", .toggle, group: .reloading, valueName: "", type: "switch; true or false in YAML",
+        default: "off", example: "true", reload: .live,
+        help: "Serve certificates that are expired or not yet valid. Without it such a certificate fails "
+            + "start-up, and a reload that brings one keeps the previous certificate.",
+        keyPath: \.allowExpired,
+        parse: { text, _ throws(ConfigurationValueError) in try ValueParser.boolean(text) },
+        render: RenderedValue.toggle)
+
+    // MARK: TLS
+
+    public static let minimumTLSVersion = Setting(
+        "min-tls", .version, group: .tls, valueName: "1.2|1.3", type: "enum", example: "1.3", reload: .live,
+        help: "Oldest TLS version to accept.",
+        keyPath: \.minimumTLSVersion,
+        parse: { text, _ throws(ConfigurationValueError) in
+            try ValueParser.choice(text, TLSVersion.self, what: "a supported TLS version")
+        },
+        render: { .text($0.rawValue) })
+
+    public static let ciphers = Setting(
+        "ciphers", group: .tls, valueName: "list", type: "OpenSSL cipher list",
+        default: "certgate's hardened list (ECDHE with AEAD only)", example: "ECDHE+AESGCM", reload: .live,
+        help: "OpenSSL cipher list for TLS 1.2.",
+        keyPath: \.ciphers,
+        parse: { text, _ throws(ConfigurationValueError) in try ValueParser.nonEmpty(text, what: "cipher list") },
+        render: RenderedValue.optionalText)
+
+    public static let ciphersuites = Setting(
+        "ciphersuites", group: .tls, valueName: "list", type: "OpenSSL TLS 1.3 suites",
+        default: "AES-128-GCM, AES-256-GCM, then ChaCha20-Poly1305",
+        example: "TLS_AES_128_GCM_SHA256", reload: .live,
+        help: "OpenSSL ciphersuites for TLS 1.3.",
+        keyPath: \.ciphersuites,
+        parse: { text, _ throws(ConfigurationValueError) in try ValueParser.nonEmpty(text, what: "ciphersuite list") },
+        render: RenderedValue.optionalText)
+
+    public static let handshakeTimeout = Setting(
+        "handshake-timeout", .duration, group: .tls, valueName: "duration", type: "duration", example: "3s",
+        reload: .live, help: "Time a client has to complete the TLS handshake, e.g. 500ms, 10s, 1m.",
+        keyPath: \.handshakeTimeout,
+        parse: { text, _ throws(ConfigurationValueError) in try ValueParser.timeout(text) },
+        render: RenderedValue.duration)
+
+    // MARK: Runtime
+
+    /// The most worker threads certgate will start. Each worker owns an event loop and a share of the
+    /// listening sockets, so far more workers than cores only adds contention.
+    public static let maximumWorkers = 256
+
+    public static let workers = Setting(
+        "workers", group: .runtime, valueName: "n|auto", type: "integer 1-256, or auto (one per core)",
+        default: "auto", example: "4", reload: .restart,
+        help: "Worker threads: 1-\(maximumWorkers), or auto for one per CPU core.",
+        keyPath: \.workers,
+        defaultValue: { context in min(max(context.processorCount, 1), maximumWorkers) },
+        parse: { text, context throws(ConfigurationValueError) in
+            try ValueParser.workers(text, processorCount: context.processorCount, maximum: maximumWorkers)
+        },
+        render: { .scalar(String($0)) })
+
+    public static let connectTimeout = Setting(
+        "connect-timeout", .duration, group: .runtime, valueName: "duration", type: "duration", example: "2s",
+        reload: .live, help: "Time allowed to connect to the upstream, e.g. 500ms, 5s.",
+        keyPath: \.connectTimeout,
+        parse: { text, _ throws(ConfigurationValueError) in try ValueParser.timeout(text) },
+        render: RenderedValue.duration)
+
+    /// The longest `--drain-timeout`: a stop that waits longer than this looks like a hang to whatever
+    /// supervises certgate (systemd's and Kubernetes' stop timeouts are far shorter).
+    public static let drainTimeoutRange = Duration.zero...Duration.seconds(3_600)
+
+    public static let drainTimeout = Setting(
+        "drain-timeout", .duration, group: .runtime, valueName: "duration",
+        type: "duration, 0 to 1h; 0 closes connections at once", example: "10s", reload: .live,
+        help: "On SIGTERM or SIGINT, how long open connections may take to finish before they are closed, "
+            + "\(DurationSyntax.format(drainTimeoutRange.lowerBound)) to "
+            + "\(DurationSyntax.format(drainTimeoutRange.upperBound)); 0 closes them at once.",
+        keyPath: \.drainTimeout,
+        parse: { text, _ throws(ConfigurationValueError) in
+            try ValueParser.duration(text, within: drainTimeoutRange, what: "drain timeout")
+        },
+        render: RenderedValue.duration)
+
+    public static let logFormat = Setting(
+        "log-format", group: .runtime, valueName: "text|json", type: "enum", example: "json", reload: .live,
+        help: "Log line format on stderr.",
+        keyPath: \.logFormat,
+        parse: { text, _ throws(ConfigurationValueError) in try ValueParser.choice(text, LogFormat.self, what: "a log format") },
+        render: RenderedValue.choice)
+
+    public static let logLevel = Setting(
+        "log-level", group: .runtime, valueName: "level", type: "enum: trace, debug, info, notice, warning, error, critical",
+        example: "debug", reload: .live,
+        help: "Least severe level logged: trace, debug, info, notice, warning, error or critical.",
+        keyPath: \.logLevel,
+        parse: { text, _ throws(ConfigurationValueError) in
+            // `warn` is accepted because that is what most other tools call `warning`.
+            text.lowercased() == "warn" ? .warning : try ValueParser.choice(text, LogLevel.self, what: "a log level")
+        },
+        render: RenderedValue.choice)
+}
