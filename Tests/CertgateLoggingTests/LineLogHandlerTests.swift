@@ -36,6 +36,32 @@ private func makeLogger(
 
 @Suite("Log handler")
 struct LineLogHandlerTests {
+    @Test("handlers follow their LogControl: a level or format change reaches loggers made before it")
+    func controlChangesLevelAndFormat() throws {
+        let collector = LineCollector()
+        let control = LogControl(format: .text, level: .info)
+        let logger = Logger(label: "certgate") { label in
+            LineLogHandler(label: label, control: control, sink: collector.sink,
+                           clock: { LogTimestamp(secondsSinceEpoch: 0, milliseconds: 5) })
+        }
+        logger.debug("hidden")
+        control.level = .debug
+        logger.debug("shown")
+        control.format = .json
+        control.level = .error
+        logger.warning("hidden again")
+        logger.error("as json")
+        #expect(collector.lines.count == 2)
+        #expect(collector.lines[0].hasSuffix("debug certgate: shown\n"))
+        let json = try #require(collector.lines.last)
+        #expect(json.hasPrefix("{") && json.contains("\"msg\":\"as json\""))
+        // A copy whose level was set keeps it, whatever the control says.
+        var own = logger
+        own.logLevel = .trace
+        own.trace("own level")
+        #expect(collector.lines.count == 3)
+    }
+
     @Test("records below the configured level are dropped")
     func levelFiltering() {
         let collector = LineCollector()
