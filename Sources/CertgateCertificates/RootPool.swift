@@ -58,6 +58,20 @@ public struct RootPool<Root: Sendable>: Sendable {
         self.maxAge = maxAge
     }
 
+    /// The same generations under a new limit and maximum age (a configuration reload changed
+    /// `--roots-limit` or `--roots-max-age`): the oldest go first when there are now too many, and aged
+    /// ones are retired; the current one always stays.
+    public func resized(limit: Int, maxAge: Int64?, now: Int64) -> (pool: RootPool, evicted: [Generation]) {
+        var pool = RootPool(limit: limit, maxAge: maxAge)
+        pool.generations = generations
+        var evicted: [Generation] = []
+        while pool.generations.count > pool.limit {
+            evicted.append(pool.generations.removeFirst())
+        }
+        evicted += pool.retireAged(now: now)
+        return (pool, evicted)
+    }
+
     public var current: Generation? { generations.last }
 
     /// The generation id a bundle would get.

@@ -31,6 +31,8 @@ public final class ProxyMetrics: Sendable {
     public let reload: ReloadMetrics
     /// `--forward-headers`: refused requests and certgate's own error responses.
     public let http: HTTPMetrics
+    /// Configuration reloads.
+    public let configuration: ConfigurationMetrics
 
     private let bytesClientToUpstream: Counter
     private let bytesUpstreamToClient: Counter
@@ -98,6 +100,7 @@ public final class ProxyMetrics: Sendable {
         )
         reload = ReloadMetrics(registry: registry)
         http = HTTPMetrics(registry: registry, rejectionReasons: httpRejectionReasons)
+        configuration = ConfigurationMetrics(registry: registry)
         process = ProcessMetrics(registry: registry)
     }
 

@@ -51,11 +51,20 @@ public final class ClientCAStore {
 
     /// Start-up: the file must read and hold at least one certificate; the CRL file, when given, must
     /// load too (`ClientCRLFile`).
-    public init(options: Options) throws(CertificateLoadError) {
+    ///
+    /// A configuration reload passes the store that served the same CA file so far as `previous`: its
+    /// generations carry over (under the new limit and age), so clients of the previous CA keep working
+    /// through a configuration change exactly as through a CA rotation.
+    public init(options: Options, previous: ClientCAStore? = nil) throws(CertificateLoadError) {
         self.options = options
         let (content, members) = try Self.read(options.path)
-        var pool = RootPool<Certificate>(limit: options.rootsLimit, maxAge: options.rootsMaxAge?.components.seconds)
-        _ = pool.admit(members, now: Timestamp.now)
+        let now = Timestamp.now
+        let maxAge = options.rootsMaxAge?.components.seconds
+        var pool = RootPool<Certificate>(limit: options.rootsLimit, maxAge: maxAge)
+        if let previous, previous.options.path == options.path {
+            pool = previous.pool.resized(limit: options.rootsLimit, maxAge: maxAge, now: now).pool
+        }
+        _ = pool.admit(members, now: now)
         self.pool = pool
         let crl = try options.crlPath.map { path throws(CertificateLoadError) in
             try ClientCRLFile(path: path, trustedCAs: pool.trusted.map(\.root))

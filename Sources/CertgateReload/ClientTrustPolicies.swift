@@ -24,8 +24,10 @@ public final class ClientTrustPolicies {
     public let stores: [ClientCAStore]
     public private(set) var table: ClientTrustTable
 
+    /// - Parameter previous: the policies served so far (a configuration reload); each CA file's pool
+    ///   carries its generations over to the new store of the same file.
     public init(global: ClientPolicy, perCertificate: [(name: String, policy: ClientPolicy)], rootsLimit: Int,
-                rootsMaxAge: Duration?) throws(SetupError) {
+                rootsMaxAge: Duration?, previous: ClientTrustPolicies? = nil) throws(SetupError) {
         self.global = global
         self.perCertificate = perCertificate
         let named: [(setting: String, policy: ClientPolicy)] =
@@ -51,7 +53,7 @@ public final class ClientTrustPolicies {
                                                 rootsLimit: rootsLimit, rootsMaxAge: rootsMaxAge,
                                                 allowList: policy.allowList, crlPath: policy.crlPath)
             do {
-                stores.append(try ClientCAStore(options: options))
+                stores.append(try ClientCAStore(options: options, previous: previous?.store(forCAFile: caPath)))
             } catch {
                 let crlSetting = setting == "--client" ? "--client-crl" : setting + "client-crl"
                 let isCRL = policy.crlPath.map { "\(error)".hasPrefix($0) } == true

@@ -26,6 +26,24 @@ struct RootPoolTests {
         #expect(pool.generations.first?.supersededAt == 20)
     }
 
+    @Test func resizingKeepsTheGenerationsThatFitAndTheCurrentOne() {
+        var pool = Pool(limit: 3)
+        _ = pool.admit([ca("A")], now: 0)
+        _ = pool.admit([ca("B")], now: 100)
+        _ = pool.admit([ca("C")], now: 200)
+        let same = pool.resized(limit: 3, maxAge: nil, now: 300)
+        #expect(names(same.pool) == ["A", "B", "C"] && same.evicted.isEmpty)
+        let smaller = pool.resized(limit: 2, maxAge: nil, now: 300)
+        #expect(names(smaller.pool) == ["B", "C"])
+        #expect(smaller.evicted.map { $0.members.map(\.root) } == [["A"]])
+        // A new maximum age retires what was superseded long enough ago (B at 200: 100 s), never C.
+        let aged = pool.resized(limit: 3, maxAge: 50, now: 300)
+        #expect(names(aged.pool) == ["C"])
+        #expect(aged.pool.limit == 3 && aged.pool.maxAge == 50)
+        let one = pool.resized(limit: 1, maxAge: nil, now: 300)
+        #expect(one.pool.current?.members.map(\.root) == ["C"])
+    }
+
     @Test func anUnchangedReloadUsesNoSlot() {
         var pool = Pool(limit: 2)
         _ = pool.admit([ca("A")], now: 0)
