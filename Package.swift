@@ -116,5 +116,13 @@ let package = Package(
         .testTarget(name: "CertgateAdminTests", dependencies: ["CertgateAdmin", "LibEV", "CertgatePosix", "CertgateTestSupport"]),
         .testTarget(name: "CertgateIdentityTests", dependencies: ["CertgateIdentity", "CertgatePosix", "CertgateTestSupport"]),
         .testTarget(name: "CertgateHTTPTests", dependencies: ["CertgateHTTP"]),
+        .testTarget(
+            name: "CertgateTLSTests",
+            dependencies: ["CertgateTLS", "CertgateCertificates", "COpenSSL", "COpenSSLShims", "CertgateTestSupport"]
+        ),
+        .testTarget(
+            name: "CertgateMetricsTests",
+            dependencies: ["CertgateMetrics", .product(name: "Prometheus", package: "swift-prometheus")]
+        ),
     ]
 )

@@ -1,0 +1,149 @@
+import COpenSSL
+import CertgateCertificates
+import CertgateTLS
+import Testing
+
+/// TLS session resumption never crosses client-certificate policies: the ClientHello callback sets the
+/// chosen policy's session id context before OpenSSL looks for a session, and OpenSSL only resumes a
+/// session (1.2 session id or ticket, 1.3 ticket) whose context matches. Under the same policy sessions do
+/// resume, also for another name.
+@Suite("TLS session resumption and client policies")
+struct SessionResumptionTests {
+    enum Mode: String, CaseIterable, Sendable, CustomStringConvertible {
+        case tls13Ticket
+        case tls12Ticket
+        case tls12SessionID
+
+        var description: String { rawValue }
+    }
+
+    private let fixture: TLSFixture
+    private let context: TLSServerContext
+
+    init() throws {
+        fixture = try TLSFixture.get()
+        context = try TLSServerContext(settings: TLSSettings())
+    }
+
+    private func options(_ mode: Mode, _ name: String, certificate: Bool, session: TLSTestSession? = nil)
+        -> TLSTestClient.Options
+    {
+        var options = TLSTestClient.Options()
+        options.serverName = name
+        options.maximumVersion = mode == .tls13Ticket ? TLS1_3_VERSION : TLS1_2_VERSION
+        options.noTicket = mode == .tls12SessionID
+        options.identity = certificate ? fixture.client : nil
+        options.session = session
+        return options
+    }
+
+    /// A full handshake for `name`, closed cleanly, and the resumable session it left the client with.
+    ///
+    /// Clean means close_notify both ways: OpenSSL takes a connection freed without having sent one for a
+    /// failed one and makes its session unresumable (on both sides).
+    private func establish(_ mode: Mode, _ snapshot: CertificateSnapshot, _ name: String, certificate: Bool)
+        throws -> TLSTestSession
+    {
+        let (pair, client, outcome) = try TLSPair.connect(context, snapshot,
+                                                          options(mode, name, certificate: certificate))
+        try #require(outcome.succeeded, "first handshake for \(name): \(outcome)")
+        #expect(!client.sessionReused)
+        _ = client.readAvailable()  // the TLS 1.3 tickets come after the handshake
+        let session = try #require(client.resumableSession(), "\(mode) leaves a resumable session")
+        client.sendCloseNotify()
+        #expect(pair.serverRead().last == .closed)
+        #expect(pair.server.sendCloseNotify() == .done(0))
+        return session
+    }
+
+    private func resume(_ mode: Mode, _ snapshot: CertificateSnapshot, _ name: String, certificate: Bool,
+                        _ session: TLSTestSession) throws -> (pair: TLSPair, client: TLSTestClient,
+                                                              outcome: TLSPair.Outcome) {
+        try TLSPair.connect(context, snapshot, options(mode, name, certificate: certificate, session: session))
+    }
+
+    /// Checks that `session` resumes for `name` (under the policy it was established with). After a
+    /// refusal elsewhere this shows the refusal was the policy's doing, not a broken session.
+    private func expectResumes(_ mode: Mode, _ snapshot: CertificateSnapshot, _ name: String,
+                                    certificate: Bool, _ session: TLSTestSession) throws {
+        let control = try resume(mode, snapshot, name, certificate: certificate, session)
+        #expect(control.outcome.succeeded, "\(control.outcome)")
+        #expect(control.client.sessionReused, "the session resumes for \(name), under its own policy")
+    }
+
+    /// `exact` and `alpha` ask for no client certificate; `wild` requires one from Test CA.
+    private func noneAndRequire() throws -> CertificateSnapshot {
+        try fixture.snapshot(ClientTrustTable(global: nil, overrides: ["wild": fixture.trust(identity: "wild")]))
+    }
+
+    @Test(arguments: Mode.allCases)
+    func aSessionResumesUnderTheSamePolicyForAnotherName(mode: Mode) throws {
+        let snapshot = try noneAndRequire()
+        // exact and alpha are two certificates under the same policy, client-auth none.
+        let none = try establish(mode, snapshot, "exact.example.com", certificate: false)
+        try expectResumes(mode, snapshot, "alpha.example.com", certificate: false, none)
+
+        let required = try establish(mode, snapshot, "x.example.com", certificate: true)
+        let again = try resume(mode, snapshot, "y.example.com", certificate: true, required)
+        #expect(again.outcome.succeeded, "\(again.outcome)")
+        #expect(again.client.sessionReused)
+        // The resumed session still carries the verified client certificate.
+        #expect(again.pair.server.hasVerifiedClientCertificate)
+        #expect(again.pair.server.verifiedClientCertificate?.commonName == "client")
+    }
+
+    @Test(arguments: Mode.allCases)
+    func aSessionWithoutClientCertificateIsNotResumedWhereOneIsRequired(mode: Mode) throws {
+        let snapshot = try noneAndRequire()
+        let none = try establish(mode, snapshot, "exact.example.com", certificate: false)
+        // Resuming would let the client in without a certificate: a full handshake asks for one instead.
+        let crossing = try resume(mode, snapshot, "x.example.com", certificate: false, none)
+        #expect(!crossing.client.sessionReused)
+        #expect(crossing.outcome.reason == .clientCertMissing, "\(crossing.outcome)")
+        #expect(!crossing.pair.server.hasVerifiedClientCertificate)
+        try expectResumes(mode, snapshot, "alpha.example.com", certificate: false, none)
+    }
+
+    @Test(arguments: Mode.allCases)
+    func aSessionWithAClientCertificateIsNotResumedUnderAnotherPolicy(mode: Mode) throws {
+        let snapshot = try noneAndRequire()
+        let required = try establish(mode, snapshot, "x.example.com", certificate: true)
+        let toNone = try resume(mode, snapshot, "exact.example.com", certificate: true, required)
+        #expect(toNone.outcome.succeeded, "\(toNone.outcome)")
+        #expect(!toNone.client.sessionReused)
+        #expect(!toNone.pair.server.hasVerifiedClientCertificate, "no client identity leaks into a none policy")
+        try expectResumes(mode, snapshot, "z.example.com", certificate: true, required)
+
+        // Two policies over the same CA that differ only in their identity (e.g. their allow-lists).
+        let a = try fixture.trust(identity: "policy-a")
+        let b = try fixture.trust(identity: "policy-b")
+        let split = try fixture.snapshot(ClientTrustTable(global: a, overrides: ["exact": b]))
+        let fromA = try establish(mode, split, "alpha.example.com", certificate: true)
+        let underB = try resume(mode, split, "exact.example.com", certificate: true, fromA)
+        #expect(underB.outcome.succeeded, "\(underB.outcome)")
+        #expect(!underB.client.sessionReused, "policy-a's session is not resumed under policy-b")
+        #expect(underB.pair.server.clientTrust === b)
+        try expectResumes(mode, split, "unknown.test", certificate: true, fromA)
+    }
+
+    @Test(arguments: Mode.allCases)
+    func aClientCAChangeEndsResumptionAndAnIdenticalRebuildKeepsIt(mode: Mode) throws {
+        let before = try fixture.snapshot(ClientTrustTable(global: fixture.trust(identity: "global")))
+        let session = try establish(mode, before, "alpha.example.com", certificate: true)
+
+        // The same policy and CAs, rebuilt (as a reload that changed nothing would): still resumed.
+        let rebuilt = CertificateSnapshot(before, clientTrusts: ClientTrustTable(global: try fixture.trust(
+            identity: "global")))
+        let same = try resume(mode, rebuilt, "alpha.example.com", certificate: true, session)
+        #expect(same.outcome.succeeded, "\(same.outcome)")
+        #expect(same.client.sessionReused)
+
+        // A second CA joined the pool: the client is verified again.
+        let rotated = CertificateSnapshot(before, clientTrusts: ClientTrustTable(global: try fixture.trust(
+            identity: "global", caBundles: [fixture.caPEM, fixture.otherCAPEM])))
+        let fresh = try resume(mode, rotated, "alpha.example.com", certificate: true, session)
+        #expect(fresh.outcome.succeeded, "\(fresh.outcome)")
+        #expect(!fresh.client.sessionReused)
+        #expect(fresh.pair.server.verifiedClientCertificate?.commonName == "client")
+    }
+}
