@@ -29,7 +29,8 @@ public final class ConfigurationMetrics: Sendable {
 
     /// Counts one reload; `restartPending` is how many changed settings wait for a restart.
     public func recordReload(result: String, restartPending pending: Int) {
-        reloads[result]?.increment()
+        guard let counter = reloads[result] else { return }
+        counter.increment()
         lastSuccessful.set(to: result == "failure" ? 0 : 1)
         if result != "failure" {
             restartPending.set(to: Double(pending))

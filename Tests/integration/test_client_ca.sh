@@ -6,42 +6,6 @@
 # changes nothing, CAs without a CRL are refused and reported.
 source "$(dirname "$0")/lib.sh"
 
-# mtls_pki DIR : CAs A, B, C (allowed to sign CRLs) and one client certificate from each (clA.crt/.key ...),
-# plus a second client of A (clA2).
-mtls_pki() {
-  local d=$1 c
-  mkdir -p "$d"
-  for c in A B C; do
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 -keyout "$d/ca$c.key" \
-      -out "$d/ca$c.crt" -subj "/CN=client-ca-$c" -addext basicConstraints=critical,CA:TRUE \
-      -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null || return 1
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$d/cl$c.key" \
-      -out "$d/cl$c.csr" -subj "/CN=client-$c" 2>/dev/null || return 1
-    printf 'extendedKeyUsage=clientAuth\n' > "$d/ext"
-    openssl x509 -req -in "$d/cl$c.csr" -CA "$d/ca$c.crt" -CAkey "$d/ca$c.key" -set_serial "0x$(openssl rand -hex 8)" \
-      -days 10 -extfile "$d/ext" -out "$d/cl$c.crt" 2>/dev/null || return 1
-  done
-  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$d/clA2.key" \
-    -out "$d/clA2.csr" -subj "/CN=client-A2" 2>/dev/null || return 1
-  openssl x509 -req -in "$d/clA2.csr" -CA "$d/caA.crt" -CAkey "$d/caA.key" -set_serial "0x$(openssl rand -hex 8)" \
-    -days 10 -extfile "$d/ext" -out "$d/clA2.crt" 2>/dev/null || return 1
-}
-
-# status [CLIENT] : HTTP status of one request with client certificate CLIENT (A, B, C) or none; 000 = refused.
-status() {
-  local cert=()
-  [ -n "${1:-}" ] && cert=(--cert "$MT/cl$1.crt" --key "$MT/cl$1.key")
-  curl -s -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$CG_PKI/ca.crt" --resolve "alpha.test:$CG_PORT:127.0.0.1" \
-    "${cert[@]}" "https://alpha.test:$CG_PORT/hello" || true
-}
-
-# install_ca NAME... : the client-CA file becomes the bundle of these CAs (atomic rename).
-install_ca() {
-  local n; : > "$MT/.bundle.tmp"
-  for n in "$@"; do cat "$MT/ca$n.crt" >> "$MT/.bundle.tmp"; done
-  mv "$MT/.bundle.tmp" "$MT/clientca.pem"
-}
-
 mt_start() {
   admin_init
   MT="$CG_TMP/mtls"
