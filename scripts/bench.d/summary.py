@@ -8,6 +8,8 @@ every (scenario, metric) that the table knows, it prints the median over the rou
 best (lowest) peer and certgate / best peer: below 1 means certgate uses less. Errors are summed over
 the rounds and listed when any proxy had some.
 
+With a `certgate-base` column (scripts/bench --baseline), a last column gives certgate / certgate-base.
+
 Rows of other certgate variants (e.g. `certgate-stat`, certgate run with --watch stat in reload, or
 `certgate-fwd`, certgate --forward-headers in forward) get a column of their own but are not peers:
 "best peer" is never a certgate variant. In forward the ratio is certgate-fwd / best peer. When the best
@@ -39,7 +41,7 @@ ROWS = [
     ("reload", "errors_newconn", "reload: wrk new-connection errors (socket + non-2xx)"),
     ("reload", "ll_dropped", "reload: long-lived connections dropped (of 20)"),
 ]
-PROXY_ORDER = ["certgate", "certgate-fwd", "hitch", "haproxy", "nginx", "haproxy-http", "nginx-http"]
+PROXY_ORDER = ["certgate", "certgate-base", "certgate-fwd", "hitch", "haproxy", "nginx", "haproxy-http", "nginx-http"]
 # The certgate variant compared with the peers, per scenario (default: certgate).
 SUBJECT = {"forward": "certgate-fwd"}
 
@@ -92,7 +94,9 @@ def main(path):
             certs_n = r["value"]
 
     label_w = max(len(l) for _, _, l in ROWS)
-    head = f"{'':<{label_w}}  " + "".join(f"{p:>{col_w}}" for p in proxies) + f"{'best peer':>18}{'certgate/best':>15}"
+    has_base = "certgate-base" in proxies
+    head = (f"{'':<{label_w}}  " + "".join(f"{p:>{col_w}}" for p in proxies) + f"{'best peer':>18}{'certgate/best':>15}"
+            + (f"{'certgate/base':>15}" if has_base else ""))
     out = [head, "-" * len(head)]
     for scen, metric, label in ROWS:
         if not any((scen, metric, p) in values or (scen, metric, p) in texts for p in proxies):
@@ -117,7 +121,13 @@ def main(path):
             else:
                 ratio = "both 0" if med[subject] == 0 else "peer 0"
         best_s = f"{best} {fmt(peers[best], (scen, metric) in counts)}" if best else "-"
-        out.append(f"{label:<{label_w}}  " + "".join(f"{c:>{col_w}}" for c in cells) + f"{best_s:>18}{ratio:>15}")
+        base_ratio = ""
+        if has_base:
+            base_ratio = "-"
+            if "certgate" in med and med.get("certgate-base"):
+                base_ratio = f"{med['certgate'] / med['certgate-base']:.2f}"
+        out.append(f"{label:<{label_w}}  " + "".join(f"{c:>{col_w}}" for c in cells) + f"{best_s:>18}{ratio:>15}"
+                   + (f"{base_ratio:>15}" if has_base else ""))
     print("\n".join(out))
     fwd = {p: statistics.median(values[("forward", "cpu_us_per_req", p)])
            for p in ("certgate", "certgate-fwd") if ("forward", "cpu_us_per_req", p) in values}
