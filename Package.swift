@@ -100,6 +100,7 @@ let package = Package(
         .testTarget(name: "CertgateConfigTests", dependencies: ["CertgateConfig"]),
         .testTarget(name: "CertgateLoggingTests", dependencies: ["CertgateLogging"]),
         .testTarget(name: "LibEVTests", dependencies: ["LibEV", "CertgatePosix"]),
+        .testTarget(name: "CertgatePosixTests", dependencies: ["CertgatePosix"]),
         .target(name: "CertgateTestSupport", path: "Tests/CertgateTestSupport"),
         .testTarget(
             name: "CertgateCertificatesTests",

@@ -102,7 +102,7 @@ public final class ReloadController: LoopService {
         warnAboutExpiry(store.snapshot.certificates, when: "start-up")
         updateCertificateMetrics()
         metrics.reload.recordReload(trigger: ReloadTrigger.startup.rawValue, result: ReloadReport.Result.success.rawValue,
-                                    durationSeconds: Self.seconds(duration), failingSources: 0, now: Timestamp.preciseNow)
+                                    durationSeconds: duration.seconds, failingSources: 0, now: Timestamp.preciseNow)
     }
 
     /// Starts change detection and the timers. Never blocks; a no-op after the first call or after `stop()`.
@@ -125,7 +125,7 @@ public final class ReloadController: LoopService {
         }
         metrics.reload.setInotifyActive(inotify?.isComplete ?? false)
         if let interval = settings.statInterval {
-            let seconds = Self.seconds(interval)
+            let seconds = interval.seconds
             let timer = TimerWatcher(loop: loop) { [unowned self] in self.statCheck() }
             timer.start(after: seconds, repeating: seconds)
             statTimer = timer
@@ -138,7 +138,7 @@ public final class ReloadController: LoopService {
             expiryTimer = timer
         }
         if let interval = settings.reloadInterval {
-            let seconds = Self.seconds(interval)
+            let seconds = interval.seconds
             let timer = TimerWatcher(loop: loop) { [unowned self] in self.reload(trigger: .timer, forceRead: true) }
             timer.start(after: seconds, repeating: seconds)
             intervalTimer = timer
@@ -195,14 +195,14 @@ public final class ReloadController: LoopService {
         if trigger == .stat && debouncer.isPending { return }
         loop.updateNow()
         let deadline = debouncer.notify(trigger, at: .now)
-        let delay = Self.seconds(deadline - .now)
+        let delay = (deadline - .now).seconds
         debounceTimer?.start(after: max(delay, 0))
     }
 
     private func debounceFired() {
         guard let trigger = debouncer.take(at: .now) else {
             if let deadline = debouncer.deadline {
-                debounceTimer?.start(after: max(Self.seconds(deadline - .now), 0.001))
+                debounceTimer?.start(after: max((deadline - .now).seconds, 0.001))
             }
             return
         }
@@ -281,7 +281,7 @@ public final class ReloadController: LoopService {
         }
         loop.updateNow()
         metrics.reload.recordReload(trigger: trigger.rawValue, result: report.result.rawValue,
-                                    durationSeconds: Self.seconds(report.duration), failingSources: store.failingCount,
+                                    durationSeconds: report.duration.seconds, failingSources: store.failingCount,
                                     now: Timestamp.preciseNow)
         log(report)
         refreshWatches()
@@ -295,7 +295,7 @@ public final class ReloadController: LoopService {
             retryTimer?.stop()
             return
         }
-        retryTimer?.start(after: max(Self.seconds(due - .now), 0.01))
+        retryTimer?.start(after: max((due - .now).seconds, 0.01))
     }
 
     private func updateCertificateMetrics() {
@@ -417,12 +417,8 @@ public final class ReloadController: LoopService {
         }
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
     static func milliseconds(_ duration: Duration) -> String {
-        let value = seconds(duration) * 1000
+        let value = duration.seconds * 1000
         return value < 10 ? String(Double(Int(value * 100)) / 100) : String(Int(value))
     }
 }

@@ -1,3 +1,5 @@
+import CertgatePosix
+
 extension ReloadReport {
     /// The `POST /reload` answer, one JSON object:
     ///
@@ -32,9 +34,8 @@ extension ReloadReport {
             sources.append("{" + fields.joined(separator: ",") + "}")
         }
         let problemList = problems.map { JSONText.quote($0.reason) }.joined(separator: ",")
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         return "{\"result\":\(JSONText.quote(result.rawValue)),\"trigger\":\(JSONText.quote(trigger.rawValue)),"
-            + "\"duration_seconds\":\(seconds),\"certificates\":\(certificates),"
+            + "\"duration_seconds\":\(duration.seconds),\"certificates\":\(certificates),"
             + "\"sources\":[\(sources.joined(separator: ","))],\"problems\":[\(problemList)]}\n"
     }
 }

@@ -1,3 +1,4 @@
+import CertgatePosix
 import CertgateProxy
 import Glibc
 import LibEV
@@ -51,9 +52,8 @@ final class GracefulStop {
         ])
         beforeDrain()
         server.drain()
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
         let deadline = TimerWatcher(loop: loop) { [unowned self] in self.finish(forced: true) }
-        deadline.start(after: seconds)
+        deadline.start(after: timeout.seconds)
         self.deadline = deadline
         let poll = TimerWatcher(loop: loop) { [unowned self] in
             if self.server.isStopped { self.finish(forced: false) }
