@@ -36,7 +36,7 @@ let package = Package(
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
 
         // MARK: Thin Swift wrappers over C
-        .target(name: "LibEV", dependencies: ["CLibEV", "CLibEVShims", "CPosixShims"]),
+        .target(name: "LibEV", dependencies: ["CLibEV", "CLibEVShims", "CPosixShims", "CertgatePosix"]),
         .target(name: "CertgateTLS", dependencies: ["COpenSSL", "COpenSSLShims"]),
         .target(name: "CertgatePosix", dependencies: ["CPosixShims"]),
 

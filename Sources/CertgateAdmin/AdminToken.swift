@@ -163,8 +163,8 @@ public final class AdminToken: CustomStringConvertible {
         }
     }
 
-    /// Calls `refresh()` every `interval` seconds on `loop` until `stopRefreshing()`.
-    public func startRefreshing(loop: EventLoop, every interval: Double = 1) {
+    /// Calls `refresh()` every `interval` on `loop` until `stopRefreshing()`.
+    public func startRefreshing(loop: EventLoop, every interval: Duration = .seconds(1)) {
         let timer = self.timer ?? TimerWatcher(loop: loop) { [unowned self] in self.refresh() }
         self.timer = timer
         timer.start(after: interval, repeating: interval)

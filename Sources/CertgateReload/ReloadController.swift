@@ -42,7 +42,7 @@ public final class ReloadController: LoopService {
     }
 
     /// How often lost or missing inotify watches are tried again.
-    static let watchRetryInterval = 0.5
+    static let watchRetryInterval = Duration.milliseconds(500)
 
     public let settings: Settings
     private let loop: EventLoop
@@ -125,22 +125,20 @@ public final class ReloadController: LoopService {
         }
         metrics.reload.setInotifyActive(inotify?.isComplete ?? false)
         if let interval = settings.statInterval {
-            let seconds = interval.seconds
             let timer = TimerWatcher(loop: loop) { [unowned self] in self.statCheck() }
-            timer.start(after: seconds, repeating: seconds)
+            timer.start(after: interval, repeating: interval)
             statTimer = timer
         }
         if settings.expiryWarning != nil {
             let timer = TimerWatcher(loop: loop) { [unowned self] in
                 self.warnAboutExpiry(self.store.snapshot.certificates, when: "daily check")
             }
-            timer.start(after: 86400, repeating: 86400)
+            timer.start(after: .seconds(86400), repeating: .seconds(86400))
             expiryTimer = timer
         }
         if let interval = settings.reloadInterval {
-            let seconds = interval.seconds
             let timer = TimerWatcher(loop: loop) { [unowned self] in self.reload(trigger: .timer, forceRead: true) }
-            timer.start(after: seconds, repeating: seconds)
+            timer.start(after: interval, repeating: interval)
             intervalTimer = timer
         }
         logger.debug("certificate change detection started", metadata: [
@@ -195,14 +193,13 @@ public final class ReloadController: LoopService {
         if trigger == .stat && debouncer.isPending { return }
         loop.updateNow()
         let deadline = debouncer.notify(trigger, at: .now)
-        let delay = (deadline - .now).seconds
-        debounceTimer?.start(after: max(delay, 0))
+        debounceTimer?.start(after: deadline - .now)
     }
 
     private func debounceFired() {
         guard let trigger = debouncer.take(at: .now) else {
             if let deadline = debouncer.deadline {
-                debounceTimer?.start(after: max((deadline - .now).seconds, 0.001))
+                debounceTimer?.start(after: max(deadline - .now, .milliseconds(1)))
             }
             return
         }
@@ -295,7 +292,7 @@ public final class ReloadController: LoopService {
             retryTimer?.stop()
             return
         }
-        retryTimer?.start(after: max((due - .now).seconds, 0.01))
+        retryTimer?.start(after: max(due - .now, .milliseconds(10)))
     }
 
     private func updateCertificateMetrics() {

@@ -1,4 +1,3 @@
-import CertgatePosix
 import CertgateProxy
 import Glibc
 import LibEV
@@ -24,7 +23,7 @@ final class GracefulStop {
     private(set) var isServing = true
 
     /// How often the control loop checks whether every worker has finished.
-    static let pollInterval = 0.05
+    static let pollInterval = Duration.milliseconds(50)
 
     /// - Parameters:
     ///   - beforeDrain: runs when draining starts (stop reloading, and the like).
@@ -53,12 +52,12 @@ final class GracefulStop {
         beforeDrain()
         server.drain()
         let deadline = TimerWatcher(loop: loop) { [unowned self] in self.finish(forced: true) }
-        deadline.start(after: timeout.seconds)
+        deadline.start(after: timeout)
         self.deadline = deadline
         let poll = TimerWatcher(loop: loop) { [unowned self] in
             if self.server.isStopped { self.finish(forced: false) }
         }
-        poll.start(after: 0, repeating: Self.pollInterval)
+        poll.start(after: .zero, repeating: Self.pollInterval)
         self.poll = poll
     }
 
