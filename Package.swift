@@ -63,7 +63,7 @@ let package = Package(
             name: "CertgateReload",
             dependencies: [
                 "CertgateCertificates", "CertgateConfig", "CertgatePosix", "CertgateTLS", "CertgateMetrics", "LibEV",
-                .product(name: "Logging", package: "swift-log"),
+                "CertgateLogging", .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
