@@ -22,7 +22,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
@@ -69,15 +68,15 @@ let package = Package(
         .target(
             name: "CertgateAdmin",
             dependencies: [
-                "LibEV", "CertgatePosix", "CertgateMetrics", "CertgateTLS",
+                "LibEV", "CertgatePosix", "CertgateTLS",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "CertgateProxy",
             dependencies: [
-                "LibEV", "CertgatePosix", "CertgateTLS", "CertgateCertificates", "CertgateConfig",
-                "CertgateMetrics", "CertgateIdentity", "CertgateHTTP",
+                "LibEV", "CertgatePosix", "CertgateTLS", "CertgateCertificates", "CertgateMetrics",
+                "CertgateIdentity", "CertgateHTTP",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -91,8 +90,6 @@ let package = Package(
                 "CertgateMetrics", "CertgateTLS", "LibEV", "CertgatePosix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
 
