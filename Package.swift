@@ -98,6 +98,10 @@ let package = Package(
         .testTarget(name: "CertgateLoggingTests", dependencies: ["CertgateLogging"]),
         .testTarget(name: "LibEVTests", dependencies: ["LibEV", "CertgatePosix"]),
         .testTarget(name: "CertgatePosixTests", dependencies: ["CertgatePosix"]),
+        .testTarget(
+            name: "CertgateMetricsTests",
+            dependencies: ["CertgateMetrics", "CertgatePosix", .product(name: "Prometheus", package: "swift-prometheus")]
+        ),
         .target(name: "CertgateTestSupport", path: "Tests/CertgateTestSupport"),
         .testTarget(
             name: "CertgateCertificatesTests",
