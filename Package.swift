@@ -102,7 +102,11 @@ let package = Package(
             name: "CertgateMetricsTests",
             dependencies: ["CertgateMetrics", "CertgatePosix", .product(name: "Prometheus", package: "swift-prometheus")]
         ),
-        .target(name: "CertgateTestSupport", path: "Tests/CertgateTestSupport"),
+        .target(
+            name: "CertgateTestSupport",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Tests/CertgateTestSupport"
+        ),
         .testTarget(
             name: "CertgateCertificatesTests",
             dependencies: ["CertgateCertificates", "CertgateTLS", "CertgateConfig", "CertgateTestSupport"]
