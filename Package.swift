@@ -9,7 +9,9 @@
 //   CertgateReload (certificate store, change detection, reload control on the control loop)
 //   CertgateCertificates (sources, loading, SNI snapshot)  CertgateMetrics   CertgateLogging
 //   CertgateConfig (pure: configuration model, YAML, durations)   CertgateHTTP (request head rewriting)
-//   LibEV (Swift over libev)   CertgateTLS (Swift over OpenSSL)   CertgatePosix (sockets, errno)
+//   CertgateIdentity (PROXY protocol headers)
+//   LibEV (Swift over libev)   CertgateTLS (Swift over OpenSSL)
+//   CertgatePosix (sockets, files, inotify, errno, thread ownership)
 //   CLibEV / CLibEVShims       COpenSSL / COpenSSLShims        CPosixShims   CHTTPParser
 import PackageDescription
 
