@@ -126,7 +126,8 @@ public struct FileError: Error, Equatable, CustomStringConvertible {
         case .system(let code): SystemError.message(for: code)
         case .isDirectory: "is a directory"
         case .notRegularFile: "not a regular file"
-        case .tooLarge(let limit): limit >= 1 << 20 ? "larger than \(limit >> 20) MiB" : "larger than \(limit >> 10) KiB"
+        case .tooLarge(let limit):
+            limit >= 1 << 20 ? "larger than \(limit >> 20) MiB" : "larger than \(limit >> 10) KiB"
         case .described(let message): message
         }
     }

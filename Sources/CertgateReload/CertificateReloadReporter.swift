@@ -30,8 +30,9 @@ final class CertificateReloadReporter {
         warnAboutUnmatchedPolicies(when: "start-up")
         warnAboutExpiry(store.snapshot.certificates, when: "start-up")
         updateCertificateMetrics()
-        metrics.reload.recordReload(trigger: ReloadTrigger.startup.rawValue, result: ReloadReport.Result.success.rawValue,
-                                    durationSeconds: duration.seconds, failingSources: 0, now: Timestamp.preciseNow)
+        metrics.reload.recordReload(trigger: ReloadTrigger.startup.rawValue,
+                                    result: ReloadReport.Result.success.rawValue, durationSeconds: duration.seconds,
+                                    failingSources: 0, now: Timestamp.preciseNow)
     }
 
     /// One finished reload. `published`: whether a new snapshot went to the workers (certificates or
@@ -135,7 +136,8 @@ final class CertificateReloadReporter {
         }
         let metadata: Logger.Metadata = [
             "trigger": "\(trigger)", "result": "\(report.result.rawValue)",
-            "certificates": "\(store.snapshot.count)", "changed": "\(report.outcomes.filter { $0.outcome.changesSnapshot }.count)",
+            "certificates": "\(store.snapshot.count)",
+            "changed": "\(report.outcomes.filter { $0.outcome.changesSnapshot }.count)",
             "failed": "\(report.outcomes.filter { $0.outcome.status == "failed" }.count + report.problems.count)",
             "duration_ms": "\(Self.milliseconds(report.duration))",
             "read": "\(report.sourcesRead)", "parsed": "\(report.sourcesParsed)",
@@ -162,7 +164,8 @@ final class CertificateReloadReporter {
     /// nothing until a certificate of that name is loaded). Never fails anything.
     private func warnAboutUnmatchedPolicies(when: String) {
         for name in store.snapshot.unmatchedPolicyNames {
-            logger.warning("per-certificate entry matches no loaded certificate; its policy applies to nothing", metadata: [
+            logger.warning("per-certificate entry matches no loaded certificate; its policy applies to nothing",
+                           metadata: [
                 "cert": "\(name)", "check": "\(when)",
                 "certificates": "\(store.snapshot.count)",
             ])

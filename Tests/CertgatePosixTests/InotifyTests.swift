@@ -39,7 +39,8 @@ struct InotifyTests {
         let cutName = whole + Array(record(watch: 2, mask: UInt32(IN_CREATE), name: "y", padded: 16).prefix(20))
         let cutHeader = whole + Array(record(watch: 2, mask: UInt32(IN_CREATE)).prefix(10))
         for bytes in [cutName, cutHeader] {
-            #expect(bytes.withUnsafeBytes { Inotify.decode($0) } == [Inotify.Event(watch: 1, mask: UInt32(IN_MODIFY), name: "x")])
+            let events = bytes.withUnsafeBytes { Inotify.decode($0) }
+            #expect(events == [Inotify.Event(watch: 1, mask: UInt32(IN_MODIFY), name: "x")])
         }
         #expect([UInt8]().withUnsafeBytes { Inotify.decode($0) } == [])
     }

@@ -348,8 +348,8 @@ struct CertificateStoreTests {
 
     @Test func reportJSONEscapesLikeTheJSONLogs() throws {
         let reason = "bad\nline\u{2028}\u{7F} \"quoted\""
-        let report = ReloadReport(trigger: .signal,
-                                  outcomes: [(name: "a", outcome: .failed(reason: reason, serving: nil, firstReport: true))],
+        let failed = SourceOutcome.failed(reason: reason, serving: nil, firstReport: true)
+        let report = ReloadReport(trigger: .signal, outcomes: [(name: "a", outcome: failed)],
                                   problems: [(reason: "tab\there", firstReport: true)], snapshot: nil,
                                   duration: .milliseconds(1_500))
         let text = report.json(certificates: 0)
