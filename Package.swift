@@ -9,7 +9,9 @@
 //   CertgateReload (certificate store, change detection, reload control on the control loop)
 //   CertgateCertificates (sources, loading, SNI snapshot)  CertgateMetrics   CertgateLogging
 //   CertgateConfig (pure: configuration model, YAML, durations)   CertgateHTTP (request head rewriting)
-//   LibEV (Swift over libev)   CertgateTLS (Swift over OpenSSL)   CertgatePosix (sockets, errno)
+//   CertgateIdentity (PROXY protocol headers)
+//   LibEV (Swift over libev)   CertgateTLS (Swift over OpenSSL)
+//   CertgatePosix (sockets, files, inotify, errno, thread ownership)
 //   CLibEV / CLibEVShims       COpenSSL / COpenSSLShims        CPosixShims   CHTTPParser
 import PackageDescription
 
@@ -22,7 +24,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
@@ -36,7 +37,7 @@ let package = Package(
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
 
         // MARK: Thin Swift wrappers over C
-        .target(name: "LibEV", dependencies: ["CLibEV", "CLibEVShims", "CPosixShims"]),
+        .target(name: "LibEV", dependencies: ["CLibEV", "CLibEVShims", "CPosixShims", "CertgatePosix"]),
         .target(name: "CertgateTLS", dependencies: ["COpenSSL", "COpenSSLShims"]),
         .target(name: "CertgatePosix", dependencies: ["CPosixShims"]),
 
@@ -63,21 +64,21 @@ let package = Package(
             name: "CertgateReload",
             dependencies: [
                 "CertgateCertificates", "CertgateConfig", "CertgatePosix", "CertgateTLS", "CertgateMetrics", "LibEV",
-                .product(name: "Logging", package: "swift-log"),
+                "CertgateLogging", .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "CertgateAdmin",
             dependencies: [
-                "LibEV", "CertgatePosix", "CertgateMetrics", "CertgateTLS",
+                "LibEV", "CertgatePosix", "CertgateTLS",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "CertgateProxy",
             dependencies: [
-                "LibEV", "CertgatePosix", "CertgateTLS", "CertgateCertificates", "CertgateConfig",
-                "CertgateMetrics", "CertgateIdentity", "CertgateHTTP",
+                "LibEV", "CertgatePosix", "CertgateTLS", "CertgateCertificates", "CertgateMetrics",
+                "CertgateIdentity", "CertgateHTTP",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -91,8 +92,6 @@ let package = Package(
                 "CertgateMetrics", "CertgateTLS", "LibEV", "CertgatePosix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
 
@@ -100,7 +99,16 @@ let package = Package(
         .testTarget(name: "CertgateConfigTests", dependencies: ["CertgateConfig"]),
         .testTarget(name: "CertgateLoggingTests", dependencies: ["CertgateLogging"]),
         .testTarget(name: "LibEVTests", dependencies: ["LibEV", "CertgatePosix"]),
-        .target(name: "CertgateTestSupport", path: "Tests/CertgateTestSupport"),
+        .testTarget(name: "CertgatePosixTests", dependencies: ["CertgatePosix"]),
+        .testTarget(
+            name: "CertgateMetricsTests",
+            dependencies: ["CertgateMetrics", "CertgatePosix", .product(name: "Prometheus", package: "swift-prometheus")]
+        ),
+        .target(
+            name: "CertgateTestSupport",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            path: "Tests/CertgateTestSupport"
+        ),
         .testTarget(
             name: "CertgateCertificatesTests",
             dependencies: ["CertgateCertificates", "CertgateTLS", "CertgateConfig", "CertgateTestSupport"]

@@ -55,7 +55,7 @@ final class AdminConnection {
 
     func start() {
         io.watch(.read)
-        timer.start(after: options.requestTimeout.adminSeconds)
+        timer.start(after: options.requestTimeout)
     }
 
     /// Closes without notifying the owner: the server is shutting down and already forgot this connection.
@@ -164,7 +164,7 @@ final class AdminConnection {
         output += response.serialized(includeBody: includeBody, date: HTTPDate.now())
         written = 0
         state = .writing
-        timer.start(after: options.responseTimeout.adminSeconds)
+        timer.start(after: options.responseTimeout)
         flush()
     }
 
@@ -191,7 +191,7 @@ final class AdminConnection {
         Socket.shutdownWrite(fd)
         state = .lingering
         io.watch(.read)
-        timer.start(after: options.lingerTimeout.adminSeconds)
+        timer.start(after: options.lingerTimeout)
     }
 
     // MARK: Lingering and closing

@@ -23,7 +23,7 @@ public final class AdminServer: LoopService {
     /// watchers of the control loop within one iteration.
     private static let acceptBatch = 32
     /// How long accepting pauses after a resource error (out of descriptors or kernel memory).
-    private static let acceptBackoffSeconds = 0.1
+    private static let acceptBackoff = Duration.milliseconds(100)
 
     /// The port actually bound (the kernel's choice when the address asked for port 0).
     public let port: UInt16
@@ -142,7 +142,7 @@ public final class AdminServer: LoopService {
         listenerWatcher?.stop()
         let timer = backoffTimer ?? TimerWatcher(loop: loop) { [unowned self] in self.resumeAccepting() }
         backoffTimer = timer
-        timer.start(after: Self.acceptBackoffSeconds)
+        timer.start(after: Self.acceptBackoff)
     }
 
     private func resumeAccepting() {

@@ -31,11 +31,3 @@ public struct AdminServerOptions: Sendable, Equatable {
         self.backlog = backlog
     }
 }
-
-extension Duration {
-    /// Seconds as libev timers take them.
-    var adminSeconds: Double {
-        let parts = components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
-    }
-}

@@ -163,8 +163,8 @@ public final class AdminToken: CustomStringConvertible {
         }
     }
 
-    /// Calls `refresh()` every `interval` seconds on `loop` until `stopRefreshing()`.
-    public func startRefreshing(loop: EventLoop, every interval: Double = 1) {
+    /// Calls `refresh()` every `interval` on `loop` until `stopRefreshing()`.
+    public func startRefreshing(loop: EventLoop, every interval: Duration = .seconds(1)) {
         let timer = self.timer ?? TimerWatcher(loop: loop) { [unowned self] in self.refresh() }
         self.timer = timer
         timer.start(after: interval, repeating: interval)
@@ -245,34 +245,20 @@ public final class AdminToken: CustomStringConvertible {
         byte >= 0x21 && byte <= 0x7E
     }
 
-    /// The whole file, non-blocking on open (a FIFO must not stall the control loop) and bounded in size.
+    /// The whole file, through `FileSystem.readFile` (non-blocking on open: a FIFO must not stall the
+    /// control loop; bounded in size), with the failure said the token file's way.
     static func readFile(_ path: String) -> Result<[UInt8], Problem> {
-        func failure(_ code: Int32) -> Result<[UInt8], Problem> {
-            .failure(Problem(reason: "cannot read token file: \(SystemError.message(for: code))"))
-        }
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
-        guard fd >= 0 else { return failure(errno) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { return failure(errno) }
-        guard info.st_mode & S_IFMT == S_IFREG else {
-            let what = info.st_mode & S_IFMT == S_IFDIR ? "it is a directory" : "not a regular file"
-            return .failure(Problem(reason: "cannot read token file: \(what)"))
-        }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count == 0 { break }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return failure(errno)
+        do {
+            return .success(try FileSystem.readFile(path, limit: maximumFileSize))
+        } catch {
+            let reason = switch error.reason {
+            case .system(let code): "cannot read token file: \(SystemError.message(for: code))"
+            case .isDirectory: "cannot read token file: it is a directory"
+            case .notRegularFile: "cannot read token file: not a regular file"
+            case .tooLarge: "token file is larger than \(maximumFileSize / 1024) KiB"
+            case .described(let message): "cannot read token file: \(message)"
             }
-            bytes += chunk[0..<count]
-            if bytes.count > maximumFileSize {
-                return .failure(Problem(reason: "token file is larger than \(maximumFileSize / 1024) KiB"))
-            }
+            return .failure(Problem(reason: reason))
         }
-        return .success(bytes)
     }
 }

@@ -76,15 +76,15 @@ public struct LogLineFormatter: Sendable {
         line += "\",\"level\":\""
         line += level.rawValue
         line += "\",\"msg\":"
-        LogEscaping.jsonString(message, into: &line)
+        JSONText.appendQuoted(message, to: &line)
         line += ",\"logger\":"
-        LogEscaping.jsonString(label, into: &line)
+        JSONText.appendQuoted(label, to: &line)
         for field in fields {
             line += ","
             let key = Self.reservedJSONKeys.contains(field.key) ? "meta." + field.key : field.key
-            LogEscaping.jsonString(key, into: &line)
+            JSONText.appendQuoted(key, to: &line)
             line += ":"
-            LogEscaping.jsonString(field.value, into: &line)
+            JSONText.appendQuoted(field.value, to: &line)
         }
         line += "}\n"
         return line

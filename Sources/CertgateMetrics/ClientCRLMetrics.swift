@@ -1,9 +1,13 @@
+import CertgatePosix
 import Prometheus
 
 /// The metrics of the CRL file of one client-CA root pool, every series labelled `ca_file` (the pool's
 /// configured CA file, as in `ClientCAMetrics`). Every `trigger`/`result` combination exists from
 /// start-up. `certgate_client_crl_next_update_timestamp_seconds{ca_file,issuer_fingerprint}` has one
-/// series per CA that signed a loaded CRL, so it is bounded by the root pool. Control thread only.
+/// series per CA that signed a loaded CRL, so it is bounded by the root pool.
+///
+/// Control thread only (created by the reload controller there): every entry point asserts that it runs
+/// on the creating thread, so a wrong-thread call traps in debug builds.
 public final class ClientCRLMetrics: @unchecked Sendable {
     private let reloads: ReloadCounters
     private let lists: Gauge
@@ -12,6 +16,8 @@ public final class ClientCRLMetrics: @unchecked Sendable {
     private let nextUpdate: KeyedGauges
     /// The CA file of the pool the CRLs belong to (the `ca_file` label).
     public let caFile: String
+    /// The control thread: the one that created it.
+    let owner = ThreadOwner()
 
     public init(registry: PrometheusCollectorRegistry, caFile: String) {
         self.caFile = caFile
@@ -36,12 +42,14 @@ public final class ClientCRLMetrics: @unchecked Sendable {
     }
 
     public func recordReload(trigger: String, result: String) {
+        owner.assertCurrent("ClientCRLMetrics")
         reloads.record(trigger: trigger, result: result)
     }
 
     /// The CRLs in force: how many, revoked entries, trusted CAs without a CRL, and issuing-CA
     /// fingerprint (hex) → nextUpdate. Series of CAs no longer issuing a loaded CRL are removed.
     public func setLists(count: Int, revokedEntries: Int, uncoveredCAs: Int, nextUpdates: [String: Int64]) {
+        owner.assertCurrent("ClientCRLMetrics")
         lists.set(to: Double(count))
         revoked.set(to: Double(revokedEntries))
         uncovered.set(to: Double(uncoveredCAs))

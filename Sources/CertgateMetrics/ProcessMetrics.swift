@@ -4,14 +4,20 @@ import Prometheus
 
 /// The standard `process_*` metrics, read from the kernel when `/metrics` is scraped (nothing is
 /// sampled in between): resident memory, open and maximum descriptors, CPU time, start time.
+///
+/// Control thread only: created with `ProxyMetrics` on the main thread, and updated by the scrapes the
+/// admin listener serves on the control loop there. `@unchecked Sendable` because `ProxyMetrics`, which
+/// every thread holds, holds it; `update()` asserts that it runs on the creating thread, so a
+/// wrong-thread call traps in debug builds.
 final class ProcessMetrics: @unchecked Sendable {
     private let residentMemory: Gauge
     private let openDescriptors: Gauge
     private let maximumDescriptors: Gauge
     private let cpuSeconds: Counter
-    /// CPU seconds already added to `cpuSeconds` (counters only go up by deltas). Guarded by the
-    /// registry's callers: `update()` runs on the control thread only.
+    /// CPU seconds already added to `cpuSeconds` (counters only go up by deltas).
     private var cpuReported: Double = 0
+    /// The control thread: the one that created it.
+    let owner = ThreadOwner()
 
     init(registry: PrometheusCollectorRegistry) {
         residentMemory = registry.makeGauge(descriptor: describe("process_resident_memory_bytes",
@@ -28,6 +34,7 @@ final class ProcessMetrics: @unchecked Sendable {
     }
 
     func update() {
+        owner.assertCurrent("ProcessMetrics")
         if let resident = Self.residentBytes() { residentMemory.set(to: resident) }
         openDescriptors.set(to: Double(Self.openDescriptorCount()))
         var limit = rlimit()

@@ -139,7 +139,8 @@ public final class ProxyMetrics: Sendable {
         return counters
     }
 
-    /// Brings the scrape-time metrics up to date: byte totals from every worker, process metrics.
+    /// Brings the scrape-time metrics up to date: byte totals from every worker, process metrics. On the
+    /// control thread only, like `exposition()` (the process metrics are control-thread only).
     public func refresh() {
         traffic.withLock { state in
             var toUpstream = 0

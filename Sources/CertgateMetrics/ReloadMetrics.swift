@@ -1,7 +1,12 @@
+import CertgatePosix
 import Prometheus
 
 /// The certificate-reload metrics. Every `trigger`/`result` combination exists from start-up (at 0), so
-/// `rate()` and `absent()` behave before the first event. Updated on the control thread only.
+/// `rate()` and `absent()` behave before the first event.
+///
+/// Control thread only: created with `ProxyMetrics` on the main thread, which runs the control loop.
+/// `@unchecked Sendable` because `ProxyMetrics`, which every thread holds, holds it; every entry point
+/// asserts that it runs on the creating thread, so a wrong-thread call traps in debug builds.
 ///
 /// `certgate_cert_not_after_timestamp_seconds{cert}` has one series per served certificate: replaced on
 /// rotation, removed with the certificate.
@@ -17,8 +22,9 @@ public final class ReloadMetrics: @unchecked Sendable {
     private let duration: ValueHistogram
     private let inotifyActive: Gauge
     private let sourcesFailing: Gauge
-    /// Only touched from the control thread (hence `@unchecked Sendable`).
     private let notAfter: KeyedGauges
+    /// The control thread: the one that created it.
+    let owner = ThreadOwner()
 
     public init(registry: PrometheusCollectorRegistry) {
         reloads = ReloadCounters(registry: registry, name: "certgate_cert_reloads_total",
@@ -48,6 +54,7 @@ public final class ReloadMetrics: @unchecked Sendable {
     /// Counts one reload and updates the last-reload gauges.
     public func recordReload(trigger: String, result: String, durationSeconds: Double?, failingSources: Int,
                              now: Double) {
+        owner.assertCurrent("ReloadMetrics")
         reloads.record(trigger: trigger, result: result)
         if let durationSeconds { duration.record(durationSeconds) }
         sourcesFailing.set(to: Double(failingSources))
@@ -60,12 +67,14 @@ public final class ReloadMetrics: @unchecked Sendable {
     }
 
     public func setInotifyActive(_ active: Bool) {
+        owner.assertCurrent("ReloadMetrics")
         inotifyActive.set(to: active ? 1 : 0)
     }
 
     /// Makes the per-certificate expiry series exactly `expiries` (name → notAfter): new names get a series,
     /// changed values are updated, names no longer served lose theirs.
     public func setNotAfter(_ expiries: [String: Int64]) {
+        owner.assertCurrent("ReloadMetrics")
         notAfter.set(expiries)
     }
 }

@@ -21,15 +21,18 @@ public enum FileSystem {
         }
     }
 
-    /// The whole content of a regular file.
+    /// The whole content of a regular file, at most `limit` bytes.
+    ///
+    /// Opened non-blocking (and without becoming a controlling terminal), so that a FIFO or device put
+    /// where a file belongs fails at once as `notRegularFile` instead of stalling the thread in `open()`.
     public static func readFile(_ path: String, limit: Int = 16 << 20) throws(FileError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
         guard fd >= 0 else { throw FileError(path: path, errno: errno) }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw FileError(path: path, errno: errno) }
         guard info.st_mode & S_IFMT == S_IFREG else {
-            throw FileError(path: path, message: (info.st_mode & S_IFMT == S_IFDIR) ? "is a directory" : "not a regular file")
+            throw FileError(path: path, reason: info.st_mode & S_IFMT == S_IFDIR ? .isDirectory : .notRegularFile)
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Int(info.st_size) + 1)
@@ -42,7 +45,7 @@ public enum FileSystem {
                 throw FileError(path: path, errno: errno)
             }
             bytes.append(contentsOf: chunk[0..<n])
-            if bytes.count > limit { throw FileError(path: path, message: "larger than \(limit >> 20) MiB") }
+            if bytes.count > limit { throw FileError(path: path, reason: .tooLarge(limit: limit)) }
         }
         return bytes
     }
@@ -88,18 +91,51 @@ public enum FileSystem {
 
 /// A file could not be read; the description is one line starting with the path.
 public struct FileError: Error, Equatable, CustomStringConvertible {
+    /// Why, as a value, so that a caller with its own wording (the admin token file) can say it its way.
+    public enum Reason: Equatable, Sendable {
+        /// A system call failed with this `errno`.
+        case system(Int32)
+        case isDirectory
+        /// A FIFO, socket or device.
+        case notRegularFile
+        /// Longer than the limit the reader set, in bytes.
+        case tooLarge(limit: Int)
+        /// Anything else, in words.
+        case described(String)
+    }
+
     public let path: String
-    public let message: String
+    public let reason: Reason
+
+    public init(path: String, reason: Reason) {
+        self.path = path
+        self.reason = reason
+    }
 
     public init(path: String, errno code: Int32) {
-        self.path = path
-        self.message = SystemError.message(for: code)
+        self.init(path: path, reason: .system(code))
     }
 
     public init(path: String, message: String) {
-        self.path = path
-        self.message = message
+        self.init(path: path, reason: .described(message))
+    }
+
+    /// The reason in words: `No such file or directory`, `is a directory`, `larger than 16 MiB`...
+    public var message: String {
+        switch reason {
+        case .system(let code): SystemError.message(for: code)
+        case .isDirectory: "is a directory"
+        case .notRegularFile: "not a regular file"
+        case .tooLarge(let limit):
+            limit >= 1 << 20 ? "larger than \(limit >> 20) MiB" : "larger than \(limit >> 10) KiB"
+        case .described(let message): message
+        }
     }
 
     public var description: String { "\(path): \(message)" }
+
+    /// Equal when they read the same: how the error was made does not matter.
+    public static func == (lhs: FileError, rhs: FileError) -> Bool {
+        lhs.path == rhs.path && lhs.message == rhs.message
+    }
 }

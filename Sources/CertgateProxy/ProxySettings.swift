@@ -32,11 +32,3 @@ public struct ProxySettings: Sendable {
         self.context = context
     }
 }
-
-extension Duration {
-    /// Seconds as a Double, the unit libev timers take.
-    var seconds: Double {
-        let parts = components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
-    }
-}

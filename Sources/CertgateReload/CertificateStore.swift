@@ -53,14 +53,16 @@ public final class CertificateStore {
     /// By certificate name, `directory:PATH` for an unreadable directory, or `snapshot`.
     private var failures: [String: SourceFailure] = [:]
 
-    private static let snapshotKey = "snapshot"
+    /// The failure key of a refused snapshot.
+    static let snapshotKey = "snapshot"
+    /// The failure keys of unlistable directories: this prefix and the directory.
+    static let directoryKeyPrefix = "directory:"
 
     /// Start-up load: strict. Any problem with any source, an empty result or an unknown default
     /// certificate throws, naming the file or flag.
     public init(options: CertificateStoreOptions) throws(CertificateLoadError) {
         self.options = options
-        let directorySignatures = Self.signatures(of: options.directories)
-        let inventory = CertificateSourceScanner.inventory(directories: options.directories, pairs: options.pairs)
+        let (inventory, directorySignatures) = Self.scan(options)
         if let problem = inventory.problems.first { throw problem.error }
         guard !inventory.sources.isEmpty else { throw .noCertificates(searched: options.directories) }
         let sources = inventory.sources
@@ -86,7 +88,7 @@ public final class CertificateStore {
         snapshot = try CertificateSnapshot(certificates: entries.values.compactMap(\.loaded),
                                            defaultName: options.defaultName)
         self.entries = entries
-        self.directorySignatures = directorySignatures.merging(Self.signatures(of: inventory.directories)) { old, _ in old }
+        self.directorySignatures = directorySignatures
         self.watchDirectories = Self.watchDirectories(options: options, inventory: inventory, entries: entries)
         self.lastInventoryDirectories = inventory.directories
     }
@@ -127,40 +129,55 @@ public final class CertificateStore {
     public func reload(trigger: ReloadTrigger, forceRead: Bool, now: ContinuousClock.Instant = .now) -> ReloadReport {
         let clock = ContinuousClock()
         let started = clock.now
-        var directorySignatures = Self.signatures(of: options.directories)
-        let inventory = CertificateSourceScanner.inventory(directories: options.directories, pairs: options.pairs)
-        directorySignatures.merge(Self.signatures(of: inventory.directories)) { old, _ in old }
+        let (inventory, directorySignatures) = Self.scan(options)
         let unreadable = inventory.unreadableDirectories
+        var delta = ReloadDelta(failures: failures, now: now)
+        let toRead = sourcesToRead(inventory.sources, forceRead: forceRead, into: &delta)
+        let parsed = readChanged(toRead, into: &delta)
+        keepServingUnbuildableSources(inventory.problems, into: &delta)
+        recordUnlistableDirectories(inventory.problems, into: &delta)
+        removeVanishedSources(unreadable: unreadable, into: &delta)
+        delta.endResolvedFailures(unreadable: unreadable)
+        let decision = decideSnapshot(&delta)
+        apply(delta, decision, inventory: inventory, directorySignatures: directorySignatures)
+        return ReloadReport(trigger: trigger, outcomes: delta.sortedOutcomes, problems: delta.problems,
+                            snapshot: decision.published, duration: clock.now - started, sourcesRead: toRead.count,
+                            sourcesParsed: parsed)
+    }
 
-        // Changes are collected as a delta over `entries` and applied at the end, so that a reload
-        // touching one source of 10,000 copies nothing and a refused reload leaves `entries` as it was.
-        var updated: [String: Entry] = [:]
-        var deleted = Set<String>()
-        var failures = self.failures
-        var outcomes: [String: SourceOutcome] = [:]
-        var problems: [(reason: String, firstReport: Bool)] = []
-        func recordFailure(_ key: String, _ reason: String) -> Bool {
-            let earlier = self.failures[key]
-            failures[key] = SourceFailure.next(after: earlier, reason: reason, now: now)
-            return earlier?.reason != reason
-        }
+    /// Lists the configured directories and pairs; also `stat()`s the directories, before listing them so
+    /// that a change during the listing shows up at the next check.
+    private static func scan(_ options: CertificateStoreOptions)
+        -> (inventory: SourceInventory, directorySignatures: [String: FileSignature?])
+    {
+        var directorySignatures = signatures(of: options.directories)
+        let inventory = CertificateSourceScanner.inventory(directories: options.directories, pairs: options.pairs)
+        directorySignatures.merge(signatures(of: inventory.directories)) { old, _ in old }
+        return (inventory, directorySignatures)
+    }
 
-        // 1. Sources whose files look untouched need no read.
+    /// Reload step 1: sources whose files look untouched (same shape, loaded, not failing, same `stat()`
+    /// signatures) need no read and are `unchanged`; returns the others. `forceRead` reads them all.
+    private func sourcesToRead(_ sources: [CertificateSource], forceRead: Bool,
+                               into delta: inout ReloadDelta) -> [CertificateSource] {
         var toRead: [CertificateSource] = []
-        for source in inventory.sources {
+        for source in sources {
             if !forceRead, let entry = entries[source.name], entry.source == source,
-               entry.loaded != nil, self.failures[source.name] == nil, !entry.signatures.contains(nil),
+               entry.loaded != nil, failures[source.name] == nil, !entry.signatures.contains(nil),
                source.paths.map(FileSignature.of) == entry.signatures
             {
-                outcomes[source.name] = .unchanged
+                delta.outcomes[source.name] = .unchanged
                 continue
             }
             toRead.append(source)
         }
+        return toRead
+    }
 
-        // 2. Read until stable, compare digests, parse only what changed.
+    /// Reload step 2: reads each source until stable, compares digests and parses only what changed, in
+    /// parallel. A source that fails keeps serving what it served. Returns how many were parsed.
+    private func readChanged(_ reading: [CertificateSource], into delta: inout ReloadDelta) -> Int {
         let validity = ValidityPolicy.current(allowExpired: options.allowExpired)
-        let reading = toRead
         let served = reading.map { entries[$0.name]?.loaded }
         let results = CertificateLoader.inParallel(count: reading.count) { index, decoder in
             Self.readAndParse(reading[index], previous: served[index], decoder: decoder, validity: validity)
@@ -175,133 +192,155 @@ public final class CertificateStore {
             }
             switch result.result {
             case .success(nil):
-                updated[name] = entry(served)
-                failures[name] = nil
-                outcomes[name] = .unchanged
+                delta.updated[name] = entry(served)
+                delta.failures[name] = nil
+                delta.outcomes[name] = .unchanged
             case .success(let loaded?):
-                updated[name] = entry(loaded)
-                failures[name] = nil
+                delta.updated[name] = entry(loaded)
+                delta.failures[name] = nil
                 let serial = loaded.certifiedKey.leaf.serialNumber
-                outcomes[name] = served.map { .replaced(oldSerial: $0.certifiedKey.leaf.serialNumber, newSerial: serial) }
-                    ?? .added(serial: serial)
+                delta.outcomes[name] = served.map {
+                    .replaced(oldSerial: $0.certifiedKey.leaf.serialNumber, newSerial: serial)
+                } ?? .added(serial: serial)
             case .failure(let error):
                 let reason = error.description
-                let first = recordFailure(name, reason)
-                updated[name] = entry(served)
-                outcomes[name] = .failed(reason: reason, serving: served?.certifiedKey.leaf.serialNumber,
-                                         firstReport: first)
+                let first = delta.recordFailure(name, reason)
+                delta.updated[name] = entry(served)
+                delta.outcomes[name] = .failed(reason: reason, serving: served?.certifiedKey.leaf.serialNumber,
+                                               firstReport: first)
             }
         }
+        return results.filter(\.parsed).count
+    }
 
-        // 3. Entries that could not become sources: keep whatever they served.
-        for problem in inventory.problems {
+    /// Reload step 3: entries that could not become sources (a half pair, a dangling link) fail, and keep
+    /// serving whatever they served.
+    private func keepServingUnbuildableSources(_ problems: [SourceProblem], into delta: inout ReloadDelta) {
+        for problem in problems {
             guard let name = problem.name else { continue }
             let reason = problem.error.description
-            let first = recordFailure(name, reason)
+            let first = delta.recordFailure(name, reason)
             let previous = entries[name]
             if let previous, let served = previous.loaded {
                 // Signatures as they are now (a removed key, a dangling link), so that the stat() check
                 // does not see this same state as a new change every time; the retry timer re-tries it.
-                updated[name] = Entry(source: served.source, loaded: served,
-                                      signatures: served.source.paths.map(FileSignature.of),
-                                      watchDirectories: previous.watchDirectories)
+                delta.updated[name] = Entry(source: served.source, loaded: served,
+                                            signatures: served.source.paths.map(FileSignature.of),
+                                            watchDirectories: previous.watchDirectories)
             } else {
-                updated[name] = nil
-                deleted.insert(name)
+                delta.updated[name] = nil
+                delta.deleted.insert(name)
             }
-            outcomes[name] = .failed(reason: reason, serving: previous?.loaded?.certifiedKey.leaf.serialNumber,
-                                     firstReport: first)
+            delta.outcomes[name] = .failed(reason: reason, serving: previous?.loaded?.certifiedKey.leaf.serialNumber,
+                                           firstReport: first)
         }
+    }
 
-        // 4. A directory that cannot be listed says nothing about its sources: keep them.
-        for problem in inventory.problems where problem.name == nil {
-            let key = "directory:" + (problem.directory ?? "")
-            problems.append((problem.error.description, recordFailure(key, problem.error.description)))
+    /// Reload step 4: a directory that cannot be listed is a problem of its own (`directory:PATH`); it
+    /// says nothing about its sources, which step 5 keeps.
+    private func recordUnlistableDirectories(_ problems: [SourceProblem], into delta: inout ReloadDelta) {
+        for problem in problems where problem.name == nil {
+            let key = Self.directoryKeyPrefix + (problem.directory ?? "")
+            delta.problems.append((problem.error.description, delta.recordFailure(key, problem.error.description)))
         }
-        // 5. Everything else not seen this time is gone (from its directory, or from the configuration).
-        for (name, entry) in entries where outcomes[name] == nil {
+    }
+
+    /// Reload step 5: every entry not seen this time is gone (from its directory, or from the
+    /// configuration), unless its directory could not be listed: then it keeps serving, reported as failed.
+    private func removeVanishedSources(unreadable: Set<String>, into delta: inout ReloadDelta) {
+        for (name, entry) in entries where delta.outcomes[name] == nil {
             if let directory = entry.source.directory, unreadable.contains(directory) {
                 if let served = entry.loaded {
-                    let reason = problems.first { $0.reason.hasPrefix(directory) }?.reason ?? "\(directory): unreadable"
-                    outcomes[name] = .failed(reason: reason, serving: served.certifiedKey.leaf.serialNumber,
-                                             firstReport: false)
+                    let reason = delta.problems.first { $0.reason.hasPrefix(directory) }?.reason
+                        ?? "\(directory): unreadable"
+                    delta.outcomes[name] = .failed(reason: reason, serving: served.certifiedKey.leaf.serialNumber,
+                                                   firstReport: false)
                 }
                 continue
             }
-            deleted.insert(name)
+            delta.deleted.insert(name)
             if let served = entry.loaded {
-                outcomes[name] = .removed(serial: served.certifiedKey.leaf.serialNumber)
+                delta.outcomes[name] = .removed(serial: served.certifiedKey.leaf.serialNumber)
             }
         }
+    }
 
-        // Failures of sources that no longer exist, or directories readable again, are over.
-        for key in failures.keys {
-            if key == Self.snapshotKey { continue }
-            if key.hasPrefix("directory:") {
-                if !unreadable.contains(String(key.dropFirst("directory:".count))) { failures[key] = nil }
-            } else if case .failed? = outcomes[key] {
-                continue
-            } else {
-                failures[key] = nil
-            }
+    /// What the snapshot step decided.
+    private enum SnapshotDecision {
+        /// Nothing served changed.
+        case unchanged
+        /// A complete new snapshot, to serve.
+        case publish(CertificateSnapshot)
+        /// The changes would leave nothing to serve, or lose the default certificate: none is applied.
+        case refused
+
+        var published: CertificateSnapshot? {
+            if case .publish(let snapshot) = self { snapshot } else { nil }
         }
 
-        // 6. A new snapshot, in full, or nothing.
-        var published: CertificateSnapshot?
-        var refused = false
-        if outcomes.values.contains(where: \.changesSnapshot) {
-            var certificates: [LoadedCertificate] = []
-            certificates.reserveCapacity(entries.count + updated.count)
-            for (name, entry) in entries where updated[name] == nil && !deleted.contains(name) {
-                if let loaded = entry.loaded { certificates.append(loaded) }
-            }
-            for entry in updated.values {
-                if let loaded = entry.loaded { certificates.append(loaded) }
-            }
-            var refusal: String?
-            if certificates.isEmpty {
-                refusal = "reload would leave no certificate to serve; still serving the previous \(snapshot.count)"
-            } else {
-                do {
-                    published = try CertificateSnapshot(certificates: certificates, defaultName: options.defaultName,
-                                                        clientTrusts: snapshot.clientTrusts)
-                } catch {
-                    refusal = "\(error); still serving the previous certificates"
-                }
-            }
-            if let refusal {
-                refused = true
-                problems.append((refusal, recordFailure(Self.snapshotKey, refusal)))
-                for (name, outcome) in outcomes where outcome.changesSnapshot {
-                    outcomes[name] = .failed(reason: "not applied: \(refusal)",
-                                             serving: entries[name]?.loaded?.certifiedKey.leaf.serialNumber,
-                                             firstReport: false)
-                }
-            } else {
-                failures[Self.snapshotKey] = nil
-            }
+        var isRefused: Bool {
+            if case .refused = self { true } else { false }
+        }
+    }
+
+    /// Reload step 6: builds a new snapshot in full from what is served plus the delta, when anything
+    /// served changed, or refuses it all: then every change is reported as `not applied` and the refusal
+    /// is a problem (failure key `snapshot`) until a reload succeeds.
+    private func decideSnapshot(_ delta: inout ReloadDelta) -> SnapshotDecision {
+        guard delta.outcomes.values.contains(where: \.changesSnapshot) else {
+            delta.failures[Self.snapshotKey] = nil
+            return .unchanged
+        }
+        var certificates: [LoadedCertificate] = []
+        certificates.reserveCapacity(entries.count + delta.updated.count)
+        for (name, entry) in entries where delta.updated[name] == nil && !delta.deleted.contains(name) {
+            if let loaded = entry.loaded { certificates.append(loaded) }
+        }
+        for entry in delta.updated.values {
+            if let loaded = entry.loaded { certificates.append(loaded) }
+        }
+        let refusal: String
+        if certificates.isEmpty {
+            refusal = "reload would leave no certificate to serve; still serving the previous \(snapshot.count)"
         } else {
-            failures[Self.snapshotKey] = nil
+            do {
+                let published = try CertificateSnapshot(certificates: certificates, defaultName: options.defaultName,
+                                                        clientTrusts: snapshot.clientTrusts)
+                delta.failures[Self.snapshotKey] = nil
+                return .publish(published)
+            } catch {
+                refusal = "\(error); still serving the previous certificates"
+            }
         }
+        delta.problems.append((refusal, delta.recordFailure(Self.snapshotKey, refusal)))
+        for (name, outcome) in delta.outcomes where outcome.changesSnapshot {
+            delta.outcomes[name] = .failed(reason: "not applied: \(refusal)",
+                                           serving: entries[name]?.loaded?.certifiedKey.leaf.serialNumber,
+                                           firstReport: false)
+        }
+        return .refused
+    }
 
-        // Watched directories change only with the set of sources or where their files live.
-        let watchedMoved = !deleted.isEmpty || inventory.directories != lastInventoryDirectories
-            || updated.contains { name, entry in entries[name].map { $0.watchDirectories != entry.watchDirectories } ?? true }
-        if !refused {
-            for name in deleted { entries[name] = nil }
-            for (name, entry) in updated { entries[name] = entry }
+    /// Reload step 7: makes the delta the store's state (the entries only when the snapshot was not
+    /// refused; failures and signatures always), and works out the watched directories again when the
+    /// set of sources or where their files live changed.
+    private func apply(_ delta: ReloadDelta, _ decision: SnapshotDecision, inventory: SourceInventory,
+                       directorySignatures: [String: FileSignature?]) {
+        let watchedMoved = !delta.deleted.isEmpty || inventory.directories != lastInventoryDirectories
+            || delta.updated.contains { name, entry in
+                entries[name].map { $0.watchDirectories != entry.watchDirectories } ?? true
+            }
+        if !decision.isRefused {
+            for name in delta.deleted { entries[name] = nil }
+            for (name, entry) in delta.updated { entries[name] = entry }
         }
-        self.failures = failures
+        failures = delta.failures
         self.directorySignatures = directorySignatures
-        if let published { snapshot = published }
+        if let published = decision.published { snapshot = published }
         if watchedMoved {
             watchDirectories = Self.watchDirectories(options: options, inventory: inventory, entries: entries)
             lastInventoryDirectories = inventory.directories
         }
-        let sorted = outcomes.keys.sorted { $0.bytewiseLess($1) }.map { (name: $0, outcome: outcomes[$0]!) }
-        return ReloadReport(trigger: trigger, outcomes: sorted, problems: problems, snapshot: published,
-                            duration: clock.now - started, sourcesRead: toRead.count,
-                            sourcesParsed: results.filter(\.parsed).count)
     }
 
     /// Reads `source` until stable; `.success(nil)` when it hashes like `previous` (nothing to parse).

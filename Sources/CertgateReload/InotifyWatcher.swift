@@ -1,8 +1,9 @@
 import CertgatePosix
-import Glibc
 import LibEV
 
-/// inotify on a set of directories, read by an `ev_io` on the control loop.
+/// inotify on a set of directories, read by an `ev_io` on the control loop. The system calls and the
+/// event records are `Inotify`'s (CertgatePosix); this class keeps the watch tables and turns events into
+/// what the reload controller needs.
 ///
 /// Any event in a watched directory is reported as a change (which file does not matter: the store
 /// decides what to re-read by `stat()` and content). Watches that go away (the directory was deleted,
@@ -18,11 +19,7 @@ public final class InotifyWatcher {
         case overflow
     }
 
-    /// Every kind of change to a directory's entries, plus the watch itself going away.
-    static let mask = UInt32(IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_CREATE | IN_DELETE | IN_MOVED_FROM
-        | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
-
-    private let fd: Int32
+    private let inotify: Inotify
     private var watcher: IOWatcher?
     private let handler: (Event) -> Void
     private var pathsByDescriptor: [Int32: Set<String>] = [:]
@@ -30,7 +27,6 @@ public final class InotifyWatcher {
     /// Device and inode each path resolved to when its watch was added: a path that now resolves
     /// elsewhere (a repointed symlink) needs a new watch.
     private var identityByPath: [String: FileIdentity] = [:]
-    private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
     /// Directories that should be watched.
     public private(set) var wanted: Set<String> = []
     /// Why each missing directory could not be watched, last time it was tried.
@@ -39,11 +35,10 @@ public final class InotifyWatcher {
     /// - Throws: when the process cannot have an inotify instance (`EMFILE` on `max_user_instances`,
     ///   `ENOSYS`); callers fall back to `stat()` polling.
     public init(loop: EventLoop, handler: @escaping (Event) -> Void) throws(SystemError) {
-        let fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
-        guard fd >= 0 else { throw SystemError("inotify_init1", errno: errno) }
-        self.fd = fd
+        let inotify = try Inotify()
+        self.inotify = inotify
         self.handler = handler
-        watcher = IOWatcher(loop: loop, fd: fd) { [unowned self] _ in self.drain() }
+        watcher = IOWatcher(loop: loop, fd: inotify.descriptor) { [unowned self] _ in self.drain() }
         watcher?.watch(.read)
     }
 
@@ -79,9 +74,11 @@ public final class InotifyWatcher {
     public func retryMissing() -> Set<String> {
         guard watcher != nil else { return wanted }
         for path in missing {
-            let descriptor = inotify_add_watch(fd, path, Self.mask)
-            if descriptor < 0 {
-                failures[path] = SystemError.message(for: errno)
+            let descriptor: Int32
+            do {
+                descriptor = try inotify.addWatch(path, mask: Inotify.directoryChanges)
+            } catch {
+                failures[path] = SystemError.message(for: error.errno)
                 continue
             }
             failures[path] = nil
@@ -97,7 +94,7 @@ public final class InotifyWatcher {
         guard let watcher else { return }
         watcher.stop()
         self.watcher = nil
-        Glibc.close(fd)
+        inotify.close()
         pathsByDescriptor.removeAll()
         descriptorByPath.removeAll()
         identityByPath.removeAll()
@@ -109,42 +106,30 @@ public final class InotifyWatcher {
         pathsByDescriptor[descriptor]?.remove(path)
         if pathsByDescriptor[descriptor]?.isEmpty == true {
             pathsByDescriptor[descriptor] = nil
-            _ = inotify_rm_watch(fd, descriptor)
+            inotify.removeWatch(descriptor)
         }
     }
 
     private func drain() {
-        while watcher != nil {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return  // EAGAIN: drained
-            }
-            if count == 0 { return }
-            for event in parse(count) {
+        while watcher != nil, let batch = inotify.readEvents() {
+            for event in interpret(batch) {
                 handler(event)
             }
         }
     }
 
-    /// Decodes `count` bytes of `struct inotify_event` records and updates the watch tables.
-    private func parse(_ count: Int) -> [Event] {
+    /// Updates the watch tables from one batch of kernel events and says what they mean for the wanted
+    /// directories.
+    private func interpret(_ batch: [Inotify.Event]) -> [Event] {
         var events: [Event] = []
-        var offset = 0
-        let header = 16  // wd, mask, cookie, len
-        while offset + header <= count {
-            let (descriptor, mask, length) = buffer.withUnsafeBytes { raw in
-                (raw.loadUnaligned(fromByteOffset: offset, as: Int32.self),
-                 raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self),
-                 Int(raw.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self)))
-            }
-            offset += header + length
-            if mask & UInt32(IN_Q_OVERFLOW) != 0 {
+        for event in batch {
+            if event.isOverflow {
                 events.append(.overflow)
                 continue
             }
+            let descriptor = event.watch
             let paths = pathsByDescriptor[descriptor] ?? []
-            if mask & UInt32(IN_IGNORED) != 0 {
+            if event.isIgnored {
                 // The kernel dropped the watch (directory deleted or unmounted, or we removed it).
                 pathsByDescriptor[descriptor] = nil
                 for path in paths where descriptorByPath[path] == descriptor {
@@ -154,10 +139,10 @@ public final class InotifyWatcher {
                 }
                 continue
             }
-            if mask & UInt32(IN_MOVE_SELF) != 0 {
+            if event.isMoveSelf {
                 // The watch would follow the directory to its new name; the path we care about is
                 // elsewhere now. Drop it (IN_IGNORED follows) and let retryMissing find the new one.
-                _ = inotify_rm_watch(fd, descriptor)
+                inotify.removeWatch(descriptor)
             }
             for path in paths {
                 events.append(.changed(directory: path))

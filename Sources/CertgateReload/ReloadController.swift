@@ -7,7 +7,8 @@ import Logging
 
 /// Runs certificate reloads on the control loop: change detection (inotify and the periodic `stat()`
 /// check), debouncing, explicit requests (SIGHUP, `POST /reload`, `--reload-interval`), retries of
-/// failed sources with backoff, publishing new snapshots, metrics and the log lines.
+/// failed sources with backoff, and publishing new snapshots. The metrics and log lines of the outcomes
+/// are the reporters': `CertificateReloadReporter`, and one `ClientTrustReporter` per client-CA pool.
 ///
 /// Threads: everything here, including the blocking file reads of a reload, runs on the control
 /// thread. Workers only ever see the finished immutable snapshot through `publish`.
@@ -42,12 +43,12 @@ public final class ReloadController: LoopService {
     }
 
     /// How often lost or missing inotify watches are tried again.
-    static let watchRetryInterval = 0.5
+    static let watchRetryInterval = Duration.milliseconds(500)
 
     public let settings: Settings
     private let loop: EventLoop
     private let store: CertificateStore
-    private let metrics: ProxyMetrics
+    private let reporter: CertificateReloadReporter
     private let logger: Logger
     private let publish: (CertificateSnapshot) -> Void
     private var debouncer: Debouncer
@@ -58,8 +59,6 @@ public final class ReloadController: LoopService {
     private var intervalTimer: TimerWatcher?
     private var retryTimer: TimerWatcher?
     private var expiryTimer: TimerWatcher?
-    /// How many certificates the expiry warnings name one by one before summarising the rest.
-    static let expiryLinesLimit = 20
     private var reportedMissing: Set<String> = []
     private var started = false
     private var stopped = false
@@ -85,7 +84,8 @@ public final class ReloadController: LoopService {
                                 logger: logger)
         }
         self.settings = settings
-        self.metrics = metrics
+        self.reporter = CertificateReloadReporter(store: store, metrics: metrics, logger: logger,
+                                                  expiryWarning: settings.expiryWarning)
         self.logger = logger
         self.publish = publish
         self.debouncer = Debouncer(quiet: settings.debounce, cap: settings.debounceCap)
@@ -98,11 +98,7 @@ public final class ReloadController: LoopService {
     /// Records the start-up load in the metrics (the store already loaded; `duration` is how long it took).
     public func recordStartup(duration: Duration) {
         clientTrustReporters.forEach { $0.recordStartup() }
-        warnAboutUnmatchedPolicies(when: "start-up")
-        warnAboutExpiry(store.snapshot.certificates, when: "start-up")
-        updateCertificateMetrics()
-        metrics.reload.recordReload(trigger: ReloadTrigger.startup.rawValue, result: ReloadReport.Result.success.rawValue,
-                                    durationSeconds: Self.seconds(duration), failingSources: 0, now: Timestamp.preciseNow)
+        reporter.recordStartup(duration: duration)
     }
 
     /// Starts change detection and the timers. Never blocks; a no-op after the first call or after `stop()`.
@@ -123,24 +119,20 @@ public final class ReloadController: LoopService {
             watchRetryTimer = TimerWatcher(loop: loop) { [unowned self] in self.retryWatches() }
             refreshWatches()
         }
-        metrics.reload.setInotifyActive(inotify?.isComplete ?? false)
+        reporter.recordWatchState(complete: inotify?.isComplete ?? false)
         if let interval = settings.statInterval {
-            let seconds = Self.seconds(interval)
             let timer = TimerWatcher(loop: loop) { [unowned self] in self.statCheck() }
-            timer.start(after: seconds, repeating: seconds)
+            timer.start(after: interval, repeating: interval)
             statTimer = timer
         }
         if settings.expiryWarning != nil {
-            let timer = TimerWatcher(loop: loop) { [unowned self] in
-                self.warnAboutExpiry(self.store.snapshot.certificates, when: "daily check")
-            }
-            timer.start(after: 86400, repeating: 86400)
+            let timer = TimerWatcher(loop: loop) { [unowned self] in self.reporter.checkExpiry() }
+            timer.start(after: .seconds(86400), repeating: .seconds(86400))
             expiryTimer = timer
         }
         if let interval = settings.reloadInterval {
-            let seconds = Self.seconds(interval)
             let timer = TimerWatcher(loop: loop) { [unowned self] in self.reload(trigger: .timer, forceRead: true) }
-            timer.start(after: seconds, repeating: seconds)
+            timer.start(after: interval, repeating: interval)
             intervalTimer = timer
         }
         logger.debug("certificate change detection started", metadata: [
@@ -179,7 +171,7 @@ public final class ReloadController: LoopService {
         case .overflow:
             logger.warning("inotify queue overflowed; re-checking every certificate source")
         }
-        metrics.reload.setInotifyActive(inotify?.isComplete ?? false)
+        reporter.recordWatchState(complete: inotify?.isComplete ?? false)
         notify(.inotify)
     }
 
@@ -195,14 +187,13 @@ public final class ReloadController: LoopService {
         if trigger == .stat && debouncer.isPending { return }
         loop.updateNow()
         let deadline = debouncer.notify(trigger, at: .now)
-        let delay = Self.seconds(deadline - .now)
-        debounceTimer?.start(after: max(delay, 0))
+        debounceTimer?.start(after: deadline - .now)
     }
 
     private func debounceFired() {
         guard let trigger = debouncer.take(at: .now) else {
             if let deadline = debouncer.deadline {
-                debounceTimer?.start(after: max(Self.seconds(deadline - .now), 0.001))
+                debounceTimer?.start(after: max(deadline - .now, .milliseconds(1)))
             }
             return
         }
@@ -222,7 +213,7 @@ public final class ReloadController: LoopService {
         }
         if still.isEmpty { watchRetryTimer?.stop() }
         reportMissingWatches(still)
-        metrics.reload.setInotifyActive(inotify.isComplete)
+        reporter.recordWatchState(complete: inotify.isComplete)
     }
 
     private func refreshWatches() {
@@ -236,7 +227,7 @@ public final class ReloadController: LoopService {
             watchRetryTimer?.start(after: Self.watchRetryInterval, repeating: Self.watchRetryInterval)
         }
         reportMissingWatches(missing)
-        metrics.reload.setInotifyActive(inotify.isComplete)
+        reporter.recordWatchState(complete: inotify.isComplete)
     }
 
     /// One warning per directory that newly cannot be watched (missing for now, or out of watches).
@@ -265,25 +256,14 @@ public final class ReloadController: LoopService {
             }
             if let table = result.table { published = store.replaceClientTrusts(table) }
             if let failure = result.failure {
-                logger.error("client trust could not be rebuilt; still serving the previous one", metadata: [
-                    "error": "\(failure)", "trigger": "\(trigger.rawValue)",
-                ])
+                reporter.clientTrustFailed("\(failure)", trigger: trigger)
             }
         }
         if let published {
             publish(published)
         }
-        if published != nil || trigger == .signal || trigger == .admin {
-            warnAboutUnmatchedPolicies(when: "reload")
-        }
-        if report.snapshot != nil {
-            updateCertificateMetrics()
-        }
         loop.updateNow()
-        metrics.reload.recordReload(trigger: trigger.rawValue, result: report.result.rawValue,
-                                    durationSeconds: Self.seconds(report.duration), failingSources: store.failingCount,
-                                    now: Timestamp.preciseNow)
-        log(report)
+        reporter.record(report, published: published != nil)
         refreshWatches()
         scheduleRetry()
         return report
@@ -295,134 +275,6 @@ public final class ReloadController: LoopService {
             retryTimer?.stop()
             return
         }
-        retryTimer?.start(after: max(Self.seconds(due - .now), 0.01))
-    }
-
-    private func updateCertificateMetrics() {
-        let snapshot = store.snapshot
-        metrics.certificatesLoaded.set(to: Double(snapshot.count))
-        var expiries: [String: Int64] = [:]
-        for certificate in snapshot.certificates {
-            expiries[certificate.name] = certificate.certifiedKey.leaf.notAfter
-        }
-        metrics.reload.setNotAfter(expiries)
-    }
-
-    private func log(_ report: ReloadReport) {
-        let trigger = report.trigger.rawValue
-        for (name, outcome) in report.outcomes {
-            switch outcome {
-            case .unchanged:
-                continue
-            case .added(let serial):
-                logger.notice("certificate added", metadata: [
-                    "cert": "\(name)", "old_serial": "-", "new_serial": "\(serial)", "trigger": "\(trigger)",
-                ])
-            case .replaced(let old, let new):
-                logger.notice("certificate replaced", metadata: [
-                    "cert": "\(name)", "old_serial": "\(old)", "new_serial": "\(new)", "trigger": "\(trigger)",
-                ])
-            case .removed(let serial):
-                logger.notice("certificate removed", metadata: [
-                    "cert": "\(name)", "old_serial": "\(serial)", "new_serial": "-", "trigger": "\(trigger)",
-                ])
-            case .failed(let reason, let serving, let firstReport):
-                let metadata: Logger.Metadata = [
-                    "cert": "\(name)", "error": "\(reason)", "serving_serial": "\(serving ?? "-")",
-                    "trigger": "\(trigger)",
-                ]
-                let message: Logger.Message = serving == nil
-                    ? "certificate failed to load; not served; will retry"
-                    : "certificate reload failed; still serving the previous certificate; will retry"
-                if firstReport {
-                    logger.error(message, metadata: metadata)
-                } else {
-                    logger.debug(message, metadata: metadata)
-                }
-            }
-        }
-        for problem in report.problems {
-            if problem.firstReport {
-                logger.error("certificate reload problem; will retry", metadata: [
-                    "error": "\(problem.reason)", "trigger": "\(trigger)",
-                ])
-            } else {
-                logger.debug("certificate reload problem persists", metadata: ["error": "\(problem.reason)"])
-            }
-        }
-        if let snapshot = report.snapshot {
-            for warning in snapshot.warnings {
-                logger.warning("\(warning)")
-            }
-            let fresh = Set(report.outcomes.compactMap { name, outcome -> String? in
-                switch outcome {
-                case .added, .replaced: return name
-                default: return nil
-                }
-            })
-            warnAboutExpiry(snapshot.certificates.filter { fresh.contains($0.name) }, when: "reload")
-        }
-        let metadata: Logger.Metadata = [
-            "trigger": "\(trigger)", "result": "\(report.result.rawValue)",
-            "certificates": "\(store.snapshot.count)", "changed": "\(report.outcomes.filter { $0.outcome.changesSnapshot }.count)",
-            "failed": "\(report.outcomes.filter { $0.outcome.status == "failed" }.count + report.problems.count)",
-            "duration_ms": "\(Self.milliseconds(report.duration))",
-            "read": "\(report.sourcesRead)", "parsed": "\(report.sourcesParsed)",
-        ]
-        let automatic = report.trigger == .inotify || report.trigger == .stat || report.trigger == .timer
-        let nothingNew = !report.outcomes.contains { outcome in
-            switch outcome.outcome {
-            case .unchanged: return false
-            case .failed(_, _, let firstReport): return firstReport
-            default: return true
-            }
-        } && !report.problems.contains { $0.firstReport }
-        if report.result == .unchanged && automatic {
-            logger.debug("certificates checked; nothing changed", metadata: metadata)
-        } else if report.result == .failure && automatic && nothingNew {
-            // A retry failing exactly as before: the error line was logged the first time.
-            logger.debug("certificate reload still failing", metadata: metadata)
-        } else {
-            logger.notice("certificate reload finished", metadata: metadata)
-        }
-    }
-
-    /// One warning per `per-certificate:` name that matches no loaded certificate (its policy applies to
-    /// nothing until a certificate of that name is loaded). Never fails anything.
-    private func warnAboutUnmatchedPolicies(when: String) {
-        for name in store.snapshot.unmatchedPolicyNames {
-            logger.warning("per-certificate entry matches no loaded certificate; its policy applies to nothing", metadata: [
-                "cert": "\(name)", "check": "\(when)",
-                "certificates": "\(store.snapshot.count)",
-            ])
-        }
-    }
-
-    /// One warning per certificate in `certificates` that expires within `--expiry-warning` (at most
-    /// `expiryLinesLimit` lines, then one summary line).
-    private func warnAboutExpiry(_ certificates: [LoadedCertificate], when: String) {
-        guard let window = settings.expiryWarning else { return }
-        let findings = ExpiryCheck.findings(certificates, now: Timestamp.now, window: window.components.seconds)
-        for finding in findings.prefix(Self.expiryLinesLimit) {
-            logger.warning(finding.daysLeft < 0 ? "certificate has expired" : "certificate expires soon", metadata: [
-                "cert": "\(finding.name)", "not_after": "\(Timestamp.rfc3339(finding.notAfter))",
-                "days_left": "\(finding.daysLeft)", "file": "\(finding.path)", "check": "\(when)",
-            ])
-        }
-        if findings.count > Self.expiryLinesLimit {
-            logger.warning("more certificates expire soon", metadata: [
-                "count": "\(findings.count - Self.expiryLinesLimit)", "check": "\(when)",
-                "expiry_warning_days": "\(window.components.seconds / 86400)",
-            ])
-        }
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
-    static func milliseconds(_ duration: Duration) -> String {
-        let value = seconds(duration) * 1000
-        return value < 10 ? String(Double(Int(value * 100)) / 100) : String(Int(value))
+        retryTimer?.start(after: max(due - .now, .milliseconds(10)))
     }
 }

@@ -1,3 +1,6 @@
+import CertgateLogging
+import CertgatePosix
+
 extension ReloadReport {
     /// The `POST /reload` answer, one JSON object:
     ///
@@ -32,31 +35,8 @@ extension ReloadReport {
             sources.append("{" + fields.joined(separator: ",") + "}")
         }
         let problemList = problems.map { JSONText.quote($0.reason) }.joined(separator: ",")
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         return "{\"result\":\(JSONText.quote(result.rawValue)),\"trigger\":\(JSONText.quote(trigger.rawValue)),"
-            + "\"duration_seconds\":\(seconds),\"certificates\":\(certificates),"
+            + "\"duration_seconds\":\(duration.seconds),\"certificates\":\(certificates),"
             + "\"sources\":[\(sources.joined(separator: ","))],\"problems\":[\(problemList)]}\n"
-    }
-}
-
-/// Minimal JSON string quoting (RFC 8259): quotes, backslashes and control characters escaped.
-enum JSONText {
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default:
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -1,4 +1,4 @@
-import Glibc
+internal import CertgatePosix
 
 /// Carries a loop-confined, non-Sendable value through a `@Sendable` closure back to the thread that owns
 /// it (the libev analogue of NIO's `NIOLoopBound`).
@@ -8,16 +8,16 @@ import Glibc
 /// Reading `value` on any other thread is a programming error and traps.
 public struct LoopBound<Value>: @unchecked Sendable {
     private let storedValue: Value
-    private let ownerThread: pthread_t
+    private let owner: ThreadOwner
 
     /// Binds `value` to the calling thread.
     public init(_ value: Value) {
         self.storedValue = value
-        self.ownerThread = pthread_self()
+        self.owner = ThreadOwner()
     }
 
     public var value: Value {
-        precondition(pthread_equal(ownerThread, pthread_self()) != 0, "LoopBound value used off its loop thread")
+        precondition(owner.isCurrent, "LoopBound value used off its loop thread")
         return storedValue
     }
 }

@@ -1,5 +1,6 @@
 internal import CLibEV
 internal import CLibEVShims
+internal import CertgatePosix
 
 /// A one-shot or repeating timer on one loop (libev `ev_timer`, monotonic clock).
 ///
@@ -25,7 +26,14 @@ public final class TimerWatcher {
 
     public var isActive: Bool { CLibEVShims_ev_is_active(watcher) != 0 }
 
-    /// (Re)starts the timer to fire after `seconds`, then every `repeating` seconds when non-zero.
+    /// (Re)starts the timer to fire after `delay`, then every `interval` when non-zero. A negative delay
+    /// fires on the next loop iteration.
+    public func start(after delay: Duration, repeating interval: Duration = .zero) {
+        start(after: delay.seconds, repeating: interval.seconds)
+    }
+
+    /// (Re)starts the timer to fire after `seconds`, then every `repeating` seconds when non-zero: libev's
+    /// own unit, for callers that hold seconds rather than a `Duration`.
     public func start(after seconds: Double, repeating: Double = 0) {
         ev_timer_stop(loop.raw, watcher)
         CLibEVShims_ev_timer_set(watcher, max(seconds, 0), max(repeating, 0))

@@ -23,7 +23,7 @@ final class GracefulStop {
     private(set) var isServing = true
 
     /// How often the control loop checks whether every worker has finished.
-    static let pollInterval = 0.05
+    static let pollInterval = Duration.milliseconds(50)
 
     /// - Parameters:
     ///   - beforeDrain: runs when draining starts (stop reloading, and the like).
@@ -51,14 +51,13 @@ final class GracefulStop {
         ])
         beforeDrain()
         server.drain()
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
         let deadline = TimerWatcher(loop: loop) { [unowned self] in self.finish(forced: true) }
-        deadline.start(after: seconds)
+        deadline.start(after: timeout)
         self.deadline = deadline
         let poll = TimerWatcher(loop: loop) { [unowned self] in
             if self.server.isStopped { self.finish(forced: false) }
         }
-        poll.start(after: 0, repeating: Self.pollInterval)
+        poll.start(after: .zero, repeating: Self.pollInterval)
         self.poll = poll
     }
 

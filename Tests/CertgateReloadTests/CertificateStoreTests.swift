@@ -345,4 +345,19 @@ struct CertificateStoreTests {
         #expect((sources[1]["reason"] as? String)?.hasPrefix(fixture.directory + "/b.pem: ") == true)
         #expect(sources[1]["serving_serial"] is String)
     }
+
+    @Test func reportJSONEscapesLikeTheJSONLogs() throws {
+        let reason = "bad\nline\u{2028}\u{7F} \"quoted\""
+        let failed = SourceOutcome.failed(reason: reason, serving: nil, firstReport: true)
+        let report = ReloadReport(trigger: .signal, outcomes: [(name: "a", outcome: failed)],
+                                  problems: [(reason: "tab\there", firstReport: true)], snapshot: nil,
+                                  duration: .milliseconds(1_500))
+        let text = report.json(certificates: 0)
+        #expect(text.contains(#""reason":"bad\nline\u2028\u007f \"quoted\"""#))
+        #expect(text.contains(#""problems":["tab\there"]"#))
+        #expect(text.contains(#""duration_seconds":1.5,"#))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let sources = try #require(object["sources"] as? [[String: Any]])
+        #expect(sources.first?["reason"] as? String == reason)
+    }
 }

@@ -17,6 +17,33 @@ struct EventLoopTests {
         #expect(!timer.isActive)
     }
 
+    @Test func durationTimerWaitsItsDelayThenRepeats() {
+        let loop = EventLoop()
+        let clock = ContinuousClock()
+        let started = clock.now
+        var firings: [Duration] = []
+        var timer: TimerWatcher?
+        timer = TimerWatcher(loop: loop) {
+            firings.append(clock.now - started)
+            if firings.count == 3 { timer?.stop() }
+        }
+        timer?.start(after: .milliseconds(30), repeating: .milliseconds(10))
+        loop.run()
+        #expect(firings.count == 3)
+        #expect(firings.first.map { $0 >= .milliseconds(29) } == true, "fired after \(firings), before its delay")
+        #expect(firings.last.map { $0 >= .milliseconds(49) } == true, "repeated faster than its interval: \(firings)")
+        #expect(timer?.isActive == false)
+    }
+
+    @Test func aNegativeDurationFiresAtOnce() {
+        let loop = EventLoop()
+        var fired = 0
+        let timer = TimerWatcher(loop: loop) { fired += 1 }
+        timer.start(after: .milliseconds(-5))
+        loop.run()
+        #expect(fired == 1)
+    }
+
     @Test func ioWatcherReportsReadabilityAndStopsCleanly() throws {
         var fds: [Int32] = [0, 0]
         #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
