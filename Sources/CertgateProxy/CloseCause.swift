@@ -1,0 +1,38 @@
+import CertgatePosix
+import CertgateTLS
+
+/// Why a connection closes: what `ProxyConnection` counts and logs when it releases everything.
+enum CloseCause: Equatable {
+    case handshakeTimedOut
+    /// The client closed or reset the connection during the handshake.
+    case handshakePeerClosed
+    case handshakeFailed(TLSFailure)
+    /// No upstream and no `--forward-headers` to say so: the client got a close_notify, nothing else.
+    case upstreamUnavailable
+    /// A refused request waited `responseGrace` for the upstream's earlier responses in vain.
+    case refusalTimedOut
+    /// Both directions ended normally.
+    case finished
+    /// The linger after certgate's own response is over (time passed, or the client closed).
+    case lingerEnded
+    /// The worker closes every connection (shutdown, or the end of `--drain-timeout`).
+    case shutdown
+    case clientReadFailed(TLSFailure)
+    case clientWriteFailed(TLSFailure)
+    /// The client's close_notify arrived while certgate was still sending to it.
+    case clientClosedWhileSending
+    case upstreamReadFailed(Int32)
+    case upstreamWriteFailed(Int32)
+
+    /// For a hard I/O error after the handshake (the connection is aborted): the reason logged.
+    var abortReason: String? {
+        switch self {
+        case .clientReadFailed(let failure): return "client read failed: \(failure)"
+        case .clientWriteFailed(let failure): return "client write failed: \(failure)"
+        case .clientClosedWhileSending: return "client closed the TLS session while data was being sent"
+        case .upstreamReadFailed(let code): return "upstream read failed: \(SystemError.message(for: code))"
+        case .upstreamWriteFailed(let code): return "upstream write failed: \(SystemError.message(for: code))"
+        default: return nil
+        }
+    }
+}
