@@ -50,7 +50,7 @@ struct ConnectionTransfer {
     private var agenda = Agenda.none
     private var task = Task.none
     /// One-shot actions due before the task goes on, and a buffer to give back.
-    private var chores: Chores = []
+    private var chores: ConnectionChores = []
     private var recycled: UnsafeMutableRawPointer?
     /// Bytes the running task has in the scratch buffer and has not handed on yet.
     private var scratch = Scratch.empty
@@ -284,13 +284,7 @@ struct ConnectionTransfer {
             recycled = nil
             return .recycle(buffer)
         }
-        guard !chores.isEmpty else { return nil }
-        if chores.remove(.dropUpstream) != nil { return .dropUpstream }
-        if chores.remove(.startRewriting) != nil { return .startRewriting }
-        if chores.remove(.shutdownUpstream) != nil { return .shutdownUpstream }
-        if chores.remove(.closeNotify) != nil { return .sendCloseNotify }
-        if chores.remove(.shutdownClient) != nil { return .shutdownClient }
-        return nil
+        return chores.takeFirst()
     }
 
     /// Moves the agenda on by one step (starting the task it calls for, if any); false when it is done.
@@ -436,15 +430,5 @@ extension ConnectionTransfer {
         case read(Int)
         /// Upstream bytes the rewriter has seen, not written to the client yet.
         case observed(Int)
-    }
-
-    /// One-shot actions, done in the order `takeChore()` checks them.
-    private struct Chores: OptionSet {
-        let rawValue: UInt8
-        static let dropUpstream = Chores(rawValue: 1 << 0)
-        static let startRewriting = Chores(rawValue: 1 << 1)
-        static let shutdownUpstream = Chores(rawValue: 1 << 2)
-        static let closeNotify = Chores(rawValue: 1 << 3)
-        static let shutdownClient = Chores(rawValue: 1 << 4)
     }
 }

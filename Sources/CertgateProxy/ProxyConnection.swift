@@ -298,8 +298,9 @@ final class ProxyConnection {
         timer.stop()
         armedFor = nil
         clientWatcher.stop()
-        closeUpstream()
+        upstreamWatcher?.stop()
         Socket.close(clientFD)
+        closeUpstream()
         worker.connectionClosed(self)
     }
 }
