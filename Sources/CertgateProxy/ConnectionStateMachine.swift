@@ -146,8 +146,8 @@ struct ConnectionStateMachine {
             return next()
         case .closed:
             return close(.handshakePeerClosed)
-        case .failed(let failure):
-            return close(.handshakeFailed(failure))
+        case .failed:
+            return close(.handshakeFailed)
         }
     }
 

@@ -52,8 +52,8 @@ struct ConnectionTransfer {
     /// One-shot actions due before the task goes on, and a buffer to give back.
     private var chores: ConnectionChores = []
     private var recycled: UnsafeMutableRawPointer?
-    /// Bytes the running task has in the scratch buffer and has not handed on yet.
-    private var scratch = Scratch.empty
+    /// Upstream bytes in the scratch buffer that the rewriter is being shown, to write to the client next.
+    private var observedCount = 0
     /// Reads left in this event, per source.
     private var clientReads = 0
     private var upstreamReads = 0
@@ -118,8 +118,9 @@ struct ConnectionTransfer {
     mutating func clientRead(_ result: TLSResult) -> ConnectionAction {
         switch result {
         case .done(let count):
+            // Straight on to the upstream (through the rewriter with --forward-headers).
             tlsReadWaitsFor = .read
-            scratch = .read(count)
+            return forwardsHeaders ? .feedRewriter(count: count) : .write(.scratch(count), to: .upstream)
         case .wantRead:
             tlsReadWaitsFor = .read
             endTask()
@@ -130,8 +131,8 @@ struct ConnectionTransfer {
             toUpstream.markSourceEnded()
             if toUpstream.needsSinkClose { closeUpstreamSink() }
             endTask()
-        case .failed(let failure):
-            return .close(.clientReadFailed(failure))
+        case .failed:
+            return .close(.clientReadFailed)
         }
         return next()
     }
@@ -144,7 +145,10 @@ struct ConnectionTransfer {
     mutating func upstreamRead(_ result: IOResult) -> ConnectionAction {
         switch result {
         case .done(let count):
-            scratch = .read(count)
+            // Straight on to the client; with --forward-headers the rewriter sees the response first.
+            guard forwardsHeaders else { return .write(.scratch(count), to: .client) }
+            observedCount = count
+            return .observeResponse(count: count)
         case .wouldBlock:
             endTask()
         case .endOfStream:
@@ -206,10 +210,11 @@ struct ConnectionTransfer {
     mutating func responseObserved(releasedInput released: Bool, _ status: RewriterStatus) -> ConnectionAction {
         rewriter = status
         releasedInput = released
-        return next()
+        return .write(.scratch(observedCount), to: .client)
     }
 
-    /// The next action of the event being handled; `.wait` once it is done.
+    /// The next action of the event being handled; `.wait` once it is done. Called several times per
+    /// request, so its helpers are inlined into it.
     mutating func next() -> ConnectionAction {
         while true {
             if let chore = takeChore() { return chore }
@@ -279,6 +284,7 @@ struct ConnectionTransfer {
         }
     }
 
+    @inline(__always)
     private mutating func takeChore() -> ConnectionAction? {
         if let buffer = recycled {
             recycled = nil
@@ -325,6 +331,7 @@ struct ConnectionTransfer {
     }
 
     /// The running task's next action, or nil once it has ended (or handed over to another task).
+    @inline(__always)
     private mutating func taskStep() -> ConnectionAction? {
         switch task {
         case .none:
@@ -337,10 +344,6 @@ struct ConnectionTransfer {
             }
             if side == .client && toClient.needsSinkClose { chores.insert(.closeNotify) }
         case .toUpstream:
-            if case .read(let count) = scratch {
-                scratch = .empty
-                return forwardsHeaders ? .feedRewriter(count: count) : .write(.scratch(count), to: .upstream)
-            }
             guard toUpstream.pending == nil else { break }
             if rewriter.hasOutput { return .write(.rewriterOutput, to: .upstream) }
             if let rejection = rewriter.rejection, !toUpstream.sourceEnded { return refuse(rejection) }
@@ -350,16 +353,6 @@ struct ConnectionTransfer {
             clientReads -= 1
             return .readClient(onlyIfBuffered: clientReads < 0)
         case .toClient:
-            switch scratch {
-            case .read(let count) where forwardsHeaders:
-                scratch = .observed(count)
-                return .observeResponse(count: count)
-            case .read(let count), .observed(let count):
-                scratch = .empty
-                return .write(.scratch(count), to: .client)
-            case .empty:
-                break
-            }
             if releasedInput {
                 releasedInput = false
                 if toUpstream.pending == nil && !toUpstream.sourceEnded {
@@ -385,6 +378,7 @@ struct ConnectionTransfer {
         return nil
     }
 
+    @inline(__always)
     private mutating func endTask() {
         task = resumesToClient ? .toClient : .none
         resumesToClient = false
@@ -422,13 +416,5 @@ extension ConnectionTransfer {
         /// The upstream → client direction ends: certgate's own answer first when one is due, then the
         /// half-close.
         case endToClient(OwnResponse?)
-    }
-
-    private enum Scratch: Equatable {
-        case empty
-        /// `count` bytes read, not handed on.
-        case read(Int)
-        /// Upstream bytes the rewriter has seen, not written to the client yet.
-        case observed(Int)
     }
 }

@@ -1,4 +1,5 @@
 import CertgateHTTP
+import CertgateMetrics
 import CertgatePosix
 import CertgateTLS
 import LibEV
@@ -21,16 +22,26 @@ final class ProxyConnection {
     let clientFD: Int32
     private var upstreamFD: Int32 = -1
     private let tls: TLSConnection
-    private var machine: ConnectionStateMachine
+    /// Unchecked exclusivity: the machine is called once per step of the data path, and the dynamic check
+    /// (a thread-local access set) cost more than the step itself. Accesses cannot overlap: the machine
+    /// never calls back into the connection, and the connection is confined to its loop's thread.
+    @exclusivity(unchecked) private var machine: ConnectionStateMachine
     private var clientWatcher: IOWatcher!
     private var upstreamWatcher: IOWatcher?
     private var timer: TimerWatcher!
     /// The deadline the timer is armed for (nil: stopped).
     private var armedFor: ConnectionDeadline?
     /// `--forward-headers`: the rewriter between the client and the upstream, once proxying.
-    private var filter: ForwardHeadersFilter?
+    @exclusivity(unchecked) private var filter: ForwardHeadersFilter?
+    /// The last TLS failure seen, for the log line of the close it causes.
+    private var failure: TLSFailure?
     /// Looked up once, when the PROXY header or the X-Forwarded-* fields first need them.
     private lazy var endpoints = ClientEndpoints(clientFD: clientFD)
+    /// The worker's scratch buffer, its size and its byte counters, held here so that the data path does
+    /// not go through the `unowned` worker reference (a checked retain and release) on every step.
+    private let scratch: UnsafeMutableRawPointer
+    private let bufferSize: Int
+    private let traffic: TrafficCounters
     /// Loop time of the accept, and of the start of the upstream connect (for the duration histograms).
     private let acceptedAt: Double
     private var connectStartedAt: Double = 0
@@ -41,6 +52,9 @@ final class ProxyConnection {
         self.clientFD = clientFD
         self.tls = tls
         self.acceptedAt = worker.loop.now
+        self.scratch = worker.scratch
+        self.bufferSize = worker.settings.bufferSize
+        self.traffic = worker.traffic
         self.machine = ConnectionStateMachine(forwardsHeaders: worker.settings.forwardHeaders,
                                               sendsProxyHeader: worker.settings.proxyProtocol != .off)
         self.clientWatcher = IOWatcher(loop: worker.loop, fd: clientFD) { [unowned self] events in
@@ -65,8 +79,6 @@ final class ProxyConnection {
     // MARK: Performing actions
 
     private func run(_ first: ConnectionAction) {
-        let scratch = worker.scratch
-        let size = worker.settings.bufferSize
         var action = first
         while true {
             switch action {
@@ -74,7 +86,9 @@ final class ProxyConnection {
                 settle()
                 return
             case .handshake:
-                action = machine.handshakeStepped(tls.handshake())
+                let result = tls.handshake()
+                if case .failed(let failure) = result { self.failure = failure }
+                action = machine.handshakeStepped(result)
             case .connect:
                 action = machine.connectStarted(connectUpstream())
             case .checkConnect:
@@ -83,10 +97,12 @@ final class ProxyConnection {
                 if onlyIfBuffered && !tls.hasBufferedData {
                     action = machine.nothingBuffered()
                 } else {
-                    action = machine.clientRead(tls.read(into: scratch, count: size))
+                    let result = tls.read(into: scratch, count: bufferSize)
+                    if case .failed(let failure) = result { self.failure = failure }
+                    action = machine.clientRead(result)
                 }
             case .readUpstream:
-                action = machine.upstreamRead(Socket.read(upstreamFD, into: scratch, count: size))
+                action = machine.upstreamRead(Socket.read(upstreamFD, into: scratch, count: bufferSize))
             case .write(let bytes, let sink):
                 action = write(bytes, to: sink)
             case .shutdownUpstream:
@@ -170,7 +186,7 @@ final class ProxyConnection {
     private func write(_ bytes: ConnectionAction.Bytes, to sink: ConnectionSide) -> ConnectionAction {
         switch bytes {
         case .scratch(let count):
-            return machine.wrote(writeOrPark(worker.scratch, count: count, to: sink))
+            return machine.wrote(writeOrPark(scratch, count: count, to: sink))
         case .parked(let parked):
             return machine.wrote(writeOrPark(parked.bytes, count: parked.count, to: sink, parking: false))
         case .rewriterOutput:
@@ -204,7 +220,7 @@ final class ProxyConnection {
             case .upstream:
                 switch Socket.write(upstreamFD, from: bytes + written, count: count - written) {
                 case .done(let n):
-                    if counted { worker.traffic.addClientToUpstream(n) }
+                    if counted { traffic.addClientToUpstream(n) }
                     written += n
                     break sending
                 case .wouldBlock, .endOfStream:
@@ -215,7 +231,7 @@ final class ProxyConnection {
             case .client:
                 switch tls.write(from: bytes + written, count: count - written) {
                 case .done(let n):
-                    if counted { worker.traffic.addUpstreamToClient(n) }
+                    if counted { traffic.addUpstreamToClient(n) }
                     written += n
                     if !parking { break sending }
                 case .wantWrite:
@@ -226,13 +242,14 @@ final class ProxyConnection {
                 case .closed:
                     return .failed(.clientClosedWhileSending)
                 case .failed(let failure):
-                    return .failed(.clientWriteFailed(failure))
+                    self.failure = failure
+                    return .failed(.clientWriteFailed)
                 }
             }
         }
         if written == count { return .complete }
         guard parking else { return .blocked(written: written, parked: nil, waitsFor: waitsFor) }
-        let rest = min(count - written, worker.settings.bufferSize)
+        let rest = min(count - written, bufferSize)
         let parked = PendingBytes(copying: bytes + written, count: rest, into: worker.buffers.take())
         return .blocked(written: written, parked: parked, waitsFor: waitsFor)
     }
@@ -240,7 +257,7 @@ final class ProxyConnection {
     // MARK: Metrics, logs, teardown
 
     private func countForwarded(_ requests: Int) {
-        if requests > 0 { worker.traffic.addForwardedRequests(requests) }
+        if requests > 0 { traffic.addForwardedRequests(requests) }
     }
 
     private func report(_ report: ConnectionReport) {
@@ -282,7 +299,8 @@ final class ProxyConnection {
         case .handshakePeerClosed:
             worker.metrics.handshakeFailures(reason: HandshakeFailureReason.peerClosed.rawValue).increment()
             worker.logger.debug("client closed during handshake", metadata: conn)
-        case .handshakeFailed(let failure):
+        case .handshakeFailed:
+            let failure = self.failure ?? .system(0)
             let reason = tls.failureReason(failure)
             worker.metrics.handshakeFailures(reason: reason.rawValue).increment()
             worker.logger.debug("handshake failed", metadata: conn.merging([
@@ -291,7 +309,7 @@ final class ProxyConnection {
         case .refusalTimedOut:
             worker.logger.debug("upstream did not finish before the refusal; closing", metadata: conn)
         default:
-            if let reason = cause.abortReason {
+            if let reason = cause.abortReason(failure) {
                 worker.logger.debug("connection aborted", metadata: conn.merging(["reason": "\(reason)"]) { $1 })
             }
         }
