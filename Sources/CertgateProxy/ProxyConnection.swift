@@ -31,7 +31,8 @@ final class ProxyConnection {
     private var timer: TimerWatcher!
     /// The deadline the timer is armed for (nil: stopped).
     private var armedFor: ConnectionDeadline?
-    /// `--forward-headers`: the rewriter between the client and the upstream, once proxying.
+    /// `--forward-headers`: the rewriter between the client and the upstream, once proxying (unchecked
+    /// exclusivity for the same reason as the machine: used on every step of that mode).
     @exclusivity(unchecked) private var filter: ForwardHeadersFilter?
     /// The last TLS failure seen, for the log line of the close it causes.
     private var failure: TLSFailure?
