@@ -113,7 +113,10 @@ let package = Package(
             name: "CertgateCertificatesTests",
             dependencies: ["CertgateCertificates", "CertgateTLS", "CertgateConfig", "CertgateTestSupport"]
         ),
-        .testTarget(name: "CertgateProxyTests", dependencies: ["CertgateProxy"]),
+        .testTarget(
+            name: "CertgateProxyTests",
+            dependencies: ["CertgateProxy", "CertgateHTTP", "CertgatePosix", "CertgateTLS", "LibEV"]
+        ),
         .testTarget(
             name: "CertgateReloadTests",
             dependencies: [

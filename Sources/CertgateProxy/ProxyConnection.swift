@@ -1,72 +1,48 @@
 import CertgateHTTP
-import CertgateIdentity
-import CertgatePosix
 import CertgateMetrics
-import Glibc
+import CertgatePosix
 import CertgateTLS
 import LibEV
 import Logging
 
-/// One client connection: TLS handshake, upstream connect, then bytes copied both ways until both sides
-/// are done.
+/// One client connection: the I/O shell around its `ConnectionStateMachine`.
 ///
-/// Life: `handshaking` → `connecting` → `proxying` → (`lingering` →) `closed`. While proxying, each direction is a
-/// `StreamDirection`: bytes go from the source straight to the sink through the worker's scratch buffer,
-/// and only what the sink refuses is parked (one pooled buffer per direction), which also stops reading
-/// the source until the sink drains (backpressure). An end of stream is passed on as a half-close — the
-/// client's close_notify/FIN becomes `shutdown(SHUT_WR)` upstream, the upstream's FIN becomes
-/// close_notify + FIN to the client — and the other direction keeps flowing until it ends too.
-///
-/// With `--forward-headers` the client → upstream bytes go through a `RequestRewriter` instead (see
-/// `ProxyConnection+ForwardHeaders.swift`), and certgate may answer the client itself (refused request,
-/// unreachable upstream), after which it lingers: it reads and drops what the client still sends for a
-/// moment, so that closing does not reset the connection under the response.
+/// Every event (a watcher firing, the timer) goes to the machine, which answers one `ConnectionAction`;
+/// `run(_:)` performs it (a syscall, a TLS call, a buffer copy) and hands the result back, until the
+/// machine says `.wait`: then the watchers are set to what the machine wants to hear about and the one
+/// timer is armed for its deadline. No decision is taken here. Bytes are read into the worker's scratch
+/// buffer and written straight to the other side; every write goes through `writeOrPark`, which copies
+/// what the sink refuses into one pooled buffer for the machine to keep.
 ///
 /// Loop-confined to its worker's thread. The worker's registry holds the only strong reference; the
 /// watchers' callbacks capture the connection `unowned` (it stops them before it goes away).
 final class ProxyConnection {
-    enum Phase {
-        case handshaking
-        case connecting
-        case proxying
-        /// certgate has answered the client itself and closed its side; reading and dropping until the
-        /// client closes too or `responseGrace` passes.
-        case lingering
-        case closed
-    }
-
     unowned let worker: Worker
     let id: UInt64
     let clientFD: Int32
-    var upstreamFD: Int32 = -1
-    let tls: TLSConnection
+    private var upstreamFD: Int32 = -1
+    private let tls: TLSConnection
+    /// Unchecked exclusivity: the machine is called once per step of the data path, and the dynamic check
+    /// (a thread-local access set) cost more than the step itself. Accesses cannot overlap: the machine
+    /// never calls back into the connection, and the connection is confined to its loop's thread.
+    @exclusivity(unchecked) private var machine: ConnectionStateMachine
     private var clientWatcher: IOWatcher!
-    var upstreamWatcher: IOWatcher?
-    var timer: TimerWatcher!
-    var phase: Phase = .handshaking
-
-    /// Client → upstream (TLS read, socket write).
-    var toUpstream = StreamDirection()
-    /// Upstream → client (socket read, TLS write).
-    var toClient = StreamDirection()
-    /// What the TLS engine last waited for, per operation: OpenSSL may need to write while reading and
-    /// the other way round, so readiness is tracked separately for each.
-    private var handshakeWaitsFor: IOEvents = .read
-    var tlsReadWaitsFor: IOEvents = .read
-    var tlsWriteWaitsFor: IOEvents = .write
-    /// `--forward-headers` on a connection that did not agree on h2: HTTP/1.x is parsed.
-    var speaksHTTP = false
-    /// The request rewriter, once proxying in HTTP mode, and how many of its requests have been counted.
-    var rewriter: RequestRewriter?
-    var requestsCounted = 0
-    /// certgate's own response and its status, sent when the upstream has finished its side (a refused
-    /// request).
-    var finalResponse: (bytes: [UInt8], status: Int)?
-    /// Linger instead of closing once both directions are done (certgate answered the client itself).
-    var lingerBeforeClose = false
-    /// The client's address and the address it connected to (for the PROXY header and the
-    /// X-Forwarded-* fields; looked up once, when first needed).
-    lazy var endpoints = (peer: ProxiedEndpoint.peer(of: clientFD), local: ProxiedEndpoint.local(of: clientFD))
+    private var upstreamWatcher: IOWatcher?
+    private var timer: TimerWatcher!
+    /// The deadline the timer is armed for (nil: stopped).
+    private var armedFor: ConnectionDeadline?
+    /// `--forward-headers`: the rewriter between the client and the upstream, once proxying (unchecked
+    /// exclusivity for the same reason as the machine: used on every step of that mode).
+    @exclusivity(unchecked) private var filter: ForwardHeadersFilter?
+    /// The last TLS failure seen, for the log line of the close it causes.
+    private var failure: TLSFailure?
+    /// Looked up once, when the PROXY header or the X-Forwarded-* fields first need them.
+    private lazy var endpoints = ClientEndpoints(clientFD: clientFD)
+    /// The worker's scratch buffer, its size and its byte counters, held here so that the data path does
+    /// not go through the `unowned` worker reference (a checked retain and release) on every step.
+    private let scratch: UnsafeMutableRawPointer
+    private let bufferSize: Int
+    private let traffic: TrafficCounters
     /// Loop time of the accept, and of the start of the upstream connect (for the duration histograms).
     private let acceptedAt: Double
     private var connectStartedAt: Double = 0
@@ -77,480 +53,273 @@ final class ProxyConnection {
         self.clientFD = clientFD
         self.tls = tls
         self.acceptedAt = worker.loop.now
+        self.scratch = worker.scratch
+        self.bufferSize = worker.settings.bufferSize
+        self.traffic = worker.traffic
+        self.machine = ConnectionStateMachine(forwardsHeaders: worker.settings.forwardHeaders,
+                                              sendsProxyHeader: worker.settings.proxyProtocol != .off)
         self.clientWatcher = IOWatcher(loop: worker.loop, fd: clientFD) { [unowned self] events in
-            self.clientReady(events)
+            self.run(self.machine.clientReady(events))
         }
         self.timer = TimerWatcher(loop: worker.loop) { [unowned self] in
-            self.timedOut()
+            self.armedFor = nil
+            self.run(self.machine.timerFired())
         }
     }
 
     /// Starts the handshake clock and waits for the ClientHello.
     func start() {
-        timer.start(after: worker.settings.handshakeTimeout.seconds)
-        clientWatcher.watch(.read)
+        run(machine.start())
     }
 
-    // MARK: Events
-
-    private func clientReady(_ events: IOEvents) {
-        switch phase {
-        case .handshaking:
-            continueHandshake()
-        case .proxying:
-            if !events.isDisjoint(with: tlsWriteWaitsFor) && (toClient.pending != nil || toClient.needsSinkClose) {
-                flushToClient()
-            }
-            if phase == .proxying && wantsClientInput && !events.isDisjoint(with: tlsReadWaitsFor) {
-                pumpClientToUpstream()
-            }
-        case .lingering:
-            dropClientInput()
-        case .connecting, .closed:
-            break
-        }
-        settle()
-    }
-
-    private func upstreamReady(_ events: IOEvents) {
-        switch phase {
-        case .connecting:
-            finishConnect()
-        case .proxying:
-            if events.contains(.write) && toUpstream.pending != nil {
-                flushToUpstream()
-            }
-            if phase == .proxying && events.contains(.read) && toClient.canRead {
-                pumpUpstreamToClient()
-            }
-        case .handshaking, .lingering, .closed:
-            break
-        }
-        settle()
-    }
-
-    private func timedOut() {
-        switch phase {
-        case .handshaking:
-            worker.metrics.handshakeFailures(reason: HandshakeFailureReason.timeout.rawValue).increment()
-            worker.logger.debug("handshake timed out", metadata: ["conn": "\(id)"])
-            close()
-        case .connecting:
-            worker.metrics.upstreamConnectFailures(reason: "timeout").increment()
-            worker.logger.warning("upstream connect timed out", metadata: [
-                "conn": "\(id)", "upstream": "\(worker.settings.upstream)",
-            ])
-            if speaksHTTP {
-                respondWithoutUpstream(status: 504, detail: "the upstream did not accept the connection in time")
-                settle()
-            } else {
-                failClient()
-            }
-        case .proxying:
-            // Only armed while a refused request waits for the upstream's earlier responses.
-            worker.logger.debug("upstream did not finish before the refusal; closing", metadata: ["conn": "\(id)"])
-            close()
-        case .lingering:
-            close()
-        case .closed:
-            break
-        }
-    }
-
-    /// After every event: close when both directions are finished, else watch what is needed next.
-    func settle() {
-        guard phase != .closed else { return }
-        if phase == .proxying && toUpstream.isFinished && toClient.isFinished {
-            if lingerBeforeClose {
-                startLingering()
-            } else {
-                close()
-                return
-            }
-        }
-        updateInterest()
-    }
-
-    private func updateInterest() {
-        var client: IOEvents = []
-        var upstream: IOEvents = []
-        switch phase {
-        case .handshaking:
-            client = handshakeWaitsFor
-        case .connecting:
-            upstream = .write
-        case .proxying:
-            if toClient.pending != nil || toClient.needsSinkClose { client.formUnion(tlsWriteWaitsFor) }
-            if wantsClientInput { client.formUnion(tlsReadWaitsFor) }
-            if toUpstream.pending != nil { upstream.insert(.write) }
-            if toClient.canRead { upstream.insert(.read) }
-        case .lingering:
-            client = .read
-        case .closed:
-            break
-        }
-        clientWatcher.watch(client)
-        upstreamWatcher?.watch(upstream)
-    }
-
-    // MARK: Handshake and upstream connect
-
-    private func continueHandshake() {
-        switch tls.handshake() {
-        case .done:
-            let metrics = worker.metrics
-            metrics.handshakeSuccesses.increment()
-            (tls.isTLS13 ? metrics.tls13Connections : metrics.tls12Connections).increment()
-            metrics.handshakeDuration.record(worker.loop.now - acceptedAt)
-            // Every connection is parsed as HTTP/1.x with --forward-headers, whatever ALPN agreed: the
-            // configuration never offers h2 then, and if a client speaks it anyway its preface is refused
-            // (400) rather than passed through with the client's own identity fields.
-            speaksHTTP = worker.settings.forwardHeaders
-            clientWatcher.stop()
-            connectUpstream()
-        case .wantRead:
-            handshakeWaitsFor = .read
-        case .wantWrite:
-            handshakeWaitsFor = .write
-        case .closed:
-            worker.metrics.handshakeFailures(reason: HandshakeFailureReason.peerClosed.rawValue).increment()
-            worker.logger.debug("client closed during handshake", metadata: ["conn": "\(id)"])
-            close()
-        case .failed(let failure):
-            let reason = tls.failureReason(failure)
-            worker.metrics.handshakeFailures(reason: reason.rawValue).increment()
-            worker.logger.debug("handshake failed", metadata: [
-                "conn": "\(id)", "reason": "\(reason.rawValue)", "error": "\(failure)",
-            ])
-            close()
-        }
-    }
-
-    private func connectUpstream() {
-        connectStartedAt = worker.loop.now
-        switch Socket.connect(to: worker.settings.upstream) {
-        case .connected(let fd):
-            upstreamFD = fd
-            makeUpstreamWatcher(fd)
-            startProxying()
-        case .inProgress(let fd):
-            upstreamFD = fd
-            makeUpstreamWatcher(fd)
-            phase = .connecting
-            timer.start(after: worker.settings.connectTimeout.seconds)
-        case .failed(let code):
-            upstreamFailed(code)
-        }
-    }
-
-    private func makeUpstreamWatcher(_ fd: Int32) {
-        upstreamWatcher = IOWatcher(loop: worker.loop, fd: fd) { [unowned self] events in
-            self.upstreamReady(events)
-        }
-    }
-
-    private func finishConnect() {
-        let code = Socket.pendingError(of: upstreamFD)
-        if code == 0 {
-            startProxying()
-        } else {
-            upstreamFailed(code)
-        }
-    }
-
-    private func upstreamFailed(_ code: Int32) {
-        worker.metrics.upstreamConnectFailures(reason: Self.connectFailureReason(code)).increment()
-        worker.logger.warning("upstream connect failed", metadata: [
-            "conn": "\(id)", "upstream": "\(worker.settings.upstream)", "error": "\(SystemError.message(for: code))",
-        ])
-        if speaksHTTP {
-            respondWithoutUpstream(status: 502, detail: "the upstream cannot be reached")
-        } else {
-            failClient()
-        }
-    }
-
-    /// The `reason` label of a failed upstream connect.
-    static func connectFailureReason(_ code: Int32) -> String {
-        switch code {
-        case ECONNREFUSED: return "refused"
-        case ETIMEDOUT: return "timeout"
-        case EHOSTUNREACH, ENETUNREACH, EHOSTDOWN, ENETDOWN: return "unreachable"
-        case EMFILE, ENFILE: return "no_descriptors"
-        default: return "other"
-        }
-    }
-
-    private func startProxying() {
-        worker.metrics.upstreamConnectDuration.record(worker.loop.now - connectStartedAt)
-        timer.stop()
-        phase = .proxying
-        if worker.settings.proxyProtocol != .off {
-            sendProxyHeader()
-        }
-        if speaksHTTP {
-            startRewriting()
-        }
-        // Without read-ahead OpenSSL leaves unread records in the socket, so readiness covers them; this
-        // only matters if a future setting buffers application data during the handshake.
-        if tls.hasBufferedData {
-            pumpClientToUpstream()
-        }
-    }
-
-    /// The PROXY protocol header, first on the upstream connection. Not counted in
-    /// `certgate_bytes_total` (it is not the client's bytes); a header the socket cannot take at once is
-    /// parked like any other pending bytes, so reading from the client waits until it has gone out.
-    private func sendProxyHeader() {
-        guard let source = endpoints.peer, let destination = endpoints.local else { return }
-        let presented = tls.clientCertificatePresented
-        let verified = tls.hasVerifiedClientCertificate
-        let ssl = ProxyProtocolSSLInfo(
-            client: presented ? [.ssl, .certificateOnConnection] : [.ssl],
-            verify: verified ? 0 : 1,
-            version: tls.protocolVersion,
-            commonName: verified ? tls.clientCertificateCommonName : nil,
-            cipher: tls.cipherName
-        )
-        var header = ProxyProtocolHeader(source: source, destination: destination, alpn: tls.selectedALPN,
-                                         authority: tls.serverName, ssl: ssl)
-            .encode(worker.settings.proxyProtocol)
-        guard !header.isEmpty else { return }
-        header.withUnsafeMutableBytes { raw in
-            let bytes = raw.baseAddress!
-            switch Socket.write(upstreamFD, from: bytes, count: raw.count) {
-            case .done(let written) where written == raw.count:
-                break
-            case .done(let written):
-                toUpstream.park(PendingBytes(copying: bytes + written, count: raw.count - written, into: worker.buffers.take()))
-            case .wouldBlock:
-                toUpstream.park(PendingBytes(copying: bytes, count: raw.count, into: worker.buffers.take()))
-            case .failed(let code):
-                abort("upstream write failed: \(SystemError.message(for: code))")
-            case .endOfStream:
-                break
-            }
-        }
-    }
-
-    // MARK: Client → upstream
-
-    func pumpClientToUpstream() {
-        if rewriter != nil {
-            pumpRewritten()
-            return
-        }
-        var budget = 16
-        while toUpstream.canRead && (budget > 0 || tls.hasBufferedData) {
-            budget -= 1
-            guard let count = readFromClient(), deliverToUpstream(worker.scratch, count: count) else { return }
-        }
-    }
-
-    /// One TLS read from the client into the worker's scratch buffer: the byte count, or nil when there
-    /// is nothing more to do now (the read would block, the client's end was passed on, or the
-    /// connection was aborted).
-    func readFromClient() -> Int? {
-        switch tls.read(into: worker.scratch, count: worker.settings.bufferSize) {
-        case .done(let count):
-            tlsReadWaitsFor = .read
-            return count
-        case .wantRead:
-            tlsReadWaitsFor = .read
-            return nil
-        case .wantWrite:
-            tlsReadWaitsFor = .write
-            return nil
-        case .closed:
-            toUpstream.markSourceEnded()
-            if toUpstream.needsSinkClose { closeUpstreamWrite() }
-            return nil
-        case .failed(let failure):
-            abort("client read failed: \(failure)")
-            return nil
-        }
-    }
-
-    /// Writes freshly read bytes upstream, parking what does not fit. Returns false when reading must stop.
-    private func deliverToUpstream(_ bytes: UnsafeMutableRawPointer, count: Int) -> Bool {
-        switch Socket.write(upstreamFD, from: bytes, count: count) {
-        case .done(let written) where written == count:
-            worker.traffic.addClientToUpstream(written)
-            return true
-        case .done(let written):
-            worker.traffic.addClientToUpstream(written)
-            toUpstream.park(PendingBytes(copying: bytes + written, count: count - written, into: worker.buffers.take()))
-            return false
-        case .wouldBlock:
-            toUpstream.park(PendingBytes(copying: bytes, count: count, into: worker.buffers.take()))
-            return false
-        case .failed(let code):
-            abort("upstream write failed: \(SystemError.message(for: code))")
-            return false
-        case .endOfStream:
-            return false
-        }
-    }
-
-    private func flushToUpstream() {
-        guard let parked = toUpstream.pending else { return }
-        switch Socket.write(upstreamFD, from: parked.bytes, count: parked.count) {
-        case .done(let written):
-            worker.traffic.addClientToUpstream(written)
-            if let buffer = toUpstream.consumePending(written) {
-                worker.buffers.give(buffer)
-                if toUpstream.needsSinkClose {
-                    closeUpstreamWrite()
-                } else {
-                    pumpClientToUpstream()
-                }
-            }
-        case .wouldBlock, .endOfStream:
-            break
-        case .failed(let code):
-            abort("upstream write failed: \(SystemError.message(for: code))")
-        }
-    }
-
-    func closeUpstreamWrite() {
-        Socket.shutdownWrite(upstreamFD)
-        toUpstream.markSinkClosed()
-    }
-
-    // MARK: Upstream → client
-
-    private func pumpUpstreamToClient() {
-        let scratch = worker.scratch
-        let size = worker.settings.bufferSize
-        for _ in 0..<16 where toClient.canRead {
-            switch Socket.read(upstreamFD, into: scratch, count: size) {
-            case .done(let count):
-                // With --forward-headers the responses are followed (read only) for upgrade decisions.
-                let released = rewriter?.observeUpstream(UnsafeRawBufferPointer(start: scratch, count: count)) ?? false
-                let delivered = deliverToClient(scratch, count: count)
-                if released {
-                    resumeClientInput()
-                    guard phase == .proxying else { return }
-                }
-                guard delivered else { return }
-            case .wouldBlock:
-                return
-            case .endOfStream:
-                if let response = finalResponse {
-                    finalResponse = nil
-                    sendOwnResponse(response.bytes, status: response.status)
-                }
-                toClient.markSourceEnded()
-                if toClient.needsSinkClose { closeClientWrite() }
-                return
-            case .failed(let code):
-                abort("upstream read failed: \(SystemError.message(for: code))")
-                return
-            }
-        }
-    }
-
-    /// Encrypts freshly read bytes to the client, parking what does not fit. A blocked `SSL_write` must be
-    /// retried with the same bytes, which is exactly what the parked copy is.
-    func deliverToClient(_ bytes: UnsafeMutableRawPointer, count: Int) -> Bool {
-        var offset = 0
-        while offset < count {
-            switch tls.write(from: bytes + offset, count: count - offset) {
-            case .done(let written):
-                worker.traffic.addUpstreamToClient(written)
-                offset += written
-            case .wantWrite:
-                tlsWriteWaitsFor = .write
-                toClient.park(PendingBytes(copying: bytes + offset, count: count - offset, into: worker.buffers.take()))
-                return false
-            case .wantRead:
-                tlsWriteWaitsFor = .read
-                toClient.park(PendingBytes(copying: bytes + offset, count: count - offset, into: worker.buffers.take()))
-                return false
-            case .closed:
-                abort("client closed the TLS session while data was being sent")
-                return false
-            case .failed(let failure):
-                abort("client write failed: \(failure)")
-                return false
-            }
-        }
-        return true
-    }
-
-    private func flushToClient() {
-        guard let parked = toClient.pending else {
-            if toClient.needsSinkClose { closeClientWrite() }
-            return
-        }
-        switch tls.write(from: parked.bytes, count: parked.count) {
-        case .done(let written):
-            worker.traffic.addUpstreamToClient(written)
-            tlsWriteWaitsFor = .write
-            if let buffer = toClient.consumePending(written) {
-                worker.buffers.give(buffer)
-                if toClient.needsSinkClose {
-                    closeClientWrite()
-                } else {
-                    pumpUpstreamToClient()
-                }
-            }
-        case .wantWrite:
-            tlsWriteWaitsFor = .write
-        case .wantRead:
-            tlsWriteWaitsFor = .read
-        case .closed:
-            abort("client closed the TLS session while data was being sent")
-        case .failed(let failure):
-            abort("client write failed: \(failure)")
-        }
-    }
-
-    /// Passes the upstream's end of stream on: close_notify, then FIN. The client may keep sending.
-    func closeClientWrite() {
-        switch tls.sendCloseNotify() {
-        case .done:
-            Socket.shutdownWrite(clientFD)
-            toClient.markSinkClosed()
-        case .wantWrite:
-            tlsWriteWaitsFor = .write
-        case .wantRead:
-            tlsWriteWaitsFor = .read
-        case .closed, .failed:
-            // The client is gone; nothing more can reach it.
-            Socket.shutdownWrite(clientFD)
-            toClient.markSinkClosed()
-        }
-    }
-
-    // MARK: Teardown
-
-    /// Upstream unusable after a successful handshake: tell the client politely (close_notify), then close.
-    private func failClient() {
-        _ = tls.sendCloseNotify()
-        close()
-    }
-
-    /// A hard error on either side: nothing more can be delivered reliably, so both sides are closed.
-    func abort(_ reason: String) {
-        worker.logger.debug("connection aborted", metadata: ["conn": "\(id)", "reason": "\(reason)"])
-        close()
-    }
-
-    /// Releases everything: watchers, buffers, descriptors, then the worker's reference.
+    /// Closes at once, whatever the state (the worker is shutting down).
     func close() {
-        guard phase != .closed else { return }
-        phase = .closed
-        timer.stop()
-        clientWatcher.stop()
+        run(machine.forceClose())
+    }
+
+    // MARK: Performing actions
+
+    private func run(_ first: ConnectionAction) {
+        var action = first
+        while true {
+            switch action {
+            case .wait:
+                settle()
+                return
+            case .handshake:
+                let result = tls.handshake()
+                if case .failed(let failure) = result { self.failure = failure }
+                action = machine.handshakeStepped(result)
+            case .connect:
+                action = machine.connectStarted(connectUpstream())
+            case .checkConnect:
+                action = machine.connectChecked(Socket.pendingError(of: upstreamFD))
+            case .readClient(let onlyIfBuffered):
+                if onlyIfBuffered && !tls.hasBufferedData {
+                    action = machine.nothingBuffered()
+                } else {
+                    let result = tls.read(into: scratch, count: bufferSize)
+                    if case .failed(let failure) = result { self.failure = failure }
+                    action = machine.clientRead(result)
+                }
+            case .readUpstream:
+                action = machine.upstreamRead(Socket.read(upstreamFD, into: scratch, count: bufferSize))
+            case .write(let bytes, let sink):
+                action = write(bytes, to: sink)
+            case .shutdownUpstream:
+                Socket.shutdownWrite(upstreamFD)
+                action = machine.next()
+            case .shutdownClient:
+                Socket.shutdownWrite(clientFD)
+                action = machine.next()
+            case .sendCloseNotify:
+                action = machine.closeNotifySent(tls.sendCloseNotify())
+            case .dropUpstream:
+                closeUpstream()
+                action = machine.next()
+            case .report(let report):
+                self.report(report)
+                action = machine.next()
+            case .recycle(let buffer):
+                worker.buffers.give(buffer)
+                action = machine.next()
+            case .startRewriting:
+                filter = ForwardHeadersFilter(headers: endpoints.forwardedHeaders(tls: tls),
+                                              headLimit: worker.settings.maximumRequestHead)
+                action = machine.next()
+            case .feedRewriter(let count):
+                countForwarded(filter!.feed(UnsafeRawBufferPointer(start: scratch, count: count)))
+                action = machine.rewriterAdvanced(filter!.status)
+            case .resumeRewriter:
+                let (moved, forwarded) = filter!.resume()
+                countForwarded(forwarded)
+                action = machine.rewriterResumed(moved: moved, filter!.status)
+            case .observeResponse(let count):
+                let released = filter!.observeResponse(UnsafeRawBufferPointer(start: scratch, count: count))
+                action = machine.responseObserved(releasedInput: released, filter!.status)
+            case .close(let cause):
+                release(cause)
+                return
+            }
+        }
+    }
+
+    /// Watches what the machine waits for and arms the timer for its deadline (both no-ops when unchanged).
+    private func settle() {
+        clientWatcher.watch(machine.clientInterest)
+        upstreamWatcher?.watch(machine.upstreamInterest)
+        let deadline = machine.deadline
+        guard deadline != armedFor else { return }
+        armedFor = deadline
+        if let deadline {
+            timer.start(after: deadline.duration(in: worker.settings).seconds)
+        } else {
+            timer.stop()
+        }
+    }
+
+    private func connectUpstream() -> ConnectResult {
+        connectStartedAt = worker.loop.now
+        let result = Socket.connect(to: worker.settings.upstream)
+        switch result {
+        case .connected(let fd), .inProgress(let fd):
+            upstreamFD = fd
+            upstreamWatcher = IOWatcher(loop: worker.loop, fd: fd) { [unowned self] events in
+                self.run(self.machine.upstreamReady(events))
+            }
+        case .failed:
+            break
+        }
+        return result
+    }
+
+    private func closeUpstream() {
         upstreamWatcher?.stop()
-        if let buffer = toUpstream.discardPending() { worker.buffers.give(buffer) }
-        if let buffer = toClient.discardPending() { worker.buffers.give(buffer) }
-        Socket.close(clientFD)
+        upstreamWatcher = nil
         if upstreamFD >= 0 {
             Socket.close(upstreamFD)
             upstreamFD = -1
         }
+    }
+
+    // MARK: Writing
+
+    private func write(_ bytes: ConnectionAction.Bytes, to sink: ConnectionSide) -> ConnectionAction {
+        switch bytes {
+        case .scratch(let count):
+            return machine.wrote(writeOrPark(scratch, count: count, to: sink))
+        case .parked(let parked):
+            return machine.wrote(writeOrPark(parked.bytes, count: parked.count, to: sink, parking: false))
+        case .rewriterOutput:
+            let outcome = filter!.writeOutput { writeOrPark($0.baseAddress!, count: $0.count, to: sink) }
+            return machine.wrote(outcome, rewriter: filter!.status)
+        case .proxyHeader:
+            // Not the client's bytes: not counted in certgate_bytes_total (unless parked and flushed later).
+            var header = endpoints.proxyHeader(worker.settings.proxyProtocol, tls: tls)
+            guard !header.isEmpty else { return machine.wrote(.complete) }
+            return machine.wrote(header.withUnsafeMutableBytes {
+                writeOrPark($0.baseAddress!, count: $0.count, to: sink, counted: false)
+            })
+        case .response(let response):
+            worker.metrics.http.responded(status: response.status)
+            var body = response.bytes
+            return machine.wrote(body.withUnsafeMutableBytes { writeOrPark($0.baseAddress!, count: $0.count, to: sink) })
+        }
+    }
+
+    /// The one write path: `count` bytes from `bytes` to `sink`, counted in the worker's traffic. When
+    /// the sink does not take them all, fresh bytes (`parking`) are copied into one pooled buffer (a
+    /// buffer's worth at most; only the rewriter's output can be longer, and it keeps the rest), which
+    /// the outcome hands to the machine. Already parked bytes are tried once and stay where they are.
+    /// TLS writes of fresh bytes go on after a partial write; a socket that took less is full.
+    private func writeOrPark(_ bytes: UnsafeRawPointer, count: Int, to sink: ConnectionSide, parking: Bool = true,
+                             counted: Bool = true) -> WriteOutcome {
+        var written = 0
+        var waitsFor: IOEvents = .write
+        sending: while written < count {
+            switch sink {
+            case .upstream:
+                switch Socket.write(upstreamFD, from: bytes + written, count: count - written) {
+                case .done(let n):
+                    if counted { traffic.addClientToUpstream(n) }
+                    written += n
+                    break sending
+                case .wouldBlock, .endOfStream:
+                    break sending
+                case .failed(let code):
+                    return .failed(.upstreamWriteFailed(code))
+                }
+            case .client:
+                switch tls.write(from: bytes + written, count: count - written) {
+                case .done(let n):
+                    if counted { traffic.addUpstreamToClient(n) }
+                    written += n
+                    if !parking { break sending }
+                case .wantWrite:
+                    break sending
+                case .wantRead:
+                    waitsFor = .read
+                    break sending
+                case .closed:
+                    return .failed(.clientClosedWhileSending)
+                case .failed(let failure):
+                    self.failure = failure
+                    return .failed(.clientWriteFailed)
+                }
+            }
+        }
+        if written == count { return .complete }
+        guard parking else { return .blocked(written: written, parked: nil, waitsFor: waitsFor) }
+        let rest = min(count - written, bufferSize)
+        let parked = PendingBytes(copying: bytes + written, count: rest, into: worker.buffers.take())
+        return .blocked(written: written, parked: parked, waitsFor: waitsFor)
+    }
+
+    // MARK: Metrics, logs, teardown
+
+    private func countForwarded(_ requests: Int) {
+        if requests > 0 { traffic.addForwardedRequests(requests) }
+    }
+
+    private func report(_ report: ConnectionReport) {
+        let metrics = worker.metrics
+        switch report {
+        case .handshakeSucceeded:
+            metrics.handshakeSuccesses.increment()
+            (tls.isTLS13 ? metrics.tls13Connections : metrics.tls12Connections).increment()
+            metrics.handshakeDuration.record(worker.loop.now - acceptedAt)
+        case .upstreamConnected:
+            metrics.upstreamConnectDuration.record(worker.loop.now - connectStartedAt)
+        case .upstreamConnectFailed(let code):
+            metrics.upstreamConnectFailures(reason: ConnectionReport.connectFailureReason(code)).increment()
+            worker.logger.warning("upstream connect failed", metadata: [
+                "conn": "\(id)", "upstream": "\(worker.settings.upstream)", "error": "\(SystemError.message(for: code))",
+            ])
+        case .upstreamConnectTimedOut:
+            metrics.upstreamConnectFailures(reason: "timeout").increment()
+            worker.logger.warning("upstream connect timed out", metadata: [
+                "conn": "\(id)", "upstream": "\(worker.settings.upstream)",
+            ])
+        case .requestRefused(let rejection):
+            metrics.http.rejected(reason: rejection.rawValue)
+            worker.logger.debug("request refused", metadata: [
+                "conn": "\(id)", "reason": "\(rejection.rawValue)", "status": "\(rejection.status)",
+                "requests_before": "\(filter?.requestCount ?? 0)",
+            ])
+        }
+    }
+
+    /// Counts and logs why the connection ends, then releases watchers, descriptors and the worker's
+    /// reference (the machine has given the buffers back already).
+    private func release(_ cause: CloseCause) {
+        let conn: Logger.Metadata = ["conn": "\(id)"]
+        switch cause {
+        case .handshakeTimedOut:
+            worker.metrics.handshakeFailures(reason: HandshakeFailureReason.timeout.rawValue).increment()
+            worker.logger.debug("handshake timed out", metadata: conn)
+        case .handshakePeerClosed:
+            worker.metrics.handshakeFailures(reason: HandshakeFailureReason.peerClosed.rawValue).increment()
+            worker.logger.debug("client closed during handshake", metadata: conn)
+        case .handshakeFailed:
+            let failure = self.failure ?? .system(0)
+            let reason = tls.failureReason(failure)
+            worker.metrics.handshakeFailures(reason: reason.rawValue).increment()
+            worker.logger.debug("handshake failed", metadata: conn.merging([
+                "reason": "\(reason.rawValue)", "error": "\(failure)",
+            ]) { $1 })
+        case .refusalTimedOut:
+            worker.logger.debug("upstream did not finish before the refusal; closing", metadata: conn)
+        default:
+            if let reason = cause.abortReason(failure) {
+                worker.logger.debug("connection aborted", metadata: conn.merging(["reason": "\(reason)"]) { $1 })
+            }
+        }
+        timer.stop()
+        armedFor = nil
+        clientWatcher.stop()
+        upstreamWatcher?.stop()
+        Socket.close(clientFD)
+        closeUpstream()
         worker.connectionClosed(self)
     }
 }

@@ -54,7 +54,7 @@ struct StreamDirection {
 }
 
 /// A slice of a pooled buffer still waiting to be written.
-struct PendingBytes {
+struct PendingBytes: Equatable {
     let buffer: UnsafeMutableRawPointer
     private(set) var start: Int
     let end: Int

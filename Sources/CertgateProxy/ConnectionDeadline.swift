@@ -1,0 +1,24 @@
+/// What a connection's one timer is armed for. `ConnectionStateMachine` decides which deadline applies
+/// (at most one at a time); `ProxyConnection` re-arms its timer whenever that changes.
+///
+/// A new limit (an idle timeout, say) is one more case here and a rule in the machine saying when it is
+/// armed and what firing means; the shell needs nothing new.
+enum ConnectionDeadline: Equatable {
+    /// `--handshake-timeout`, from the accept.
+    case handshake
+    /// `--connect-timeout`, while the upstream connect is in progress.
+    case connect
+    /// A refused request waits this long for the upstream's responses to the requests before it.
+    case responseGrace
+    /// After certgate's own response: how long it keeps reading (and dropping) before it closes.
+    case linger
+
+    /// How long after arming this deadline passes.
+    func duration(in settings: ProxySettings) -> Duration {
+        switch self {
+        case .handshake: return settings.handshakeTimeout
+        case .connect: return settings.connectTimeout
+        case .responseGrace, .linger: return settings.responseGrace
+        }
+    }
+}
