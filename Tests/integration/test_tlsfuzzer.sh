@@ -64,6 +64,10 @@ tf_certgate() {
   up_start oneshot
   cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$certs" --default-cert main --ciphers "$TF_CIPHERS" \
     --alpn http/1.1 "$@"
+  # One handshake first: the scripts' sanity cases send a malformed close_notify (alert level 0) right
+  # after the response and pass only when the server's close_notify is out first; a cold first connection
+  # of a debug build can lose that race.
+  tls_try "$CG_TMP/warmup" -connect "127.0.0.1:$CG_PORT" -servername "$TF_HOST" || true
 }
 
 # tf_s_server : openssl s_server with certgate's settings (TLS 1.2 minimum, same ciphers and ALPN, server
@@ -142,10 +146,18 @@ case_server_name_lenient() {
 case_server_name_resumption() {
   tf_require
   tf_pki
+  # The script's resumption ClientHellos are old-fashioned: no signature_algorithms (so SHA-1 signatures,
+  # which OpenSSL 3 refuses below security level 0) and, when resuming, no supported_groups (so with -d
+  # only DHE, which certgate does not set up, could be negotiated). This listener takes them: RSA key
+  # exchange (AES128-SHA) and @SECLEVEL=0, so every case gets as far as the server_name checks. The next
+  # case runs the script as the field notes do (-d, certgate's usual settings) against s_server.
+  TF_CIPHERS="$TF_CIPHERS:AES128-SHA:@SECLEVEL=0"
   tf_certgate
   # Includes resuming a session under another name: a full handshake, not the old session.
-  tf_exact test-invalid-server-name-extension-resumption 6 -d --sni "$TF_HOST"
+  tf_exact test-invalid-server-name-extension-resumption 6 --sni "$TF_HOST"
 }
+
+case_server_name_resumption_ecdhe() { tf_versus test-invalid-server-name-extension-resumption -d --sni "$TF_HOST"; }
 
 case_strict_sni_several_certificates() {
   tf_require
@@ -168,7 +180,9 @@ case_renegotiation_disabled() { tf_versus test-renegotiation-disabled -d -C TLS_
 case_client_hello_max_size() { tf_versus test-client-hello-max-size -d; }
 case_truncating_of_client_hello() { tf_versus test-truncating-of-client-hello -d; }
 case_tls13_conversation() { tf_versus test-tls13-conversation; }
-case_tls13_keyupdate() { tf_versus test-tls13-keyupdate; }
+# OpenSSL answers an oversized KeyUpdate with decode_error or illegal_parameter from run to run, s_server
+# and certgate alike (as with the padding cases of test-tls13-finished): left out of the comparison.
+case_tls13_keyupdate() { tf_versus test-tls13-keyupdate -e "large KeyUpdate message"; }
 case_tls13_record_padding() { tf_versus test-tls13-record-padding; }
 case_tls13_zero_length_data() { tf_versus test-tls13-zero-length-data; }
 case_tls13_empty_alert() { tf_versus test-tls13-empty-alert; }

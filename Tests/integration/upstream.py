@@ -226,7 +226,9 @@ class RawHandler(socketserver.BaseRequestHandler):
 class OneShotHandler(socketserver.BaseRequestHandler):
     def handle(self):
         s = self.request
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # Corked until the shutdown: the response and the FIN leave in one segment, so the proxy sees the
+        # end of the stream with the response and closes its TLS side at once (as s_server -www does).
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
         buf = b""
         while b"\n\n" not in buf.replace(b"\r\n", b"\n"):
             d = s.recv(4096)
@@ -235,6 +237,7 @@ class OneShotHandler(socketserver.BaseRequestHandler):
             buf += d
         body = b"hello from upstream\n"
         s.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        s.shutdown(socket.SHUT_WR)
         s.close()
 
 
