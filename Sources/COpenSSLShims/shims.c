@@ -26,6 +26,9 @@ void COpenSSLShims_SSL_CTX_set_tlsext_servername_callback(SSL_CTX *ctx, COpenSSL
 int COpenSSLShims_SSL_get_ex_new_index(void) { return SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL); }
 void COpenSSLShims_OPENSSL_free(void *ptr) { OPENSSL_free(ptr); }
 
+int COpenSSLShims_ERR_GET_LIB(unsigned long err) { return ERR_GET_LIB(err); }
+int COpenSSLShims_ERR_GET_REASON(unsigned long err) { return ERR_GET_REASON(err); }
+
 STACK_OF(X509) *COpenSSLShims_sk_X509_new_null(void) { return sk_X509_new_null(); }
 int COpenSSLShims_sk_X509_push(STACK_OF(X509) *stack, X509 *cert) { return sk_X509_push(stack, cert) > 0 ? 1 : 0; }
 void COpenSSLShims_sk_X509_pop_free(STACK_OF(X509) *stack) { sk_X509_pop_free(stack, X509_free); }

@@ -25,6 +25,19 @@ public enum CertificateLoadError: Error, Equatable, CustomStringConvertible {
     /// Consecutive reads of `path` kept giving different content (a writer still at work).
     case changing(path: String, reads: Int)
 
+    /// The one file or directory the error is about, when there is one: callers tell errors of different
+    /// files apart by it, never by the text.
+    public var path: String? {
+        switch self {
+        case .unreadable(let error): return error.path
+        case .invalidContent(let path, _), .incompleteSource(let path, _), .notValidNow(let path, _),
+             .changing(let path, _):
+            return path
+        case .keyMismatch(_, let keyPath): return keyPath
+        case .duplicateName, .noCertificates, .unknownDefault: return nil
+        }
+    }
+
     public var description: String {
         switch self {
         case .unreadable(let error):

@@ -35,7 +35,7 @@ public enum CertificateLoader {
                 throw .invalidContent(path: source.certificatePath, error)
             case .empty:
                 throw .invalidContent(path: source.isCombined ? source.certificatePath : source.keyPath, error)
-            case .noCertificate, .invalidCertificate:
+            case .noCertificate, .invalidCertificate, .openSSL:
                 throw .invalidContent(path: source.certificatePath, error)
             }
         }

@@ -70,9 +70,12 @@ public final class CertificateSnapshot: CertificateResolver {
     }
 
     public func selection(forServerName serverName: String?) -> CertificateSelection? {
-        let chosen = loadedCertificate(forServerName: serverName)
+        let hit = serverName.flatMap { table.lookup($0) }
+        let chosen = hit ?? defaultCertificate
+        let match: CertificateSelection.Match =
+            hit != nil ? .serverName : (serverName == nil && certificates.count == 1 ? .onlyCertificate : .fallback)
         return CertificateSelection(certificate: chosen.certifiedKey,
-                                    clientTrust: clientTrusts.trust(forCertificate: chosen.name))
+                                    clientTrust: clientTrusts.trust(forCertificate: chosen.name), match: match)
     }
 
     public func certificate(forServerName serverName: String?) -> CertifiedKey? {

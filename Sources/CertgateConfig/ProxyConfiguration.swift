@@ -17,6 +17,9 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var certificatePairs: [CertificatePair] = []
     /// The certificate served when SNI is absent or matches nothing; `nil`: the first one by name.
     public var defaultCertificate: String?
+    /// Refuse (fatal `unrecognized_name`) a handshake whose SNI name no certificate has, or that has no SNI
+    /// while several certificates are loaded, instead of serving the default certificate.
+    public var strictSNI = false
     /// How certificate changes are noticed without a SIGHUP.
     public var watchMode: WatchMode = .auto
     /// Period of the stat() check that `auto` and `stat` watching run.

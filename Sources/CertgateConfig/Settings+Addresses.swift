@@ -1,7 +1,7 @@
 extension Settings {
     static let addressSettings: [any AnySetting] = [listen, upstream, admin, adminTokenFile]
     static let certificateSettings: [any AnySetting] = [
-        certificateDirectories, certificatePairs, defaultCertificate, expiryWarning,
+        certificateDirectories, certificatePairs, defaultCertificate, strictSNI, expiryWarning,
     ]
 
     // MARK: Addresses
@@ -60,6 +60,16 @@ extension Settings {
         keyPath: \.defaultCertificate,
         parse: { text, _ throws(ConfigurationValueError) in try ValueParser.nonEmpty(text, what: "certificate name") },
         render: RenderedValue.optionalText)
+
+    public static let strictSNI = Setting(
+        "strict-sni", .toggle, group: .certificates, valueName: "", type: "switch; true or false in YAML",
+        default: "off", example: "true", reload: .live,
+        help: "Refuse a client whose SNI name no certificate has, or that sends none while several "
+            + "certificates are loaded, with a fatal unrecognized_name alert instead of serving the default "
+            + "certificate.",
+        keyPath: \.strictSNI,
+        parse: { text, _ throws(ConfigurationValueError) in try ValueParser.boolean(text) },
+        render: RenderedValue.toggle)
 
     /// The longest `--expiry-warning`: a year ahead is as far as any certificate lifetime makes sense.
     public static let expiryWarningRange = Duration.zero...Duration.seconds(365 * 86_400)

@@ -37,26 +37,53 @@ public final class ClientCRLFile {
 
     public func hasChanges() -> Bool { FileSignature.of(path) != signature }
 
-    /// Re-reads the file when its signature changed, it is failing, or `forceRead`.
+    /// Re-reads the file when its signature changed, it is failing, or `forceRead`, and takes the result.
     public func reload(forceRead: Bool, trustedCAs: [Certificate], now: ContinuousClock.Instant = .now) -> Outcome {
-        if !forceRead, failure == nil, !hasChanges() { return .unchanged }
+        let pending = prepareReload(forceRead: forceRead, trustedCAs: trustedCAs, now: now)
+        commit(pending)
+        return pending.outcome
+    }
+
+    /// What a re-read found, not yet taken: `ClientCAStore` builds the new trust from it first and only
+    /// then commits it, so a trust that cannot be built leaves the file's state as it was.
+    public struct PendingReload {
+        public let outcome: Outcome
+        /// The CRLs to serve once committed (the current ones unless `.updated`).
+        public let set: ClientCRLSet
+        fileprivate let digest: ContentDigest
+        fileprivate let signature: FileSignature?
+        fileprivate let failure: SourceFailure?
+    }
+
+    /// Re-reads the file when its signature changed, it is failing, or `forceRead`; changes nothing.
+    public func prepareReload(forceRead: Bool, trustedCAs: [Certificate], now: ContinuousClock.Instant = .now)
+        -> PendingReload
+    {
+        let unchanged = PendingReload(outcome: .unchanged, set: set, digest: digest, signature: signature, failure: failure)
+        if !forceRead, failure == nil, !hasChanges() { return unchanged }
         let content: SourceContent
         let loaded: ClientCRLSet
         do {
             (content, loaded) = try Self.read(path, trustedCAs: trustedCAs, stable: true)
         } catch {
-            signature = FileSignature.of(path)
             let reason = error.description
-            let first = failure?.reason != reason
-            failure = SourceFailure.next(after: failure, reason: reason, now: now)
-            return .failed(reason: reason, firstReport: first)
+            return PendingReload(outcome: .failed(reason: reason, firstReport: failure?.reason != reason), set: set,
+                                 digest: digest, signature: FileSignature.of(path),
+                                 failure: SourceFailure.next(after: failure, reason: reason, now: now))
         }
-        failure = nil
-        signature = content.signatures.first ?? nil
-        guard content.digest != digest else { return .unchanged }
-        digest = content.digest
-        set = loaded
-        return .updated
+        let signature = content.signatures.first ?? nil
+        guard content.digest != digest else {
+            return PendingReload(outcome: .unchanged, set: set, digest: digest, signature: signature, failure: nil)
+        }
+        return PendingReload(outcome: .updated, set: loaded, digest: content.digest, signature: signature, failure: nil)
+    }
+
+    /// Takes what `prepareReload` found.
+    public func commit(_ pending: PendingReload) {
+        set = pending.set
+        digest = pending.digest
+        signature = pending.signature
+        failure = pending.failure
     }
 
     static func read(_ path: String, trustedCAs: [Certificate], stable: Bool) throws(CertificateLoadError)

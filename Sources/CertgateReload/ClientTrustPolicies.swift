@@ -23,6 +23,9 @@ public final class ClientTrustPolicies {
     /// One store per distinct CA file of a policy that asks for certificates (the global one first).
     public let stores: [ClientCAStore]
     public private(set) var table: ClientTrustTable
+    /// The stores' trusts changed but the table could not be rebuilt from them: the next reload tries
+    /// again even when no store changes then.
+    private var tableIsStale = false
 
     /// - Parameter previous: the policies served so far (a configuration reload); each CA file's pool
     ///   carries its generations over to the new store of the same file.
@@ -55,8 +58,9 @@ public final class ClientTrustPolicies {
             do {
                 stores.append(try ClientCAStore(options: options, previous: previous?.store(forCAFile: caPath)))
             } catch {
+                // The CA file loads first: an error about the CRL file came after it loaded.
                 let crlSetting = setting == "--client" ? "--client-crl" : setting + "client-crl"
-                let isCRL = policy.crlPath.map { "\(error)".hasPrefix($0) } == true
+                let isCRL = policy.crlPath != nil && error.path == policy.crlPath && policy.crlPath != caPath
                 throw SetupError(setting: isCRL ? crlSetting : caSetting, message: "\(error)")
             }
         }
@@ -74,8 +78,9 @@ public final class ClientTrustPolicies {
         stores.first { $0.options.path == caPath }
     }
 
-    /// Whether any CA or CRL file changed since it was last read (the periodic `stat()` check).
-    public func hasChanges() -> Bool { stores.contains { $0.hasChanges() } }
+    /// Whether any CA or CRL file changed since it was last read (the periodic `stat()` check), or the
+    /// table still has to be rebuilt.
+    public func hasChanges() -> Bool { tableIsStale || stores.contains { $0.hasChanges() } }
 
     public var watchDirectories: [String] { stores.flatMap(\.watchDirectories) }
 
@@ -94,11 +99,15 @@ public final class ClientTrustPolicies {
     /// Reloads every store (see `ClientCAStore.reload`) and rebuilds the table when any trust changed.
     public func reload(forceRead: Bool, now: ContinuousClock.Instant = .now) -> Reload {
         let results = stores.map { $0.reload(forceRead: forceRead, now: now) }
-        guard results.contains(where: { $0.trust != nil }) else { return Reload(stores: results, table: nil) }
+        guard tableIsStale || results.contains(where: { $0.trust != nil }) else {
+            return Reload(stores: results, table: nil)
+        }
         do {
             table = try makeTable()
+            tableIsStale = false
             return Reload(stores: results, table: table)
         } catch {
+            tableIsStale = true
             return Reload(stores: results, table: nil, failure: error.description)
         }
     }

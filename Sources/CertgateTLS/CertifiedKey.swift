@@ -16,15 +16,21 @@ public final class CertifiedKey: @unchecked Sendable {
     public let privateKey: PrivateKey
     let chainStack: OpaquePointer
 
-    private init(leaf: Certificate, chain: [Certificate], privateKey: PrivateKey) {
+    /// - Throws: `.openSSL` when OpenSSL cannot build the chain stack (out of memory).
+    private init(leaf: Certificate, chain: [Certificate], privateKey: PrivateKey) throws(CertificateParseError) {
+        guard let stack = COpenSSLShims_sk_X509_new_null() else { throw .openSSL(OpenSSLError.drain().reason) }
+        for certificate in chain {
+            X509_up_ref(certificate.raw)
+            guard COpenSSLShims_sk_X509_push(stack, certificate.raw) == 1 else {
+                // The stack did not take the reference: drop it here, then the stack with what it holds.
+                X509_free(certificate.raw)
+                COpenSSLShims_sk_X509_pop_free(stack)
+                throw .openSSL(OpenSSLError.drain().reason)
+            }
+        }
         self.leaf = leaf
         self.chain = chain
         self.privateKey = privateKey
-        let stack = COpenSSLShims_sk_X509_new_null()!
-        for certificate in chain {
-            X509_up_ref(certificate.raw)
-            _ = COpenSSLShims_sk_X509_push(stack, certificate.raw)
-        }
         self.chainStack = stack
     }
 
@@ -50,7 +56,7 @@ public final class CertifiedKey: @unchecked Sendable {
         guard X509_check_private_key(certificates[0].raw, key.raw) == 1 else {
             throw .keyMismatch
         }
-        return CertifiedKey(leaf: certificates[0], chain: Array(certificates.dropFirst()), privateKey: key)
+        return try CertifiedKey(leaf: certificates[0], chain: Array(certificates.dropFirst()), privateKey: key)
     }
 
     /// Every `CERTIFICATE` block of `pem` (a CA bundle), other blocks skipped.
@@ -68,8 +74,13 @@ public final class CertifiedKey: @unchecked Sendable {
         let failure: OpenSSLError? = pem.withUnsafeBytes { bytes in
             let bio = BIO_new_mem_buf(bytes.baseAddress, Int32(bytes.count))
             defer { BIO_free(bio) }
+            guard let bio else { return OpenSSLError.drain() }
             while let raw = PEM_read_bio_X509(bio, nil, nil, nil) {
-                certificates.append(Certificate(takingOwnership: raw))
+                do throws(OpenSSLError) {
+                    certificates.append(try Certificate(takingOwnership: raw))
+                } catch {
+                    return error
+                }
             }
             let last = ERR_peek_last_error()
             if last != 0 && COpenSSLShims_ERR_is_pem_no_start_line(last) == 0 {
@@ -100,6 +111,8 @@ public enum CertificateParseError: Error, Equatable, CustomStringConvertible {
     case invalidPrivateKey(String)
     case encryptedPrivateKey
     case keyMismatch
+    /// OpenSSL failed where only resources can fail (out of memory): the reason it gave.
+    case openSSL(String)
 
     public var description: String {
         switch self {
@@ -117,6 +130,8 @@ public enum CertificateParseError: Error, Equatable, CustomStringConvertible {
             return "private key is encrypted; certgate needs an unencrypted key"
         case .keyMismatch:
             return "private key does not match the certificate"
+        case .openSSL(let reason):
+            return "OpenSSL failed (\(reason))"
         }
     }
 }

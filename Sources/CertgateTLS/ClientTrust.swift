@@ -61,14 +61,14 @@ public final class ClientTrust: @unchecked Sendable {
         for root in roots where X509_STORE_add_cert(store, root.raw) != 1 {
             // A duplicate certificate is not an error worth failing for; anything else is.
             let error = OpenSSLError.drain()
-            if !error.description.contains("already in hash table") {
+            if !Self.isDuplicate(error) {
                 X509_STORE_free(store)
                 throw error
             }
         }
         for list in revocationLists where X509_STORE_add_crl(store, list.raw) != 1 {
             let error = OpenSSLError.drain()
-            if !error.description.contains("already in hash table") {
+            if !Self.isDuplicate(error) {
                 X509_STORE_free(store)
                 throw error
             }
@@ -98,6 +98,12 @@ public final class ClientTrust: @unchecked Sendable {
         X509_STORE_free(store)
     }
 
+    /// Whether an `X509_STORE_add_cert`/`_add_crl` failure only says the object is in the store already
+    /// (OpenSSL uses the one reason for certificates and CRLs).
+    static func isDuplicate(_ error: OpenSSLError) -> Bool {
+        error.is(library: ERR_LIB_X509, reason: X509_R_CERT_ALREADY_IN_HASH_TABLE)
+    }
+
     /// Makes `ssl` ask for (or require) a client certificate verified against this trust.
     func apply(to ssl: OpaquePointer) -> Bool {
         let mode = verification == .require
@@ -114,16 +120,26 @@ public final class ClientTrust: @unchecked Sendable {
 
 /// After OpenSSL has verified the client's chain, checks the leaf against the allow-lists; a refusal
 /// fails the handshake with `X509_V_ERR_APPLICATION_VERIFICATION` (counted as `client_cert_denied`).
-private func clientVerifyCallback(_ preverified: Int32, _ context: OpaquePointer?) -> Int32 {
-    guard preverified == 1, let context, X509_STORE_CTX_get_error_depth(context) == 0,
-          let sslPointer = X509_STORE_CTX_get_ex_data(context, SSL_get_ex_data_X509_STORE_CTX_idx()),
+///
+/// Fails closed: when the connection, its policy or the leaf cannot be found from the store context, the
+/// allow-lists cannot be checked, so the certificate is refused rather than let through on OpenSSL's
+/// verdict alone.
+func clientVerifyCallback(_ preverified: Int32, _ context: OpaquePointer?) -> Int32 {
+    guard let context else { return 0 }
+    // OpenSSL's own verdict stands for a chain that does not verify; only the leaf has names to check.
+    guard preverified == 1 else { return 0 }
+    guard X509_STORE_CTX_get_error_depth(context) == 0 else { return 1 }
+    guard let sslPointer = X509_STORE_CTX_get_ex_data(context, SSL_get_ex_data_X509_STORE_CTX_idx()),
           let connection = TLSConnection.from(OpaquePointer(sslPointer)),
           let trust = connection.clientTrust,
-          let raw = X509_STORE_CTX_get_current_cert(context)
-    else { return preverified }
-    X509_up_ref(raw)
-    let leaf = Certificate(takingOwnership: raw)
-    if trust.allowList.permits(commonName: leaf.commonName, dnsNames: leaf.dnsNames, uris: leaf.uriNames) {
+          let leaf = X509_STORE_CTX_get_current_cert(context)
+    else {
+        X509_STORE_CTX_set_error(context, X509_V_ERR_APPLICATION_VERIFICATION)
+        return 0
+    }
+    if trust.allowList.permits(commonName: Certificate.commonName(of: leaf),
+                               dnsNames: Certificate.sanNames(of: leaf, type: GEN_DNS),
+                               uris: Certificate.sanNames(of: leaf, type: GEN_URI)) {
         return 1
     }
     X509_STORE_CTX_set_error(context, X509_V_ERR_APPLICATION_VERIFICATION)

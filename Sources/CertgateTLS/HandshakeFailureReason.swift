@@ -30,7 +30,10 @@ public enum HandshakeFailureReason: String, CaseIterable, Sendable {
     case clientCRLUnavailable = "client_crl_unavailable"
     /// The client certificate verified but is not on the allow-lists.
     case clientCertDenied = "client_cert_denied"
-    /// Any other TLS protocol violation by the client.
+    /// `--strict-sni` refused the client's name: no certificate has it, or the client sent none while
+    /// several certificates are loaded.
+    case unrecognizedName = "unrecognized_name"
+    /// Any other TLS protocol violation by the client (a malformed server_name extension included).
     case protocolError = "protocol_error"
     /// A failure on our side (out of memory, no certificate to present).
     case `internal`
@@ -41,7 +44,7 @@ public enum HandshakeFailureReason: String, CaseIterable, Sendable {
         case .system:
             self = .peerClosed
         case .protocolError(let error):
-            self = Self.classify(reasonCode: Int32(ERR_GET_REASON(error.firstCode)), library: Int32(ERR_GET_LIB(error.firstCode)))
+            self = Self.classify(reasonCode: error.reasonCode, library: error.library)
         }
     }
 

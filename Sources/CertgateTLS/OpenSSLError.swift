@@ -1,10 +1,13 @@
 internal import COpenSSL
+internal import COpenSSLShims
 
 /// The contents of OpenSSL's per-thread error queue at the moment a call failed.
 ///
 /// OpenSSL reports failures by pushing entries on a thread-local queue; a stale entry left there makes the
 /// next `SSL_get_error` lie. So every operation clears the queue first (`OpenSSLError.clearQueue()`) and
 /// drains it on failure (`OpenSSLError.drain()`), leaving it empty either way.
+///
+/// Code decides by `library` and `reasonCode` (OpenSSL's packed codes); the text is for people only.
 public struct OpenSSLError: Error, Equatable, CustomStringConvertible {
     /// One entry per queued error, oldest first: "library: reason", e.g. "SSL routines: wrong version number".
     public let entries: [String]
@@ -21,6 +24,17 @@ public struct OpenSSLError: Error, Equatable, CustomStringConvertible {
         return String(cString: text)
     }
 
+    /// The library of the oldest error (`ERR_LIB_SSL`, `ERR_LIB_X509`, ...); 0 when the queue was empty.
+    var library: Int32 { COpenSSLShims_ERR_GET_LIB(firstCode) }
+
+    /// The library-specific reason code of the oldest error (`SSL_R_...`, `X509_R_...`).
+    var reasonCode: Int32 { COpenSSLShims_ERR_GET_REASON(firstCode) }
+
+    /// Whether the oldest error is `library`'s `reasonCode`.
+    func `is`(library: Int32, reason: Int32) -> Bool {
+        firstCode != 0 && self.library == library && reasonCode == reason
+    }
+
     /// Takes every entry off the calling thread's queue.
     static func drain() -> OpenSSLError {
         var entries: [String] = []
@@ -29,8 +43,10 @@ public struct OpenSSLError: Error, Equatable, CustomStringConvertible {
             let code = ERR_get_error()
             if code == 0 { break }
             if first == 0 { first = code }
-            let library = ERR_lib_error_string(code).map { String(cString: $0) } ?? "lib(\(ERR_GET_LIB(code)))"
-            let reason = ERR_reason_error_string(code).map { String(cString: $0) } ?? "reason(\(ERR_GET_REASON(code)))"
+            let library = ERR_lib_error_string(code).map { String(cString: $0) }
+                ?? "lib(\(COpenSSLShims_ERR_GET_LIB(code)))"
+            let reason = ERR_reason_error_string(code).map { String(cString: $0) }
+                ?? "reason(\(COpenSSLShims_ERR_GET_REASON(code)))"
             entries.append("\(library): \(reason)")
         }
         return OpenSSLError(entries: entries, firstCode: first)

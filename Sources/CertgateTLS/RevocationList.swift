@@ -16,10 +16,20 @@ public final class RevocationList: @unchecked Sendable {
     public let nextUpdate: Int64?
     /// How many certificates it revokes.
     public let revokedCount: Int
+    /// SHA-256 of the DER encoding (part of the session contexts of the trusts that use it).
+    public let sha256Fingerprint: [UInt8]
 
-    /// Wraps `raw`, taking over the caller's reference (it is freed in `deinit`).
-    init(takingOwnership raw: OpaquePointer) {
+    /// Wraps `raw`, taking over the caller's reference: it is freed in `deinit`, or at once when the
+    /// fingerprint cannot be computed.
+    init(takingOwnership raw: OpaquePointer) throws(OpenSSLError) {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        guard X509_CRL_digest(raw, EVP_sha256(), &digest, &length) == 1, length == 32 else {
+            X509_CRL_free(raw)
+            throw OpenSSLError.drain()
+        }
         self.raw = raw
+        self.sha256Fingerprint = digest
         var buffer = [CChar](repeating: 0, count: 1024)
         self.issuer = COpenSSLShims_X509_CRL_issuer_line(raw, &buffer, Int32(buffer.count)) >= 0
             ? String(nulTerminated: buffer) : "<unprintable issuer>"
@@ -31,14 +41,6 @@ public final class RevocationList: @unchecked Sendable {
 
     deinit {
         X509_CRL_free(raw)
-    }
-
-    /// SHA-256 of the DER encoding.
-    public var sha256Fingerprint: [UInt8] {
-        var digest = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        guard X509_CRL_digest(raw, EVP_sha256(), &digest, &length) == 1, length == 32 else { return [] }
-        return digest
     }
 
     /// Whether `certificate` issued this CRL: its subject is the CRL's issuer and its key verifies the
@@ -78,8 +80,13 @@ public final class RevocationList: @unchecked Sendable {
         let failure: OpenSSLError? = pem.withUnsafeBytes { bytes in
             let bio = BIO_new_mem_buf(bytes.baseAddress, Int32(bytes.count))
             defer { BIO_free(bio) }
+            guard let bio else { return OpenSSLError.drain() }
             while let raw = PEM_read_bio_X509_CRL(bio, nil, nil, nil) {
-                lists.append(RevocationList(takingOwnership: raw))
+                do throws(OpenSSLError) {
+                    lists.append(try RevocationList(takingOwnership: raw))
+                } catch {
+                    return error
+                }
             }
             let last = ERR_peek_last_error()
             if last != 0 && COpenSSLShims_ERR_is_pem_no_start_line(last) == 0 {

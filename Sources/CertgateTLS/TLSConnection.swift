@@ -20,6 +20,11 @@ public final class TLSConnection {
     private let resolver: any CertificateResolver
     /// The certificate chosen in the ClientHello callback (kept alive as long as the connection).
     public private(set) var selectedCertificate: CertifiedKey?
+    /// Whether the client's SNI name chose that certificate (else it is the default, served for no name
+    /// or an unknown one): only then does the ServerHello acknowledge the name.
+    private(set) var servedForServerName = false
+    /// Why the ClientHello callback refused the handshake, when it did.
+    private var rejection: ClientHelloRejection?
 
     public init(context: TLSServerContext, fd: Int32, resolver: any CertificateResolver) throws(OpenSSLError) {
         OpenSSLError.clearQueue()
@@ -43,26 +48,56 @@ public final class TLSConnection {
         return Unmanaged<TLSConnection>.fromOpaque(data).takeUnretainedValue()
     }
 
-    /// Called from the ClientHello callback, before OpenSSL looks for a session to resume: resolve the SNI
-    /// name (read from the raw extension), install that certificate, the client-certificate policy of
-    /// the certificate chosen and that policy's session id context. A `client-auth: none` policy sets
-    /// no verify mode, so no CertificateRequest is sent. Runs again for a second ClientHello (after a
-    /// HelloRetryRequest), with the same result.
-    func selectCertificate(serverName name: String?) -> Bool {
-        guard let chosen = resolver.selection(forServerName: name) else { return false }
+    /// Called from the ClientHello callback, before OpenSSL parses extensions and looks for a session to
+    /// resume, with the raw server_name extension (`nil` when the client sent none). Checks it
+    /// (`ClientHelloServerName`), resolves the name, applies `--strict-sni`, and installs the certificate,
+    /// the client-certificate policy of the certificate chosen and the session id context of that policy
+    /// and name (`SessionIDContext`). A `client-auth: none` policy sets no verify mode, so no
+    /// CertificateRequest is sent. Runs again for a second ClientHello (after a HelloRetryRequest).
+    ///
+    /// - Returns: `nil` to go on, or why the handshake must fail (its alert goes to the client).
+    func handleClientHello(serverNameExtension body: UnsafeBufferPointer<UInt8>?) -> ClientHelloRejection? {
+        var name: String?
+        if let body {
+            switch ClientHelloServerName.parse(body) {
+            case .hostName(let sent): name = sent
+            case .noHostName: break
+            case .malformed: return reject(.malformedServerName)
+            case .invalidName: return reject(.invalidServerName)
+            }
+        }
+        serverName = name
+        guard let chosen = resolver.selection(forServerName: name) else { return reject(.noCertificate) }
+        if context.settings.strictSNI && chosen.match == .fallback { return reject(.unrecognizedName) }
         let certificate = chosen.certificate
-        guard SSL_use_cert_and_key(ssl, certificate.leaf.raw, certificate.privateKey.raw, certificate.chainStack, 1) == 1
-        else { return false }
-        let context = chosen.sessionContext
-        guard SSL_set_session_id_context(ssl, context, UInt32(context.count)) == 1 else { return false }
+        guard SSL_use_cert_and_key(ssl, certificate.leaf.raw, certificate.privateKey.raw, certificate.chainStack, 1) == 1,
+              setSessionContext(policy: chosen.sessionContext, serverName: name)
+        else { return reject(.internalError) }
         if let trust = chosen.clientTrust {
-            guard trust.apply(to: ssl) else { return false }
+            guard trust.apply(to: ssl) else { return reject(.internalError) }
         } else {
             SSL_set_verify(ssl, SSL_VERIFY_NONE, nil)
         }
         selectedCertificate = certificate
         clientTrust = chosen.clientTrust
-        return true
+        servedForServerName = chosen.match == .serverName
+        rejection = nil
+        return nil
+    }
+
+    private func reject(_ why: ClientHelloRejection) -> ClientHelloRejection {
+        rejection = why
+        return why
+    }
+
+    /// `SSL_set_session_id_context` with the context of `policy` and `serverName`, built on the stack.
+    private func setSessionContext(policy: [UInt8], serverName: String?) -> Bool {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: SessionIDContext.length) { buffer in
+            guard let bytes = buffer.baseAddress,
+                  SessionIDContext.derive(policy: policy, serverName: serverName, into: bytes)
+            else { return false }
+            return SSL_set_session_id_context(ssl, bytes, UInt32(SessionIDContext.length)) == 1
+        }
     }
 
     /// The client-certificate policy this handshake used, if any (kept alive with the connection).
@@ -70,14 +105,15 @@ public final class TLSConnection {
 
     /// The client certificate's subject common name, when one was presented.
     public var clientCertificateCommonName: String? {
-        guard let peer = SSL_get1_peer_certificate(ssl) else { return nil }
-        return Certificate(takingOwnership: peer).commonName
+        guard let peer = SSL_get0_peer_certificate(ssl) else { return nil }
+        return Certificate.commonName(of: peer)
     }
 
     /// The client certificate, when one was presented and verified (after the handshake).
     public var verifiedClientCertificate: Certificate? {
         guard hasVerifiedClientCertificate, let peer = SSL_get1_peer_certificate(ssl) else { return nil }
-        return Certificate(takingOwnership: peer)
+        // `nil` too when it cannot be read whole (no fingerprint): never a certificate with holes.
+        return try? Certificate(takingOwnership: peer)
     }
 
     /// The protocol ALPN selected (e.g. `h2`, `http/1.1`), or nil when none was.
@@ -105,6 +141,7 @@ public final class TLSConnection {
     /// The failure reason of a handshake, refined with the certificate verification result (expired or
     /// revoked client certificates) when a client certificate was involved.
     public func failureReason(_ failure: TLSFailure) -> HandshakeFailureReason {
+        if let rejection { return rejection.reason }
         let reason = HandshakeFailureReason(failure)
         guard reason == .clientCertUntrusted else { return reason }
         switch Int32(SSL_get_verify_result(ssl)) {
@@ -157,21 +194,20 @@ public final class TLSConnection {
     public var hasBufferedData: Bool { SSL_has_pending(ssl) == 1 }
 
     /// Negotiated protocol, e.g. "TLSv1.3".
-    public var protocolVersion: String { String(cString: SSL_get_version(ssl)) }
+    public var protocolVersion: String { SSL_get_version(ssl).map { String(cString: $0) } ?? "unknown" }
 
     /// Negotiated cipher, e.g. "TLS_AES_128_GCM_SHA256".
     public var cipherName: String {
         guard let cipher = SSL_get_current_cipher(ssl) else { return "" }
-        return String(cString: SSL_CIPHER_get_name(cipher))
+        return SSL_CIPHER_get_name(cipher).map { String(cString: $0) } ?? ""
     }
 
     /// Whether the negotiated protocol is TLS 1.3 (else 1.2: nothing older is enabled).
     public var isTLS13: Bool { SSL_version(ssl) == TLS1_3_VERSION }
 
-    /// The SNI name the client sent, if any.
-    public var serverName: String? {
-        SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name).map { String(cString: $0) }
-    }
+    /// The SNI name the client sent in this handshake (as sent: case and trailing dot kept), if any. Read
+    /// in the ClientHello callback; a resumed session has the same name (`SessionIDContext`).
+    public private(set) var serverName: String?
 
     private func classify(_ rc: Int32) -> TLSResult {
         let savedErrno = errno
@@ -214,7 +250,7 @@ public enum TLSFailure: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .system(let code): return String(cString: strerror(code))
+        case .system(let code): return strerror(code).map { String(cString: $0) } ?? "errno \(code)"
         case .protocolError(let error): return error.reason
         }
     }

@@ -69,10 +69,12 @@ public final class TLSServerContext: @unchecked Sendable {
         guard COpenSSLShims_SSL_CTX_set1_groups_list(ctx, TLSSettings.defaultGroups) == 1 else {
             throw .openSSL("setting key-exchange groups", OpenSSLError.drain())
         }
-        // Each handshake sets its own session id context (its client policy's) in the ClientHello
-        // callback; this one only covers a handshake that somehow skipped it.
+        // Each handshake sets its own session id context (its client policy's and server name's) in the
+        // ClientHello callback; this one only covers a handshake that somehow skipped it.
         let sessionContext = ClientTrust.noClientCertificateSessionContext
-        _ = SSL_CTX_set_session_id_context(ctx, sessionContext, UInt32(sessionContext.count))
+        guard SSL_CTX_set_session_id_context(ctx, sessionContext, UInt32(sessionContext.count)) == 1 else {
+            throw .openSSL("setting the session id context", OpenSSLError.drain())
+        }
         SSL_CTX_set_client_hello_cb(ctx, clientHelloCallback, nil)
         COpenSSLShims_SSL_CTX_set_tlsext_servername_callback(ctx, servernameCallback)
         OpenSSLError.clearQueue()
@@ -85,7 +87,7 @@ public final class TLSServerContext: @unchecked Sendable {
 
     /// "OpenSSL 3.0.19 ..." of the linked library.
     public static var libraryVersion: String {
-        String(cString: OpenSSL_version(OPENSSL_VERSION))
+        OpenSSL_version(OPENSSL_VERSION).map { String(cString: $0) } ?? "OpenSSL (version unknown)"
     }
 }
 
@@ -108,9 +110,10 @@ public enum TLSConfigurationError: Error, CustomStringConvertible {
 }
 
 /// OpenSSL's ClientHello callback: runs on the worker thread for each ClientHello, before extensions are
-/// parsed and before a session is looked up for resumption. Reads the SNI name from the raw extension
-/// and lets the connection choose the certificate and its client policy (session id context included,
-/// so the resumption decision that follows already sees the right one).
+/// parsed and before a session is looked up for resumption. Hands the raw server_name extension to the
+/// connection, which checks it and chooses the certificate and its client policy (session id context
+/// included, so the resumption decision that follows already sees the right one). A refusal is a fatal
+/// alert of the connection's choosing; OpenSSL sends it before any ServerHello.
 private func clientHelloCallback(
     _ ssl: OpaquePointer?,
     _ alert: UnsafeMutablePointer<Int32>?,
@@ -122,19 +125,23 @@ private func clientHelloCallback(
     }
     var data: UnsafePointer<UInt8>?
     var length = 0
-    var name: String?
-    if SSL_client_hello_get0_ext(ssl, UInt32(TLSEXT_TYPE_server_name), &data, &length) == 1, let data {
-        name = ClientHelloServerName.parse(UnsafeBufferPointer(start: data, count: length))
+    var body: UnsafeBufferPointer<UInt8>?
+    if SSL_client_hello_get0_ext(ssl, UInt32(TLSEXT_TYPE_server_name), &data, &length) == 1 {
+        // An empty extension may come with no pointer at all: still present, and malformed.
+        body = data.map { UnsafeBufferPointer(start: $0, count: length) } ?? UnsafeBufferPointer(start: nil, count: 0)
     }
-    guard connection.selectCertificate(serverName: name) else {
-        alert?.pointee = Int32(SSL_AD_UNRECOGNIZED_NAME)
+    if let rejection = connection.handleClientHello(serverNameExtension: body) {
+        alert?.pointee = rejection.alert
         return SSL_CLIENT_HELLO_ERROR
     }
     return SSL_CLIENT_HELLO_SUCCESS
 }
 
-/// OpenSSL's servername callback: the choice was made in the ClientHello callback; this one only
-/// acknowledges the client's name (without it OpenSSL would not confirm SNI in the ServerHello).
+/// OpenSSL's servername callback: the choice was made in the ClientHello callback; this one only decides
+/// whether the ServerHello acknowledges the client's name: yes when the name chose the certificate, no
+/// when the default certificate is served for an unknown name (RFC 6066 §3). Never the warning-level
+/// unrecognized_name alert, which RFC 6066 calls NOT RECOMMENDED; `--strict-sni` refused such names
+/// already, with a fatal one.
 private func servernameCallback(
     _ ssl: OpaquePointer?,
     _ alert: UnsafeMutablePointer<Int32>?,
@@ -144,5 +151,5 @@ private func servernameCallback(
         alert?.pointee = Int32(SSL_AD_INTERNAL_ERROR)
         return SSL_TLSEXT_ERR_ALERT_FATAL
     }
-    return SSL_TLSEXT_ERR_OK
+    return connection.servedForServerName ? SSL_TLSEXT_ERR_OK : SSL_TLSEXT_ERR_NOACK
 }

@@ -15,12 +15,18 @@ public struct TLSSettings: Sendable, Equatable {
     /// ALPN protocols offered, most preferred first (server preference); empty: no ALPN answer.
     public var alpn: [String]
 
+    /// `--strict-sni`: a handshake whose SNI name matches no certificate, or that sends no name while
+    /// several certificates are loaded, fails with a fatal `unrecognized_name` alert instead of getting
+    /// the default certificate.
+    public var strictSNI: Bool
+
     public init(minimumVersion: ProtocolVersion = .tls12, ciphers: String? = nil, ciphersuites: String? = nil,
-                alpn: [String] = []) {
+                alpn: [String] = [], strictSNI: Bool = false) {
         self.minimumVersion = minimumVersion
         self.ciphers = ciphers
         self.ciphersuites = ciphersuites
         self.alpn = alpn
+        self.strictSNI = strictSNI
     }
 
     /// `alpn` in the ALPN wire format (each protocol as a length byte and its name).

@@ -9,7 +9,8 @@ extension ProxyConfiguration {
             minimumVersion: minimumTLSVersion == .v1_3 ? .tls13 : .tls12,
             ciphers: ciphers,
             ciphersuites: ciphersuites,
-            alpn: alpn
+            alpn: alpn,
+            strictSNI: strictSNI
         )
     }
 

@@ -56,6 +56,22 @@ struct PerCertificateSelectionTests {
         #expect(swapped.unmatchedPolicyNames.isEmpty)
     }
 
+    @Test func theSelectionSaysWhetherTheNameChoseTheCertificate() throws {
+        let pki = try TestPKI()
+        let snapshot = try snapshot(pki, ClientTrustTable())
+        for name in ["exact.example.com", "EXACT.example.com.", "x.example.com", "alpha.example.com"] {
+            #expect(snapshot.selection(forServerName: name)?.match == .serverName, "\(name)")
+        }
+        for name in [nil, "unknown.test", "a.b.example.com"] as [String?] {
+            #expect(snapshot.selection(forServerName: name)?.match == .fallback, "\(name ?? "<no SNI>")")
+        }
+        // With one certificate, a client without SNI can only mean it; an unknown name is still unknown.
+        let one = try CertificateSnapshot(certificates: [snapshot.defaultCertificate], defaultName: nil)
+        #expect(one.selection(forServerName: nil)?.match == .onlyCertificate)
+        #expect(one.selection(forServerName: "unknown.test")?.match == .fallback)
+        #expect(one.selection(forServerName: "alpha.example.com")?.match == .serverName)
+    }
+
     @Test func sessionContextsFollowThePolicyAndItsCAs() throws {
         let pki = try TestPKI()
         try pki.ca("ca1")

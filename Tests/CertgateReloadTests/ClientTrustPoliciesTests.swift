@@ -87,6 +87,31 @@ struct ClientTrustPoliciesTests {
         #expect(error?.description.contains("also used by --client-ca with no client-crl") == true)
     }
 
+    @Test func aBrokenCRLFileIsReportedUnderItsOwnSetting() throws {
+        let pki = try TestPKI()
+        try pki.ca("ca1")
+        try install(pki, "one.pem", from: "ca1")
+        try "garbage\n".write(toFile: pki.path("bad.crl"), atomically: true, encoding: .utf8)
+        let one = pki.path("one.pem"), bad = pki.path("bad.crl")
+        let global = #expect(throws: ClientTrustPolicies.SetupError.self) {
+            try ClientTrustPolicies(global: policy(.require, one, crl: bad), perCertificate: [], rootsLimit: 2,
+                                    rootsMaxAge: nil)
+        }
+        #expect(global?.setting == "--client-crl", "\(String(describing: global))")
+        let named = #expect(throws: ClientTrustPolicies.SetupError.self) {
+            try ClientTrustPolicies(global: policy(nil, nil), perCertificate: [("api", policy(.require, one, crl: bad))],
+                                    rootsLimit: 2, rootsMaxAge: nil)
+        }
+        #expect(named?.setting == "per-certificate.api.client-crl", "\(String(describing: named))")
+        // The CA file broken as well: that is the first problem, reported under the CA setting.
+        try "garbage\n".write(toFile: one, atomically: true, encoding: .utf8)
+        let ca = #expect(throws: ClientTrustPolicies.SetupError.self) {
+            try ClientTrustPolicies(global: policy(.require, one, crl: bad), perCertificate: [], rootsLimit: 2,
+                                    rootsMaxAge: nil)
+        }
+        #expect(ca?.setting == "--client-ca", "\(String(describing: ca))")
+    }
+
     @Test func aMissingPerCertificateCAFileNamesTheKey() throws {
         let pki = try TestPKI()
         try pki.ca("ca1")

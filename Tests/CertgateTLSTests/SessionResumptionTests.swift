@@ -3,10 +3,10 @@ import CertgateCertificates
 import CertgateTLS
 import Testing
 
-/// TLS session resumption never crosses client-certificate policies: the ClientHello callback sets the
-/// chosen policy's session id context before OpenSSL looks for a session, and OpenSSL only resumes a
-/// session (1.2 session id or ticket, 1.3 ticket) whose context matches. Under the same policy sessions do
-/// resume, also for another name.
+/// TLS session resumption never crosses client-certificate policies nor server names: the ClientHello
+/// callback sets a session id context made of the chosen policy's and the SNI name before OpenSSL looks for
+/// a session, and OpenSSL only resumes a session (1.2 session id or ticket, 1.3 ticket) whose context
+/// matches. The same name under the same policy does resume.
 @Suite("TLS session resumption and client policies")
 struct SessionResumptionTests {
     enum Mode: String, CaseIterable, Sendable, CustomStringConvertible {
@@ -77,53 +77,68 @@ struct SessionResumptionTests {
     }
 
     @Test(arguments: Mode.allCases)
-    func aSessionResumesUnderTheSamePolicyForAnotherName(mode: Mode) throws {
+    func aSessionResumesOnlyForTheNameItWasMadeFor(mode: Mode) throws {
         let snapshot = try noneAndRequire()
-        // exact and alpha are two certificates under the same policy, client-auth none.
-        let none = try establish(mode, snapshot, "exact.example.com", certificate: false)
-        try expectResumes(mode, snapshot, "alpha.example.com", certificate: false, none)
+        // exact and alpha: two certificates under the same policy (client-auth none).
+        let exact = try establish(mode, snapshot, "exact.example.com", certificate: false)
+        let alpha = try resume(mode, snapshot, "alpha.example.com", certificate: false, exact)
+        #expect(alpha.outcome.succeeded, "\(alpha.outcome)")
+        #expect(!alpha.client.sessionReused, "RFC 6066: never resumed under another name")
+        try expectResumes(mode, snapshot, "Exact.Example.COM.", certificate: false, exact)
 
-        let required = try establish(mode, snapshot, "x.example.com", certificate: true)
-        let again = try resume(mode, snapshot, "y.example.com", certificate: true, required)
-        #expect(again.outcome.succeeded, "\(again.outcome)")
+        // x and y: one wildcard certificate, one policy, two names.
+        let x = try establish(mode, snapshot, "x.example.com", certificate: true)
+        let y = try resume(mode, snapshot, "y.example.com", certificate: true, x)
+        #expect(y.outcome.succeeded, "\(y.outcome)")
+        #expect(!y.client.sessionReused, "not even with the same certificate")
+        #expect(y.pair.server.verifiedClientCertificate?.commonName == "client", "the full handshake verified again")
+        let again = try resume(mode, snapshot, "x.example.com", certificate: true, x)
         #expect(again.client.sessionReused)
         // The resumed session still carries the verified client certificate.
         #expect(again.pair.server.hasVerifiedClientCertificate)
         #expect(again.pair.server.verifiedClientCertificate?.commonName == "client")
+
+        // Two unknown names, both served the default certificate: still two names.
+        let unknown = try establish(mode, snapshot, "unknown.test", certificate: false)
+        let other = try resume(mode, snapshot, "other.test", certificate: false, unknown)
+        #expect(other.outcome.succeeded && !other.client.sessionReused, "\(other.outcome)")
+        try expectResumes(mode, snapshot, "unknown.test", certificate: false, unknown)
     }
 
     @Test(arguments: Mode.allCases)
     func aSessionWithoutClientCertificateIsNotResumedWhereOneIsRequired(mode: Mode) throws {
-        let snapshot = try noneAndRequire()
-        let none = try establish(mode, snapshot, "exact.example.com", certificate: false)
+        // The same name before and after its certificate's policy changed from none to require.
+        let before = try fixture.snapshot(ClientTrustTable())
+        let none = try establish(mode, before, "x.example.com", certificate: false)
+        let crossing = try resume(mode, noneAndRequire(), "x.example.com", certificate: false, none)
         // Resuming would let the client in without a certificate: a full handshake asks for one instead.
-        let crossing = try resume(mode, snapshot, "x.example.com", certificate: false, none)
         #expect(!crossing.client.sessionReused)
         #expect(crossing.outcome.reason == .clientCertMissing, "\(crossing.outcome)")
         #expect(!crossing.pair.server.hasVerifiedClientCertificate)
-        try expectResumes(mode, snapshot, "alpha.example.com", certificate: false, none)
+        try expectResumes(mode, before, "x.example.com", certificate: false, none)
     }
 
     @Test(arguments: Mode.allCases)
     func aSessionWithAClientCertificateIsNotResumedUnderAnotherPolicy(mode: Mode) throws {
         let snapshot = try noneAndRequire()
         let required = try establish(mode, snapshot, "x.example.com", certificate: true)
-        let toNone = try resume(mode, snapshot, "exact.example.com", certificate: true, required)
+        let toNone = try resume(mode, fixture.snapshot(ClientTrustTable()), "x.example.com", certificate: true, required)
         #expect(toNone.outcome.succeeded, "\(toNone.outcome)")
         #expect(!toNone.client.sessionReused)
         #expect(!toNone.pair.server.hasVerifiedClientCertificate, "no client identity leaks into a none policy")
-        try expectResumes(mode, snapshot, "z.example.com", certificate: true, required)
+        try expectResumes(mode, snapshot, "x.example.com", certificate: true, required)
 
         // Two policies over the same CA that differ only in their identity (e.g. their allow-lists).
         let a = try fixture.trust(identity: "policy-a")
         let b = try fixture.trust(identity: "policy-b")
-        let split = try fixture.snapshot(ClientTrustTable(global: a, overrides: ["exact": b]))
-        let fromA = try establish(mode, split, "alpha.example.com", certificate: true)
-        let underB = try resume(mode, split, "exact.example.com", certificate: true, fromA)
+        let underA = try fixture.snapshot(ClientTrustTable(global: a))
+        let fromA = try establish(mode, underA, "alpha.example.com", certificate: true)
+        let underB = try resume(mode, fixture.snapshot(ClientTrustTable(global: b)), "alpha.example.com",
+                                certificate: true, fromA)
         #expect(underB.outcome.succeeded, "\(underB.outcome)")
         #expect(!underB.client.sessionReused, "policy-a's session is not resumed under policy-b")
         #expect(underB.pair.server.clientTrust === b)
-        try expectResumes(mode, split, "unknown.test", certificate: true, fromA)
+        try expectResumes(mode, underA, "alpha.example.com", certificate: true, fromA)
     }
 
     @Test(arguments: Mode.allCases)

@@ -6,7 +6,7 @@
 # case-timeout: 90
 source "$(dirname "$0")/lib.sh"
 
-REASONS="timeout peer_closed not_tls no_shared_protocol no_shared_cipher peer_alert client_cert_missing client_cert_untrusted client_cert_expired client_cert_revoked client_crl_unavailable client_cert_denied protocol_error internal"
+REASONS="timeout peer_closed not_tls no_shared_protocol no_shared_cipher peer_alert client_cert_missing client_cert_untrusted client_cert_expired client_cert_revoked client_crl_unavailable client_cert_denied unrecognized_name protocol_error internal"
 
 # o_start [certgate args] : admin listener + std_start; waits until the start-up probe connection (a TCP
 # connect without a ClientHello, counted as peer_closed) is closed and counted, so baselines are stable.

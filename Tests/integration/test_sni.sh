@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SNI rules: which certificate is served for which server name.
 # Certificates (see std_certs): alpha (alpha.test, first by name = default), exact (exact.example.com),
-# wild (*.example.com), cnonly (CN=cnonly.example.com, no SAN), zulu (zulu.test, RSA).
+# wild (*.example.com), cnonly (CN=cnonly.example.com, no SAN), zulu (zulu.test, RSA). With --strict-sni
+# unknown names (and no name among several certificates) are refused; names that are not DNS host names
+# always are.
 source "$(dirname "$0")/lib.sh"
 
 case_exact_name() {
@@ -107,6 +109,51 @@ case_default_is_first_by_name() {
   assert_served "" cg-alpha
   assert_served unknown.test cg-alpha
   assert_served other.test cg-other
+}
+
+# strict_refused SNI : the handshake for SNI ("" = none) must fail with a fatal unrecognized_name alert.
+strict_refused() {
+  local opt
+  if [ -n "$1" ]; then opt=(-servername "$1"); else opt=(-noservername); fi
+  if tls_try "$CG_TMP/hs" -connect "127.0.0.1:$CG_PORT" "${opt[@]}"; then
+    fail "handshake for SNI '${1:-<none>}' was accepted under --strict-sni"
+  fi
+  assert_contains "$(cat "$CG_TMP/hs")" "unrecognized name" "s_client's error for SNI '${1:-<none>}'"
+}
+
+case_strict_sni_refuses_unknown_names() {
+  std_start --strict-sni
+  assert_served alpha.test cg-alpha
+  assert_served A.EXAMPLE.COM cg-wild
+  assert_served cnonly.example.com cnonly.example.com
+  assert_hello exact.example.com
+  strict_refused unknown.test
+  strict_refused b.a.example.com
+  # Several certificates: a client without SNI has none of its own.
+  strict_refused ""
+  assert_cg_alive "the refused handshakes"
+}
+
+case_strict_sni_one_certificate_serves_clients_without_sni() {
+  up_start http
+  cert_install exact:pem "$CG_TMP/certs"
+  cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/certs" --strict-sni
+  assert_served "" cg-exact
+  assert_served exact.example.com cg-exact
+  strict_refused unknown.test
+}
+
+case_invalid_server_names_are_refused() {
+  std_start
+  # OpenSSL's client sends whatever name it is given: a space and a UTF-8 name are not DNS host names.
+  local name
+  for name in "alpha test" "alph$(printf '\xc3\xa4').test"; do
+    if tls_try "$CG_TMP/hs" -connect "127.0.0.1:$CG_PORT" -servername "$name"; then
+      fail "handshake for SNI '$name' was accepted"
+    fi
+    assert_contains "$(cat "$CG_TMP/hs")" "illegal parameter" "s_client's error for SNI '$name'"
+  done
+  assert_served alpha.test cg-alpha
 }
 
 run_cases "$@"

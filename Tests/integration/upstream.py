@@ -17,6 +17,9 @@
       ECHO ID       echo every byte back until EOF, then close.
       RESET ID      send 64 KiB of the stream, then abort the connection (RST).
     Events go to DIR/ID.log, one line each, flushed immediately.
+  upstream.py oneshot --port P                 reads a request head (up to a blank line), answers it with ONE
+      write of a small HTTP/1.0 response and closes, like `openssl s_server -www` (tlsfuzzer expects
+      exactly one application data record per request).
   upstream.py blackhole --port P               a listener whose accept queue is full and never drained:
       connection attempts get no answer (SYNs dropped), so connecting to it times out.
   upstream.py gen MIB                          write MIB MiB of the deterministic stream to stdout.
@@ -220,6 +223,24 @@ class RawHandler(socketserver.BaseRequestHandler):
             s.close()
 
 
+class OneShotHandler(socketserver.BaseRequestHandler):
+    def handle(self):
+        s = self.request
+        # Corked until the shutdown: the response and the FIN leave in one segment, so the proxy sees the
+        # end of the stream with the response and closes its TLS side at once (as s_server -www does).
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+        buf = b""
+        while b"\n\n" not in buf.replace(b"\r\n", b"\n"):
+            d = s.recv(4096)
+            if not d:
+                return
+            buf += d
+        body = b"hello from upstream\n"
+        s.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        s.shutdown(socket.SHUT_WR)
+        s.close()
+
+
 class RawServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -246,7 +267,7 @@ def blackhole(port):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["http", "raw", "blackhole", "gen"])
+    ap.add_argument("mode", choices=["http", "raw", "oneshot", "blackhole", "gen"])
     ap.add_argument("mib", nargs="?", type=int, default=64)
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--record", default=".")
@@ -261,7 +282,8 @@ def main():
     if a.mode == "blackhole":
         blackhole(a.port)
         return
-    cls, handler = (HTTPServer, HTTPHandler) if a.mode == "http" else (RawServer, RawHandler)
+    cls, handler = {"http": (HTTPServer, HTTPHandler), "oneshot": (RawServer, OneShotHandler)}.get(
+        a.mode, (RawServer, RawHandler))
     srv = cls(("127.0.0.1", a.port), handler)
     srv.record_dir = a.record
     srv.banner = a.banner

@@ -19,6 +19,12 @@ void COpenSSLShims_SSL_CTX_set_tlsext_servername_callback(SSL_CTX *ctx, COpenSSL
 int COpenSSLShims_SSL_get_ex_new_index(void);
 void COpenSSLShims_OPENSSL_free(void *ptr);
 
+// MARK: Error codes
+/// ERR_GET_LIB / ERR_GET_REASON (header inlines in OpenSSL 3): the library and reason of a packed error
+/// code, so errors are told apart by code, never by their text.
+int COpenSSLShims_ERR_GET_LIB(unsigned long err);
+int COpenSSLShims_ERR_GET_REASON(unsigned long err);
+
 // MARK: Certificate chains (STACK_OF(X509))
 STACK_OF(X509) *COpenSSLShims_sk_X509_new_null(void);
 /// Takes ownership of `cert` on success (returns 1).
