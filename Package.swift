@@ -131,9 +131,5 @@ let package = Package(
             name: "CertgateTLSTests",
             dependencies: ["CertgateTLS", "CertgateCertificates", "COpenSSL", "COpenSSLShims", "CertgateTestSupport"]
         ),
-        .testTarget(
-            name: "CertgateMetricsTests",
-            dependencies: ["CertgateMetrics", .product(name: "Prometheus", package: "swift-prometheus")]
-        ),
     ]
 )
