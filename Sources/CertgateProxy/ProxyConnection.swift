@@ -45,10 +45,14 @@ final class ProxyConnection {
     private let traffic: TrafficCounters
     /// Loop time of the accept, and of the start of the upstream connect (for the duration histograms).
     private let acceptedAt: Double
+    /// The settings in force when this connection was accepted, kept for its whole life.
+    private let shared: SharedProxySettings
+    private var settings: ProxySettings { shared.value }
     private var connectStartedAt: Double = 0
 
-    init(worker: Worker, id: UInt64, clientFD: Int32, tls: TLSConnection) {
+    init(worker: Worker, id: UInt64, clientFD: Int32, tls: TLSConnection, settings: SharedProxySettings) {
         self.worker = worker
+        self.shared = settings
         self.id = id
         self.clientFD = clientFD
         self.tls = tls
@@ -56,8 +60,8 @@ final class ProxyConnection {
         self.scratch = worker.scratch
         self.bufferSize = worker.settings.bufferSize
         self.traffic = worker.traffic
-        self.machine = ConnectionStateMachine(forwardsHeaders: worker.settings.forwardHeaders,
-                                              sendsProxyHeader: worker.settings.proxyProtocol != .off)
+        self.machine = ConnectionStateMachine(forwardsHeaders: settings.value.forwardHeaders,
+                                              sendsProxyHeader: settings.value.proxyProtocol != .off)
         self.clientWatcher = IOWatcher(loop: worker.loop, fd: clientFD) { [unowned self] events in
             self.run(self.machine.clientReady(events))
         }
@@ -125,7 +129,7 @@ final class ProxyConnection {
                 action = machine.next()
             case .startRewriting:
                 filter = ForwardHeadersFilter(headers: endpoints.forwardedHeaders(tls: tls),
-                                              headLimit: worker.settings.maximumRequestHead)
+                                              headLimit: settings.maximumRequestHead)
                 action = machine.next()
             case .feedRewriter(let count):
                 countForwarded(filter!.feed(UnsafeRawBufferPointer(start: scratch, count: count)))
@@ -152,7 +156,7 @@ final class ProxyConnection {
         guard deadline != armedFor else { return }
         armedFor = deadline
         if let deadline {
-            timer.start(after: deadline.duration(in: worker.settings).seconds)
+            timer.start(after: deadline.duration(in: settings).seconds)
         } else {
             timer.stop()
         }
@@ -160,7 +164,7 @@ final class ProxyConnection {
 
     private func connectUpstream() -> ConnectResult {
         connectStartedAt = worker.loop.now
-        let result = Socket.connect(to: worker.settings.upstream)
+        let result = Socket.connect(to: settings.upstream)
         switch result {
         case .connected(let fd), .inProgress(let fd):
             upstreamFD = fd
@@ -195,7 +199,7 @@ final class ProxyConnection {
             return machine.wrote(outcome, rewriter: filter!.status)
         case .proxyHeader:
             // Not the client's bytes: not counted in certgate_bytes_total (unless parked and flushed later).
-            var header = endpoints.proxyHeader(worker.settings.proxyProtocol, tls: tls)
+            var header = endpoints.proxyHeader(settings.proxyProtocol, tls: tls)
             guard !header.isEmpty else { return machine.wrote(.complete) }
             return machine.wrote(header.withUnsafeMutableBytes {
                 writeOrPark($0.baseAddress!, count: $0.count, to: sink, counted: false)
@@ -273,12 +277,12 @@ final class ProxyConnection {
         case .upstreamConnectFailed(let code):
             metrics.upstreamConnectFailures(reason: ConnectionReport.connectFailureReason(code)).increment()
             worker.logger.warning("upstream connect failed", metadata: [
-                "conn": "\(id)", "upstream": "\(worker.settings.upstream)", "error": "\(SystemError.message(for: code))",
+                "conn": "\(id)", "upstream": "\(settings.upstream)", "error": "\(SystemError.message(for: code))",
             ])
         case .upstreamConnectTimedOut:
             metrics.upstreamConnectFailures(reason: "timeout").increment()
             worker.logger.warning("upstream connect timed out", metadata: [
-                "conn": "\(id)", "upstream": "\(worker.settings.upstream)",
+                "conn": "\(id)", "upstream": "\(settings.upstream)",
             ])
         case .requestRefused(let rejection):
             metrics.http.rejected(reason: rejection.rawValue)

@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// Used from the control thread. `init` binds every listener (so "address in use" and friends surface
 /// at start-up, before any thread exists); `start()` spawns the workers; `publish(_:)` hands a new
-/// certificate snapshot to every worker; `shutdown()` stops them and waits until they have exited.
+/// certificate snapshot or new proxy settings to every worker; `shutdown()` stops them and waits until they have exited.
 public final class ProxyServer: Sendable {
     private struct WorkerEntry: Sendable {
         let slot: SnapshotSlot
@@ -18,6 +18,7 @@ public final class ProxyServer: Sendable {
     }
 
     private let entries: [WorkerEntry]
+    /// The settings of the start: buffer sizes and pools (a configuration reload never changes those).
     private let settings: ProxySettings
     private let metrics: ProxyMetrics
     private let logger: Logger
@@ -49,7 +50,7 @@ public final class ProxyServer: Sendable {
             throw error
         }
         self.port = address.port
-        self.entries = fds.map { WorkerEntry(slot: SnapshotSlot(snapshot), listenFD: $0) }
+        self.entries = fds.map { WorkerEntry(slot: SnapshotSlot(snapshot, settings: settings), listenFD: $0) }
         self.settings = settings
         self.metrics = metrics
         self.logger = logger
@@ -85,6 +86,14 @@ public final class ProxyServer: Sendable {
     public func publish(_ snapshot: CertificateSnapshot) {
         for entry in entries {
             entry.slot.publish(snapshot)
+        }
+    }
+
+    /// Makes `settings` the ones new connections use, on every worker (a configuration reload).
+    /// Connections already accepted keep the settings they started with.
+    public func publish(_ settings: ProxySettings) {
+        for entry in entries {
+            entry.slot.publish(settings)
         }
     }
 

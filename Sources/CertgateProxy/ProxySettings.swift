@@ -2,9 +2,11 @@ import CertgateIdentity
 import CertgatePosix
 import CertgateTLS
 
-/// What every worker needs to serve connections; immutable and shared.
-public struct ProxySettings: Sendable {
-    /// Resolved once at start-up; connects never hit DNS.
+/// What every worker needs to serve connections; immutable and shared. A configuration reload publishes
+/// new settings (`ProxyServer.publish(_:)`): connections accepted from then on use them, connections
+/// already open keep the ones they were accepted with.
+public struct ProxySettings: Sendable, Equatable {
+    /// Resolved at start-up and when a configuration reload changes `--upstream`; connects never hit DNS.
     public var upstream: ResolvedAddress
     public var connectTimeout: Duration
     public var handshakeTimeout: Duration
@@ -30,5 +32,14 @@ public struct ProxySettings: Sendable {
         self.connectTimeout = connectTimeout
         self.handshakeTimeout = handshakeTimeout
         self.context = context
+    }
+
+    /// Equal when every setting is, and the TLS context is the same object.
+    public static func == (lhs: ProxySettings, rhs: ProxySettings) -> Bool {
+        lhs.upstream == rhs.upstream && lhs.connectTimeout == rhs.connectTimeout
+            && lhs.handshakeTimeout == rhs.handshakeTimeout && lhs.context === rhs.context
+            && lhs.bufferSize == rhs.bufferSize && lhs.pooledBuffersPerWorker == rhs.pooledBuffersPerWorker
+            && lhs.proxyProtocol == rhs.proxyProtocol && lhs.forwardHeaders == rhs.forwardHeaders
+            && lhs.maximumRequestHead == rhs.maximumRequestHead && lhs.responseGrace == rhs.responseGrace
     }
 }

@@ -15,6 +15,7 @@ import Logging
 final class Worker {
     let index: Int
     let loop: EventLoop
+    /// The settings of the start, for the buffers (each connection has its own `SharedProxySettings`).
     let settings: ProxySettings
     let metrics: ProxyMetrics
     let logger: Logger
@@ -124,16 +125,18 @@ final class Worker {
 
     private func admit(_ fd: Int32) {
         Socket.setNoDelay(fd)
+        let (snapshot, settings) = slot.forNewConnection
         let tls: TLSConnection
         do {
-            tls = try TLSConnection(context: settings.context, fd: fd, resolver: slot.snapshot)
+            tls = try TLSConnection(context: settings.value.context, fd: fd, resolver: snapshot)
         } catch {
             logger.error("cannot create TLS session", metadata: ["error": "\(error)"])
             Socket.close(fd)
             return
         }
         nextConnectionID &+= 1
-        let connection = ProxyConnection(worker: self, id: nextConnectionID, clientFD: fd, tls: tls)
+        let connection = ProxyConnection(worker: self, id: nextConnectionID, clientFD: fd, tls: tls,
+                                         settings: settings)
         connections[connection.id] = connection
         metrics.connectionOpened()
         connection.start()

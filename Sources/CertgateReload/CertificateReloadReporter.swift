@@ -35,6 +35,13 @@ final class CertificateReloadReporter {
                                     failingSources: 0, now: Timestamp.preciseNow)
     }
 
+    /// A configuration reload built a new service around this store: the certificate gauges and the
+    /// policy warnings follow it (no reload counted: the reload that follows counts).
+    func adopted() {
+        warnAboutUnmatchedPolicies(when: "configuration reload")
+        updateCertificateMetrics()
+    }
+
     /// One finished reload. `published`: whether a new snapshot went to the workers (certificates or
     /// client trust changed).
     func record(_ report: ReloadReport, published: Bool) {

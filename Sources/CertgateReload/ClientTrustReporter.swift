@@ -29,6 +29,11 @@ final class ClientTrustReporter {
         logRevocationCoverage(trigger: ReloadTrigger.startup)
     }
 
+    /// A configuration reload made this pool part of a new service: its gauges show it (no reload counted).
+    func adopted() {
+        updateMetrics()
+    }
+
     func record(_ reload: ClientCAStore.Reload, trigger: ReloadTrigger) {
         recordCA(reload.ca, trigger: trigger)
         if let outcome = reload.crl { recordCRL(outcome, trigger: trigger) }

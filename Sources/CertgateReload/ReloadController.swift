@@ -101,6 +101,13 @@ public final class ReloadController: LoopService {
         reporter.recordStartup(duration: duration)
     }
 
+    /// Takes over from the controller of the previous configuration (a configuration reload): the
+    /// certificate and client-CA gauges describe this controller's store and pools from now on.
+    public func adopt() {
+        clientTrustReporters.forEach { $0.adopted() }
+        reporter.adopted()
+    }
+
     /// Starts change detection and the timers. Never blocks; a no-op after the first call or after `stop()`.
     public func start() {
         guard !started, !stopped else { return }

@@ -12,7 +12,8 @@ import Logging
 final class GracefulStop {
     private let loop: EventLoop
     private let server: ProxyServer
-    private let timeout: Duration
+    /// `--drain-timeout`; a configuration reload may change it before the stop begins.
+    var timeout: Duration
     private let logger: Logger
     private let beforeDrain: () -> Void
     private let afterDrain: () -> Void

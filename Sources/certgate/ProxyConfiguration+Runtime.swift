@@ -1,4 +1,6 @@
 import CertgateConfig
+import CertgateIdentity
+import CertgateProxy
 import CertgateReload
 import CertgatePosix
 import CertgateTLS
@@ -38,6 +40,17 @@ extension ProxyConfiguration {
         } catch {
             throw StartupFailure("--admin \(admin): \(error)")
         }
+    }
+}
+
+extension ProxyConfiguration {
+    /// What every worker needs for the connections it accepts (from now on, after a configuration reload).
+    func proxySettings(upstream: ResolvedAddress, context: TLSServerContext) -> ProxySettings {
+        var settings = ProxySettings(upstream: upstream, connectTimeout: connectTimeout,
+                                     handshakeTimeout: handshakeTimeout, context: context)
+        settings.proxyProtocol = ProxyProtocolVersion(rawValue: proxyProtocol.rawValue) ?? .off
+        settings.forwardHeaders = forwardHeaders
+        return settings
     }
 }
 
@@ -87,13 +100,16 @@ extension ProxyConfiguration {
     }
 
     /// Every client policy with its root pools loaded; `nil` when no policy asks for client certificates.
-    func clientTrustPolicies() throws(ClientTrustPolicies.SetupError) -> ClientTrustPolicies? {
+    /// `previous`: the policies served so far, whose pools carry over (a configuration reload).
+    func clientTrustPolicies(previous: ClientTrustPolicies? = nil) throws(ClientTrustPolicies.SetupError)
+        -> ClientTrustPolicies?
+    {
         let global = globalClientPolicy
         let named = perCertificateClientPolicies
         guard global.asksForCertificates || named.contains(where: { $0.policy.asksForCertificates }) else {
             return nil
         }
         return try ClientTrustPolicies(global: global, perCertificate: named, rootsLimit: rootsLimit,
-                                       rootsMaxAge: rootsMaxAge)
+                                       rootsMaxAge: rootsMaxAge, previous: previous)
     }
 }

@@ -19,10 +19,17 @@ import Logging
 /// line and exit status 1, never a half-started proxy.
 final class ProxyRuntime {
     private let configuration: ProxyConfiguration
+    private let commandLine: CommandLineSettings
+    private let environment: EnvironmentSettings
     private let logger: Logger
 
-    init(configuration: ProxyConfiguration, logger: Logger) {
+    /// - Parameters: `commandLine` and `environment` are what `configuration` was resolved from; a
+    ///   configuration reload resolves them again against the re-read config file.
+    init(configuration: ProxyConfiguration, commandLine: CommandLineSettings, environment: EnvironmentSettings,
+         logger: Logger) {
         self.configuration = configuration
+        self.commandLine = commandLine
+        self.environment = environment
         self.logger = logger
     }
 
@@ -30,45 +37,24 @@ final class ProxyRuntime {
         // A peer closing mid-write must be an EPIPE on that one socket, not the end of the process.
         signal(SIGPIPE, SIG_IGN)
 
+        let metrics = ProxyMetrics(version: CertgateVersion.current, openSSLVersion: TLSServerContext.libraryVersion,
+                                   handshakeFailureReasons: HandshakeFailureReason.allCases.map(\.rawValue),
+                                   httpRejectionReasons: RequestRejection.allCases.map(\.rawValue))
+        let loop = EventLoop.makeDefault()
+        // The server does not exist yet while the certificates load; it publishes what they produce later.
+        var publishTarget: ProxyServer?
         let started = ContinuousClock.now
-        let store = try CertificateStore(options: configuration.certificateStoreOptions)
-        let clientTrust: ClientTrustPolicies?
-        do {
-            clientTrust = try configuration.clientTrustPolicies()
-        } catch {
-            throw StartupFailure("\(error)")
-        }
-        if let clientTrust { _ = store.replaceClientTrusts(clientTrust.table) }
-        let snapshot = store.snapshot
+        let certificates = try CertificateService(configuration: configuration, previous: nil, loop: loop,
+                                                  metrics: metrics, logger: logger) { publishTarget?.publish($0) }
+        let snapshot = certificates.store.snapshot
         let loadTime = ContinuousClock.now - started
-        let now = Timestamp.now
-        for certificate in snapshot.certificates {
-            if let problem = CertificateInventory.validityProblem(certificate, now: now) {
-                logger.warning("serving a certificate that is not valid now (--allow-expired)", metadata: [
-                    "cert": "\(certificate.name)", "file": "\(certificate.source.certificatePath)",
-                    "problem": "\(problem)",
-                ])
-            }
-        }
-        for warning in snapshot.warnings {
-            logger.warning("\(warning)")
-        }
+        certificates.logLoadWarnings(logger)
         let context = try TLSServerContext(settings: configuration.tlsSettings)
         let upstream = try configuration.resolveUpstream()
         let listen = try configuration.resolveListen()
         let adminAddress = try configuration.resolveAdmin()
 
-        let metrics = ProxyMetrics(version: CertgateVersion.current, openSSLVersion: TLSServerContext.libraryVersion,
-                                   handshakeFailureReasons: HandshakeFailureReason.allCases.map(\.rawValue),
-                                   httpRejectionReasons: RequestRejection.allCases.map(\.rawValue))
-        var settings = ProxySettings(
-            upstream: upstream,
-            connectTimeout: configuration.connectTimeout,
-            handshakeTimeout: configuration.handshakeTimeout,
-            context: context
-        )
-        settings.proxyProtocol = ProxyProtocolVersion(rawValue: configuration.proxyProtocol.rawValue) ?? .off
-        settings.forwardHeaders = configuration.forwardHeaders
+        let settings = configuration.proxySettings(upstream: upstream, context: context)
         let server: ProxyServer
         do {
             server = try ProxyServer(listen: listen, workers: configuration.workers, settings: settings,
@@ -76,31 +62,31 @@ final class ProxyRuntime {
         } catch {
             throw StartupFailure("--listen \(configuration.listen): \(SystemError.message(for: error.errno))")
         }
+        publishTarget = server
 
-        let loop = EventLoop.makeDefault()
-        let reloader = ReloadController(
-            loop: loop, store: store, settings: configuration.reloadSettings, metrics: metrics, logger: logger,
-            clientTrust: clientTrust
-        ) { server.publish($0) }
-        reloader.recordStartup(duration: loadTime)
+        let reloader = ConfigurationReloader(
+            commandLine: commandLine, environment: environment, running: configuration, settings: settings,
+            certificates: certificates, server: server, loop: loop, metrics: metrics, logger: logger)
+        certificates.controller.recordStartup(duration: loadTime)
         var graceful: GracefulStop?
         let admin = try AdminWiring(loop: loop, address: adminAddress, configured: configuration.admin,
                                     metrics: metrics, logger: logger, tokenFile: configuration.adminTokenFile,
                                     ready: { graceful?.isServing ?? false }) {
-            let report = reloader.reloadNow(trigger: .admin)
-            return (report.result != .failure, report.json(certificates: store.snapshot.count))
+            reloader.reload(trigger: .admin)
         }
         let stopper = GracefulStop(loop: loop, server: server, timeout: configuration.drainTimeout, logger: logger,
-                                   beforeDrain: { reloader.stop() }, afterDrain: { admin.stop() })
+                                   beforeDrain: { reloader.certificates.controller.stop() },
+                                   afterDrain: { admin.stop() })
+        reloader.drainTimeoutChanged = { stopper.timeout = $0 }
         let signals = [
             SignalWatcher(loop: loop, signal: SIGTERM) { stopper.signalled("SIGTERM") },
             SignalWatcher(loop: loop, signal: SIGINT) { stopper.signalled("SIGINT") },
-            SignalWatcher(loop: loop, signal: SIGHUP) { reloader.reloadNow(trigger: .signal) },
+            SignalWatcher(loop: loop, signal: SIGHUP) { _ = reloader.reload(trigger: .signal) },
         ]
         signals.forEach { $0.start() }
 
         try server.start()
-        reloader.start()
+        certificates.controller.start()
         admin.start()
         graceful = stopper
         logger.notice("listening", metadata: [

@@ -22,7 +22,9 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         try runReportingFailures {
-            let configuration = try options.resolve()
+            let commandLine = try options.commandLine()
+            let environment = SettingArguments.environment
+            let configuration = try ConfigurationResolver().resolve(commandLine, environment: environment)
             try CertgateLogging.bootstrap(
                 formatName: configuration.logFormat.rawValue,
                 levelName: configuration.logLevel.rawValue
@@ -31,7 +33,8 @@ struct RunCommand: ParsableCommand {
             for warning in SettingArguments.environmentWarnings {
                 logger.warning("\(warning)")
             }
-            try ProxyRuntime(configuration: configuration, logger: logger).run()
+            try ProxyRuntime(configuration: configuration, commandLine: commandLine, environment: environment,
+                             logger: logger).run()
         }
     }
 }

@@ -43,7 +43,7 @@ silent_drop_ms() {
 
 # reload_json : POST /reload; prints the JSON body (and checks the status is 200).
 reload_json() {
-  assert_eq 200 "$(admin_req POST /reload)" "POST /reload status ($(cat "$CG_TMP/admin.body"))"
+  assert_eq 200 "$(admin_req POST /reload)" "POST /reload status ($(cat "$CG_TMP/admin.body"))" >&2
   cat "$CG_TMP/admin.body"
 }
 
@@ -114,7 +114,9 @@ case_listen_change_needs_restart() {
 }
 
 case_bad_file_changes_nothing() {
-  cr_start 'allow-cn: [client-A]\n'
+  # Watching off: the certificate added below is found by the reload the admin request triggers.
+  cr_start 'allow-cn: [client-A]\nwatch: off\n'
+  cert_install other:pem "$CG_TMP/certs"
   printf 'listen: [\n' > "$CONF"
   local out
   assert_eq 422 "$(admin_req POST /reload)" "POST /reload with a broken config file"
@@ -122,19 +124,20 @@ case_bad_file_changes_nothing() {
   note "reload: $out"
   assert_eq failure "$(jq_py "r['configuration']['result']" <<<"$out")" "configuration result"
   assert_contains "$(jq_py "r['configuration']['error']" <<<"$out")" "$CONF" "the error names the file"
-  assert_eq success "$(jq_py "r['result']" <<<"$out")" "the certificate reload still ran"
+  assert_eq success "$(jq_py "r['result']" <<<"$out")" "the certificate reload still ran (a certificate was added)"
+  assert_eq 6 "$(jq_py "r['certificates']" <<<"$out")" "certificates served after the reload"
   assert_eq 200 "$(status A)" "client A still allowed (nothing changed)"
   assert_eq 000 "$(status B)" "client B still refused (nothing changed)"
   assert_eq 1 "$(metric certgate_config_reloads_total 'result="failure"')" "certgate_config_reloads_total{result=failure}"
   assert_eq 0 "$(metric certgate_config_last_reload_successful)" "certgate_config_last_reload_successful"
   grep -F "$CONF" "$CG_LOG" | grep -q ' error ' || fail "no error line naming the config file"
   # An invalid value (not a syntax error) is refused the same way, naming the key.
-  cr_write "$CONF" 'allow-cn: [client-B]\nconnect-timeout: 0s\n'
+  cr_write "$CONF" 'allow-cn: [client-B]\nwatch: off\nconnect-timeout: 0s\n'
   assert_eq 422 "$(admin_req POST /reload)" "POST /reload with an invalid value"
   assert_contains "$(cat "$CG_TMP/admin.body")" "connect-timeout" "the error names the key"
   assert_eq 000 "$(status B)" "client B still refused"
   # Fixed: applies.
-  cr_write "$CONF" 'allow-cn: [client-B]\n'
+  cr_write "$CONF" 'allow-cn: [client-B]\nwatch: off\n'
   assert_eq 200 "$(admin_req POST /reload)" "POST /reload with the file fixed"
   assert_eq 200 "$(status B)" "client B allowed once the file is fixed"
   assert_eq 1 "$(metric certgate_config_last_reload_successful)" "certgate_config_last_reload_successful"
