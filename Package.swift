@@ -87,7 +87,8 @@ let package = Package(
         .executableTarget(
             name: "certgate",
             dependencies: [
-                "CertgateProxy", "CertgateAdmin", "CertgateCertificates", "CertgateReload", "CertgateIdentity", "CertgateHTTP",
+                "CertgateProxy", "CertgateAdmin", "CertgateCertificates", "CertgateReload", "CertgateIdentity",
+                "CertgateHTTP",
                 "CertgateConfig", "CertgateLogging",
                 "CertgateMetrics", "CertgateTLS", "LibEV", "CertgatePosix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -102,7 +103,9 @@ let package = Package(
         .testTarget(name: "CertgatePosixTests", dependencies: ["CertgatePosix"]),
         .testTarget(
             name: "CertgateMetricsTests",
-            dependencies: ["CertgateMetrics", "CertgatePosix", .product(name: "Prometheus", package: "swift-prometheus")]
+            dependencies: [
+                "CertgateMetrics", "CertgatePosix", .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
         ),
         .target(
             name: "CertgateTestSupport",
@@ -124,8 +127,11 @@ let package = Package(
                 "CertgateMetrics", "CertgateTestSupport", "LibEV",
             ]
         ),
-        .testTarget(name: "CertgateAdminTests", dependencies: ["CertgateAdmin", "LibEV", "CertgatePosix", "CertgateTestSupport"]),
-        .testTarget(name: "CertgateIdentityTests", dependencies: ["CertgateIdentity", "CertgatePosix", "CertgateTestSupport"]),
+        .testTarget(
+            name: "CertgateAdminTests",
+            dependencies: ["CertgateAdmin", "LibEV", "CertgatePosix", "CertgateTestSupport"]),
+        .testTarget(
+            name: "CertgateIdentityTests", dependencies: ["CertgateIdentity", "CertgatePosix", "CertgateTestSupport"]),
         .testTarget(name: "CertgateHTTPTests", dependencies: ["CertgateHTTP"]),
         .testTarget(
             name: "CertgateTLSTests",

@@ -38,8 +38,10 @@ final class AdminConnection {
     /// Called once when the connection closes by itself (not when the server aborts it).
     var onClose: ((AdminConnection) -> Void)?
 
-    init(id: UInt64, fd: Int32, loop: EventLoop, options: AdminServerOptions, logger: Logger,
-         handler: @escaping (AdminRequest) -> AdminResponse) {
+    init(
+        id: UInt64, fd: Int32, loop: EventLoop, options: AdminServerOptions, logger: Logger,
+        handler: @escaping (AdminRequest) -> AdminResponse
+    ) {
         self.id = id
         self.fd = fd
         self.options = options
@@ -144,7 +146,7 @@ final class AdminConnection {
         switch result {
         case .done(let count): output = Array(bytes[count...])
         case .wouldBlock: output = bytes
-        case .endOfStream, .failed: break  // The read side reports a dead peer soon enough.
+        case .endOfStream, .failed: break // The read side reports a dead peer soon enough.
         }
     }
 
@@ -152,9 +154,11 @@ final class AdminConnection {
         let response = handler(request)
         // The handler may have stopped the server, which closed this connection.
         guard state == .reading else { return }
-        logger.debug("admin request", metadata: [
-            "method": "\(request.method)", "path": "\(request.path)", "status": "\(response.status)",
-        ])
+        logger.debug(
+            "admin request",
+            metadata: [
+                "method": "\(request.method)", "path": "\(request.path)", "status": "\(response.status)",
+            ])
         send(response, includeBody: request.method != "HEAD")
     }
 

@@ -184,7 +184,7 @@ public struct AdminRequestParser: Sendable {
         }
         let version = Array(parts[2])
         guard version.count == 8, version.starts(with: Array("HTTP/".utf8)), version[6] == UInt8(ascii: "."),
-              let major = Self.digit(version[5]), let minor = Self.digit(version[7])
+            let major = Self.digit(version[5]), let minor = Self.digit(version[7])
         else {
             return .failure(.malformed("invalid HTTP version"))
         }
@@ -197,8 +197,10 @@ public struct AdminRequestParser: Sendable {
         guard let (path, query) = Self.splitTarget(target, method: method) else {
             return .failure(.malformed("unsupported request target"))
         }
-        return .success(RequestLine(method: method, target: target, path: path, query: query,
-                                    minorVersion: min(minor, 1)))
+        return .success(
+            RequestLine(
+                method: method, target: target, path: path, query: query,
+                minorVersion: min(minor, 1)))
     }
 
     private static func digit(_ byte: UInt8) -> Int? {
@@ -276,7 +278,7 @@ public struct AdminRequestParser: Sendable {
         var length = 0
         if let contentLength {
             guard !contentLength.isEmpty, contentLength.utf8.count <= 18,
-                  contentLength.utf8.allSatisfy({ Self.digit($0) != nil }), let parsed = Int(contentLength)
+                contentLength.utf8.allSatisfy({ Self.digit($0) != nil }), let parsed = Int(contentLength)
             else {
                 return .malformed("invalid Content-Length")
             }
@@ -295,8 +297,9 @@ public struct AdminRequestParser: Sendable {
 
     private func makeRequest() -> AdminRequest {
         let request = requestLine!
-        var made = AdminRequest(method: request.method, path: request.path, query: request.query, body: body,
-                                minorVersion: request.minorVersion, target: request.target)
+        var made = AdminRequest(
+            method: request.method, path: request.path, query: request.query, body: body,
+            minorVersion: request.minorVersion, target: request.target)
         made.headers = headers
         return made
     }

@@ -10,8 +10,10 @@ public struct AdminResponse: Sendable, Equatable {
     public var headers: [String: String]
     public var body: [UInt8]
 
-    public init(status: Int, contentType: String = "text/plain; charset=utf-8", headers: [String: String] = [:],
-                body: [UInt8] = []) {
+    public init(
+        status: Int, contentType: String = "text/plain; charset=utf-8", headers: [String: String] = [:],
+        body: [UInt8] = []
+    ) {
         self.status = status
         self.contentType = contentType
         self.headers = headers

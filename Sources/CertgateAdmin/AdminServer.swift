@@ -121,7 +121,7 @@ public final class AdminServer: LoopService {
     private func acceptFailed(_ code: Int32) -> Bool {
         switch code {
         case ECONNABORTED, EPROTO, EPERM, ENETDOWN, ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH, EOPNOTSUPP,
-             ENETUNREACH, ETIMEDOUT:
+            ENETUNREACH, ETIMEDOUT:
             // That one connection failed before we got it; the next one may be fine.
             return true
         case EMFILE, ENFILE:
@@ -153,13 +153,15 @@ public final class AdminServer: LoopService {
     private func admit(_ fd: Int32) {
         guard connections.count < options.maxConnections else {
             Socket.close(fd)
-            logger.debug("admin connection limit reached; closed new connection",
-                         metadata: ["limit": "\(options.maxConnections)"])
+            logger.debug(
+                "admin connection limit reached; closed new connection",
+                metadata: ["limit": "\(options.maxConnections)"])
             return
         }
         lastConnectionID &+= 1
-        let connection = AdminConnection(id: lastConnectionID, fd: fd, loop: loop, options: options, logger: logger,
-                                         handler: handler)
+        let connection = AdminConnection(
+            id: lastConnectionID, fd: fd, loop: loop, options: options, logger: logger,
+            handler: handler)
         connection.onClose = { [unowned self] closed in
             self.connections[ObjectIdentifier(closed)] = nil
         }

@@ -157,8 +157,9 @@ public final class AdminToken: CustomStringConvertible {
                 logger.debug("admin token file still unusable", metadata: ["file": "\(path)", "error": "\(reason)"])
             } else {
                 failing = true
-                logger.warning("admin token file unusable; keeping the previous token and retrying every second",
-                               metadata: ["file": "\(path)", "error": "\(reason)"])
+                logger.warning(
+                    "admin token file unusable; keeping the previous token and retrying every second",
+                    metadata: ["file": "\(path)", "error": "\(reason)"])
             }
         }
     }
@@ -225,14 +226,15 @@ public final class AdminToken: CustomStringConvertible {
     static func token(from content: [UInt8]) -> Result<[UInt8], Problem> {
         let isSpace = { (byte: UInt8) in byte == 0x20 || (0x09...0x0D).contains(byte) }
         guard let first = content.firstIndex(where: { !isSpace($0) }),
-              let last = content.lastIndex(where: { !isSpace($0) })
+            let last = content.lastIndex(where: { !isSpace($0) })
         else {
             return .failure(Problem(reason: "token file is empty"))
         }
         let token = Array(content[first...last])
         guard token.allSatisfy(isTokenByte) else {
-            return .failure(Problem(
-                reason: "token file must hold one token of printable ASCII, without spaces or line breaks inside"))
+            return .failure(
+                Problem(
+                    reason: "token file must hold one token of printable ASCII, without spaces or line breaks inside"))
         }
         guard token.count <= maximumLength else {
             return .failure(Problem(reason: "token is longer than \(maximumLength) bytes"))
@@ -251,13 +253,14 @@ public final class AdminToken: CustomStringConvertible {
         do {
             return .success(try FileSystem.readFile(path, limit: maximumFileSize))
         } catch {
-            let reason = switch error.reason {
-            case .system(let code): "cannot read token file: \(SystemError.message(for: code))"
-            case .isDirectory: "cannot read token file: it is a directory"
-            case .notRegularFile: "cannot read token file: not a regular file"
-            case .tooLarge: "token file is larger than \(maximumFileSize / 1024) KiB"
-            case .described(let message): "cannot read token file: \(message)"
-            }
+            let reason =
+                switch error.reason {
+                case .system(let code): "cannot read token file: \(SystemError.message(for: code))"
+                case .isDirectory: "cannot read token file: it is a directory"
+                case .notRegularFile: "cannot read token file: not a regular file"
+                case .tooLarge: "token file is larger than \(maximumFileSize / 1024) KiB"
+                case .described(let message): "cannot read token file: \(message)"
+                }
             return .failure(Problem(reason: reason))
         }
     }

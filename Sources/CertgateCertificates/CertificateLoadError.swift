@@ -31,7 +31,7 @@ public enum CertificateLoadError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .unreadable(let error): return error.path
         case .invalidContent(let path, _), .incompleteSource(let path, _), .notValidNow(let path, _),
-             .changing(let path, _):
+            .changing(let path, _):
             return path
         case .keyMismatch(_, let keyPath): return keyPath
         case .duplicateName, .noCertificates, .unknownDefault: return nil
@@ -51,7 +51,8 @@ public enum CertificateLoadError: Error, Equatable, CustomStringConvertible {
         case .incompleteSource(let path, let missing):
             return "\(path): \(missing)"
         case .duplicateName(let name, let first, let second):
-            return "duplicate certificate name '\(name)': \(first) and \(second) (names come from file or directory names and must be unique)"
+            return
+                "duplicate certificate name '\(name)': \(first) and \(second) (names come from file or directory names and must be unique)"
         case .noCertificates(let searched):
             return searched.isEmpty
                 ? "no certificate configured (use --cert-dir DIR or --cert FILE --key FILE)"

@@ -8,23 +8,26 @@ import Synchronization
 /// never from a worker loop.
 public enum CertificateLoader {
     /// Reads and parses one source (start-up: a single read); the error names the file at fault.
-    public static func load(_ source: CertificateSource, decoder: PrivateKeyDecoder? = nil,
-                            validity: ValidityPolicy = .allowAny) throws(CertificateLoadError) -> LoadedCertificate
-    {
+    public static func load(
+        _ source: CertificateSource, decoder: PrivateKeyDecoder? = nil,
+        validity: ValidityPolicy = .allowAny
+    ) throws(CertificateLoadError) -> LoadedCertificate {
         let content = try SourceContent.read(source, stable: false)
         return try parse(source, content: content, decoder: decoder, validity: validity)
     }
 
     /// Parses bytes already read, checks that the key belongs to the certificate and, unless `validity`
     /// allows anything, that the certificate is valid now.
-    public static func parse(_ source: CertificateSource, content: SourceContent, decoder: PrivateKeyDecoder? = nil,
-                             validity: ValidityPolicy = .allowAny) throws(CertificateLoadError) -> LoadedCertificate
-    {
+    public static func parse(
+        _ source: CertificateSource, content: SourceContent, decoder: PrivateKeyDecoder? = nil,
+        validity: ValidityPolicy = .allowAny
+    ) throws(CertificateLoadError) -> LoadedCertificate {
         let certificateBytes = content.certificateBytes
         let key: CertifiedKey
         do {
-            key = try CertifiedKey.parse(certificatePEM: certificateBytes, privateKeyPEM: content.keyBytes,
-                                         decoder: decoder)
+            key = try CertifiedKey.parse(
+                certificatePEM: certificateBytes, privateKeyPEM: content.keyBytes,
+                decoder: decoder)
         } catch {
             switch error {
             case .keyMismatch:

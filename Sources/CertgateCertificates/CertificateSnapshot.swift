@@ -21,9 +21,10 @@ public final class CertificateSnapshot: CertificateResolver {
     public let clientTrusts: ClientTrustTable
 
     /// - Parameter defaultName: `--default-cert`; `nil` picks the first certificate by name.
-    public init(certificates unsorted: [LoadedCertificate], defaultName: String?,
-                clientTrusts: ClientTrustTable = ClientTrustTable()) throws(CertificateLoadError)
-    {
+    public init(
+        certificates unsorted: [LoadedCertificate], defaultName: String?,
+        clientTrusts: ClientTrustTable = ClientTrustTable()
+    ) throws(CertificateLoadError) {
         self.clientTrusts = clientTrusts
         let certificates = unsorted.sorted { $0.name.bytewiseLess($1.name) }
         guard let first = certificates.first else { throw .noCertificates(searched: []) }
@@ -40,14 +41,17 @@ public final class CertificateSnapshot: CertificateResolver {
         for certificate in certificates {
             let names = certificate.certifiedKey.leaf.serverNames
             if names.isEmpty {
-                warnings.append("certificate '\(certificate.name)' has no DNS name or commonName; it is only served as the default")
+                warnings.append(
+                    "certificate '\(certificate.name)' has no DNS name or commonName; it is only served as the default")
             }
             for rejected in table.add(names: names, value: certificate, label: certificate.name) {
                 warnings.append("certificate '\(certificate.name)': name '\(rejected)' is not usable for SNI")
             }
         }
         for conflict in table.conflicts {
-            warnings.append("name '\(conflict.name)' is claimed by several certificates; '\(conflict.ignored)' does not get it (the first by certificate name wins)")
+            warnings.append(
+                "name '\(conflict.name)' is claimed by several certificates; '\(conflict.ignored)' does not get it (the first by certificate name wins)"
+            )
         }
         self.certificates = certificates
         self.table = table
@@ -74,8 +78,9 @@ public final class CertificateSnapshot: CertificateResolver {
         let chosen = hit ?? defaultCertificate
         let match: CertificateSelection.Match =
             hit != nil ? .serverName : (serverName == nil && certificates.count == 1 ? .onlyCertificate : .fallback)
-        return CertificateSelection(certificate: chosen.certifiedKey,
-                                    clientTrust: clientTrusts.trust(forCertificate: chosen.name), match: match)
+        return CertificateSelection(
+            certificate: chosen.certifiedKey,
+            clientTrust: clientTrusts.trust(forCertificate: chosen.name), match: match)
     }
 
     public func certificate(forServerName serverName: String?) -> CertifiedKey? {

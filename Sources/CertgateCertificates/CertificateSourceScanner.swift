@@ -30,10 +30,12 @@ public enum CertificateSourceScanner {
         var ambiguous = Set<String>()
         func add(_ source: CertificateSource) {
             if let existing = byName[source.name] {
-                found.problems.append(SourceProblem(
-                    name: source.name, directory: source.directory,
-                    error: .duplicateName(source.name, first: existing.certificatePath, second: source.certificatePath)
-                ))
+                found.problems.append(
+                    SourceProblem(
+                        name: source.name, directory: source.directory,
+                        error: .duplicateName(
+                            source.name, first: existing.certificatePath, second: source.certificatePath)
+                    ))
                 ambiguous.insert(source.name)
                 return
             }
@@ -45,8 +47,10 @@ public enum CertificateSourceScanner {
             listed.forEach(add)
         }
         for pair in pairs {
-            add(CertificateSource(name: stem(of: pair.certificatePath), certificatePath: pair.certificatePath,
-                                  keyPath: pair.keyPath))
+            add(
+                CertificateSource(
+                    name: stem(of: pair.certificatePath), certificatePath: pair.certificatePath,
+                    keyPath: pair.keyPath))
         }
         // A name claimed twice is served by neither until the clash is resolved: which one the user
         // meant is not ours to guess.
@@ -73,7 +77,8 @@ public enum CertificateSourceScanner {
             }
             return
         case .file, .other:
-            problem(nil, .unreadable(FileError(path: directory, message: "not a directory (--cert-dir needs a directory)")))
+            problem(
+                nil, .unreadable(FileError(path: directory, message: "not a directory (--cert-dir needs a directory)")))
             return
         }
         let listing: [(name: String, kind: FileSystem.EntryKind?)]
@@ -94,16 +99,20 @@ public enum CertificateSourceScanner {
                 let hasKey = FileSystem.kind(of: key) == .file
                 switch (hasCertificate, hasKey) {
                 case (true, true):
-                    add(CertificateSource(name: entry, certificatePath: certificate, keyPath: key, directory: directory))
+                    add(
+                        CertificateSource(name: entry, certificatePath: certificate, keyPath: key, directory: directory)
+                    )
                 case (true, false):
                     problem(entry, .incompleteSource(path: certificate, missing: "no matching tls.key beside it"))
                 case (false, true):
                     problem(entry, .incompleteSource(path: key, missing: "no matching tls.crt beside it"))
                 case (false, false):
-                    problem(entry, .incompleteSource(
-                        path: path,
-                        missing: "subdirectory without tls.crt and tls.key (expected a Kubernetes TLS secret mount)"
-                    ))
+                    problem(
+                        entry,
+                        .incompleteSource(
+                            path: path,
+                            missing: "subdirectory without tls.crt and tls.key (expected a Kubernetes TLS secret mount)"
+                        ))
                 }
             case .file:
                 let (name, fileExtension) = split(entry)
@@ -119,8 +128,10 @@ public enum CertificateSourceScanner {
                         problem(name, .incompleteSource(path: path, missing: "no matching \(name).key beside it"))
                         continue
                     }
-                    add(CertificateSource(name: name, certificatePath: path, keyPath: join(directory, name + ".key"),
-                                          directory: directory))
+                    add(
+                        CertificateSource(
+                            name: name, certificatePath: path, keyPath: join(directory, name + ".key"),
+                            directory: directory))
                 case "key":
                     if !present.contains(name + ".crt") {
                         problem(name, .incompleteSource(path: path, missing: "no matching \(name).crt beside it"))

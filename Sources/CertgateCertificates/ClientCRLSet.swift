@@ -69,7 +69,8 @@ public enum ClientCRLError: Error, Equatable, CustomStringConvertible {
         case .unknownIssuer(let index, let count, let issuer):
             return "CRL \(index) of \(count) (issuer '\(issuer)') is not signed by any CA trusted from --client-ca"
         case .issuerCannotSignCRLs(let index, let count, let issuer):
-            return "CRL \(index) of \(count) (issuer '\(issuer)'): the issuing CA's keyUsage does not include cRLSign, so OpenSSL would not use it"
+            return
+                "CRL \(index) of \(count) (issuer '\(issuer)'): the issuing CA's keyUsage does not include cRLSign, so OpenSSL would not use it"
         }
     }
 }

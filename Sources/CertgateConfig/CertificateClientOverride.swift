@@ -26,8 +26,10 @@ public struct CertificateClientPolicy: Sendable, Equatable {
     public var allowDNS: [String]
     public var allowURI: [String]
 
-    public init(name: String, clientCA: String?, clientAuth: ClientAuthMode, verifyDepth: Int, clientCRL: String?,
-                allowCN: [String], allowDNS: [String], allowURI: [String]) {
+    public init(
+        name: String, clientCA: String?, clientAuth: ClientAuthMode, verifyDepth: Int, clientCRL: String?,
+        allowCN: [String], allowDNS: [String], allowURI: [String]
+    ) {
         self.name = name
         self.clientCA = clientCA
         self.clientAuth = clientAuth
@@ -40,8 +42,9 @@ public struct CertificateClientPolicy: Sendable, Equatable {
 
     /// The policy `configuration`'s client-certificate settings make, under `name`.
     init(name: String, _ configuration: ProxyConfiguration) {
-        self.init(name: name, clientCA: configuration.clientCA, clientAuth: configuration.clientAuth,
-                  verifyDepth: configuration.verifyDepth, clientCRL: configuration.clientCRL,
-                  allowCN: configuration.allowCN, allowDNS: configuration.allowDNS, allowURI: configuration.allowURI)
+        self.init(
+            name: name, clientCA: configuration.clientCA, clientAuth: configuration.clientAuth,
+            verifyDepth: configuration.verifyDepth, clientCRL: configuration.clientCRL,
+            allowCN: configuration.allowCN, allowDNS: configuration.allowDNS, allowURI: configuration.allowURI)
     }
 }

@@ -32,8 +32,10 @@ public struct CertificatePairsSetting: AnySetting {
         }
         var pairs: [CertificatePair] = []
         for (certificate, key) in zip(certificates, keys) {
-            pairs.append(CertificatePair(certificatePath: try Self.path(certificate, "--cert", sources.context),
-                                         keyPath: try Self.path(key, "--key", sources.context)))
+            pairs.append(
+                CertificatePair(
+                    certificatePath: try Self.path(certificate, "--cert", sources.context),
+                    keyPath: try Self.path(key, "--key", sources.context)))
         }
         configuration.certificatePairs = pairs
         return .flag("--cert")
@@ -62,8 +64,9 @@ public struct CertificatePairsSetting: AnySetting {
     }
 
     public func rendered(_ configuration: ProxyConfiguration) -> RenderedValue {
-        .block(configuration.certificatePairs.flatMap { pair in
-            ["  - cert: \(YAMLText.quoted(pair.certificatePath))", "    key: \(YAMLText.quoted(pair.keyPath))"]
-        })
+        .block(
+            configuration.certificatePairs.flatMap { pair in
+                ["  - cert: \(YAMLText.quoted(pair.certificatePath))", "    key: \(YAMLText.quoted(pair.keyPath))"]
+            })
     }
 }

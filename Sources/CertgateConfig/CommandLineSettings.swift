@@ -23,7 +23,8 @@ public struct CommandLineSettings: Sendable, Equatable {
             let argument = arguments[index]
             index += 1
             guard argument.hasPrefix("--"), argument.count > 2 else {
-                throw ConfigurationError(.none, "unexpected argument '\(argument)' (every setting is a --flag; see --help)")
+                throw ConfigurationError(
+                    .none, "unexpected argument '\(argument)' (every setting is a --flag; see --help)")
             }
             let name: String
             var inline: String?
@@ -34,8 +35,10 @@ public struct CommandLineSettings: Sendable, Equatable {
                 name = argument
             }
             guard let form = byFlag[name] else {
-                let close = Suggestion.closest(to: String(name.dropFirst(2)), among: byFlag.keys.map { String($0.dropFirst(2)) })
-                throw ConfigurationError(.flag(name), "unknown option" + (close.map { " (did you mean '--\($0)'?)" } ?? ""))
+                let close = Suggestion.closest(
+                    to: String(name.dropFirst(2)), among: byFlag.keys.map { String($0.dropFirst(2)) })
+                throw ConfigurationError(
+                    .flag(name), "unknown option" + (close.map { " (did you mean '--\($0)'?)" } ?? ""))
             }
             if form == .toggle {
                 if inline != nil {

@@ -13,7 +13,8 @@ extension ConfigurationFileParser {
         var overrides: [CertificateClientOverride] = []
         for (nameNode, entry) in mapping {
             guard let name = nameNode.scalar?.string, !name.isEmpty else {
-                throw ConfigurationError(.fileKey(file: path, key: key), "expected a certificate name, found \(Self.kind(of: nameNode))")
+                throw ConfigurationError(
+                    .fileKey(file: path, key: key), "expected a certificate name, found \(Self.kind(of: nameNode))")
             }
             overrides.append(try override(name, entry))
         }
@@ -37,7 +38,8 @@ extension ConfigurationFileParser {
             let field = fieldNode.scalar?.string ?? "<\(Self.kind(of: fieldNode))>"
             guard let setting = allowed.first(where: { $0.key == field }) else {
                 let hint = Suggestion.hint(for: field, among: allowed.map(\.key))
-                throw ConfigurationError(.fileKey(file: path, key: prefix), "unknown key '\(field)'\(hint); allowed: \(keys)")
+                throw ConfigurationError(
+                    .fileKey(file: path, key: prefix), "unknown key '\(field)'\(hint); allowed: \(keys)")
             }
             if Self.isNull(value) { continue }
             try read(setting, value, into: &settings, errorKey: "\(prefix).\(field)")

@@ -128,7 +128,8 @@ struct ConfigurationFileParser {
             for (index, item) in sequence.enumerated() {
                 let itemKey = "\(key)[\(index)]"
                 if Self.isNull(item) {
-                    throw ConfigurationError(.fileKey(file: path, key: itemKey), "expected \(expectation), found nothing")
+                    throw ConfigurationError(
+                        .fileKey(file: path, key: itemKey), "expected \(expectation), found nothing")
                 }
                 values.append(try scalar(item, itemKey, expecting: expectation))
             }

@@ -19,8 +19,9 @@ extension ConfigurationResolver {
     private func policy(_ entry: CertificateClientOverride, global: ProxyConfiguration) throws(ConfigurationError)
         -> CertificateClientPolicy
     {
-        let sources = SettingSources(commandLine: CommandLineSettings(), environment: EnvironmentSettings(),
-                                     file: entry.settings, context: context)
+        let sources = SettingSources(
+            commandLine: CommandLineSettings(), environment: EnvironmentSettings(),
+            file: entry.settings, context: context)
         var effective = global
         var origins = Origins()
         for setting in Settings.perCertificateOverrides {
@@ -40,7 +41,9 @@ extension ConfigurationResolver {
             if effective.clientAuth != .none, let origin = origins[Settings.clientAuth] {
                 throw ConfigurationError(origin, "'\(effective.clientAuth.rawValue)' \(needs)")
             }
-            for setting in [Settings.clientCRL] as [any AnySetting] + [Settings.allowCN, Settings.allowDNS, Settings.allowURI] {
+            for setting in [Settings.clientCRL] as [any AnySetting] + [
+                Settings.allowCN, Settings.allowDNS, Settings.allowURI,
+            ] {
                 if let origin = origins.values[setting.info.key] {
                     throw ConfigurationError(origin, needs)
                 }

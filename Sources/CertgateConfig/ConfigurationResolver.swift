@@ -123,7 +123,9 @@ public struct ConfigurationResolver: Sendable {
         if let admin = configuration.admin, admin.port != 0, admin == listen, let origin = origins[Settings.admin] {
             throw ConfigurationError(origin, "'\(admin)' is already the listen address")
         }
-        if configuration.adminTokenFile != nil, configuration.admin == nil, let origin = origins[Settings.adminTokenFile] {
+        if configuration.adminTokenFile != nil, configuration.admin == nil,
+            let origin = origins[Settings.adminTokenFile]
+        {
             throw ConfigurationError(origin, "needs \(name(Settings.admin.info, from: origin))")
         }
     }

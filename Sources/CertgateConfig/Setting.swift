@@ -49,8 +49,9 @@ public struct Setting<Value: Sendable & Equatable>: AnySetting {
         parseItem: @escaping @Sendable (String, SettingContext) throws(ConfigurationValueError) -> Element,
         renderItem: @escaping @Sendable (Element) -> String
     ) where Value == [Element] {
-        self.info = SettingInfo(key: key, form: .list, group: group, valueName: valueName, type: type,
-                                defaultText: defaultText, example: example, reload: reload, help: help)
+        self.info = SettingInfo(
+            key: key, form: .list, group: group, valueName: valueName, type: type,
+            defaultText: defaultText, example: example, reload: reload, help: help)
         self.keyPath = keyPath
         self.defaultValue = { _ in [] }
         self.parse = { items, context throws(SettingValueError) in

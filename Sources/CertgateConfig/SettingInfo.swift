@@ -24,9 +24,11 @@ public struct SettingInfo: Sendable {
     /// Whether it can be set in the config file (`config` itself cannot).
     public let inFile: Bool
 
-    init(key: String, form: SettingForm, group: SettingGroup, valueName: String, type: String, defaultText: String,
-         example: String, reload: SettingReload, help: String, flags: [String]? = nil, fromEnvironment: Bool = true,
-         inFile: Bool = true) {
+    init(
+        key: String, form: SettingForm, group: SettingGroup, valueName: String, type: String, defaultText: String,
+        example: String, reload: SettingReload, help: String, flags: [String]? = nil, fromEnvironment: Bool = true,
+        inFile: Bool = true
+    ) {
         self.key = key
         self.form = form
         self.group = group

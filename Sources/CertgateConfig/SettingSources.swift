@@ -13,8 +13,10 @@ public struct SettingSources: Sendable {
     /// The context of flags and variables (the working directory), and of defaults.
     public var context: SettingContext
 
-    public init(commandLine: CommandLineSettings, environment: EnvironmentSettings, file: ConfigurationFile?,
-                context: SettingContext) {
+    public init(
+        commandLine: CommandLineSettings, environment: EnvironmentSettings, file: ConfigurationFile?,
+        context: SettingContext
+    ) {
         self.commandLine = commandLine
         self.environment = environment
         self.file = file
@@ -34,8 +36,10 @@ public struct SettingSources: Sendable {
         if let file, let value = file.values[info.key] {
             var fileContext = context
             fileContext.baseDirectory = file.baseDirectory
-            values.append(RawSetting(items: value.items, source: .file(file.path, file.keyPrefix + info.key, indexed: value.isSequence),
-                                     context: fileContext))
+            values.append(
+                RawSetting(
+                    items: value.items, source: .file(file.path, file.keyPrefix + info.key, indexed: value.isSequence),
+                    context: fileContext))
         }
         return values
     }

@@ -9,11 +9,13 @@ extension Settings {
     public static let listen = Setting(
         "listen", group: .addresses, valueName: "host:port", type: "address", default: "required",
         example: "0.0.0.0:443", reload: .restart, help: "Address for TLS clients, e.g. 0.0.0.0:443 or [::]:443.",
-        keyPath: \.listen, parse: { text, _ throws(ConfigurationValueError) in try SocketEndpoint(parsing: text, role: .listen) },
+        keyPath: \.listen,
+        parse: { text, _ throws(ConfigurationValueError) in try SocketEndpoint(parsing: text, role: .listen) },
         render: { .text($0.description) })
 
     public static let upstream = Setting(
-        "upstream", group: .addresses, valueName: "host:port", type: "address (a host name is resolved at start and on reload)",
+        "upstream", group: .addresses, valueName: "host:port",
+        type: "address (a host name is resolved at start and on reload)",
         default: "required", example: "127.0.0.1:8080", reload: .live,
         help: "Plaintext backend to forward to, e.g. 127.0.0.1:8080.",
         keyPath: \.upstream,
@@ -35,7 +37,9 @@ extension Settings {
         help: "File holding a bearer token that every admin request except /healthz and /readyz must send "
             + "(Authorization: Bearer TOKEN). Re-read when it changes. Needs --admin.",
         keyPath: \.adminTokenFile,
-        parse: { text, context throws(ConfigurationValueError) in try ValueParser.path(text, relativeTo: context.baseDirectory) },
+        parse: { text, context throws(ConfigurationValueError) in
+            try ValueParser.path(text, relativeTo: context.baseDirectory)
+        },
         render: RenderedValue.optionalText)
 
     // MARK: Certificates

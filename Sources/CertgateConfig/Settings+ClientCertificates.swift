@@ -8,12 +8,15 @@ extension Settings {
     // MARK: Client certificates
 
     public static let clientCA = Setting(
-        "client-ca", group: .clientCertificates, valueName: "file", type: "path", example: "/etc/certgate/client-ca.pem",
+        "client-ca", group: .clientCertificates, valueName: "file", type: "path",
+        example: "/etc/certgate/client-ca.pem",
         reload: .live,
         help: "PEM bundle of the CAs that client certificates must chain to. Turns on client certificates "
             + "(--client-auth require unless set).",
         keyPath: \.clientCA,
-        parse: { text, context throws(ConfigurationValueError) in try ValueParser.path(text, relativeTo: context.baseDirectory) },
+        parse: { text, context throws(ConfigurationValueError) in
+            try ValueParser.path(text, relativeTo: context.baseDirectory)
+        },
         render: RenderedValue.optionalText)
 
     public static let clientAuth = Setting(
@@ -33,7 +36,8 @@ extension Settings {
 
     public static let verifyDepth = Setting(
         "verify-depth", group: .clientCertificates, valueName: "n", type: "integer 1-16", example: "2", reload: .live,
-        help: "Longest client certificate chain accepted, \(verifyDepthRange.lowerBound)-\(verifyDepthRange.upperBound).",
+        help:
+            "Longest client certificate chain accepted, \(verifyDepthRange.lowerBound)-\(verifyDepthRange.upperBound).",
         keyPath: \.verifyDepth,
         parse: { text, _ throws(ConfigurationValueError) in
             try ValueParser.integer(text, within: verifyDepthRange, what: "verify depth")
@@ -72,7 +76,9 @@ extension Settings {
         example: "/etc/certgate/client-ca.crl", reload: .live,
         help: "PEM certificate revocation list checked against client certificates. Needs --client-ca.",
         keyPath: \.clientCRL,
-        parse: { text, context throws(ConfigurationValueError) in try ValueParser.path(text, relativeTo: context.baseDirectory) },
+        parse: { text, context throws(ConfigurationValueError) in
+            try ValueParser.path(text, relativeTo: context.baseDirectory)
+        },
         render: RenderedValue.optionalText)
 
     public static let allowCN = Setting(
@@ -89,7 +95,8 @@ extension Settings {
         reload: .live,
         help: "Accept only client certificates with a matching DNS subject alternative name; * matches one "
             + "whole label. Repeatable. Needs --client-ca.",
-        keyPath: \.allowDNS, parseItem: { text, _ throws(ConfigurationValueError) in try ValueParser.namePattern(text) },
+        keyPath: \.allowDNS,
+        parseItem: { text, _ throws(ConfigurationValueError) in try ValueParser.namePattern(text) },
         renderItem: { $0 })
 
     public static let allowURI = Setting(
@@ -98,7 +105,8 @@ extension Settings {
         example: "spiffe://example.com/ns/*/sa/web", reload: .live,
         help: "Accept only client certificates with a matching URI subject alternative name; * matches one "
             + "whole path segment. Repeatable. Needs --client-ca.",
-        keyPath: \.allowURI, parseItem: { text, _ throws(ConfigurationValueError) in try ValueParser.namePattern(text) },
+        keyPath: \.allowURI,
+        parseItem: { text, _ throws(ConfigurationValueError) in try ValueParser.namePattern(text) },
         renderItem: { $0 })
 
     public static let perCertificate = PerCertificateSetting()

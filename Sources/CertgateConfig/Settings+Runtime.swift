@@ -12,7 +12,9 @@ extension Settings {
             + "only), stat (the check only, for NFS and other odd mounts) or off (no automatic "
             + "detection; SIGHUP, --reload-interval and POST /reload still work).",
         keyPath: \.watchMode,
-        parse: { text, _ throws(ConfigurationValueError) in try ValueParser.choice(text, WatchMode.self, what: "a watch mode") },
+        parse: { text, _ throws(ConfigurationValueError) in
+            try ValueParser.choice(text, WatchMode.self, what: "a watch mode")
+        },
         render: RenderedValue.choice)
 
     /// The shortest and longest `--stat-interval`, inclusive.
@@ -133,11 +135,14 @@ extension Settings {
         "log-format", group: .runtime, valueName: "text|json", type: "enum", example: "json", reload: .live,
         help: "Log line format on stderr.",
         keyPath: \.logFormat,
-        parse: { text, _ throws(ConfigurationValueError) in try ValueParser.choice(text, LogFormat.self, what: "a log format") },
+        parse: { text, _ throws(ConfigurationValueError) in
+            try ValueParser.choice(text, LogFormat.self, what: "a log format")
+        },
         render: RenderedValue.choice)
 
     public static let logLevel = Setting(
-        "log-level", group: .runtime, valueName: "level", type: "enum: trace, debug, info, notice, warning, error, critical",
+        "log-level", group: .runtime, valueName: "level",
+        type: "enum: trace, debug, info, notice, warning, error, critical",
         example: "debug", reload: .live,
         help: "Least severe level logged: trace, debug, info, notice, warning, error or critical.",
         keyPath: \.logLevel,

@@ -40,7 +40,9 @@ extension RenderedValue {
 
     static func choice<T: RawRepresentable<String>>(_ value: T) -> RenderedValue { .scalar(value.rawValue) }
 
-    static func optionalText(_ value: String?) -> RenderedValue { value.map(RenderedValue.text) ?? .absent(comment: nil) }
+    static func optionalText(_ value: String?) -> RenderedValue {
+        value.map(RenderedValue.text) ?? .absent(comment: nil)
+    }
 
     static func toggle(_ value: Bool) -> RenderedValue { .scalar(String(value)) }
 }

@@ -12,7 +12,9 @@ public enum SettingsHelp {
             guard !settings.isEmpty else { continue }
             out.append(group.rawValue.uppercased() + ":")
             for info in settings {
-                let flags = "  " + info.flags.map { $0 + (info.valueName.isEmpty ? "" : " <\(info.valueName)>") }
+                let flags =
+                    "  "
+                    + info.flags.map { $0 + (info.valueName.isEmpty ? "" : " <\(info.valueName)>") }
                     .joined(separator: " ")
                 var help = info.help
                 if info.defaultText == "required" {
@@ -51,16 +53,21 @@ public enum SettingsHelp {
                 info.reload == .live ? "live" : "restart",
                 "`\(info.example)`",
             ]
-            rows.append("| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |")
+            rows.append(
+                "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |")
         }
         return rows.joined(separator: "\n") + "\n"
     }
 
     private static func flagCell(_ info: SettingInfo) -> String {
         guard !info.flags.isEmpty else { return "—" }
-        let placeholders: Set<Substring> = ["duration", "n", "host:port", "file", "dir", "name", "list", "level", "pattern"]
-        let value = info.valueName.split(separator: "|").map { placeholders.contains($0) ? $0.uppercased() : String($0) }
-            .joined(separator: "|")
+        let placeholders: Set<Substring> = [
+            "duration", "n", "host:port", "file", "dir", "name", "list", "level", "pattern",
+        ]
+        let value = info.valueName.split(separator: "|").map {
+            placeholders.contains($0) ? $0.uppercased() : String($0)
+        }
+        .joined(separator: "|")
         let flags = info.flags.map { $0 + (value.isEmpty ? "" : " " + value) }.joined(separator: " ")
         switch info.form {
         case .list: return "`\(flags)` (repeatable)"

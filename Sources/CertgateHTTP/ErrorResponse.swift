@@ -5,7 +5,8 @@ public enum ErrorResponse {
     /// The complete response for `status`, with `detail` as the body's second line.
     public static func bytes(status: Int, detail: String) -> [UInt8] {
         let body = "\(reasonPhrase(status))\n\(detail)\n"
-        let head = "HTTP/1.1 \(status) \(reasonPhrase(status))\r\n"
+        let head =
+            "HTTP/1.1 \(status) \(reasonPhrase(status))\r\n"
             + "Content-Type: text/plain; charset=utf-8\r\n"
             + "Content-Length: \(body.utf8.count)\r\n"
             + "Connection: close\r\n"

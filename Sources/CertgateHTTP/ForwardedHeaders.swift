@@ -73,10 +73,13 @@ public struct ClientCertificateDetails: Sendable, Equatable {
     /// byte that cannot appear in a header value (a control character, non-ASCII) is left out rather than
     /// passed on.
     public var xfccElement: String {
-        var parts = ["Hash=" + sha256.map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
-        }.joined()]
+        var parts = [
+            "Hash="
+                + sha256.map { byte in
+                    let digits = Array("0123456789abcdef")
+                    return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
+                }.joined()
+        ]
         parts.append("Subject=" + Self.quoted(subject))
         for uri in uris where Self.isPrintable(uri) { parts.append("URI=" + Self.value(uri)) }
         for name in dnsNames where Self.isPrintable(name) { parts.append("DNS=" + Self.value(name)) }

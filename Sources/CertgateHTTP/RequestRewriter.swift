@@ -228,10 +228,15 @@ public final class RequestRewriter {
         emitHead(head)
         requestCount += 1
         let method = parser.pointee.method
-        currentMayUpgrade = parser.pointee.upgrade != 0 || method == HTTP_CONNECT.rawValue
-            || scanner.fields.contains { Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: head[$0.start..<$0.colon]), "upgrade") }
-        responses.requestForwarded(.init(isHead: method == HTTP_HEAD.rawValue, mayUpgrade: currentMayUpgrade,
-                                         isConnect: method == HTTP_CONNECT.rawValue))
+        currentMayUpgrade =
+            parser.pointee.upgrade != 0 || method == HTTP_CONNECT.rawValue
+            || scanner.fields.contains {
+                Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: head[$0.start..<$0.colon]), "upgrade")
+            }
+        responses.requestForwarded(
+            .init(
+                isHead: method == HTTP_HEAD.rawValue, mayUpgrade: currentMayUpgrade,
+                isConnect: method == HTTP_CONNECT.rawValue))
         earlyDecision = nil
         if messageComplete {
             startNextMessage()
@@ -250,8 +255,9 @@ public final class RequestRewriter {
         if errno == HPE_PAUSED || messageComplete {
             startNextMessage()
         } else if errno != HPE_OK {
-            reject(parser.pointee.flags & UInt32(F_CHUNKED.rawValue) != 0 || errno == HPE_INVALID_CHUNK_SIZE
-                   ? .badChunk : .badContentLength)
+            reject(
+                parser.pointee.flags & UInt32(F_CHUNKED.rawValue) != 0 || errno == HPE_INVALID_CHUNK_SIZE
+                    ? .badChunk : .badContentLength)
         }
         return parsed
     }
@@ -326,7 +332,8 @@ public final class RequestRewriter {
         case HPE_INVALID_CONTENT_LENGTH: return .badContentLength
         case HPE_UNEXPECTED_CONTENT_LENGTH:
             let hasTransferEncoding = scanner.fields.contains {
-                Self.equalsIgnoringCase(UnsafeRawBufferPointer(rebasing: head[$0.start..<$0.colon]), "transfer-encoding")
+                Self.equalsIgnoringCase(
+                    UnsafeRawBufferPointer(rebasing: head[$0.start..<$0.colon]), "transfer-encoding")
             }
             return hasTransferEncoding ? .lengthAndChunked : .badContentLength
         case HPE_INVALID_TRANSFER_ENCODING: return .unsupportedTransferEncoding
@@ -339,7 +346,9 @@ public final class RequestRewriter {
         output.reserveCapacity(output.count + head.count + injected.count)
         output.append(contentsOf: head[scanner.requestLineStart..<(scanner.requestLineEnd + 2)])
         for field in scanner.fields {
-            if ForwardedHeaders.isManaged(UnsafeRawBufferPointer(rebasing: head[field.start..<field.colon])) { continue }
+            if ForwardedHeaders.isManaged(UnsafeRawBufferPointer(rebasing: head[field.start..<field.colon])) {
+                continue
+            }
             output.append(contentsOf: head[field.start..<(field.end + 2)])
         }
         output.append(contentsOf: injected)

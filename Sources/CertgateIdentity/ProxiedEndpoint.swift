@@ -45,7 +45,10 @@ public struct ProxiedEndpoint: Sendable, Hashable, CustomStringConvertible {
             var best = (start: -1, length: 0)
             var index = 0
             while index < 8 {
-                guard groups[index] == 0 else { index += 1; continue }
+                guard groups[index] == 0 else {
+                    index += 1
+                    continue
+                }
                 var end = index
                 while end < 8 && groups[end] == 0 { end += 1 }
                 if end - index > best.length { best = (index, end - index) }

@@ -76,7 +76,8 @@ public struct ProxyProtocolHeader: Sendable, Hashable {
         case (false, false): protocolName = "TCP6"
         default: return Array("PROXY UNKNOWN\r\n".utf8)
         }
-        let line = "PROXY \(protocolName) \(source.address.text) \(destination.address.text) "
+        let line =
+            "PROXY \(protocolName) \(source.address.text) \(destination.address.text) "
             + "\(source.port) \(destination.port)\r\n"
         let bytes = Array(line.utf8)
         // Longest: "PROXY TCP6 " (11) + 2 x 39 + 3 spaces + 2 x 5 + "\r\n" = 104. RFC 5952 text is at most 39
@@ -115,7 +116,7 @@ public struct ProxyProtocolHeader: Sendable, Hashable {
     /// The TLVs, at most `room` bytes in all (see the type's documentation for what is omitted when).
     private func encodeTLVs(room: Int) -> [UInt8] {
         var remaining = room
-        let sslBaseSize = 3 + 5  // type, length, client, verify
+        let sslBaseSize = 3 + 5 // type, length, client, verify
         if ssl != nil { remaining -= sslBaseSize }
 
         /// Whether a TLV with `count` value bytes fits, taking its room if so.

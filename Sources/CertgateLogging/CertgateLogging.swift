@@ -12,9 +12,10 @@ public enum CertgateLogging {
     public static func bootstrap(format: LogOutputFormat, level: Logger.Level) {
         control.format = format
         control.level = level
-        LoggingSystem.bootstrap({ label, metadataProvider in
-            LineLogHandler(label: label, control: control, metadataProvider: metadataProvider)
-        }, metadataProvider: nil)
+        LoggingSystem.bootstrap(
+            { label, metadataProvider in
+                LineLogHandler(label: label, control: control, metadataProvider: metadataProvider)
+            }, metadataProvider: nil)
     }
 
     /// The level and format of every handler `bootstrap` installs; `update` changes them at run time.

@@ -31,8 +31,9 @@ public struct LineLogHandler: LogHandler {
         sink: LogSink = .standardError,
         clock: @escaping @Sendable () -> LogTimestamp = LogTimestamp.now
     ) {
-        self.init(label: label, control: LogControl(format: format, level: level), metadataProvider: metadataProvider,
-                  sink: sink, clock: clock)
+        self.init(
+            label: label, control: LogControl(format: format, level: level), metadataProvider: metadataProvider,
+            sink: sink, clock: clock)
     }
 
     /// A handler following `control`'s level (until its own is set) and format.

@@ -15,10 +15,12 @@ enum LogEscaping {
     /// A text-format metadata value: bare when it is a simple token, otherwise in double quotes with
     /// `"` and `\` escaped, so `key=value` pairs can be split unambiguously.
     static func textValue(_ text: String, into output: inout String) {
-        let isBare = !text.isEmpty && !text.unicodeScalars.contains { scalar in
-            scalar == "\"" || scalar == "=" || scalar == "\\" || scalar.properties.isWhitespace
-                || JSONText.needsUnicodeEscape(scalar)
-        }
+        let isBare =
+            !text.isEmpty
+            && !text.unicodeScalars.contains { scalar in
+                scalar == "\"" || scalar == "=" || scalar == "\\" || scalar.properties.isWhitespace
+                    || JSONText.needsUnicodeEscape(scalar)
+            }
         if isBare {
             output += text
             return
@@ -38,7 +40,8 @@ enum LogEscaping {
             return
         }
         for scalar in key.unicodeScalars {
-            let breaksShape = scalar == "=" || scalar == "\"" || scalar.properties.isWhitespace
+            let breaksShape =
+                scalar == "=" || scalar == "\"" || scalar.properties.isWhitespace
                 || JSONText.needsUnicodeEscape(scalar)
             output.unicodeScalars.append(breaksShape ? "_" : scalar)
         }

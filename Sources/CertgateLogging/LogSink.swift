@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Where finished log lines go. Each call receives one complete line, trailing newline included.
@@ -49,10 +49,10 @@ public struct LogSink: Sendable {
 /// `write(2)` under a name that cannot be confused with `LogSink.write`.
 private func systemWrite(_ descriptor: Int32, _ bytes: UnsafePointer<UInt8>, _ count: Int) -> Int {
     #if canImport(Glibc)
-    return Glibc.write(descriptor, bytes, count)
+        return Glibc.write(descriptor, bytes, count)
     #elseif canImport(Musl)
-    return Musl.write(descriptor, bytes, count)
+        return Musl.write(descriptor, bytes, count)
     #else
-    return Darwin.write(descriptor, bytes, count)
+        return Darwin.write(descriptor, bytes, count)
     #endif
 }

@@ -30,14 +30,18 @@ public final class ClientCAMetrics: @unchecked Sendable {
             registry: registry, name: "certgate_client_ca_not_after_timestamp_seconds",
             help: "Expiry (notAfter) of each trusted client CA, by SHA-256 fingerprint.",
             labels: [("ca_file", caFile)], keyLabel: "fingerprint")
-        generations = registry.makeGauge(descriptor: describe(
-            "certgate_client_ca_generations", "CA bundle generations retained in the rotating root pool."),
+        generations = registry.makeGauge(
+            descriptor: describe(
+                "certgate_client_ca_generations", "CA bundle generations retained in the rotating root pool."),
             labels: [("ca_file", caFile)])
-        certificates = registry.makeGauge(descriptor: describe(
-            "certgate_client_ca_certificates", "Distinct CA certificates trusted (union of the retained generations)."),
+        certificates = registry.makeGauge(
+            descriptor: describe(
+                "certgate_client_ca_certificates",
+                "Distinct CA certificates trusted (union of the retained generations)."),
             labels: [("ca_file", caFile)])
-        evictions = registry.makeCounter(descriptor: describe(
-            "certgate_client_ca_evictions_total", "CA generations evicted from the pool (by the limit or by age)."),
+        evictions = registry.makeCounter(
+            descriptor: describe(
+                "certgate_client_ca_evictions_total", "CA generations evicted from the pool (by the limit or by age)."),
             labels: [("ca_file", caFile)])
     }
 

@@ -30,14 +30,18 @@ public final class ClientCRLMetrics: @unchecked Sendable {
             help: "nextUpdate of the loaded CRLs, by SHA-256 fingerprint of the issuing client CA (latest per CA). "
                 + "Clients of that CA are refused once it passes.",
             labels: [("ca_file", caFile)], keyLabel: "issuer_fingerprint")
-        lists = registry.makeGauge(descriptor: describe("certgate_client_crl_lists", "CRLs loaded from --client-crl."),
-                                   labels: [("ca_file", caFile)])
-        revoked = registry.makeGauge(descriptor: describe(
-            "certgate_client_crl_revoked_certificates", "Revoked entries in the loaded CRLs (summed over the CRLs)."),
+        lists = registry.makeGauge(
+            descriptor: describe("certgate_client_crl_lists", "CRLs loaded from --client-crl."),
             labels: [("ca_file", caFile)])
-        uncovered = registry.makeGauge(descriptor: describe(
-            "certgate_client_crl_uncovered_cas",
-            "Trusted client CAs with no CRL in --client-crl; their clients are refused (client_crl_unavailable)."),
+        revoked = registry.makeGauge(
+            descriptor: describe(
+                "certgate_client_crl_revoked_certificates", "Revoked entries in the loaded CRLs (summed over the CRLs)."
+            ),
+            labels: [("ca_file", caFile)])
+        uncovered = registry.makeGauge(
+            descriptor: describe(
+                "certgate_client_crl_uncovered_cas",
+                "Trusted client CAs with no CRL in --client-crl; their clients are refused (client_crl_unavailable)."),
             labels: [("ca_file", caFile)])
     }
 

@@ -11,20 +11,23 @@ public final class ConfigurationMetrics: Sendable {
     private let restartPending: Gauge
 
     public init(registry: PrometheusCollectorRegistry) {
-        let descriptor = describe("certgate_config_reloads_total",
-                                  "Configuration reloads (the config file re-read) by how they ended.")
+        let descriptor = describe(
+            "certgate_config_reloads_total",
+            "Configuration reloads (the config file re-read) by how they ended.")
         var reloads: [String: Counter] = [:]
         for result in Self.results {
             reloads[result] = registry.makeCounter(descriptor: descriptor, labels: [("result", result)])
         }
         self.reloads = reloads
-        lastSuccessful = registry.makeGauge(descriptor: describe(
-            "certgate_config_last_reload_successful",
-            "1 when the last configuration reload was applied or changed nothing, 0 when it was refused."))
+        lastSuccessful = registry.makeGauge(
+            descriptor: describe(
+                "certgate_config_last_reload_successful",
+                "1 when the last configuration reload was applied or changed nothing, 0 when it was refused."))
         lastSuccessful.set(to: 1)
-        restartPending = registry.makeGauge(descriptor: describe(
-            "certgate_config_restart_pending_settings",
-            "Settings changed in the configuration that only a restart applies (their running values are kept)."))
+        restartPending = registry.makeGauge(
+            descriptor: describe(
+                "certgate_config_restart_pending_settings",
+                "Settings changed in the configuration that only a restart applies (their running values are kept)."))
     }
 
     /// Counts one reload; `restartPending` is how many changed settings wait for a restart.

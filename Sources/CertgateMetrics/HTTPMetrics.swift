@@ -16,18 +16,21 @@ public final class HTTPMetrics: Sendable {
 
     init(registry: PrometheusCollectorRegistry, rejectionReasons: [String]) {
         requests = registry.makeCounter(
-            descriptor: describe("certgate_http_requests_total",
-                                 "Requests forwarded with rewritten X-Forwarded-* fields (--forward-headers).")
+            descriptor: describe(
+                "certgate_http_requests_total",
+                "Requests forwarded with rewritten X-Forwarded-* fields (--forward-headers).")
         )
-        let rejected = describe("certgate_http_requests_rejected_total",
-                                "Requests refused by the --forward-headers parser, by reason.")
+        let rejected = describe(
+            "certgate_http_requests_rejected_total",
+            "Requests refused by the --forward-headers parser, by reason.")
         var byReason: [String: Counter] = [:]
         for reason in rejectionReasons {
             byReason[reason] = registry.makeCounter(descriptor: rejected, labels: [("reason", reason)])
         }
         rejectedByReason = byReason
-        let responses = describe("certgate_http_error_responses_total",
-                                 "Error responses certgate wrote itself (--forward-headers), by status.")
+        let responses = describe(
+            "certgate_http_error_responses_total",
+            "Error responses certgate wrote itself (--forward-headers), by status.")
         var byStatus: [Int: Counter] = [:]
         for status in Self.responseStatuses {
             byStatus[status] = registry.makeCounter(descriptor: responses, labels: [("status", String(status))])

@@ -20,15 +20,24 @@ final class ProcessMetrics: @unchecked Sendable {
     let owner = ThreadOwner()
 
     init(registry: PrometheusCollectorRegistry) {
-        residentMemory = registry.makeGauge(descriptor: describe("process_resident_memory_bytes",
-                                                                 "Resident memory size in bytes."))
-        openDescriptors = registry.makeGauge(descriptor: describe("process_open_fds", "Number of open file descriptors."))
-        maximumDescriptors = registry.makeGauge(descriptor: describe("process_max_fds",
-                                                                     "Maximum number of open file descriptors."))
-        cpuSeconds = registry.makeCounter(descriptor: describe("process_cpu_seconds_total",
-                                                               "Total user and system CPU time spent in seconds."))
-        let start = registry.makeGauge(descriptor: describe("process_start_time_seconds",
-                                                            "Start time of the process since the Unix epoch in seconds."))
+        residentMemory = registry.makeGauge(
+            descriptor: describe(
+                "process_resident_memory_bytes",
+                "Resident memory size in bytes."))
+        openDescriptors = registry.makeGauge(
+            descriptor: describe("process_open_fds", "Number of open file descriptors."))
+        maximumDescriptors = registry.makeGauge(
+            descriptor: describe(
+                "process_max_fds",
+                "Maximum number of open file descriptors."))
+        cpuSeconds = registry.makeCounter(
+            descriptor: describe(
+                "process_cpu_seconds_total",
+                "Total user and system CPU time spent in seconds."))
+        let start = registry.makeGauge(
+            descriptor: describe(
+                "process_start_time_seconds",
+                "Start time of the process since the Unix epoch in seconds."))
         start.set(to: Self.startTime() ?? Double(time(nil)))
         update()
     }
@@ -43,7 +52,8 @@ final class ProcessMetrics: @unchecked Sendable {
         }
         var usage = rusage()
         if getrusage(RUSAGE_SELF.rawValue, &usage) == 0 {
-            let total = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            let total =
+                Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
                 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
             if total > cpuReported {
                 cpuSeconds.increment(by: total - cpuReported)
@@ -65,7 +75,7 @@ final class ProcessMetrics: @unchecked Sendable {
         defer { closedir(directory) }
         var count = 0
         while readdir(directory) != nil { count += 1 }
-        return max(0, count - 3)  // ".", ".." and the descriptor opendir itself holds
+        return max(0, count - 3) // ".", ".." and the descriptor opendir itself holds
     }
 
     /// Boot time (`btime` in /proc/stat) plus the process's start in clock ticks (field 22 of
@@ -76,8 +86,9 @@ final class ProcessMetrics: @unchecked Sendable {
         // fields[0] is field 3 (state); field 22 is at index 19.
         guard fields.count > 19, let ticks = Double(fields[19]) else { return nil }
         guard let system = readSmallFile("/proc/stat"),
-              let line = system.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
-              let boot = Double(line.dropFirst(6).trimmingPrefix(" ")) else { return nil }
+            let line = system.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
+            let boot = Double(line.dropFirst(6).trimmingPrefix(" "))
+        else { return nil }
         return boot + ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }

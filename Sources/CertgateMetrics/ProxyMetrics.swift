@@ -49,29 +49,36 @@ public final class ProxyMetrics: Sendable {
     ///   layer's classification), created at 0.
     /// - Parameter httpRejectionReasons: every `reason` label value of requests refused by the
     ///   `--forward-headers` parser, created at 0.
-    public init(version: String, openSSLVersion: String, handshakeFailureReasons: [String],
-                httpRejectionReasons: [String] = [], registry: PrometheusCollectorRegistry = .init()) {
+    public init(
+        version: String, openSSLVersion: String, handshakeFailureReasons: [String],
+        httpRejectionReasons: [String] = [], registry: PrometheusCollectorRegistry = .init()
+    ) {
         self.registry = registry
         registry.makeGauge(
             descriptor: describe("certgate_build_info", "Build information; the value is always 1."),
             labels: [("version", version), ("openssl", openSSLVersion)]
         ).set(to: 1)
         connectionsActive = registry.makeGauge(
-            descriptor: describe("certgate_connections_active", "Client connections currently open (handshaking, connecting or proxying).")
+            descriptor: describe(
+                "certgate_connections_active",
+                "Client connections currently open (handshaking, connecting or proxying).")
         )
         connectionsTotal = registry.makeCounter(
             descriptor: describe("certgate_connections_total", "Client connections accepted.")
         )
-        let handshakes = describe("certgate_tls_handshakes_total", "TLS handshakes completed or failed; failures by reason.")
+        let handshakes = describe(
+            "certgate_tls_handshakes_total", "TLS handshakes completed or failed; failures by reason.")
         handshakeSuccesses = registry.makeCounter(descriptor: handshakes, labels: [("result", "success")])
         var failures: [String: Counter] = [:]
         for reason in handshakeFailureReasons {
-            failures[reason] = registry.makeCounter(descriptor: handshakes, labels: [("result", "failure"), ("reason", reason)])
+            failures[reason] = registry.makeCounter(
+                descriptor: handshakes, labels: [("result", "failure"), ("reason", reason)])
         }
         handshakeFailuresByReason = failures
         handshakeDuration = registry.makeValueHistogram(
-            descriptor: describe("certgate_tls_handshake_duration_seconds",
-                                 "Time from accepting a connection to its completed TLS handshake."),
+            descriptor: describe(
+                "certgate_tls_handshake_duration_seconds",
+                "Time from accepting a connection to its completed TLS handshake."),
             buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
         )
         let versions = describe("certgate_tls_connections_total", "Successful TLS handshakes by protocol version.")
@@ -80,20 +87,24 @@ public final class ProxyMetrics: Sendable {
         let bytes = describe("certgate_bytes_total", "Plaintext bytes forwarded, by direction.")
         bytesClientToUpstream = registry.makeCounter(descriptor: bytes, labels: [("direction", "client_to_upstream")])
         bytesUpstreamToClient = registry.makeCounter(descriptor: bytes, labels: [("direction", "upstream_to_client")])
-        let connectFailures = describe("certgate_upstream_connect_failures_total",
-                                       "Upstream connections that could not be established, by reason.")
+        let connectFailures = describe(
+            "certgate_upstream_connect_failures_total",
+            "Upstream connections that could not be established, by reason.")
         var upstream: [String: Counter] = [:]
         for reason in Self.upstreamFailureReasons {
             upstream[reason] = registry.makeCounter(descriptor: connectFailures, labels: [("reason", reason)])
         }
         upstreamConnectFailuresByReason = upstream
         upstreamConnectDuration = registry.makeValueHistogram(
-            descriptor: describe("certgate_upstream_connect_duration_seconds",
-                                 "Time to establish a connection to the upstream (successful connects)."),
+            descriptor: describe(
+                "certgate_upstream_connect_duration_seconds",
+                "Time to establish a connection to the upstream (successful connects)."),
             buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
         )
         acceptShed = registry.makeCounter(
-            descriptor: describe("certgate_connections_shed_total", "Connections closed right after accept because the process had no file descriptor left.")
+            descriptor: describe(
+                "certgate_connections_shed_total",
+                "Connections closed right after accept because the process had no file descriptor left.")
         )
         certificatesLoaded = registry.makeGauge(
             descriptor: describe("certgate_certificates_loaded", "Certificates in the snapshot being served.")
@@ -151,10 +162,14 @@ public final class ProxyMetrics: Sendable {
                 toClient &+= worker.upstreamToClient.load(ordering: .relaxed)
                 requests &+= worker.forwardedRequests.load(ordering: .relaxed)
             }
-            if toUpstream > state.reported.0 { bytesClientToUpstream.increment(by: Int64(toUpstream - state.reported.0)) }
+            if toUpstream > state.reported.0 {
+                bytesClientToUpstream.increment(by: Int64(toUpstream - state.reported.0))
+            }
             if toClient > state.reported.1 { bytesUpstreamToClient.increment(by: Int64(toClient - state.reported.1)) }
             if requests > state.reported.2 { http.requests.increment(by: Int64(requests - state.reported.2)) }
-            state.reported = (max(toUpstream, state.reported.0), max(toClient, state.reported.1), max(requests, state.reported.2))
+            state.reported = (
+                max(toUpstream, state.reported.0), max(toClient, state.reported.1), max(requests, state.reported.2)
+            )
         }
         process.update()
     }

@@ -33,8 +33,10 @@ final class KeyedGauges {
     private let keyLabel: String
     private var gauges: [String: Gauge] = [:]
 
-    init(registry: PrometheusCollectorRegistry, name: String, help: String, labels: [(String, String)] = [],
-         keyLabel: String) {
+    init(
+        registry: PrometheusCollectorRegistry, name: String, help: String, labels: [(String, String)] = [],
+        keyLabel: String
+    ) {
         self.registry = registry
         self.descriptor = describe(name, help)
         self.labels = labels

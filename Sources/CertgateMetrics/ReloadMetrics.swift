@@ -27,33 +27,44 @@ public final class ReloadMetrics: @unchecked Sendable {
     let owner = ThreadOwner()
 
     public init(registry: PrometheusCollectorRegistry) {
-        reloads = ReloadCounters(registry: registry, name: "certgate_cert_reloads_total",
-                                 help: "Certificate reloads by what triggered them and how they ended.")
-        notAfter = KeyedGauges(registry: registry, name: "certgate_cert_not_after_timestamp_seconds",
-                               help: "Expiry (notAfter) of each served certificate, seconds since the epoch.",
-                               keyLabel: "cert")
-        lastSuccessful = registry.makeGauge(descriptor: describe(
-            "certgate_cert_last_reload_successful",
-            "1 when the last certificate reload loaded every source, 0 when something failed to load."))
-        lastSuccessTimestamp = registry.makeGauge(descriptor: describe(
-            "certgate_cert_last_reload_success_timestamp_seconds",
-            "When the last reload that loaded every source (changed or not) finished, seconds since the epoch."))
+        reloads = ReloadCounters(
+            registry: registry, name: "certgate_cert_reloads_total",
+            help: "Certificate reloads by what triggered them and how they ended.")
+        notAfter = KeyedGauges(
+            registry: registry, name: "certgate_cert_not_after_timestamp_seconds",
+            help: "Expiry (notAfter) of each served certificate, seconds since the epoch.",
+            keyLabel: "cert")
+        lastSuccessful = registry.makeGauge(
+            descriptor: describe(
+                "certgate_cert_last_reload_successful",
+                "1 when the last certificate reload loaded every source, 0 when something failed to load."))
+        lastSuccessTimestamp = registry.makeGauge(
+            descriptor: describe(
+                "certgate_cert_last_reload_success_timestamp_seconds",
+                "When the last reload that loaded every source (changed or not) finished, seconds since the epoch."))
         duration = registry.makeValueHistogram(
-            descriptor: describe("certgate_cert_reload_duration_seconds",
-                                      "Time each certificate reload took, start-up included."),
+            descriptor: describe(
+                "certgate_cert_reload_duration_seconds",
+                "Time each certificate reload took, start-up included."),
             buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
         )
-        inotifyActive = registry.makeGauge(descriptor: describe(
-            "certgate_cert_watcher_inotify_active",
-            "1 when inotify watches every certificate directory, 0 when changes are found by stat() polling or not at all."))
-        sourcesFailing = registry.makeGauge(descriptor: describe(
-            "certgate_cert_sources_failing",
-            "Certificate sources (or directories) whose last load failed; their last good certificate is still served."))
+        inotifyActive = registry.makeGauge(
+            descriptor: describe(
+                "certgate_cert_watcher_inotify_active",
+                "1 when inotify watches every certificate directory, 0 when changes are found by stat() polling or not at all."
+            ))
+        sourcesFailing = registry.makeGauge(
+            descriptor: describe(
+                "certgate_cert_sources_failing",
+                "Certificate sources (or directories) whose last load failed; their last good certificate is still served."
+            ))
     }
 
     /// Counts one reload and updates the last-reload gauges.
-    public func recordReload(trigger: String, result: String, durationSeconds: Double?, failingSources: Int,
-                             now: Double) {
+    public func recordReload(
+        trigger: String, result: String, durationSeconds: Double?, failingSources: Int,
+        now: Double
+    ) {
         owner.assertCurrent("ReloadMetrics")
         reloads.record(trigger: trigger, result: result)
         if let durationSeconds { duration.record(durationSeconds) }

@@ -37,8 +37,9 @@ public final class Inotify {
 
     /// Every kind of change to a directory's entries (written, created, deleted, moved in or out,
     /// attributes), plus the directory itself being deleted or moved; refuses anything but a directory.
-    public static let directoryChanges = UInt32(IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_CREATE | IN_DELETE
-        | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+    public static let directoryChanges = UInt32(
+        IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_CREATE | IN_DELETE
+            | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 
     /// The inotify descriptor, for an event-loop read watcher; -1 once closed.
     public private(set) var descriptor: Int32
@@ -77,7 +78,7 @@ public final class Inotify {
             let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                return nil  // EAGAIN: drained
+                return nil // EAGAIN: drained
             }
             if count == 0 { return nil }
             return buffer.withUnsafeBytes { Self.decode(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }

@@ -64,8 +64,9 @@ public struct ResolvedAddress: Sendable, Equatable, CustomStringConvertible {
         withSockAddr { pointer, length in
             var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
             var service = [CChar](repeating: 0, count: Int(NI_MAXSERV))
-            let rc = getnameinfo(pointer, length, &host, socklen_t(host.count), &service,
-                                 socklen_t(service.count), NI_NUMERICHOST | NI_NUMERICSERV)
+            let rc = getnameinfo(
+                pointer, length, &host, socklen_t(host.count), &service,
+                socklen_t(service.count), NI_NUMERICHOST | NI_NUMERICSERV)
             guard rc == 0 else { return "<unprintable address>" }
             let hostText = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let serviceText = String(decoding: service.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
@@ -94,8 +95,10 @@ public struct ResolvedAddress: Sendable, Equatable, CustomStringConvertible {
         var cursor: UnsafeMutablePointer<addrinfo>? = first
         while let entry = cursor {
             if let address = entry.pointee.ai_addr {
-                result.append(ResolvedAddress(family: entry.pointee.ai_family, pointer: address,
-                                              length: entry.pointee.ai_addrlen))
+                result.append(
+                    ResolvedAddress(
+                        family: entry.pointee.ai_family, pointer: address,
+                        length: entry.pointee.ai_addrlen))
             }
             cursor = entry.pointee.ai_next
         }

@@ -1,5 +1,5 @@
-import Glibc
 internal import CPosixShims
+import Glibc
 
 /// Non-blocking TCP socket operations used by the data plane and the admin listener.
 ///
@@ -11,8 +11,10 @@ public enum Socket {
     public static func listen(on address: ResolvedAddress, reusePort: Bool, backlog: Int32 = 4096)
         throws(SystemError) -> Int32
     {
-        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
-                            | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(
+            address.family,
+            Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
+                | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError("socket", errno: errno) }
         var on: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
@@ -71,7 +73,8 @@ public enum Socket {
     /// Accepts one pending connection as a non-blocking, close-on-exec descriptor: `.done(fd)`.
     public static func accept(from listener: Int32) -> IOResult {
         while true {
-            let fd = CPosixShims_accept4(listener, nil, nil, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
+            let fd = CPosixShims_accept4(
+                listener, nil, nil, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
             if fd >= 0 { return .done(Int(fd)) }
             switch errno {
             case EINTR: continue
@@ -84,8 +87,10 @@ public enum Socket {
     /// Starts a non-blocking connect. `.done(fd)` when already connected, `.wouldBlock` is never returned:
     /// an in-progress connect is reported through `pending`.
     public static func connect(to address: ResolvedAddress) -> ConnectResult {
-        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
-                            | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(
+            address.family,
+            Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
+                | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return .failed(errno) }
         setNoDelay(fd)
         while true {

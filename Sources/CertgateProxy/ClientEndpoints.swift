@@ -29,16 +29,19 @@ struct ClientEndpoints {
             commonName: verified ? tls.clientCertificateCommonName : nil,
             cipher: tls.cipherName
         )
-        return ProxyProtocolHeader(source: source, destination: destination, alpn: tls.selectedALPN,
-                                   authority: tls.serverName, ssl: ssl)
-            .encode(version)
+        return ProxyProtocolHeader(
+            source: source, destination: destination, alpn: tls.selectedALPN,
+            authority: tls.serverName, ssl: ssl
+        )
+        .encode(version)
     }
 
     /// The fields `--forward-headers` adds to every request of this client.
     func forwardedHeaders(tls: TLSConnection) -> ForwardedHeaders {
         let certificate = tls.verifiedClientCertificate.map {
-            ClientCertificateDetails(sha256: $0.sha256Fingerprint, subject: $0.subject, uris: $0.uriNames,
-                                     dnsNames: $0.dnsNames)
+            ClientCertificateDetails(
+                sha256: $0.sha256Fingerprint, subject: $0.subject, uris: $0.uriNames,
+                dnsNames: $0.dnsNames)
         }
         return ForwardedHeaders(
             clientAddress: peer.map { Self.addressText($0.address) } ?? "unknown",

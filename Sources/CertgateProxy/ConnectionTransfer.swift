@@ -306,7 +306,8 @@ struct ConnectionTransfer {
         case .ready(let side, let events, flushed: false):
             agenda = .ready(side, events, flushed: true)
             switch side {
-            case .client where !events.isDisjoint(with: tlsWriteWaitsFor)
+            case .client
+            where !events.isDisjoint(with: tlsWriteWaitsFor)
                 && (toClient.pending != nil || toClient.needsSinkClose):
                 task = .flush(.client)
             case .upstream where events.contains(.write) && toUpstream.pending != nil:

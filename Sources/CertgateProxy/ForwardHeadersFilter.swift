@@ -20,8 +20,9 @@ struct ForwardHeadersFilter {
     }
 
     var status: RewriterStatus {
-        RewriterStatus(hasOutput: rewriter.pendingOutputCount > 0, rejection: rewriter.rejection,
-                       holdsInput: rewriter.heldInputCount > 0, waitsForUpstream: rewriter.isWaitingForUpstream)
+        RewriterStatus(
+            hasOutput: rewriter.pendingOutputCount > 0, rejection: rewriter.rejection,
+            holdsInput: rewriter.heldInputCount > 0, waitsForUpstream: rewriter.isWaitingForUpstream)
     }
 
     /// Request heads forwarded so far (for the log line of a refusal).

@@ -60,8 +60,9 @@ final class ProxyConnection {
         self.scratch = worker.scratch
         self.bufferSize = worker.settings.bufferSize
         self.traffic = worker.traffic
-        self.machine = ConnectionStateMachine(forwardsHeaders: settings.value.forwardHeaders,
-                                              sendsProxyHeader: settings.value.proxyProtocol != .off)
+        self.machine = ConnectionStateMachine(
+            forwardsHeaders: settings.value.forwardHeaders,
+            sendsProxyHeader: settings.value.proxyProtocol != .off)
         self.clientWatcher = IOWatcher(loop: worker.loop, fd: clientFD) { [unowned self] events in
             self.run(self.machine.clientReady(events))
         }
@@ -128,8 +129,9 @@ final class ProxyConnection {
                 worker.buffers.give(buffer)
                 action = machine.next()
             case .startRewriting:
-                filter = ForwardHeadersFilter(headers: endpoints.forwardedHeaders(tls: tls),
-                                              headLimit: settings.maximumRequestHead)
+                filter = ForwardHeadersFilter(
+                    headers: endpoints.forwardedHeaders(tls: tls),
+                    headLimit: settings.maximumRequestHead)
                 action = machine.next()
             case .feedRewriter(let count):
                 countForwarded(filter!.feed(UnsafeRawBufferPointer(start: scratch, count: count)))
@@ -201,13 +203,15 @@ final class ProxyConnection {
             // Not the client's bytes: not counted in certgate_bytes_total (unless parked and flushed later).
             var header = endpoints.proxyHeader(settings.proxyProtocol, tls: tls)
             guard !header.isEmpty else { return machine.wrote(.complete) }
-            return machine.wrote(header.withUnsafeMutableBytes {
-                writeOrPark($0.baseAddress!, count: $0.count, to: sink, counted: false)
-            })
+            return machine.wrote(
+                header.withUnsafeMutableBytes {
+                    writeOrPark($0.baseAddress!, count: $0.count, to: sink, counted: false)
+                })
         case .response(let response):
             worker.metrics.http.responded(status: response.status)
             var body = response.bytes
-            return machine.wrote(body.withUnsafeMutableBytes { writeOrPark($0.baseAddress!, count: $0.count, to: sink) })
+            return machine.wrote(
+                body.withUnsafeMutableBytes { writeOrPark($0.baseAddress!, count: $0.count, to: sink) })
         }
     }
 
@@ -216,8 +220,10 @@ final class ProxyConnection {
     /// buffer's worth at most; only the rewriter's output can be longer, and it keeps the rest), which
     /// the outcome hands to the machine. Already parked bytes are tried once and stay where they are.
     /// TLS writes of fresh bytes go on after a partial write; a socket that took less is full.
-    private func writeOrPark(_ bytes: UnsafeRawPointer, count: Int, to sink: ConnectionSide, parking: Bool = true,
-                             counted: Bool = true) -> WriteOutcome {
+    private func writeOrPark(
+        _ bytes: UnsafeRawPointer, count: Int, to sink: ConnectionSide, parking: Bool = true,
+        counted: Bool = true
+    ) -> WriteOutcome {
         var written = 0
         var waitsFor: IOEvents = .write
         sending: while written < count {
@@ -276,20 +282,26 @@ final class ProxyConnection {
             metrics.upstreamConnectDuration.record(worker.loop.now - connectStartedAt)
         case .upstreamConnectFailed(let code):
             metrics.upstreamConnectFailures(reason: ConnectionReport.connectFailureReason(code)).increment()
-            worker.logger.warning("upstream connect failed", metadata: [
-                "conn": "\(id)", "upstream": "\(settings.upstream)", "error": "\(SystemError.message(for: code))",
-            ])
+            worker.logger.warning(
+                "upstream connect failed",
+                metadata: [
+                    "conn": "\(id)", "upstream": "\(settings.upstream)", "error": "\(SystemError.message(for: code))",
+                ])
         case .upstreamConnectTimedOut:
             metrics.upstreamConnectFailures(reason: "timeout").increment()
-            worker.logger.warning("upstream connect timed out", metadata: [
-                "conn": "\(id)", "upstream": "\(settings.upstream)",
-            ])
+            worker.logger.warning(
+                "upstream connect timed out",
+                metadata: [
+                    "conn": "\(id)", "upstream": "\(settings.upstream)",
+                ])
         case .requestRefused(let rejection):
             metrics.http.rejected(reason: rejection.rawValue)
-            worker.logger.debug("request refused", metadata: [
-                "conn": "\(id)", "reason": "\(rejection.rawValue)", "status": "\(rejection.status)",
-                "requests_before": "\(filter?.requestCount ?? 0)",
-            ])
+            worker.logger.debug(
+                "request refused",
+                metadata: [
+                    "conn": "\(id)", "reason": "\(rejection.rawValue)", "status": "\(rejection.status)",
+                    "requests_before": "\(filter?.requestCount ?? 0)",
+                ])
         }
     }
 
@@ -308,9 +320,11 @@ final class ProxyConnection {
             let failure = self.failure ?? .system(0)
             let reason = tls.failureReason(failure)
             worker.metrics.handshakeFailures(reason: reason.rawValue).increment()
-            worker.logger.debug("handshake failed", metadata: conn.merging([
-                "reason": "\(reason.rawValue)", "error": "\(failure)",
-            ]) { $1 })
+            worker.logger.debug(
+                "handshake failed",
+                metadata: conn.merging([
+                    "reason": "\(reason.rawValue)", "error": "\(failure)",
+                ]) { $1 })
         case .refusalTimedOut:
             worker.logger.debug("upstream did not finish before the refusal; closing", metadata: conn)
         default:

@@ -29,8 +29,10 @@ public final class ProxyServer: Sendable {
     public let port: UInt16
 
     /// Binds `workers` listeners on `listen` (all on the same port).
-    public init(listen: ResolvedAddress, workers: Int, settings: ProxySettings, snapshot: CertificateSnapshot,
-                metrics: ProxyMetrics, logger: Logger) throws(SystemError) {
+    public init(
+        listen: ResolvedAddress, workers: Int, settings: ProxySettings, snapshot: CertificateSnapshot,
+        metrics: ProxyMetrics, logger: Logger
+    ) throws(SystemError) {
         var fds: [Int32] = []
         var address = listen
         if listen.port != 0 {
@@ -64,8 +66,9 @@ public final class ProxyServer: Sendable {
         for (index, entry) in entries.enumerated() {
             let thread = try LoopThread.spawn(name: "certgate-w\(index)") { [self] in
                 let loop = EventLoop()
-                let worker = Worker(index: index, loop: loop, listenFD: entry.listenFD, slot: entry.slot,
-                                    settings: settings, metrics: metrics, logger: logger)
+                let worker = Worker(
+                    index: index, loop: loop, listenFD: entry.listenFD, slot: entry.slot,
+                    settings: settings, metrics: metrics, logger: logger)
                 worker.start()
                 running.withLock { $0[index] = (loop.handle, LoopBound(worker)) }
                 ready.signal()

@@ -26,8 +26,10 @@ public struct ProxySettings: Sendable, Equatable {
     /// it, and how long certgate keeps reading after its own response before closing.
     public var responseGrace: Duration = .seconds(5)
 
-    public init(upstream: ResolvedAddress, connectTimeout: Duration, handshakeTimeout: Duration,
-                context: TLSServerContext) {
+    public init(
+        upstream: ResolvedAddress, connectTimeout: Duration, handshakeTimeout: Duration,
+        context: TLSServerContext
+    ) {
         self.upstream = upstream
         self.connectTimeout = connectTimeout
         self.handshakeTimeout = handshakeTimeout

@@ -36,8 +36,10 @@ final class Worker {
     /// Set by `beginDrain()`: the loop ends as soon as the last connection has closed.
     private var draining = false
 
-    init(index: Int, loop: EventLoop, listenFD: Int32, slot: SnapshotSlot, settings: ProxySettings,
-         metrics: ProxyMetrics, logger: Logger) {
+    init(
+        index: Int, loop: EventLoop, listenFD: Int32, slot: SnapshotSlot, settings: ProxySettings,
+        metrics: ProxyMetrics, logger: Logger
+    ) {
         self.index = index
         self.loop = loop
         self.listenFD = listenFD
@@ -109,9 +111,11 @@ final class Worker {
                 let now = loop.now
                 if now - lastExhaustionWarning >= 10 {
                     lastExhaustionWarning = now
-                    logger.warning("out of file descriptors: shedding new connections", metadata: [
-                        "error": "\(SystemError.message(for: code))", "open_connections": "\(connections.count)",
-                    ])
+                    logger.warning(
+                        "out of file descriptors: shedding new connections",
+                        metadata: [
+                            "error": "\(SystemError.message(for: code))", "open_connections": "\(connections.count)",
+                        ])
                 }
                 return
             case .failed(let code) where code == ECONNABORTED || code == EPROTO || code == EPERM:
@@ -135,8 +139,9 @@ final class Worker {
             return
         }
         nextConnectionID &+= 1
-        let connection = ProxyConnection(worker: self, id: nextConnectionID, clientFD: fd, tls: tls,
-                                         settings: settings)
+        let connection = ProxyConnection(
+            worker: self, id: nextConnectionID, clientFD: fd, tls: tls,
+            settings: settings)
         connections[connection.id] = connection
         metrics.connectionOpened()
         connection.start()

@@ -30,9 +30,10 @@ final class CertificateReloadReporter {
         warnAboutUnmatchedPolicies(when: "start-up")
         warnAboutExpiry(store.snapshot.certificates, when: "start-up")
         updateCertificateMetrics()
-        metrics.reload.recordReload(trigger: ReloadTrigger.startup.rawValue,
-                                    result: ReloadReport.Result.success.rawValue, durationSeconds: duration.seconds,
-                                    failingSources: 0, now: Timestamp.preciseNow)
+        metrics.reload.recordReload(
+            trigger: ReloadTrigger.startup.rawValue,
+            result: ReloadReport.Result.success.rawValue, durationSeconds: duration.seconds,
+            failingSources: 0, now: Timestamp.preciseNow)
     }
 
     /// A configuration reload built a new service around this store: the certificate gauges and the
@@ -51,17 +52,20 @@ final class CertificateReloadReporter {
         if report.snapshot != nil {
             updateCertificateMetrics()
         }
-        metrics.reload.recordReload(trigger: report.trigger.rawValue, result: report.result.rawValue,
-                                    durationSeconds: report.duration.seconds, failingSources: store.failingCount,
-                                    now: Timestamp.preciseNow)
+        metrics.reload.recordReload(
+            trigger: report.trigger.rawValue, result: report.result.rawValue,
+            durationSeconds: report.duration.seconds, failingSources: store.failingCount,
+            now: Timestamp.preciseNow)
         log(report)
     }
 
     /// The client trust could not be rebuilt after a client-CA or CRL change; the previous one is served.
     func clientTrustFailed(_ failure: String, trigger: ReloadTrigger) {
-        logger.error("client trust could not be rebuilt; still serving the previous one", metadata: [
-            "error": "\(failure)", "trigger": "\(trigger.rawValue)",
-        ])
+        logger.error(
+            "client trust could not be rebuilt; still serving the previous one",
+            metadata: [
+                "error": "\(failure)", "trigger": "\(trigger.rawValue)",
+            ])
     }
 
     /// The daily `--expiry-warning` check of everything served.
@@ -94,23 +98,30 @@ final class CertificateReloadReporter {
             case .unchanged:
                 continue
             case .added(let serial):
-                logger.notice("certificate added", metadata: [
-                    "cert": "\(name)", "old_serial": "-", "new_serial": "\(serial)", "trigger": "\(trigger)",
-                ])
+                logger.notice(
+                    "certificate added",
+                    metadata: [
+                        "cert": "\(name)", "old_serial": "-", "new_serial": "\(serial)", "trigger": "\(trigger)",
+                    ])
             case .replaced(let old, let new):
-                logger.notice("certificate replaced", metadata: [
-                    "cert": "\(name)", "old_serial": "\(old)", "new_serial": "\(new)", "trigger": "\(trigger)",
-                ])
+                logger.notice(
+                    "certificate replaced",
+                    metadata: [
+                        "cert": "\(name)", "old_serial": "\(old)", "new_serial": "\(new)", "trigger": "\(trigger)",
+                    ])
             case .removed(let serial):
-                logger.notice("certificate removed", metadata: [
-                    "cert": "\(name)", "old_serial": "\(serial)", "new_serial": "-", "trigger": "\(trigger)",
-                ])
+                logger.notice(
+                    "certificate removed",
+                    metadata: [
+                        "cert": "\(name)", "old_serial": "\(serial)", "new_serial": "-", "trigger": "\(trigger)",
+                    ])
             case .failed(let reason, let serving, let firstReport):
                 let metadata: Logger.Metadata = [
                     "cert": "\(name)", "error": "\(reason)", "serving_serial": "\(serving ?? "-")",
                     "trigger": "\(trigger)",
                 ]
-                let message: Logger.Message = serving == nil
+                let message: Logger.Message =
+                    serving == nil
                     ? "certificate failed to load; not served; will retry"
                     : "certificate reload failed; still serving the previous certificate; will retry"
                 if firstReport {
@@ -122,9 +133,11 @@ final class CertificateReloadReporter {
         }
         for problem in report.problems {
             if problem.firstReport {
-                logger.error("certificate reload problem; will retry", metadata: [
-                    "error": "\(problem.reason)", "trigger": "\(trigger)",
-                ])
+                logger.error(
+                    "certificate reload problem; will retry",
+                    metadata: [
+                        "error": "\(problem.reason)", "trigger": "\(trigger)",
+                    ])
             } else {
                 logger.debug("certificate reload problem persists", metadata: ["error": "\(problem.reason)"])
             }
@@ -133,12 +146,13 @@ final class CertificateReloadReporter {
             for warning in snapshot.warnings {
                 logger.warning("\(warning)")
             }
-            let fresh = Set(report.outcomes.compactMap { name, outcome -> String? in
-                switch outcome {
-                case .added, .replaced: return name
-                default: return nil
-                }
-            })
+            let fresh = Set(
+                report.outcomes.compactMap { name, outcome -> String? in
+                    switch outcome {
+                    case .added, .replaced: return name
+                    default: return nil
+                    }
+                })
             warnAboutExpiry(snapshot.certificates.filter { fresh.contains($0.name) }, when: "reload")
         }
         let metadata: Logger.Metadata = [
@@ -150,13 +164,14 @@ final class CertificateReloadReporter {
             "read": "\(report.sourcesRead)", "parsed": "\(report.sourcesParsed)",
         ]
         let automatic = report.trigger == .inotify || report.trigger == .stat || report.trigger == .timer
-        let nothingNew = !report.outcomes.contains { outcome in
-            switch outcome.outcome {
-            case .unchanged: return false
-            case .failed(_, _, let firstReport): return firstReport
-            default: return true
-            }
-        } && !report.problems.contains { $0.firstReport }
+        let nothingNew =
+            !report.outcomes.contains { outcome in
+                switch outcome.outcome {
+                case .unchanged: return false
+                case .failed(_, _, let firstReport): return firstReport
+                default: return true
+                }
+            } && !report.problems.contains { $0.firstReport }
         if report.result == .unchanged && automatic {
             logger.debug("certificates checked; nothing changed", metadata: metadata)
         } else if report.result == .failure && automatic && nothingNew {
@@ -171,11 +186,12 @@ final class CertificateReloadReporter {
     /// nothing until a certificate of that name is loaded). Never fails anything.
     private func warnAboutUnmatchedPolicies(when: String) {
         for name in store.snapshot.unmatchedPolicyNames {
-            logger.warning("per-certificate entry matches no loaded certificate; its policy applies to nothing",
-                           metadata: [
-                "cert": "\(name)", "check": "\(when)",
-                "certificates": "\(store.snapshot.count)",
-            ])
+            logger.warning(
+                "per-certificate entry matches no loaded certificate; its policy applies to nothing",
+                metadata: [
+                    "cert": "\(name)", "check": "\(when)",
+                    "certificates": "\(store.snapshot.count)",
+                ])
         }
     }
 
@@ -185,16 +201,20 @@ final class CertificateReloadReporter {
         guard let window = expiryWarning else { return }
         let findings = ExpiryCheck.findings(certificates, now: Timestamp.now, window: window.components.seconds)
         for finding in findings.prefix(Self.expiryLinesLimit) {
-            logger.warning(finding.daysLeft < 0 ? "certificate has expired" : "certificate expires soon", metadata: [
-                "cert": "\(finding.name)", "not_after": "\(Timestamp.rfc3339(finding.notAfter))",
-                "days_left": "\(finding.daysLeft)", "file": "\(finding.path)", "check": "\(when)",
-            ])
+            logger.warning(
+                finding.daysLeft < 0 ? "certificate has expired" : "certificate expires soon",
+                metadata: [
+                    "cert": "\(finding.name)", "not_after": "\(Timestamp.rfc3339(finding.notAfter))",
+                    "days_left": "\(finding.daysLeft)", "file": "\(finding.path)", "check": "\(when)",
+                ])
         }
         if findings.count > Self.expiryLinesLimit {
-            logger.warning("more certificates expire soon", metadata: [
-                "count": "\(findings.count - Self.expiryLinesLimit)", "check": "\(when)",
-                "expiry_warning_days": "\(window.components.seconds / 86400)",
-            ])
+            logger.warning(
+                "more certificates expire soon",
+                metadata: [
+                    "count": "\(findings.count - Self.expiryLinesLimit)", "check": "\(when)",
+                    "expiry_warning_days": "\(window.components.seconds / 86400)",
+                ])
         }
     }
 

@@ -30,8 +30,10 @@ public final class CertificateStore {
         /// file symlinks to when that lies outside its own directory. Worked out when the source is read.
         let watchDirectories: [String]
 
-        init(source: CertificateSource, loaded: LoadedCertificate?, signatures: [FileSignature?],
-             watchDirectories: [String]) {
+        init(
+            source: CertificateSource, loaded: LoadedCertificate?, signatures: [FileSignature?],
+            watchDirectories: [String]
+        ) {
             self.source = source
             self.loaded = loaded
             self.signatures = signatures
@@ -70,11 +72,13 @@ public final class CertificateStore {
         let results = CertificateLoader.inParallel(count: sources.count) { index, decoder in
             do throws(CertificateLoadError) {
                 let content = try SourceContent.read(sources[index], stable: false)
-                let loaded = try CertificateLoader.parse(sources[index], content: content, decoder: decoder,
-                                                         validity: validity)
+                let loaded = try CertificateLoader.parse(
+                    sources[index], content: content, decoder: decoder,
+                    validity: validity)
                 return Result<Entry, CertificateLoadError>.success(
-                    Entry(source: sources[index], loaded: loaded, signatures: content.signatures,
-                          watchDirectories: Self.watchDirectories(of: sources[index])))
+                    Entry(
+                        source: sources[index], loaded: loaded, signatures: content.signatures,
+                        watchDirectories: Self.watchDirectories(of: sources[index])))
             } catch {
                 return .failure(error)
             }
@@ -85,8 +89,9 @@ public final class CertificateStore {
             let entry = try result.get()
             entries[entry.source.name] = entry
         }
-        snapshot = try CertificateSnapshot(certificates: entries.values.compactMap(\.loaded),
-                                           defaultName: options.defaultName)
+        snapshot = try CertificateSnapshot(
+            certificates: entries.values.compactMap(\.loaded),
+            defaultName: options.defaultName)
         self.entries = entries
         self.directorySignatures = directorySignatures
         self.watchDirectories = Self.watchDirectories(options: options, inventory: inventory, entries: entries)
@@ -140,9 +145,10 @@ public final class CertificateStore {
         delta.endResolvedFailures(unreadable: unreadable)
         let decision = decideSnapshot(&delta)
         apply(delta, decision, inventory: inventory, directorySignatures: directorySignatures)
-        return ReloadReport(trigger: trigger, outcomes: delta.sortedOutcomes, problems: delta.problems,
-                            snapshot: decision.published, duration: clock.now - started, sourcesRead: toRead.count,
-                            sourcesParsed: parsed)
+        return ReloadReport(
+            trigger: trigger, outcomes: delta.sortedOutcomes, problems: delta.problems,
+            snapshot: decision.published, duration: clock.now - started, sourcesRead: toRead.count,
+            sourcesParsed: parsed)
     }
 
     /// Lists the configured directories and pairs; also `stat()`s the directories, before listing them so
@@ -158,13 +164,15 @@ public final class CertificateStore {
 
     /// Reload step 1: sources whose files look untouched (same shape, loaded, not failing, same `stat()`
     /// signatures) need no read and are `unchanged`; returns the others. `forceRead` reads them all.
-    private func sourcesToRead(_ sources: [CertificateSource], forceRead: Bool,
-                               into delta: inout ReloadDelta) -> [CertificateSource] {
+    private func sourcesToRead(
+        _ sources: [CertificateSource], forceRead: Bool,
+        into delta: inout ReloadDelta
+    ) -> [CertificateSource] {
         var toRead: [CertificateSource] = []
         for source in sources {
             if !forceRead, let entry = entries[source.name], entry.source == source,
-               entry.loaded != nil, failures[source.name] == nil, !entry.signatures.contains(nil),
-               source.paths.map(FileSignature.of) == entry.signatures
+                entry.loaded != nil, failures[source.name] == nil, !entry.signatures.contains(nil),
+                source.paths.map(FileSignature.of) == entry.signatures
             {
                 delta.outcomes[source.name] = .unchanged
                 continue
@@ -187,8 +195,9 @@ public final class CertificateStore {
             let served = served[index]
             let result = results[index]
             let entry = { (loaded: LoadedCertificate?) in
-                Entry(source: source, loaded: loaded, signatures: result.signatures,
-                      watchDirectories: result.watchDirectories)
+                Entry(
+                    source: source, loaded: loaded, signatures: result.signatures,
+                    watchDirectories: result.watchDirectories)
             }
             switch result.result {
             case .success(nil):
@@ -199,15 +208,17 @@ public final class CertificateStore {
                 delta.updated[name] = entry(loaded)
                 delta.failures[name] = nil
                 let serial = loaded.certifiedKey.leaf.serialNumber
-                delta.outcomes[name] = served.map {
-                    .replaced(oldSerial: $0.certifiedKey.leaf.serialNumber, newSerial: serial)
-                } ?? .added(serial: serial)
+                delta.outcomes[name] =
+                    served.map {
+                        .replaced(oldSerial: $0.certifiedKey.leaf.serialNumber, newSerial: serial)
+                    } ?? .added(serial: serial)
             case .failure(let error):
                 let reason = error.description
                 let first = delta.recordFailure(name, reason)
                 delta.updated[name] = entry(served)
-                delta.outcomes[name] = .failed(reason: reason, serving: served?.certifiedKey.leaf.serialNumber,
-                                               firstReport: first)
+                delta.outcomes[name] = .failed(
+                    reason: reason, serving: served?.certifiedKey.leaf.serialNumber,
+                    firstReport: first)
             }
         }
         return results.filter(\.parsed).count
@@ -224,15 +235,17 @@ public final class CertificateStore {
             if let previous, let served = previous.loaded {
                 // Signatures as they are now (a removed key, a dangling link), so that the stat() check
                 // does not see this same state as a new change every time; the retry timer re-tries it.
-                delta.updated[name] = Entry(source: served.source, loaded: served,
-                                            signatures: served.source.paths.map(FileSignature.of),
-                                            watchDirectories: previous.watchDirectories)
+                delta.updated[name] = Entry(
+                    source: served.source, loaded: served,
+                    signatures: served.source.paths.map(FileSignature.of),
+                    watchDirectories: previous.watchDirectories)
             } else {
                 delta.updated[name] = nil
                 delta.deleted.insert(name)
             }
-            delta.outcomes[name] = .failed(reason: reason, serving: previous?.loaded?.certifiedKey.leaf.serialNumber,
-                                           firstReport: first)
+            delta.outcomes[name] = .failed(
+                reason: reason, serving: previous?.loaded?.certifiedKey.leaf.serialNumber,
+                firstReport: first)
         }
     }
 
@@ -251,10 +264,12 @@ public final class CertificateStore {
         for (name, entry) in entries where delta.outcomes[name] == nil {
             if let directory = entry.source.directory, unreadable.contains(directory) {
                 if let served = entry.loaded {
-                    let reason = delta.problems.first { $0.reason.hasPrefix(directory) }?.reason
+                    let reason =
+                        delta.problems.first { $0.reason.hasPrefix(directory) }?.reason
                         ?? "\(directory): unreadable"
-                    delta.outcomes[name] = .failed(reason: reason, serving: served.certifiedKey.leaf.serialNumber,
-                                                   firstReport: false)
+                    delta.outcomes[name] = .failed(
+                        reason: reason, serving: served.certifiedKey.leaf.serialNumber,
+                        firstReport: false)
                 }
                 continue
             }
@@ -304,8 +319,9 @@ public final class CertificateStore {
             refusal = "reload would leave no certificate to serve; still serving the previous \(snapshot.count)"
         } else {
             do {
-                let published = try CertificateSnapshot(certificates: certificates, defaultName: options.defaultName,
-                                                        clientTrusts: snapshot.clientTrusts)
+                let published = try CertificateSnapshot(
+                    certificates: certificates, defaultName: options.defaultName,
+                    clientTrusts: snapshot.clientTrusts)
                 delta.failures[Self.snapshotKey] = nil
                 return .publish(published)
             } catch {
@@ -314,9 +330,10 @@ public final class CertificateStore {
         }
         delta.problems.append((refusal, delta.recordFailure(Self.snapshotKey, refusal)))
         for (name, outcome) in delta.outcomes where outcome.changesSnapshot {
-            delta.outcomes[name] = .failed(reason: "not applied: \(refusal)",
-                                           serving: entries[name]?.loaded?.certifiedKey.leaf.serialNumber,
-                                           firstReport: false)
+            delta.outcomes[name] = .failed(
+                reason: "not applied: \(refusal)",
+                serving: entries[name]?.loaded?.certifiedKey.leaf.serialNumber,
+                firstReport: false)
         }
         return .refused
     }
@@ -324,9 +341,12 @@ public final class CertificateStore {
     /// Reload step 7: makes the delta the store's state (the entries only when the snapshot was not
     /// refused; failures and signatures always), and works out the watched directories again when the
     /// set of sources or where their files live changed.
-    private func apply(_ delta: ReloadDelta, _ decision: SnapshotDecision, inventory: SourceInventory,
-                       directorySignatures: [String: FileSignature?]) {
-        let watchedMoved = !delta.deleted.isEmpty || inventory.directories != lastInventoryDirectories
+    private func apply(
+        _ delta: ReloadDelta, _ decision: SnapshotDecision, inventory: SourceInventory,
+        directorySignatures: [String: FileSignature?]
+    ) {
+        let watchedMoved =
+            !delta.deleted.isEmpty || inventory.directories != lastInventoryDirectories
             || delta.updated.contains { name, entry in
                 entries[name].map { $0.watchDirectories != entry.watchDirectories } ?? true
             }
@@ -344,10 +364,14 @@ public final class CertificateStore {
     }
 
     /// Reads `source` until stable; `.success(nil)` when it hashes like `previous` (nothing to parse).
-    private static func readAndParse(_ source: CertificateSource, previous: LoadedCertificate?,
-                                     decoder: PrivateKeyDecoder, validity: ValidityPolicy)
-        -> (signatures: [FileSignature?], watchDirectories: [String], parsed: Bool,
-            result: Result<LoadedCertificate?, CertificateLoadError>)
+    private static func readAndParse(
+        _ source: CertificateSource, previous: LoadedCertificate?,
+        decoder: PrivateKeyDecoder, validity: ValidityPolicy
+    )
+        -> (
+            signatures: [FileSignature?], watchDirectories: [String], parsed: Bool,
+            result: Result<LoadedCertificate?, CertificateLoadError>
+        )
     {
         let directories = watchDirectories(of: source)
         let content: SourceContent
@@ -375,8 +399,10 @@ public final class CertificateStore {
         return result
     }
 
-    private static func watchDirectories(options: CertificateStoreOptions, inventory: SourceInventory,
-                                         entries: [String: Entry]) -> Set<String> {
+    private static func watchDirectories(
+        options: CertificateStoreOptions, inventory: SourceInventory,
+        entries: [String: Entry]
+    ) -> Set<String> {
         var directories = Set(options.directories)
         directories.formUnion(inventory.directories)
         // A `--cert-dir` that is a symlink (`current -> releases/7`) is repointed in its parent directory.
@@ -403,8 +429,9 @@ public final class CertificateStore {
             let directory = PathName.directory(of: path)
             if !directories.contains(directory) { directories.append(directory) }
             guard PathName.isSymbolicLink(path), let target = PathName.resolved(path),
-                  let home = PathName.resolved(directory),
-                  !target.hasPrefix(home.hasSuffix("/") ? home : home + "/") else { continue }
+                let home = PathName.resolved(directory),
+                !target.hasPrefix(home.hasSuffix("/") ? home : home + "/")
+            else { continue }
             let outside = PathName.directory(of: target)
             if !directories.contains(outside) { directories.append(outside) }
         }

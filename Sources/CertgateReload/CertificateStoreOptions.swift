@@ -12,7 +12,8 @@ public struct CertificateStoreOptions: Sendable, Equatable {
     /// `--allow-expired`.
     public var allowExpired: Bool
 
-    public init(directories: [String], pairs: [CertificatePair], defaultName: String? = nil, allowExpired: Bool = false) {
+    public init(directories: [String], pairs: [CertificatePair], defaultName: String? = nil, allowExpired: Bool = false)
+    {
         self.directories = directories
         self.pairs = pairs
         self.defaultName = defaultName

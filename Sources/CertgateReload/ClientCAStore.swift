@@ -21,8 +21,10 @@ public final class ClientCAStore {
         /// `--client-crl`, `nil` when revocation is not checked.
         public var crlPath: String?
 
-        public init(path: String, verification: ClientVerification, depth: Int, rootsLimit: Int, rootsMaxAge: Duration?,
-                    allowList: ClientAllowList = ClientAllowList(), crlPath: String? = nil) {
+        public init(
+            path: String, verification: ClientVerification, depth: Int, rootsLimit: Int, rootsMaxAge: Duration?,
+            allowList: ClientAllowList = ClientAllowList(), crlPath: String? = nil
+        ) {
             self.allowList = allowList
             self.crlPath = crlPath
             self.path = path
@@ -51,9 +53,11 @@ public final class ClientCAStore {
     private let buildTrust: TrustBuilder
 
     /// How a trust is made from the pool's roots and the CRLs (`ClientTrust.init`; tests make it fail).
-    typealias TrustBuilder = (_ roots: [Certificate], _ verification: ClientVerification, _ depth: Int,
-                              _ allowList: ClientAllowList, _ revocationLists: [RevocationList],
-                              _ identity: String) throws(OpenSSLError) -> ClientTrust
+    typealias TrustBuilder = (
+        _ roots: [Certificate], _ verification: ClientVerification, _ depth: Int,
+        _ allowList: ClientAllowList, _ revocationLists: [RevocationList],
+        _ identity: String
+    ) throws(OpenSSLError) -> ClientTrust
 
     /// Start-up: the file must read and hold at least one certificate; the CRL file, when given, must
     /// load too (`ClientCRLFile`).
@@ -62,10 +66,12 @@ public final class ClientCAStore {
     /// generations carry over (under the new limit and age), so clients of the previous CA keep working
     /// through a configuration change exactly as through a CA rotation.
     public convenience init(options: Options, previous: ClientCAStore? = nil) throws(CertificateLoadError) {
-        try self.init(options: options, previous: previous) { roots, verification, depth, allowList, lists, identity
-            throws(OpenSSLError) in
-            try ClientTrust(roots: roots, verification: verification, depth: depth, allowList: allowList,
-                            revocationLists: lists, identity: identity)
+        try self.init(options: options, previous: previous) {
+            roots, verification, depth, allowList, lists, identity
+                throws(OpenSSLError) in
+            try ClientTrust(
+                roots: roots, verification: verification, depth: depth, allowList: allowList,
+                revocationLists: lists, identity: identity)
         }
     }
 
@@ -163,8 +169,9 @@ public final class ClientCAStore {
     {
         let retired = candidate.retireAged(now: Timestamp.now)
         // Generations retired by age change the trust even when the file did not change.
-        var pending = PendingCAs(outcome: retired.isEmpty ? .unchanged : .added(evicted: retired.count),
-                                 poolChanged: !retired.isEmpty, digest: digest, signature: signature, failure: failure)
+        var pending = PendingCAs(
+            outcome: retired.isEmpty ? .unchanged : .added(evicted: retired.count),
+            poolChanged: !retired.isEmpty, digest: digest, signature: signature, failure: failure)
         if !forceRead, failure == nil, FileSignature.of(options.path) == signature { return pending }
         let content: SourceContent
         let members: [RootPool<Certificate>.Member]
@@ -187,7 +194,9 @@ public final class ClientCAStore {
         return pending
     }
 
-    private func commit(_ cas: PendingCAs, _ candidate: RootPool<Certificate>, _ crlPending: ClientCRLFile.PendingReload?) {
+    private func commit(
+        _ cas: PendingCAs, _ candidate: RootPool<Certificate>, _ crlPending: ClientCRLFile.PendingReload?
+    ) {
         pool = candidate
         digest = cas.digest
         signature = cas.signature
@@ -197,21 +206,26 @@ public final class ClientCAStore {
 
     /// A trust for `policy` (which must name this store's CA file) from the CAs and CRLs in force now.
     public func makeTrust(for policy: ClientPolicy) throws(CertificateLoadError) -> ClientTrust {
-        try Self.makeTrust(pool, crl?.set.lists ?? [], options, buildTrust,
-                           verification: policy.verification ?? .optional, depth: policy.depth,
-                           allowList: policy.allowList, identity: policy.identity)
+        try Self.makeTrust(
+            pool, crl?.set.lists ?? [], options, buildTrust,
+            verification: policy.verification ?? .optional, depth: policy.depth,
+            allowList: policy.allowList, identity: policy.identity)
     }
 
-    private static func makeTrust(_ pool: RootPool<Certificate>, _ revocationLists: [RevocationList], _ options: Options,
-                                  _ buildTrust: TrustBuilder, verification: ClientVerification? = nil, depth: Int? = nil,
-                                  allowList: ClientAllowList? = nil, identity: String? = nil)
+    private static func makeTrust(
+        _ pool: RootPool<Certificate>, _ revocationLists: [RevocationList], _ options: Options,
+        _ buildTrust: TrustBuilder, verification: ClientVerification? = nil, depth: Int? = nil,
+        allowList: ClientAllowList? = nil, identity: String? = nil
+    )
         throws(CertificateLoadError) -> ClientTrust
     {
-        let own = ClientPolicy(verification: options.verification, caPath: options.path, crlPath: options.crlPath,
-                               depth: options.depth, allowList: options.allowList)
+        let own = ClientPolicy(
+            verification: options.verification, caPath: options.path, crlPath: options.crlPath,
+            depth: options.depth, allowList: options.allowList)
         do {
-            return try buildTrust(pool.trusted.map(\.root), verification ?? options.verification, depth ?? options.depth,
-                                  allowList ?? options.allowList, revocationLists, identity ?? own.identity)
+            return try buildTrust(
+                pool.trusted.map(\.root), verification ?? options.verification, depth ?? options.depth,
+                allowList ?? options.allowList, revocationLists, identity ?? own.identity)
         } catch {
             throw .unreadable(FileError(path: options.path, message: "cannot build the trust store: \(error)"))
         }

@@ -59,7 +59,8 @@ public final class ClientCRLFile {
     public func prepareReload(forceRead: Bool, trustedCAs: [Certificate], now: ContinuousClock.Instant = .now)
         -> PendingReload
     {
-        let unchanged = PendingReload(outcome: .unchanged, set: set, digest: digest, signature: signature, failure: failure)
+        let unchanged = PendingReload(
+            outcome: .unchanged, set: set, digest: digest, signature: signature, failure: failure)
         if !forceRead, failure == nil, !hasChanges() { return unchanged }
         let content: SourceContent
         let loaded: ClientCRLSet
@@ -67,9 +68,10 @@ public final class ClientCRLFile {
             (content, loaded) = try Self.read(path, trustedCAs: trustedCAs, stable: true)
         } catch {
             let reason = error.description
-            return PendingReload(outcome: .failed(reason: reason, firstReport: failure?.reason != reason), set: set,
-                                 digest: digest, signature: FileSignature.of(path),
-                                 failure: SourceFailure.next(after: failure, reason: reason, now: now))
+            return PendingReload(
+                outcome: .failed(reason: reason, firstReport: failure?.reason != reason), set: set,
+                digest: digest, signature: FileSignature.of(path),
+                failure: SourceFailure.next(after: failure, reason: reason, now: now))
         }
         let signature = content.signatures.first ?? nil
         guard content.digest != digest else {

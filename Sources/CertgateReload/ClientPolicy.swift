@@ -11,8 +11,10 @@ public struct ClientPolicy: Sendable, Equatable {
     public var depth: Int
     public var allowList: ClientAllowList
 
-    public init(verification: ClientVerification?, caPath: String?, crlPath: String?, depth: Int,
-                allowList: ClientAllowList = ClientAllowList()) {
+    public init(
+        verification: ClientVerification?, caPath: String?, crlPath: String?, depth: Int,
+        allowList: ClientAllowList = ClientAllowList()
+    ) {
         self.verification = verification
         self.caPath = caPath
         self.crlPath = crlPath

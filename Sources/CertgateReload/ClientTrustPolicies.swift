@@ -29,8 +29,10 @@ public final class ClientTrustPolicies {
 
     /// - Parameter previous: the policies served so far (a configuration reload); each CA file's pool
     ///   carries its generations over to the new store of the same file.
-    public init(global: ClientPolicy, perCertificate: [(name: String, policy: ClientPolicy)], rootsLimit: Int,
-                rootsMaxAge: Duration?, previous: ClientTrustPolicies? = nil) throws(SetupError) {
+    public init(
+        global: ClientPolicy, perCertificate: [(name: String, policy: ClientPolicy)], rootsLimit: Int,
+        rootsMaxAge: Duration?, previous: ClientTrustPolicies? = nil
+    ) throws(SetupError) {
         self.global = global
         self.perCertificate = perCertificate
         let named: [(setting: String, policy: ClientPolicy)] =
@@ -42,19 +44,22 @@ public final class ClientTrustPolicies {
             let caSetting = setting == "--client" ? "--client-ca" : setting + "client-ca"
             if let first = crlByCA[caPath] {
                 guard first.crl == policy.crlPath else {
-                    throw SetupError(setting: caSetting, message: """
-                        \(caPath): this CA file is also used by \(first.setting) with \
-                        \(first.crl.map { "client-crl \($0)" } ?? "no client-crl"), here with \
-                        \(policy.crlPath.map { "client-crl \($0)" } ?? "no client-crl"); one CA file is one root pool \
-                        with one CRL file: use the same client-crl, or a separate copy of the CA file
-                        """)
+                    throw SetupError(
+                        setting: caSetting,
+                        message: """
+                            \(caPath): this CA file is also used by \(first.setting) with \
+                            \(first.crl.map { "client-crl \($0)" } ?? "no client-crl"), here with \
+                            \(policy.crlPath.map { "client-crl \($0)" } ?? "no client-crl"); one CA file is one root pool \
+                            with one CRL file: use the same client-crl, or a separate copy of the CA file
+                            """)
                 }
                 continue
             }
             crlByCA[caPath] = (policy.crlPath, caSetting)
-            let options = ClientCAStore.Options(path: caPath, verification: verification, depth: policy.depth,
-                                                rootsLimit: rootsLimit, rootsMaxAge: rootsMaxAge,
-                                                allowList: policy.allowList, crlPath: policy.crlPath)
+            let options = ClientCAStore.Options(
+                path: caPath, verification: verification, depth: policy.depth,
+                rootsLimit: rootsLimit, rootsMaxAge: rootsMaxAge,
+                allowList: policy.allowList, crlPath: policy.crlPath)
             do {
                 stores.append(try ClientCAStore(options: options, previous: previous?.store(forCAFile: caPath)))
             } catch {

@@ -52,11 +52,14 @@ final class ClientTrustReporter {
         case .added(let evicted):
             caMetrics.recordReload(trigger: trigger.rawValue, result: "success")
             caMetrics.recordEvictions(evicted)
-            logger.notice("client CA generation added", metadata: [
-                "file": "\(store.options.path)", "generation": "\(store.pool.current.map { String($0.id.prefix(12)) } ?? "-")",
-                "generations": "\(store.pool.generations.count)", "evicted": "\(evicted)",
-                "trusted_cas": "\(store.pool.trusted.count)", "trigger": "\(trigger.rawValue)",
-            ])
+            logger.notice(
+                "client CA generation added",
+                metadata: [
+                    "file": "\(store.options.path)",
+                    "generation": "\(store.pool.current.map { String($0.id.prefix(12)) } ?? "-")",
+                    "generations": "\(store.pool.generations.count)", "evicted": "\(evicted)",
+                    "trusted_cas": "\(store.pool.trusted.count)", "trigger": "\(trigger.rawValue)",
+                ])
         case .failed(let reason, let firstReport):
             caMetrics.recordReload(trigger: trigger.rawValue, result: "failure")
             let metadata: Logger.Metadata = ["error": "\(reason)", "trigger": "\(trigger.rawValue)"]
@@ -78,7 +81,8 @@ final class ClientTrustReporter {
             crlMetrics?.recordReload(trigger: trigger.rawValue, result: "failure")
             let metadata: Logger.Metadata = ["error": "\(reason)", "trigger": "\(trigger.rawValue)"]
             if firstReport {
-                logger.error("client CRL reload failed; the previous CRLs stay in force; will retry", metadata: metadata)
+                logger.error(
+                    "client CRL reload failed; the previous CRLs stay in force; will retry", metadata: metadata)
             } else {
                 logger.debug("client CRL reload still failing", metadata: metadata)
             }
@@ -91,20 +95,27 @@ final class ClientTrustReporter {
         guard let crl = store.crl else { return }
         let trusted = store.pool.trusted.map(\.root)
         let set = crl.set
-        logger.notice("client CRLs in force", metadata: [
-            "file": "\(crl.path)", "crls": "\(set.entries.count)",
-            "revoked": "\(set.entries.reduce(0) { $0 + $1.list.revokedCount })", "trigger": "\(trigger.rawValue)",
-        ])
-        for ca in set.uncovered(trusted) {
-            logger.warning("trusted client CA has no CRL in --client-crl; its clients are refused", metadata: [
-                "file": "\(crl.path)", "ca": "\(ca.subject)", "fingerprint": "\(ContentDigest.hex(ca.sha256Fingerprint))",
+        logger.notice(
+            "client CRLs in force",
+            metadata: [
+                "file": "\(crl.path)", "crls": "\(set.entries.count)",
+                "revoked": "\(set.entries.reduce(0) { $0 + $1.list.revokedCount })", "trigger": "\(trigger.rawValue)",
             ])
+        for ca in set.uncovered(trusted) {
+            logger.warning(
+                "trusted client CA has no CRL in --client-crl; its clients are refused",
+                metadata: [
+                    "file": "\(crl.path)", "ca": "\(ca.subject)",
+                    "fingerprint": "\(ContentDigest.hex(ca.sha256Fingerprint))",
+                ])
         }
         for (entry, problem) in set.unusable(now: Timestamp.now) {
-            logger.warning("client CRL is \(problem); clients of its CA are refused until a valid CRL is loaded", metadata: [
-                "file": "\(crl.path)", "issuer": "\(entry.list.issuer)",
-                "next_update": "\(entry.list.nextUpdate.map(Timestamp.rfc3339) ?? "-")",
-            ])
+            logger.warning(
+                "client CRL is \(problem); clients of its CA are refused until a valid CRL is loaded",
+                metadata: [
+                    "file": "\(crl.path)", "issuer": "\(entry.list.issuer)",
+                    "next_update": "\(entry.list.nextUpdate.map(Timestamp.rfc3339) ?? "-")",
+                ])
         }
     }
 
@@ -116,8 +127,9 @@ final class ClientTrustReporter {
         caMetrics.setPool(generations: store.pool.generations.count, trusted: trusted)
         guard let crl = store.crl, let crlMetrics else { return }
         let set = crl.set
-        crlMetrics.setLists(count: set.entries.count, revokedEntries: set.entries.reduce(0) { $0 + $1.list.revokedCount },
-                            uncoveredCAs: set.uncovered(store.pool.trusted.map(\.root)).count,
-                            nextUpdates: set.nextUpdateByIssuer)
+        crlMetrics.setLists(
+            count: set.entries.count, revokedEntries: set.entries.reduce(0) { $0 + $1.list.revokedCount },
+            uncoveredCAs: set.uncovered(store.pool.trusted.map(\.root)).count,
+            nextUpdates: set.nextUpdateByIssuer)
     }
 }

@@ -20,8 +20,10 @@ public enum ExpiryCheck {
             guard notAfter - now < window else { continue }
             let left = notAfter - now
             let days = left >= 0 ? left / 86400 : -((-left + 86399) / 86400)
-            found.append(Finding(name: certificate.name, path: certificate.source.certificatePath, notAfter: notAfter,
-                                 daysLeft: days))
+            found.append(
+                Finding(
+                    name: certificate.name, path: certificate.source.certificatePath, notAfter: notAfter,
+                    daysLeft: days))
         }
         return found.sorted { ($0.notAfter, $0.name) < ($1.notAfter, $1.name) }
     }

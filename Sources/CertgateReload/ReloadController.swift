@@ -30,9 +30,11 @@ public final class ReloadController: LoopService {
         /// daily); `nil` disables the warnings.
         public var expiryWarning: Duration?
 
-        public init(inotify: Bool, statInterval: Duration?, reloadInterval: Duration? = nil,
-                    debounce: Duration = .milliseconds(150), debounceCap: Duration = .seconds(1),
-                    expiryWarning: Duration? = .seconds(14 * 86400)) {
+        public init(
+            inotify: Bool, statInterval: Duration?, reloadInterval: Duration? = nil,
+            debounce: Duration = .milliseconds(150), debounceCap: Duration = .seconds(1),
+            expiryWarning: Duration? = .seconds(14 * 86400)
+        ) {
             self.inotify = inotify
             self.statInterval = statInterval
             self.reloadInterval = reloadInterval
@@ -71,21 +73,28 @@ public final class ReloadController: LoopService {
 
     /// - Parameter clientTrust: the client-certificate policies; each pool gets its metrics (labelled with
     ///   its CA file) in `metrics.registry`.
-    public init(loop: EventLoop, store: CertificateStore, settings: Settings, metrics: ProxyMetrics, logger: Logger,
-                clientTrust: ClientTrustPolicies? = nil,
-                publish: @escaping (CertificateSnapshot) -> Void) {
+    public init(
+        loop: EventLoop, store: CertificateStore, settings: Settings, metrics: ProxyMetrics, logger: Logger,
+        clientTrust: ClientTrustPolicies? = nil,
+        publish: @escaping (CertificateSnapshot) -> Void
+    ) {
         self.loop = loop
         self.store = store
         self.clientTrust = clientTrust
         self.clientTrustReporters = (clientTrust?.stores ?? []).map { pool in
-            ClientTrustReporter(store: pool, caMetrics: ClientCAMetrics(registry: metrics.registry, caFile: pool.options.path),
-                                crlMetrics: pool.crl == nil ? nil : ClientCRLMetrics(registry: metrics.registry,
-                                                                                     caFile: pool.options.path),
-                                logger: logger)
+            ClientTrustReporter(
+                store: pool, caMetrics: ClientCAMetrics(registry: metrics.registry, caFile: pool.options.path),
+                crlMetrics: pool.crl == nil
+                    ? nil
+                    : ClientCRLMetrics(
+                        registry: metrics.registry,
+                        caFile: pool.options.path),
+                logger: logger)
         }
         self.settings = settings
-        self.reporter = CertificateReloadReporter(store: store, metrics: metrics, logger: logger,
-                                                  expiryWarning: settings.expiryWarning)
+        self.reporter = CertificateReloadReporter(
+            store: store, metrics: metrics, logger: logger,
+            expiryWarning: settings.expiryWarning)
         self.logger = logger
         self.publish = publish
         self.debouncer = Debouncer(quiet: settings.debounce, cap: settings.debounceCap)
@@ -118,10 +127,12 @@ public final class ReloadController: LoopService {
             do {
                 inotify = try InotifyWatcher(loop: loop) { [unowned self] event in self.inotifyEvent(event) }
             } catch {
-                logger.warning("inotify unavailable; certificate changes are found by the stat() check only", metadata: [
-                    "error": "\(error)",
-                    "stat_interval": "\(settings.statInterval.map { "\($0)" } ?? "off")",
-                ])
+                logger.warning(
+                    "inotify unavailable; certificate changes are found by the stat() check only",
+                    metadata: [
+                        "error": "\(error)",
+                        "stat_interval": "\(settings.statInterval.map { "\($0)" } ?? "off")",
+                    ])
             }
             watchRetryTimer = TimerWatcher(loop: loop) { [unowned self] in self.retryWatches() }
             refreshWatches()
@@ -142,11 +153,13 @@ public final class ReloadController: LoopService {
             timer.start(after: interval, repeating: interval)
             intervalTimer = timer
         }
-        logger.debug("certificate change detection started", metadata: [
-            "inotify": "\(inotify != nil)", "watched_directories": "\(store.watchDirectories.count)",
-            "stat_interval": "\(settings.statInterval.map { "\($0)" } ?? "off")",
-            "reload_interval": "\(settings.reloadInterval.map { "\($0)" } ?? "off")",
-        ])
+        logger.debug(
+            "certificate change detection started",
+            metadata: [
+                "inotify": "\(inotify != nil)", "watched_directories": "\(store.watchDirectories.count)",
+                "stat_interval": "\(settings.statInterval.map { "\($0)" } ?? "off")",
+                "reload_interval": "\(settings.reloadInterval.map { "\($0)" } ?? "off")",
+            ])
     }
 
     /// Stops every watcher and timer. Idempotent; safe before `start()`.
@@ -240,10 +253,12 @@ public final class ReloadController: LoopService {
     /// One warning per directory that newly cannot be watched (missing for now, or out of watches).
     private func reportMissingWatches(_ missing: Set<String>) {
         for directory in missing.subtracting(reportedMissing) {
-            logger.warning("cannot watch certificate directory with inotify; retrying", metadata: [
-                "directory": "\(directory)", "error": "\(inotify?.failures[directory] ?? "unknown")",
-                "stat_check": "\(settings.statInterval == nil ? "off" : "on")",
-            ])
+            logger.warning(
+                "cannot watch certificate directory with inotify; retrying",
+                metadata: [
+                    "directory": "\(directory)", "error": "\(inotify?.failures[directory] ?? "unknown")",
+                    "stat_check": "\(settings.statInterval == nil ? "off" : "on")",
+                ])
         }
         reportedMissing = missing
     }

@@ -28,9 +28,11 @@ public struct ReloadReport: Sendable {
     /// Sources parsed (read, and their content differed from what is served).
     public let sourcesParsed: Int
 
-    public init(trigger: ReloadTrigger, outcomes: [(name: String, outcome: SourceOutcome)],
-                problems: [(reason: String, firstReport: Bool)], snapshot: CertificateSnapshot?, duration: Duration,
-                sourcesRead: Int = 0, sourcesParsed: Int = 0) {
+    public init(
+        trigger: ReloadTrigger, outcomes: [(name: String, outcome: SourceOutcome)],
+        problems: [(reason: String, firstReport: Bool)], snapshot: CertificateSnapshot?, duration: Duration,
+        sourcesRead: Int = 0, sourcesParsed: Int = 0
+    ) {
         self.trigger = trigger
         self.outcomes = outcomes
         self.problems = problems

@@ -71,7 +71,8 @@ public final class Certificate: @unchecked Sendable {
     /// The subject's commonName of `raw`, when present.
     static func commonName(of raw: OpaquePointer) -> String? {
         var buffer = [CChar](repeating: 0, count: 1024)
-        return COpenSSLShims_X509_common_name(raw, &buffer, Int32(buffer.count)) >= 0 ? String(nulTerminated: buffer) : nil
+        return COpenSSLShims_X509_common_name(raw, &buffer, Int32(buffer.count)) >= 0
+            ? String(nulTerminated: buffer) : nil
     }
 
     /// The names a client may ask for with SNI: the DNS SANs, or the commonName when there are none

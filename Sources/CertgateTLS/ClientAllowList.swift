@@ -19,15 +19,19 @@ public struct ClientAllowList: Sendable, Equatable {
     public var isEmpty: Bool { commonNames.isEmpty && dnsNames.isEmpty && uris.isEmpty }
 
     /// Whether a certificate with these names is allowed.
-    public func permits(commonName: String?, dnsNames certificateDNS: [String], uris certificateURIs: [String]) -> Bool {
+    public func permits(commonName: String?, dnsNames certificateDNS: [String], uris certificateURIs: [String]) -> Bool
+    {
         if isEmpty { return true }
-        if let commonName, commonNames.contains(where: { Self.matches($0, commonName, separator: ".", folding: true) }) {
+        if let commonName, commonNames.contains(where: { Self.matches($0, commonName, separator: ".", folding: true) })
+        {
             return true
         }
-        for name in certificateDNS where dnsNames.contains(where: { Self.matches($0, name, separator: ".", folding: true) }) {
+        for name in certificateDNS
+        where dnsNames.contains(where: { Self.matches($0, name, separator: ".", folding: true) }) {
             return true
         }
-        for uri in certificateURIs where uris.contains(where: { Self.matches($0, uri, separator: "/", folding: false) }) {
+        for uri in certificateURIs where uris.contains(where: { Self.matches($0, uri, separator: "/", folding: false) })
+        {
             return true
         }
         return false

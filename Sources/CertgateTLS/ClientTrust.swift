@@ -42,9 +42,10 @@ public final class ClientTrust: @unchecked Sendable {
     public static func sessionContext(identity: String, roots: [Certificate], revocationLists: [RevocationList])
         -> [UInt8]
     {
-        let material = (roots.map(\.sha256Fingerprint).sorted { $0.lexicographicallyPrecedes($1) }
-            + [Array("crls".utf8)]
-            + revocationLists.map(\.sha256Fingerprint).sorted { $0.lexicographicallyPrecedes($1) })
+        let material =
+            (roots.map(\.sha256Fingerprint).sorted { $0.lexicographicallyPrecedes($1) }
+                + [Array("crls".utf8)]
+                + revocationLists.map(\.sha256Fingerprint).sorted { $0.lexicographicallyPrecedes($1) })
         return ContentDigest(parts: [Array("certgate-client-policy".utf8), Array(identity.utf8)] + material).bytes
     }
 
@@ -53,9 +54,11 @@ public final class ClientTrust: @unchecked Sendable {
     ///   expired, not yet valid), fail verification.
     /// - Parameter identity: what distinguishes this policy from the others a process serves (mode, CA
     ///   and CRL files, depth, allow-lists); hashed into `sessionContext`.
-    public init(roots: [Certificate], verification: ClientVerification, depth: Int,
-                allowList: ClientAllowList = ClientAllowList(),
-                revocationLists: [RevocationList] = [], identity: String = "") throws(OpenSSLError) {
+    public init(
+        roots: [Certificate], verification: ClientVerification, depth: Int,
+        allowList: ClientAllowList = ClientAllowList(),
+        revocationLists: [RevocationList] = [], identity: String = ""
+    ) throws(OpenSSLError) {
         OpenSSLError.clearQueue()
         guard let store = X509_STORE_new() else { throw OpenSSLError.drain() }
         for root in roots where X509_STORE_add_cert(store, root.raw) != 1 {
@@ -78,7 +81,10 @@ public final class ClientTrust: @unchecked Sendable {
             throw OpenSSLError.drain()
         }
         var raws: [OpaquePointer?] = roots.map { $0.raw }
-        guard let names = raws.withUnsafeMutableBufferPointer({ COpenSSLShims_CA_names($0.baseAddress, Int32(roots.count)) })
+        guard
+            let names = raws.withUnsafeMutableBufferPointer({
+                COpenSSLShims_CA_names($0.baseAddress, Int32(roots.count))
+            })
         else {
             X509_STORE_free(store)
             throw OpenSSLError.drain()
@@ -106,13 +112,15 @@ public final class ClientTrust: @unchecked Sendable {
 
     /// Makes `ssl` ask for (or require) a client certificate verified against this trust.
     func apply(to ssl: OpaquePointer) -> Bool {
-        let mode = verification == .require
+        let mode =
+            verification == .require
             ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT | SSL_VERIFY_CLIENT_ONCE
             : SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE
         SSL_set_verify(ssl, mode, allowList.isEmpty ? nil : clientVerifyCallback)
         SSL_set_verify_depth(ssl, Int32(depth))
         guard COpenSSLShims_SSL_set1_verify_cert_store(ssl, store) == 1,
-              let list = SSL_dup_CA_list(names) else { return false }
+            let list = SSL_dup_CA_list(names)
+        else { return false }
         SSL_set_client_CA_list(ssl, list)
         return true
     }
@@ -130,16 +138,18 @@ func clientVerifyCallback(_ preverified: Int32, _ context: OpaquePointer?) -> In
     guard preverified == 1 else { return 0 }
     guard X509_STORE_CTX_get_error_depth(context) == 0 else { return 1 }
     guard let sslPointer = X509_STORE_CTX_get_ex_data(context, SSL_get_ex_data_X509_STORE_CTX_idx()),
-          let connection = TLSConnection.from(OpaquePointer(sslPointer)),
-          let trust = connection.clientTrust,
-          let leaf = X509_STORE_CTX_get_current_cert(context)
+        let connection = TLSConnection.from(OpaquePointer(sslPointer)),
+        let trust = connection.clientTrust,
+        let leaf = X509_STORE_CTX_get_current_cert(context)
     else {
         X509_STORE_CTX_set_error(context, X509_V_ERR_APPLICATION_VERIFICATION)
         return 0
     }
-    if trust.allowList.permits(commonName: Certificate.commonName(of: leaf),
-                               dnsNames: Certificate.sanNames(of: leaf, type: GEN_DNS),
-                               uris: Certificate.sanNames(of: leaf, type: GEN_URI)) {
+    if trust.allowList.permits(
+        commonName: Certificate.commonName(of: leaf),
+        dnsNames: Certificate.sanNames(of: leaf, type: GEN_DNS),
+        uris: Certificate.sanNames(of: leaf, type: GEN_URI))
+    {
         return 1
     }
     X509_STORE_CTX_set_error(context, X509_V_ERR_APPLICATION_VERIFICATION)

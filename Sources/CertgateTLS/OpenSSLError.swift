@@ -43,9 +43,11 @@ public struct OpenSSLError: Error, Equatable, CustomStringConvertible {
             let code = ERR_get_error()
             if code == 0 { break }
             if first == 0 { first = code }
-            let library = ERR_lib_error_string(code).map { String(cString: $0) }
+            let library =
+                ERR_lib_error_string(code).map { String(cString: $0) }
                 ?? "lib(\(COpenSSLShims_ERR_GET_LIB(code)))"
-            let reason = ERR_reason_error_string(code).map { String(cString: $0) }
+            let reason =
+                ERR_reason_error_string(code).map { String(cString: $0) }
                 ?? "reason(\(COpenSSLShims_ERR_GET_REASON(code)))"
             entries.append("\(library): \(reason)")
         }

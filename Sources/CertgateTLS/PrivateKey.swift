@@ -29,9 +29,10 @@ public final class PrivateKey: @unchecked Sendable {
         }
         // OBJ_nid2sn queues an error for a NID it does not know; nothing of it must stay behind.
         defer { OpenSSLError.clearQueue() }
-        return Self.describe(baseID: id, bits: EVP_PKEY_get_bits(raw), groupName: groupName,
-                             shortName: id > 0 ? OBJ_nid2sn(id).map { String(cString: $0) } : nil,
-                             typeName: EVP_PKEY_get0_type_name(raw).map { String(cString: $0) })
+        return Self.describe(
+            baseID: id, bits: EVP_PKEY_get_bits(raw), groupName: groupName,
+            shortName: id > 0 ? OBJ_nid2sn(id).map { String(cString: $0) } : nil,
+            typeName: EVP_PKEY_get0_type_name(raw).map { String(cString: $0) })
     }
 
     /// `typeDescription` from what OpenSSL says about a key: its base NID, size, EC group, the NID's

@@ -31,7 +31,8 @@ public final class RevocationList: @unchecked Sendable {
         self.raw = raw
         self.sha256Fingerprint = digest
         var buffer = [CChar](repeating: 0, count: 1024)
-        self.issuer = COpenSSLShims_X509_CRL_issuer_line(raw, &buffer, Int32(buffer.count)) >= 0
+        self.issuer =
+            COpenSSLShims_X509_CRL_issuer_line(raw, &buffer, Int32(buffer.count)) >= 0
             ? String(nulTerminated: buffer) : "<unprintable issuer>"
         var seconds: Int64 = 0
         self.lastUpdate = COpenSSLShims_X509_CRL_last_update(raw, &seconds) == 1 ? seconds : Int64.min

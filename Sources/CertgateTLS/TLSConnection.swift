@@ -70,8 +70,9 @@ public final class TLSConnection {
         guard let chosen = resolver.selection(forServerName: name) else { return reject(.noCertificate) }
         if context.settings.strictSNI && chosen.match == .fallback { return reject(.unrecognizedName) }
         let certificate = chosen.certificate
-        guard SSL_use_cert_and_key(ssl, certificate.leaf.raw, certificate.privateKey.raw, certificate.chainStack, 1) == 1,
-              setSessionContext(policy: chosen.sessionContext, serverName: name)
+        guard
+            SSL_use_cert_and_key(ssl, certificate.leaf.raw, certificate.privateKey.raw, certificate.chainStack, 1) == 1,
+            setSessionContext(policy: chosen.sessionContext, serverName: name)
         else { return reject(.internalError) }
         if let trust = chosen.clientTrust {
             guard trust.apply(to: ssl) else { return reject(.internalError) }
@@ -94,7 +95,7 @@ public final class TLSConnection {
     private func setSessionContext(policy: [UInt8], serverName: String?) -> Bool {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: SessionIDContext.length) { buffer in
             guard let bytes = buffer.baseAddress,
-                  SessionIDContext.derive(policy: policy, serverName: serverName, into: bytes)
+                SessionIDContext.derive(policy: policy, serverName: serverName, into: bytes)
             else { return false }
             return SSL_set_session_id_context(ssl, bytes, UInt32(SessionIDContext.length)) == 1
         }
@@ -148,8 +149,8 @@ public final class TLSConnection {
         case X509_V_ERR_CERT_HAS_EXPIRED, X509_V_ERR_CERT_NOT_YET_VALID: return .clientCertExpired
         case X509_V_ERR_CERT_REVOKED: return .clientCertRevoked
         case X509_V_ERR_UNABLE_TO_GET_CRL, X509_V_ERR_CRL_HAS_EXPIRED, X509_V_ERR_CRL_NOT_YET_VALID,
-             X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER, X509_V_ERR_CRL_SIGNATURE_FAILURE,
-             X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE, X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
+            X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER, X509_V_ERR_CRL_SIGNATURE_FAILURE,
+            X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE, X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
             return .clientCRLUnavailable
         case X509_V_ERR_APPLICATION_VERIFICATION: return .clientCertDenied
         default: return reason

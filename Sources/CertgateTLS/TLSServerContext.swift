@@ -38,7 +38,7 @@ public final class TLSServerContext: @unchecked Sendable {
 
         let minimum = settings.minimumVersion == .tls13 ? TLS1_3_VERSION : TLS1_2_VERSION
         guard COpenSSLShims_SSL_CTX_set_min_proto_version(ctx, minimum) == 1,
-              COpenSSLShims_SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) == 1
+            COpenSSLShims_SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) == 1
         else {
             throw .openSSL("setting protocol versions", OpenSSLError.drain())
         }

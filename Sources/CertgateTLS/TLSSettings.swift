@@ -20,8 +20,10 @@ public struct TLSSettings: Sendable, Equatable {
     /// the default certificate.
     public var strictSNI: Bool
 
-    public init(minimumVersion: ProtocolVersion = .tls12, ciphers: String? = nil, ciphersuites: String? = nil,
-                alpn: [String] = [], strictSNI: Bool = false) {
+    public init(
+        minimumVersion: ProtocolVersion = .tls12, ciphers: String? = nil, ciphersuites: String? = nil,
+        alpn: [String] = [], strictSNI: Bool = false
+    ) {
         self.minimumVersion = minimumVersion
         self.ciphers = ciphers
         self.ciphersuites = ciphersuites

@@ -61,7 +61,10 @@ public final class LoopHandle: @unchecked Sendable {
 
     /// Stops the async watcher; called from `EventLoop.deinit` on the loop thread.
     func stopOnLoopThread() {
-        state.withLock { $0.closed = true; $0.jobs.removeAll() }
+        state.withLock {
+            $0.closed = true
+            $0.jobs.removeAll()
+        }
         ev_ref(loop)
         ev_async_stop(loop, watcher)
         watcher.pointee.data = nil

@@ -1,5 +1,5 @@
-import Glibc
 internal import CPosixShims
+import Glibc
 
 /// A dedicated OS thread (pthread) for one event loop, joinable.
 ///
@@ -28,18 +28,20 @@ public final class LoopThread: Sendable {
     public static func spawn(name: String, _ body: @escaping @Sendable () -> Void) throws(ThreadError) -> LoopThread {
         let context = Unmanaged.passRetained(Body(name: name, run: body)).toOpaque()
         var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { raw in
-            let body = Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue()
-            var blocked = sigset_t()
-            sigemptyset(&blocked)
-            for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2] {
-                sigaddset(&blocked, signal)
-            }
-            pthread_sigmask(SIG_BLOCK, &blocked, nil)
-            _ = CPosixShims_set_thread_name(body.name)
-            body.run()
-            return nil
-        }, context)
+        let rc = pthread_create(
+            &thread, nil,
+            { raw in
+                let body = Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue()
+                var blocked = sigset_t()
+                sigemptyset(&blocked)
+                for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2] {
+                    sigaddset(&blocked, signal)
+                }
+                pthread_sigmask(SIG_BLOCK, &blocked, nil)
+                _ = CPosixShims_set_thread_name(body.name)
+                body.run()
+                return nil
+            }, context)
         guard rc == 0 else {
             Unmanaged<Body>.fromOpaque(context).release()
             throw ThreadError(code: rc)

@@ -21,9 +21,11 @@ final class AdminWiring: LoopService {
     ///   - tokenFile: `--admin-token-file` (absolute); `nil` when the admin listener needs no token.
     ///   - ready: whether `/readyz` answers 200 (false while draining).
     ///   - reload: runs a reload and returns whether it succeeded and the JSON report.
-    init(loop: EventLoop, address: ResolvedAddress?, configured: SocketEndpoint?, metrics: ProxyMetrics,
-         logger: Logger, tokenFile: String? = nil, ready: @escaping () -> Bool = { true },
-         reload: @escaping () -> (succeeded: Bool, json: String)) throws {
+    init(
+        loop: EventLoop, address: ResolvedAddress?, configured: SocketEndpoint?, metrics: ProxyMetrics,
+        logger: Logger, tokenFile: String? = nil, ready: @escaping () -> Bool = { true },
+        reload: @escaping () -> (succeeded: Bool, json: String)
+    ) throws {
         self.loop = loop
         guard let address, let configured else {
             server = nil
@@ -44,8 +46,9 @@ final class AdminWiring: LoopService {
         routes.register("POST", "/reload") { _ in
             let (succeeded, json) = reload()
             // 422: the reload ran, and some certificate material on disk is unusable (named in the body).
-            return AdminResponse(status: succeeded ? 200 : 422, contentType: "application/json",
-                                 body: Array(json.utf8))
+            return AdminResponse(
+                status: succeeded ? 200 : 422, contentType: "application/json",
+                body: Array(json.utf8))
         }
         do {
             server = try AdminServer(loop: loop, address: address, logger: logger, handler: routes.handle)

@@ -26,8 +26,10 @@ final class CertificateService {
     /// file), and a controller not started yet.
     ///
     /// - Throws: `StartupFailure` naming the file, flag or key at fault.
-    init(configuration: ProxyConfiguration, previous: CertificateService?, loop: EventLoop, metrics: ProxyMetrics,
-         logger: Logger, publish: @escaping (CertificateSnapshot) -> Void) throws {
+    init(
+        configuration: ProxyConfiguration, previous: CertificateService?, loop: EventLoop, metrics: ProxyMetrics,
+        logger: Logger, publish: @escaping (CertificateSnapshot) -> Void
+    ) throws {
         let options = configuration.certificateStoreOptions
         let store: CertificateStore
         if let previous, previous.store.options == options {
@@ -53,9 +55,10 @@ final class CertificateService {
         self.store = store
         self.clientTrust = clientTrust
         self.configuration = configuration
-        self.controller = ReloadController(loop: loop, store: store, settings: configuration.reloadSettings,
-                                           metrics: metrics, logger: logger, clientTrust: clientTrust,
-                                           publish: publish)
+        self.controller = ReloadController(
+            loop: loop, store: store, settings: configuration.reloadSettings,
+            metrics: metrics, logger: logger, clientTrust: clientTrust,
+            publish: publish)
     }
 
     /// Whether `configuration` needs a new service (anything about certificates, client CAs or watching
@@ -79,10 +82,12 @@ final class CertificateService {
         let now = Timestamp.now
         for certificate in snapshot.certificates {
             if let problem = CertificateInventory.validityProblem(certificate, now: now) {
-                logger.warning("serving a certificate that is not valid now (--allow-expired)", metadata: [
-                    "cert": "\(certificate.name)", "file": "\(certificate.source.certificatePath)",
-                    "problem": "\(problem)",
-                ])
+                logger.warning(
+                    "serving a certificate that is not valid now (--allow-expired)",
+                    metadata: [
+                        "cert": "\(certificate.name)", "file": "\(certificate.source.certificatePath)",
+                        "problem": "\(problem)",
+                    ])
             }
         }
         for warning in snapshot.warnings {

@@ -52,7 +52,9 @@ struct CheckCommand: ParsableCommand {
                 let isDefault = certificate.name == snapshot.defaultCertificate.name
                 print(CertificateInventory.describe(certificate, isDefault: isDefault))
                 if let problem = CertificateInventory.validityProblem(certificate, now: now) {
-                    print("warning: \(certificate.source.certificatePath): \(problem) (served because of --allow-expired)")
+                    print(
+                        "warning: \(certificate.source.certificatePath): \(problem) (served because of --allow-expired)"
+                    )
                 }
             }
             for warning in snapshot.warnings {
@@ -60,15 +62,22 @@ struct CheckCommand: ParsableCommand {
             }
             let loaded = Set(snapshot.certificates.map(\.name))
             for entry in configuration.perCertificate where !loaded.contains(entry.name) {
-                print("warning: per-certificate entry '\(entry.name)' matches no loaded certificate; its policy applies to nothing")
+                print(
+                    "warning: per-certificate entry '\(entry.name)' matches no loaded certificate; its policy applies to nothing"
+                )
             }
             if let clientTrust {
                 for pool in clientTrust.stores {
-                    print("client CA file \(pool.options.path): \(pool.pool.trusted.count) CA\(pool.pool.trusted.count == 1 ? "" : "s")"
-                          + (pool.crl.map { ", CRL file \($0.path): \($0.set.entries.count) CRL\($0.set.entries.count == 1 ? "" : "s")" } ?? ""))
+                    print(
+                        "client CA file \(pool.options.path): \(pool.pool.trusted.count) CA\(pool.pool.trusted.count == 1 ? "" : "s")"
+                            + (pool.crl.map {
+                                ", CRL file \($0.path): \($0.set.entries.count) CRL\($0.set.entries.count == 1 ? "" : "s")"
+                            } ?? ""))
                 }
             }
-            print("ok: \(snapshot.count) certificate\(snapshot.count == 1 ? "" : "s"), default '\(snapshot.defaultCertificate.name)'")
+            print(
+                "ok: \(snapshot.count) certificate\(snapshot.count == 1 ? "" : "s"), default '\(snapshot.defaultCertificate.name)'"
+            )
         }
     }
 }

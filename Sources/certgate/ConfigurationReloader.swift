@@ -34,9 +34,11 @@ final class ConfigurationReloader {
     /// Called with the new `--drain-timeout`.
     var drainTimeoutChanged: (Duration) -> Void = { _ in }
 
-    init(commandLine: CommandLineSettings, environment: EnvironmentSettings, running: ProxyConfiguration,
-         settings: ProxySettings, certificates: CertificateService, server: ProxyServer, loop: EventLoop,
-         metrics: ProxyMetrics, logger: Logger) {
+    init(
+        commandLine: CommandLineSettings, environment: EnvironmentSettings, running: ProxyConfiguration,
+        settings: ProxySettings, certificates: CertificateService, server: ProxyServer, loop: EventLoop,
+        metrics: ProxyMetrics, logger: Logger
+    ) {
         self.commandLine = commandLine
         self.environment = environment
         self.running = running
@@ -54,7 +56,9 @@ final class ConfigurationReloader {
         let outcome = reloadConfiguration()
         metrics.configuration.recordReload(result: outcome.result, restartPending: outcome.restartRequired.count)
         let report = certificates.controller.reloadNow(trigger: trigger)
-        let json = "{\"configuration\":\(outcome.json)," + report.json(certificates: certificates.store.snapshot.count).dropFirst()
+        let json =
+            "{\"configuration\":\(outcome.json),"
+            + report.json(certificates: certificates.store.snapshot.count).dropFirst()
         return (outcome.result != "failure" && report.result != .failure, json)
     }
 
@@ -67,7 +71,8 @@ final class ConfigurationReloader {
 
         var json: String {
             let list = { (keys: [String]) in "[" + keys.map(JSONText.quote).joined(separator: ",") + "]" }
-            return "{\"result\":\"\(result)\",\"applied\":\(list(applied)),\"restart_required\":\(list(restartRequired)),"
+            return
+                "{\"result\":\"\(result)\",\"applied\":\(list(applied)),\"restart_required\":\(list(restartRequired)),"
                 + "\"error\":\(error.map(JSONText.quote) ?? "null")}"
         }
     }
@@ -87,9 +92,11 @@ final class ConfigurationReloader {
         let newService: CertificateService?
         do {
             newSettings = try proxySettings(for: next)
-            newService = certificates.isOutdated(by: next)
-                ? try CertificateService(configuration: next, previous: certificates, loop: loop, metrics: metrics,
-                                         logger: logger, publish: { [server] in server.publish($0) })
+            newService =
+                certificates.isOutdated(by: next)
+                ? try CertificateService(
+                    configuration: next, previous: certificates, loop: loop, metrics: metrics,
+                    logger: logger, publish: { [server] in server.publish($0) })
                 : nil
         } catch {
             return refused("\(error)")
@@ -118,9 +125,11 @@ final class ConfigurationReloader {
             logger.notice("configuration reloaded", metadata: ["applied": "\(change.applied.joined(separator: ","))"])
         }
         for key in change.needsRestart {
-            logger.warning("configuration change needs a restart; the running value is kept until then", metadata: [
-                "setting": "\(key)",
-            ])
+            logger.warning(
+                "configuration change needs a restart; the running value is kept until then",
+                metadata: [
+                    "setting": "\(key)"
+                ])
         }
         return Outcome(result: "success", applied: change.applied, restartRequired: change.needsRestart)
     }
@@ -134,7 +143,8 @@ final class ConfigurationReloader {
     /// context only when their settings changed; `nil` when the current ones still apply.
     private func proxySettings(for next: ProxyConfiguration) throws -> ProxySettings? {
         let upstream = next.upstream == running.upstream ? settings.upstream : try next.resolveUpstream()
-        let context = next.tlsSettings == running.tlsSettings
+        let context =
+            next.tlsSettings == running.tlsSettings
             ? settings.context : try TLSServerContext(settings: next.tlsSettings)
         let candidate = next.proxySettings(upstream: upstream, context: context)
         return candidate == settings ? nil : candidate

@@ -29,8 +29,10 @@ final class GracefulStop {
     /// - Parameters:
     ///   - beforeDrain: runs when draining starts (stop reloading, and the like).
     ///   - afterDrain: runs once every connection is gone, before the control loop stops.
-    init(loop: EventLoop, server: ProxyServer, timeout: Duration, logger: Logger,
-         beforeDrain: @escaping () -> Void, afterDrain: @escaping () -> Void) {
+    init(
+        loop: EventLoop, server: ProxyServer, timeout: Duration, logger: Logger,
+        beforeDrain: @escaping () -> Void, afterDrain: @escaping () -> Void
+    ) {
         self.loop = loop
         self.server = server
         self.timeout = timeout
@@ -47,9 +49,11 @@ final class GracefulStop {
         }
         isServing = false
         started = .now
-        logger.notice("\(name) received: draining", metadata: [
-            "drain_timeout": "\(timeout)", "connections": "\(server.activeConnectionEstimate)",
-        ])
+        logger.notice(
+            "\(name) received: draining",
+            metadata: [
+                "drain_timeout": "\(timeout)", "connections": "\(server.activeConnectionEstimate)",
+            ])
         beforeDrain()
         server.drain()
         let deadline = TimerWatcher(loop: loop) { [unowned self] in self.finish(forced: true) }
@@ -70,9 +74,11 @@ final class GracefulStop {
         let elapsed = started.map { ContinuousClock.now - $0 } ?? .zero
         let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
         if forced && left > 0 {
-            logger.warning("drain timeout: closed the remaining connections", metadata: [
-                "connections": "\(left)", "drain_ms": "\(milliseconds)",
-            ])
+            logger.warning(
+                "drain timeout: closed the remaining connections",
+                metadata: [
+                    "connections": "\(left)", "drain_ms": "\(milliseconds)",
+                ])
         } else {
             logger.notice("drained", metadata: ["drain_ms": "\(milliseconds)"])
         }

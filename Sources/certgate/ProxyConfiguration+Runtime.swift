@@ -1,8 +1,8 @@
 import CertgateConfig
 import CertgateIdentity
+import CertgatePosix
 import CertgateProxy
 import CertgateReload
-import CertgatePosix
 import CertgateTLS
 
 extension ProxyConfiguration {
@@ -46,8 +46,9 @@ extension ProxyConfiguration {
 extension ProxyConfiguration {
     /// What every worker needs for the connections it accepts (from now on, after a configuration reload).
     func proxySettings(upstream: ResolvedAddress, context: TLSServerContext) -> ProxySettings {
-        var settings = ProxySettings(upstream: upstream, connectTimeout: connectTimeout,
-                                     handshakeTimeout: handshakeTimeout, context: context)
+        var settings = ProxySettings(
+            upstream: upstream, connectTimeout: connectTimeout,
+            handshakeTimeout: handshakeTimeout, context: context)
         settings.proxyProtocol = ProxyProtocolVersion(rawValue: proxyProtocol.rawValue) ?? .off
         settings.forwardHeaders = forwardHeaders
         return settings
@@ -57,8 +58,9 @@ extension ProxyConfiguration {
 extension ProxyConfiguration {
     /// What the certificate store needs from the configuration.
     var certificateStoreOptions: CertificateStoreOptions {
-        CertificateStoreOptions(directories: certificateDirectories, pairs: certificatePairs,
-                                defaultName: defaultCertificate, allowExpired: allowExpired)
+        CertificateStoreOptions(
+            directories: certificateDirectories, pairs: certificatePairs,
+            defaultName: defaultCertificate, allowExpired: allowExpired)
     }
 
     /// `--watch`, `--stat-interval` and `--reload-interval` as the reload controller takes them.
@@ -75,18 +77,24 @@ extension ProxyConfiguration {
 extension ProxyConfiguration {
     /// The global client-certificate policy (`--client-ca`, `--client-auth`, ...).
     var globalClientPolicy: ClientPolicy {
-        ClientPolicy(verification: Self.verification(clientAuth, clientCA), caPath: clientCA, crlPath: clientCRL,
-                     depth: verifyDepth,
-                     allowList: ClientAllowList(commonNames: allowCN, dnsNames: allowDNS, uris: allowURI))
+        ClientPolicy(
+            verification: Self.verification(clientAuth, clientCA), caPath: clientCA, crlPath: clientCRL,
+            depth: verifyDepth,
+            allowList: ClientAllowList(commonNames: allowCN, dnsNames: allowDNS, uris: allowURI))
     }
 
     /// The `per-certificate:` policies (already resolved against the global settings).
     var perCertificateClientPolicies: [(name: String, policy: ClientPolicy)] {
         perCertificate.map { entry in
-            (entry.name, ClientPolicy(verification: Self.verification(entry.clientAuth, entry.clientCA),
-                                      caPath: entry.clientCA, crlPath: entry.clientCRL, depth: entry.verifyDepth,
-                                      allowList: ClientAllowList(commonNames: entry.allowCN, dnsNames: entry.allowDNS,
-                                                                 uris: entry.allowURI)))
+            (
+                entry.name,
+                ClientPolicy(
+                    verification: Self.verification(entry.clientAuth, entry.clientCA),
+                    caPath: entry.clientCA, crlPath: entry.clientCRL, depth: entry.verifyDepth,
+                    allowList: ClientAllowList(
+                        commonNames: entry.allowCN, dnsNames: entry.allowDNS,
+                        uris: entry.allowURI))
+            )
         }
     }
 
@@ -109,7 +117,8 @@ extension ProxyConfiguration {
         guard global.asksForCertificates || named.contains(where: { $0.policy.asksForCertificates }) else {
             return nil
         }
-        return try ClientTrustPolicies(global: global, perCertificate: named, rootsLimit: rootsLimit,
-                                       rootsMaxAge: rootsMaxAge, previous: previous)
+        return try ClientTrustPolicies(
+            global: global, perCertificate: named, rootsLimit: rootsLimit,
+            rootsMaxAge: rootsMaxAge, previous: previous)
     }
 }

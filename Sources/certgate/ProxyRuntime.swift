@@ -1,9 +1,9 @@
 import CertgateCertificates
 import CertgateConfig
 import CertgateHTTP
+import CertgateIdentity
 import CertgateMetrics
 import CertgatePosix
-import CertgateIdentity
 import CertgateProxy
 import CertgateReload
 import CertgateTLS
@@ -25,8 +25,10 @@ final class ProxyRuntime {
 
     /// - Parameters: `commandLine` and `environment` are what `configuration` was resolved from; a
     ///   configuration reload resolves them again against the re-read config file.
-    init(configuration: ProxyConfiguration, commandLine: CommandLineSettings, environment: EnvironmentSettings,
-         logger: Logger) {
+    init(
+        configuration: ProxyConfiguration, commandLine: CommandLineSettings, environment: EnvironmentSettings,
+        logger: Logger
+    ) {
         self.configuration = configuration
         self.commandLine = commandLine
         self.environment = environment
@@ -37,15 +39,18 @@ final class ProxyRuntime {
         // A peer closing mid-write must be an EPIPE on that one socket, not the end of the process.
         signal(SIGPIPE, SIG_IGN)
 
-        let metrics = ProxyMetrics(version: CertgateVersion.current, openSSLVersion: TLSServerContext.libraryVersion,
-                                   handshakeFailureReasons: HandshakeFailureReason.allCases.map(\.rawValue),
-                                   httpRejectionReasons: RequestRejection.allCases.map(\.rawValue))
+        let metrics = ProxyMetrics(
+            version: CertgateVersion.current, openSSLVersion: TLSServerContext.libraryVersion,
+            handshakeFailureReasons: HandshakeFailureReason.allCases.map(\.rawValue),
+            httpRejectionReasons: RequestRejection.allCases.map(\.rawValue))
         let loop = EventLoop.makeDefault()
         // The server does not exist yet while the certificates load; it publishes what they produce later.
         var publishTarget: ProxyServer?
         let started = ContinuousClock.now
-        let certificates = try CertificateService(configuration: configuration, previous: nil, loop: loop,
-                                                  metrics: metrics, logger: logger) { publishTarget?.publish($0) }
+        let certificates = try CertificateService(
+            configuration: configuration, previous: nil, loop: loop,
+            metrics: metrics, logger: logger
+        ) { publishTarget?.publish($0) }
         let snapshot = certificates.store.snapshot
         let loadTime = ContinuousClock.now - started
         certificates.logLoadWarnings(logger)
@@ -57,8 +62,9 @@ final class ProxyRuntime {
         let settings = configuration.proxySettings(upstream: upstream, context: context)
         let server: ProxyServer
         do {
-            server = try ProxyServer(listen: listen, workers: configuration.workers, settings: settings,
-                                     snapshot: snapshot, metrics: metrics, logger: logger)
+            server = try ProxyServer(
+                listen: listen, workers: configuration.workers, settings: settings,
+                snapshot: snapshot, metrics: metrics, logger: logger)
         } catch {
             throw StartupFailure("--listen \(configuration.listen): \(SystemError.message(for: error.errno))")
         }
@@ -69,14 +75,17 @@ final class ProxyRuntime {
             certificates: certificates, server: server, loop: loop, metrics: metrics, logger: logger)
         certificates.controller.recordStartup(duration: loadTime)
         var graceful: GracefulStop?
-        let admin = try AdminWiring(loop: loop, address: adminAddress, configured: configuration.admin,
-                                    metrics: metrics, logger: logger, tokenFile: configuration.adminTokenFile,
-                                    ready: { graceful?.isServing ?? false }) {
+        let admin = try AdminWiring(
+            loop: loop, address: adminAddress, configured: configuration.admin,
+            metrics: metrics, logger: logger, tokenFile: configuration.adminTokenFile,
+            ready: { graceful?.isServing ?? false }
+        ) {
             reloader.reload(trigger: .admin)
         }
-        let stopper = GracefulStop(loop: loop, server: server, timeout: configuration.drainTimeout, logger: logger,
-                                   beforeDrain: { reloader.certificates.controller.stop() },
-                                   afterDrain: { admin.stop() })
+        let stopper = GracefulStop(
+            loop: loop, server: server, timeout: configuration.drainTimeout, logger: logger,
+            beforeDrain: { reloader.certificates.controller.stop() },
+            afterDrain: { admin.stop() })
         reloader.drainTimeoutChanged = { stopper.timeout = $0 }
         let signals = [
             SignalWatcher(loop: loop, signal: SIGTERM) { stopper.signalled("SIGTERM") },
@@ -89,16 +98,19 @@ final class ProxyRuntime {
         certificates.controller.start()
         admin.start()
         graceful = stopper
-        logger.notice("listening", metadata: [
-            "listen": "\(listen.description.replacingPort(server.port))",
-            "upstream": "\(upstream)",
-            "workers": "\(server.workerCount)",
-            "certificates": "\(snapshot.count)",
-            "default_cert": "\(snapshot.defaultCertificate.name)",
-            "load_ms": "\(loadTime.components.seconds * 1000 + loadTime.components.attoseconds / 1_000_000_000_000_000)",
-            "admin": "\(admin.endpointDescription)",
-            "watch": "\(configuration.watchMode.rawValue)",
-        ])
+        logger.notice(
+            "listening",
+            metadata: [
+                "listen": "\(listen.description.replacingPort(server.port))",
+                "upstream": "\(upstream)",
+                "workers": "\(server.workerCount)",
+                "certificates": "\(snapshot.count)",
+                "default_cert": "\(snapshot.defaultCertificate.name)",
+                "load_ms":
+                    "\(loadTime.components.seconds * 1000 + loadTime.components.attoseconds / 1_000_000_000_000_000)",
+                "admin": "\(admin.endpointDescription)",
+                "watch": "\(configuration.watchMode.rawValue)",
+            ])
         loop.run()
         withExtendedLifetime(signals) {}
         logger.notice("stopped")

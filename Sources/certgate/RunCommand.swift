@@ -33,8 +33,10 @@ struct RunCommand: ParsableCommand {
             for warning in SettingArguments.environmentWarnings {
                 logger.warning("\(warning)")
             }
-            try ProxyRuntime(configuration: configuration, commandLine: commandLine, environment: environment,
-                             logger: logger).run()
+            try ProxyRuntime(
+                configuration: configuration, commandLine: commandLine, environment: environment,
+                logger: logger
+            ).run()
         }
     }
 }

@@ -21,7 +21,9 @@ struct SettingArguments: ParsableArguments {
 
     /// One line per `CERTGATE_*` variable that looks like a misspelt setting.
     static var environmentWarnings: [String] {
-        environment.misspellings.map { "environment variable \($0.variable) is not a setting and is ignored (did you mean \($0.suggestion)?)" }
+        environment.misspellings.map {
+            "environment variable \($0.variable) is not a setting and is ignored (did you mean \($0.suggestion)?)"
+        }
     }
 
     /// Loads the config file (if named), merges it with the flags and variables and validates the result.

@@ -1,5 +1,6 @@
-@testable import CertgateAdmin
 import Testing
+
+@testable import CertgateAdmin
 
 @Suite struct AdminRequestParserTests {
     private func parse(_ text: String, limits: AdminRequestParser.Limits = .init()) -> AdminRequestParser.Outcome {
@@ -18,8 +19,9 @@ import Testing
     private struct ParseFailed: Error {}
 
     @Test func parsesASimpleGet() throws {
-        let request = try request("GET /metrics?name=x&b=2 HTTP/1.1\r\nHost: localhost:9090\r\nUser-Agent: curl/8.5\r\n"
-            + "Accept: */*\r\n\r\n")
+        let request = try request(
+            "GET /metrics?name=x&b=2 HTTP/1.1\r\nHost: localhost:9090\r\nUser-Agent: curl/8.5\r\n"
+                + "Accept: */*\r\n\r\n")
         #expect(request.method == "GET")
         #expect(request.target == "/metrics?name=x&b=2")
         #expect(request.path == "/metrics")
@@ -154,7 +156,8 @@ import Testing
     @Test func garbageIsRefusedAtItsFirstByte() {
         var parser = AdminRequestParser()
         // The first bytes of a TLS ClientHello: no CRLF needed to know this is not HTTP.
-        #expect(parser.feed([0x16, 0x03, 0x01, 0x02, 0x00]) == .failed(.malformed("invalid character in request line")))
+        #expect(
+            parser.feed([0x16, 0x03, 0x01, 0x02, 0x00]) == .failed(.malformed("invalid character in request line")))
         var nul = AdminRequestParser()
         #expect(nul.feed(Array("GE".utf8) + [0]) == .failed(.malformed("invalid character in request line")))
     }
@@ -162,8 +165,9 @@ import Testing
     @Test func obsFoldIsRefused() {
         let outcome = parse("GET / HTTP/1.1\r\nHost: a\r\nX-Long: first\r\n  continued\r\n\r\n")
         #expect(outcome == .failed(.malformed("obsolete line folding in header")))
-        #expect(parse("GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n\tb\r\n\r\n")
-            == .failed(.malformed("obsolete line folding in header")))
+        #expect(
+            parse("GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n\tb\r\n\r\n")
+                == .failed(.malformed("obsolete line folding in header")))
     }
 
     @Test func bareCRIsRefused() {
@@ -178,22 +182,28 @@ import Testing
 
     @Test func badHeaderFieldsAreRefused() {
         #expect(parse("GET / HTTP/1.1\r\nHost : a\r\n\r\n") == .failed(.malformed("invalid header field name")))
-        #expect(parse("GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n\r\n")
-            == .failed(.malformed("header field without ':'")))
-        #expect(parse("GET / HTTP/1.1\r\nHost: a\r\n: empty\r\n\r\n")
-            == .failed(.malformed("invalid header field name")))
-        #expect(parse("GET / HTTP/1.1\r\nHost: a\r\nX: a\u{01}b\r\n\r\n")
-            == .failed(.malformed("invalid character in header field")))
+        #expect(
+            parse("GET / HTTP/1.1\r\nHost: a\r\nNoColon\r\n\r\n")
+                == .failed(.malformed("header field without ':'")))
+        #expect(
+            parse("GET / HTTP/1.1\r\nHost: a\r\n: empty\r\n\r\n")
+                == .failed(.malformed("invalid header field name")))
+        #expect(
+            parse("GET / HTTP/1.1\r\nHost: a\r\nX: a\u{01}b\r\n\r\n")
+                == .failed(.malformed("invalid character in header field")))
     }
 
     @Test func chunkedBodiesAreRefused() {
-        #expect(parse("POST /reload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
-            == .failed(.lengthRequired))
+        #expect(
+            parse("POST /reload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+                == .failed(.lengthRequired))
         #expect(AdminRequestError.lengthRequired.status == 411)
-        #expect(parse("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\nhello")
-            == .failed(.malformed("both Transfer-Encoding and Content-Length")))
-        #expect(parse("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n")
-            == .failed(.malformed("Transfer-Encoding in an HTTP/1.0 request")))
+        #expect(
+            parse("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\nhello")
+                == .failed(.malformed("both Transfer-Encoding and Content-Length")))
+        #expect(
+            parse("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n")
+                == .failed(.malformed("Transfer-Encoding in an HTTP/1.0 request")))
     }
 
     @Test func bodyLimitIsCheckedBeforeTheBodyArrives() {
@@ -202,8 +212,11 @@ import Testing
         let head = "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n"
         #expect(parser.feed(Array(head.utf8)) == .failed(.bodyTooLarge))
         #expect(AdminRequestError.bodyTooLarge.status == 413)
-        guard case .complete(let request) = parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n0123456789",
-                                                   limits: limits) else {
+        guard
+            case .complete(let request) = parse(
+                "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n0123456789",
+                limits: limits)
+        else {
             Issue.record("a body of exactly the limit must parse")
             return
         }
@@ -213,17 +226,20 @@ import Testing
 
     @Test(arguments: ["abc", "-1", "1,1", "", "+5", "99999999999999999999"])
     func invalidContentLength(_ value: String) {
-        #expect(parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: \(value)\r\n\r\n")
-            == .failed(.malformed("invalid Content-Length")))
+        #expect(
+            parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: \(value)\r\n\r\n")
+                == .failed(.malformed("invalid Content-Length")))
     }
 
     @Test func repeatedFields() throws {
-        #expect(parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab")
-            == .failed(.malformed("conflicting Content-Length headers")))
+        #expect(
+            parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab")
+                == .failed(.malformed("conflicting Content-Length headers")))
         let same = try request("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\nab")
         #expect(same.bodyText == "ab")
-        #expect(parse("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
-            == .failed(.malformed("more than one Host header")))
+        #expect(
+            parse("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+                == .failed(.malformed("more than one Host header")))
         let joined = try request("GET / HTTP/1.1\r\nHost: a\r\nAccept: text/plain\r\nACCEPT: */*\r\n\r\n")
         #expect(joined.headers["accept"] == "text/plain, */*")
     }

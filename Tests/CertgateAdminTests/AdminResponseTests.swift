@@ -1,5 +1,6 @@
-@testable import CertgateAdmin
 import Testing
+
+@testable import CertgateAdmin
 
 @Suite struct AdminResponseTests {
     private let date = "Sun, 06 Nov 1994 08:49:37 GMT"
@@ -9,13 +10,15 @@ import Testing
     }
 
     @Test func textResponseOnTheWire() {
-        #expect(wire(.text("ok\n")) == "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
-            + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n")
+        #expect(
+            wire(.text("ok\n")) == "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+                + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n")
     }
 
     @Test func headKeepsTheLengthAndDropsTheBody() {
-        #expect(wire(.text("ok\n"), includeBody: false) == "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
-            + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 3\r\nConnection: close\r\n\r\n")
+        #expect(
+            wire(.text("ok\n"), includeBody: false) == "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+                + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 3\r\nConnection: close\r\n\r\n")
     }
 
     @Test func helpers() {
@@ -42,9 +45,10 @@ import Testing
             "Cache-Control": "no-store",
         ]
         let text = wire(response)
-        #expect(text == "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
-            + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 3\r\nCache-Control: no-store\r\n"
-            + "Connection: close\r\n\r\nabc")
+        #expect(
+            text == "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+                + "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 3\r\nCache-Control: no-store\r\n"
+                + "Connection: close\r\n\r\nabc")
         var badType = AdminResponse.text("x")
         badType.contentType = "text/plain\r\nX-Evil: 1"
         #expect(wire(badType).contains("Content-Type: application/octet-stream\r\n"))
@@ -53,8 +57,9 @@ import Testing
     @Test func statusesWithoutBodiesAndInvalidStatuses() {
         var noContent = AdminResponse.text("ignored")
         noContent.status = 204
-        #expect(wire(noContent) == "HTTP/1.1 204 No Content\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
-            + "Connection: close\r\n\r\n")
+        #expect(
+            wire(noContent) == "HTTP/1.1 204 No Content\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+                + "Connection: close\r\n\r\n")
         let nonsense = AdminResponse(status: 42, body: Array("x".utf8))
         #expect(wire(nonsense).hasPrefix("HTTP/1.1 500 Internal Server Error\r\n"))
         let interim = AdminResponse(status: 100)
@@ -66,11 +71,13 @@ import Testing
 
     @Test func errorsMapToTheirResponses() {
         #expect(AdminRequestError.headTooLarge.response.status == 431)
-        #expect(String(decoding: AdminRequestError.headTooLarge.response.body, as: UTF8.self)
-            == "request head too large\n")
+        #expect(
+            String(decoding: AdminRequestError.headTooLarge.response.body, as: UTF8.self)
+                == "request head too large\n")
         #expect(AdminRequestError.malformed("bare CR").response.status == 400)
-        #expect(String(decoding: AdminRequestError.malformed("bare CR").response.body, as: UTF8.self)
-            == "bad request: bare CR\n")
+        #expect(
+            String(decoding: AdminRequestError.malformed("bare CR").response.body, as: UTF8.self)
+                == "bad request: bare CR\n")
         #expect(wire(AdminRequestError.bodyTooLarge.response).hasPrefix("HTTP/1.1 413 Content Too Large\r\n"))
         #expect(wire(AdminRequestError.lengthRequired.response).hasPrefix("HTTP/1.1 411 Length Required\r\n"))
         #expect(wire(AdminResponse.requestTimeout).hasPrefix("HTTP/1.1 408 Request Timeout\r\n"))

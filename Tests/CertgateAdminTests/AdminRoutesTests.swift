@@ -2,8 +2,9 @@ import CertgateAdmin
 import Testing
 
 @Suite struct AdminRoutesTests {
-    private let routes = AdminRoutes(metrics: { Array("certgate_connections_total 7\n".utf8) }, health: { true },
-                                     ready: { true })
+    private let routes = AdminRoutes(
+        metrics: { Array("certgate_connections_total 7\n".utf8) }, health: { true },
+        ready: { true })
 
     @Test func healthz() {
         let response = routes.handle(AdminRequest(method: "GET", path: "/healthz"))
@@ -18,10 +19,11 @@ import Testing
 
     @Test func metricsAreServedFreshEachTime() {
         var scrapes = 0
-        let counting = AdminRoutes(metrics: {
-            scrapes += 1
-            return Array("scrapes \(scrapes)\n".utf8)
-        }, health: { true }, ready: { true })
+        let counting = AdminRoutes(
+            metrics: {
+                scrapes += 1
+                return Array("scrapes \(scrapes)\n".utf8)
+            }, health: { true }, ready: { true })
         let first = counting.handle(AdminRequest(method: "GET", path: "/metrics"))
         let second = counting.handle(AdminRequest(method: "GET", path: "/metrics", query: "name[]=x"))
         #expect(first.status == 200)
@@ -98,8 +100,10 @@ import Testing
         let right = ["Authorization": "Bearer routes-token"]
         let wrong = ["Authorization": "Bearer routes-tokem"]
 
-        for (method, path) in [("GET", "/metrics"), ("HEAD", "/metrics"), ("POST", "/reload"), ("GET", "/nope"),
-                               ("DELETE", "/metrics")] {
+        for (method, path) in [
+            ("GET", "/metrics"), ("HEAD", "/metrics"), ("POST", "/reload"), ("GET", "/nope"),
+            ("DELETE", "/metrics"),
+        ] {
             let missing = protected.handle(AdminRequest(method: method, path: path))
             #expect(missing.status == 401, "\(method) \(path)")
             #expect(missing.headers["WWW-Authenticate"] == "Bearer")
@@ -109,8 +113,10 @@ import Testing
             #expect(refused.headers["WWW-Authenticate"] == "Bearer")
             #expect(refused.body == Array("unauthorized: wrong token\n".utf8))
             #expect(!refused.bodyTextForTest.contains("routes-token"))
-            let basic = protected.handle(AdminRequest(method: method, path: path,
-                                                      headers: ["Authorization": "Basic cm91dGVzLXRva2Vu"]))
+            let basic = protected.handle(
+                AdminRequest(
+                    method: method, path: path,
+                    headers: ["Authorization": "Basic cm91dGVzLXRva2Vu"]))
             #expect(basic.status == 401)
         }
         #expect(protected.handle(AdminRequest(method: "GET", path: "/metrics", headers: right)).status == 200)

@@ -22,8 +22,9 @@ import Testing
     }
 
     @Test func servesRoutesAndRefusesBadRequests() throws {
-        let server = try LoopServer.start(options: AdminServerOptions(requestTimeout: .milliseconds(300)),
-                                          makeHandler: Self.standardRoutes)
+        let server = try LoopServer.start(
+            options: AdminServerOptions(requestTimeout: .milliseconds(300)),
+            makeHandler: Self.standardRoutes)
         defer { server.shutdown() }
         #expect(server.port != 0)
 
@@ -43,8 +44,9 @@ import Testing
         #expect(missing.statusLine == "HTTP/1.1 404 Not Found")
         #expect(missing.bodyText == "not found\n")
 
-        let post = try BlockingClient.exchange(port: server.port,
-                                               "POST /healthz HTTP/1.1\r\nHost: admin\r\nContent-Length: 0\r\n\r\n")
+        let post = try BlockingClient.exchange(
+            port: server.port,
+            "POST /healthz HTTP/1.1\r\nHost: admin\r\nContent-Length: 0\r\n\r\n")
         #expect(post.statusLine == "HTTP/1.1 405 Method Not Allowed")
         #expect(post.headers["allow"] == "GET, HEAD")
 
@@ -92,8 +94,9 @@ import Testing
     }
 
     @Test func silentClientsAreClosedWithoutAResponse() throws {
-        let server = try LoopServer.start(options: AdminServerOptions(requestTimeout: .milliseconds(200)),
-                                          makeHandler: Self.standardRoutes)
+        let server = try LoopServer.start(
+            options: AdminServerOptions(requestTimeout: .milliseconds(200)),
+            makeHandler: Self.standardRoutes)
         defer { server.shutdown() }
         let start = ContinuousClock.now
         let idle = try BlockingClient(port: server.port)
@@ -138,7 +141,8 @@ import Testing
         let big = "GET /healthz HTTP/1.1\r\nHost: a\r\nX-Padding: " + String(repeating: "x", count: 12_000) + "\r\n\r\n"
         let tooBig = try BlockingClient.exchange(port: server.port, big)
         #expect(tooBig.statusLine == "HTTP/1.1 431 Request Header Fields Too Large")
-        let body = "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 70000\r\n\r\n"
+        let body =
+            "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 70000\r\n\r\n"
             + String(repeating: "b", count: 70_000)
         let tooLong = try BlockingClient.exchange(port: server.port, body)
         #expect(tooLong.statusLine == "HTTP/1.1 413 Content Too Large")
@@ -196,8 +200,9 @@ import Testing
     }
 
     @Test func capsSimultaneousConnections() throws {
-        let server = try LoopServer.start(options: AdminServerOptions(maxConnections: 2),
-                                          makeHandler: Self.standardRoutes)
+        let server = try LoopServer.start(
+            options: AdminServerOptions(maxConnections: 2),
+            makeHandler: Self.standardRoutes)
         defer { server.shutdown() }
         let first = try BlockingClient(port: server.port)
         let second = try BlockingClient(port: server.port)
@@ -253,16 +258,18 @@ import Testing
             // On the loop thread: load the token, refresh it every second on this loop, as AdminWiring does.
             let token = try! AdminToken(path: file)
             token.startRefreshing(loop: slot.loop!)
-            var routes = AdminRoutes(metrics: { Array(Self.exposition.utf8) }, health: { true }, ready: { true },
-                                     token: token)
+            var routes = AdminRoutes(
+                metrics: { Array(Self.exposition.utf8) }, health: { true }, ready: { true },
+                token: token)
             routes.register("POST", "/reload") { _ in .json("{\"result\":\"unchanged\"}") }
             return routes.handle
         }
         defer { server.shutdown() }
         func get(_ path: String, token: String?) throws -> HTTPReply {
             let authorization = token.map { "Authorization: Bearer \($0)\r\n" } ?? ""
-            return try BlockingClient.exchange(port: server.port,
-                                               "GET \(path) HTTP/1.1\r\nHost: admin\r\n\(authorization)\r\n")
+            return try BlockingClient.exchange(
+                port: server.port,
+                "GET \(path) HTTP/1.1\r\nHost: admin\r\n\(authorization)\r\n")
         }
 
         let missing = try get("/metrics", token: nil)
@@ -278,8 +285,9 @@ import Testing
         #expect(right.bodyText == Self.exposition)
         #expect(try get("/healthz", token: nil).statusLine == "HTTP/1.1 200 OK")
         #expect(try get("/readyz", token: nil).bodyText == "ready\n")
-        let reload = try BlockingClient.exchange(port: server.port,
-                                                 "POST /reload HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n")
+        let reload = try BlockingClient.exchange(
+            port: server.port,
+            "POST /reload HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n")
         #expect(reload.status == 401)
         let authorizedReload = try BlockingClient.exchange(
             port: server.port,

@@ -90,8 +90,10 @@ import Testing
 
     @Test(
         "other schemes and shapes carry no token",
-        arguments: ["", "Bearer", "Bearer ", "Bearerabc", "Basic YWRtaW46", "Bearer a b", "Bearer a, Bearer b",
-                    "Token abc", "Bearer\tabc", " Bearer abc", "Bearer abc\u{7F}", "Bearer ab\u{E9}"]
+        arguments: [
+            "", "Bearer", "Bearer ", "Bearerabc", "Basic YWRtaW46", "Bearer a b", "Bearer a, Bearer b",
+            "Token abc", "Bearer\tabc", " Bearer abc", "Bearer abc\u{7F}", "Bearer ab\u{E9}",
+        ]
     )
     func bearerRefused(header: String) {
         #expect(AdminToken.bearerCredential(header) == nil)
@@ -145,8 +147,11 @@ import Testing
         #expect(token.path == file)
         #expect(token.authorizes(authorization: "Bearer \(Self.secret)"))
         #expect(token.authorizes(authorization: "bearer \(Self.secret)"))
-        #expect(token.authorizes(AdminRequest(method: "GET", path: "/metrics",
-                                              headers: ["Authorization": "Bearer \(Self.secret)"])))
+        #expect(
+            token.authorizes(
+                AdminRequest(
+                    method: "GET", path: "/metrics",
+                    headers: ["Authorization": "Bearer \(Self.secret)"])))
         #expect(!token.authorizes(authorization: nil))
         #expect(!token.authorizes(authorization: Self.secret))
         #expect(!token.authorizes(authorization: "Bearer \(Self.secret.dropLast())"))

@@ -17,8 +17,9 @@ final class BlockingClient {
     init(port: UInt16, receiveTimeout: Double = 10, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(operation: "socket", code: errno) }
-        var timeout = timeval(tv_sec: Int(receiveTimeout),
-                              tv_usec: Int(receiveTimeout.truncatingRemainder(dividingBy: 1) * 1e6))
+        var timeout = timeval(
+            tv_sec: Int(receiveTimeout),
+            tv_usec: Int(receiveTimeout.truncatingRemainder(dividingBy: 1) * 1e6))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         if var size = receiveBuffer {
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))

@@ -79,8 +79,11 @@ final class LoopServer: Sendable {
             keepAlive.start(after: 3600, repeating: 3600)
             slot.server = server
             server.start()
-            rendezvous.put(.success(Started(port: server.port, handle: loop.handle,
-                                            controls: LoopBound(Controls(loop: loop, server: server)))))
+            rendezvous.put(
+                .success(
+                    Started(
+                        port: server.port, handle: loop.handle,
+                        controls: LoopBound(Controls(loop: loop, server: server)))))
             loop.run()
             server.stop()
             keepAlive.stop()

@@ -1,7 +1,7 @@
 import CertgateConfig
 import CertgateTLS
-import Foundation
 import CertgateTestSupport
+import Foundation
 import Testing
 
 @testable import CertgateCertificates
@@ -26,14 +26,16 @@ struct CertificateLoadingTests {
     @Test func rsaKeyIsDescribedWithItsSize() throws {
         let pki = try TestPKI()
         let pair = try pki.leaf("legacy", san: "DNS:legacy.example.com", rsa: true)
-        let loaded = try CertificateLoader.load(CertificateSource(name: "legacy", certificatePath: pair.crt, keyPath: pair.key))
+        let loaded = try CertificateLoader.load(
+            CertificateSource(name: "legacy", certificatePath: pair.crt, keyPath: pair.key))
         #expect(loaded.certifiedKey.privateKey.typeDescription == "RSA-2048")
     }
 
     @Test func commonNameIsUsedOnlyWithoutSANs() throws {
         let pki = try TestPKI()
         let pair = try pki.leaf("old", cn: "old.example.com", san: nil)
-        let loaded = try CertificateLoader.load(CertificateSource(name: "old", certificatePath: pair.crt, keyPath: pair.key))
+        let loaded = try CertificateLoader.load(
+            CertificateSource(name: "old", certificatePath: pair.crt, keyPath: pair.key))
         #expect(loaded.certifiedKey.leaf.dnsNames.isEmpty)
         #expect(loaded.certifiedKey.leaf.serverNames == ["old.example.com"])
     }
@@ -51,16 +53,20 @@ struct CertificateLoadingTests {
         _ = try pki.mkdir("certs/c/..2026_11_23_10_00_00.1")
         _ = try pki.write("certs/c/..2026_11_23_10_00_00.1/tls.crt", try pki.read("c.crt"))
         _ = try pki.write("certs/c/..2026_11_23_10_00_00.1/tls.key", try pki.read("c.key"))
-        try FileManager.default.createSymbolicLink(atPath: pki.path("certs/c/..data"), withDestinationPath: "..2026_11_23_10_00_00.1")
-        try FileManager.default.createSymbolicLink(atPath: pki.path("certs/c/tls.crt"), withDestinationPath: "..data/tls.crt")
-        try FileManager.default.createSymbolicLink(atPath: pki.path("certs/c/tls.key"), withDestinationPath: "..data/tls.key")
+        try FileManager.default.createSymbolicLink(
+            atPath: pki.path("certs/c/..data"), withDestinationPath: "..2026_11_23_10_00_00.1")
+        try FileManager.default.createSymbolicLink(
+            atPath: pki.path("certs/c/tls.crt"), withDestinationPath: "..data/tls.crt")
+        try FileManager.default.createSymbolicLink(
+            atPath: pki.path("certs/c/tls.key"), withDestinationPath: "..data/tls.key")
         _ = try pki.write("certs/.hidden.pem", "not a certificate")
         _ = try pki.write("certs/README.txt", "ignored")
         let sources = try CertificateSourceScanner.scan(directories: [dir], pairs: [])
         #expect(sources.map(\.name) == ["a", "b", "c"])
         #expect(sources[2].certificatePath.hasSuffix("/c/tls.crt"))
         let loaded = try CertificateLoader.loadAll(sources)
-        #expect(loaded.map { $0.certifiedKey.leaf.dnsNames } == [["a.example.com"], ["b.example.com"], ["c.example.com"]])
+        #expect(
+            loaded.map { $0.certifiedKey.leaf.dnsNames } == [["a.example.com"], ["b.example.com"], ["c.example.com"]])
     }
 
     @Test func certKeyPairIsNamedAfterTheCertificateStem() throws {
@@ -113,10 +119,12 @@ struct CertificateLoadingTests {
         let pki = try TestPKI()
         let pair = try pki.leaf("enc", san: "DNS:enc.example.com")
         let encrypted = try Command.run(
-            "/usr/bin/openssl", ["pkey", "-in", pair.key, "-aes256", "-passout", "pass:secret", "-out", pki.path("enc.key.enc")])
+            "/usr/bin/openssl",
+            ["pkey", "-in", pair.key, "-aes256", "-passout", "pass:secret", "-out", pki.path("enc.key.enc")])
         try #require(encrypted.status == 0, "\(encrypted.errorText)")
         let error = #expect(throws: CertificateLoadError.self) {
-            try CertificateLoader.load(CertificateSource(name: "enc", certificatePath: pair.crt, keyPath: pki.path("enc.key.enc")))
+            try CertificateLoader.load(
+                CertificateSource(name: "enc", certificatePath: pair.crt, keyPath: pki.path("enc.key.enc")))
         }
         #expect(error?.description.contains("encrypted") == true, "got: \(error?.description ?? "")")
     }
@@ -130,7 +138,8 @@ struct CertificateLoadingTests {
         #expect(dirError?.description == "\(missingDir): No such file or directory")
         let missingFile = pki.path("absent.crt")
         let fileError = #expect(throws: CertificateLoadError.self) {
-            try CertificateLoader.load(CertificateSource(name: "absent", certificatePath: missingFile, keyPath: missingFile))
+            try CertificateLoader.load(
+                CertificateSource(name: "absent", certificatePath: missingFile, keyPath: missingFile))
         }
         #expect(fileError?.description == "\(missingFile): No such file or directory")
     }
@@ -140,10 +149,14 @@ struct CertificateLoadingTests {
         try pki.leaf("x", san: "DNS:x.example.com")
         let dir = try pki.mkdir("half")
         _ = try pki.write("half/x.crt", try pki.read("x.crt"))
-        let half = #expect(throws: CertificateLoadError.self) { try CertificateSourceScanner.scan(directories: [dir], pairs: []) }
+        let half = #expect(throws: CertificateLoadError.self) {
+            try CertificateSourceScanner.scan(directories: [dir], pairs: [])
+        }
         #expect(half?.description == "\(dir)/x.crt: no matching x.key beside it")
         let empty = try pki.mkdir("empty")
-        let none = #expect(throws: CertificateLoadError.self) { try CertificateSourceScanner.scan(directories: [empty], pairs: []) }
+        let none = #expect(throws: CertificateLoadError.self) {
+            try CertificateSourceScanner.scan(directories: [empty], pairs: [])
+        }
         #expect(none?.description.hasPrefix("no certificate found in \(empty)") == true)
     }
 
@@ -198,7 +211,9 @@ struct DirectSecretMountTests {
         #expect(sources.map(\.name) == ["tls"])
         // Any other lone certificate is still reported.
         _ = try pki.write("secret/other.crt", try pki.read("svc.crt"))
-        let error = #expect(throws: CertificateLoadError.self) { try CertificateSourceScanner.scan(directories: [dir], pairs: []) }
+        let error = #expect(throws: CertificateLoadError.self) {
+            try CertificateSourceScanner.scan(directories: [dir], pairs: [])
+        }
         #expect(error?.description == "\(dir)/other.crt: no matching other.key beside it")
     }
 }

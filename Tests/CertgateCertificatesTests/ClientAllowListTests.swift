@@ -19,7 +19,9 @@ struct ClientAllowListTests {
         #expect(list.permits(commonName: nil, dnsNames: ["a.clients.example.com"], uris: []))
         #expect(!list.permits(commonName: nil, dnsNames: ["b.a.clients.example.com"], uris: []))
         #expect(!list.permits(commonName: nil, dnsNames: ["clients.example.com"], uris: []))
-        #expect(!list.permits(commonName: nil, dnsNames: [".clients.example.com"], uris: []), "an empty label is not a label")
+        #expect(
+            !list.permits(commonName: nil, dnsNames: [".clients.example.com"], uris: []),
+            "an empty label is not a label")
         #expect(list.permits(commonName: nil, dnsNames: ["other.test", "x.clients.example.com"], uris: []))
     }
 

@@ -95,8 +95,10 @@ struct ClientCRLSetTests {
     @Test func expiredAndNotYetValidCRLsAreReported() throws {
         let pki = try TestPKI()
         let trusted = try certificates(pki.path("ca.crt"))
-        let expired = try RevocationList.revocationLists(inPEM: bytes(pki.crl("old", lastUpdate: -7200, nextUpdate: -3600)))
-        let future = try RevocationList.revocationLists(inPEM: bytes(pki.crl("new", lastUpdate: 3600, nextUpdate: 7200)))
+        let expired = try RevocationList.revocationLists(
+            inPEM: bytes(pki.crl("old", lastUpdate: -7200, nextUpdate: -3600)))
+        let future = try RevocationList.revocationLists(
+            inPEM: bytes(pki.crl("new", lastUpdate: 3600, nextUpdate: 7200)))
         let set = try ClientCRLSet(lists: expired + future, trustedCAs: trusted)
         let now = Int64(Date().timeIntervalSince1970)
         let problems = set.unusable(now: now).map(\.problem)

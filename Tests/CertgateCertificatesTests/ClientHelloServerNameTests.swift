@@ -16,8 +16,10 @@ struct ClientHelloServerNameTests {
     private func parse(_ bytes: [UInt8]) -> ClientHelloServerName.Parsed { ClientHelloServerName.parse(bytes) }
 
     @Test func readsTheHostNameAsSent() {
-        for name in ["alpha.test", "Mixed.Case.Test.", "*.example.com", "_acme-challenge.x-1.example.com", "localhost",
-                     "192.0.2.1", String(repeating: "a", count: 255)] {
+        for name in [
+            "alpha.test", "Mixed.Case.Test.", "*.example.com", "_acme-challenge.x-1.example.com", "localhost",
+            "192.0.2.1", String(repeating: "a", count: 255),
+        ] {
             #expect(parse(body(name)) == .hostName(name), "\(name)")
         }
     }

@@ -8,8 +8,9 @@ import Testing
 struct PerCertificateSelectionTests {
     private func trust(_ pki: TestPKI, _ ca: String, identity: String) throws -> ClientTrust {
         let pem = try Array(pki.read("\(ca).crt").utf8)
-        return try ClientTrust(roots: CertifiedKey.certificates(inPEM: pem), verification: .require, depth: 4,
-                               identity: identity)
+        return try ClientTrust(
+            roots: CertifiedKey.certificates(inPEM: pem), verification: .require, depth: 4,
+            identity: identity)
     }
 
     /// alpha (alpha.example.com, default), wild (*.example.com), exact (exact.example.com).
@@ -88,10 +89,12 @@ struct PerCertificateSelectionTests {
         // The order of the CAs does not matter.
         let both = try Array((pki.read("ca1.crt") + pki.read("ca2.crt")).utf8)
         let reversed = try Array((pki.read("ca2.crt") + pki.read("ca1.crt")).utf8)
-        let forward = try ClientTrust(roots: CertifiedKey.certificates(inPEM: both), verification: .require, depth: 4,
-                                      identity: "a")
-        let backward = try ClientTrust(roots: CertifiedKey.certificates(inPEM: reversed), verification: .require,
-                                       depth: 4, identity: "a")
+        let forward = try ClientTrust(
+            roots: CertifiedKey.certificates(inPEM: both), verification: .require, depth: 4,
+            identity: "a")
+        let backward = try ClientTrust(
+            roots: CertifiedKey.certificates(inPEM: reversed), verification: .require,
+            depth: 4, identity: "a")
         #expect(forward.sessionContext == backward.sessionContext)
     }
 }

@@ -15,11 +15,17 @@ struct RootPoolTests {
 
     @Test func rotationKeepsThePreviousGenerationUntilItIsEvicted() {
         var pool = Pool(limit: 2)
-        guard case .added(let none) = pool.admit([ca("A")], now: 0) else { Issue.record("A must enter"); return }
+        guard case .added(let none) = pool.admit([ca("A")], now: 0) else {
+            Issue.record("A must enter")
+            return
+        }
         #expect(none.isEmpty)
         _ = pool.admit([ca("B")], now: 10)
         #expect(names(pool) == ["A", "B"], "clients of A keep working after the rotation to B")
-        guard case .added(let evicted) = pool.admit([ca("C")], now: 20) else { Issue.record("C must enter"); return }
+        guard case .added(let evicted) = pool.admit([ca("C")], now: 20) else {
+            Issue.record("C must enter")
+            return
+        }
         #expect(evicted.map { $0.members.map(\.root) } == [["A"]])
         #expect(names(pool) == ["B", "C"])
         #expect(pool.current?.members.map(\.root) == ["C"])
@@ -49,7 +55,10 @@ struct RootPoolTests {
         _ = pool.admit([ca("A")], now: 0)
         _ = pool.admit([ca("B")], now: 1)
         // Same CAs in another order and with a duplicate: the same generation.
-        guard case .unchanged = pool.admit([ca("B"), ca("B")], now: 2) else { Issue.record("must be unchanged"); return }
+        guard case .unchanged = pool.admit([ca("B"), ca("B")], now: 2) else {
+            Issue.record("must be unchanged")
+            return
+        }
         #expect(names(pool) == ["A", "B"], "a SIGHUP must not evict the previous CA")
         #expect(pool.generations.count == 2)
     }

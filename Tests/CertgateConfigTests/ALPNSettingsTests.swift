@@ -47,7 +47,10 @@ struct ALPNSettingsTests {
     @Test("a YAML list or a string in the file; the flag beats the file")
     func file() throws {
         let h2c = "upstream-protocol: h2c\n"
-        #expect(try resolver.resolve(minimalFlags, file: try file(h2c + "alpn: [h2, http/1.1]\n")).alpn == ["h2", "http/1.1"])
+        #expect(
+            try resolver.resolve(minimalFlags, file: try file(h2c + "alpn: [h2, http/1.1]\n")).alpn == [
+                "h2", "http/1.1",
+            ])
         #expect(try resolver.resolve(minimalFlags, file: try file("alpn: http/1.1\n")).alpn == ["http/1.1"])
         var flags = minimalFlags
         flags.alpn = "off"
@@ -62,7 +65,8 @@ struct ALPNSettingsTests {
         flags.alpn = "h2,h2"
         #expect(resolveError(flags) == "--alpn: 'h2' appears twice in the ALPN list")
         flags.alpn = "http 1.1"
-        #expect(resolveError(flags) == "--alpn: 'http 1.1' is not an ALPN protocol name (1-255 visible ASCII characters)")
+        #expect(
+            resolveError(flags) == "--alpn: 'http 1.1' is not an ALPN protocol name (1-255 visible ASCII characters)")
         flags.alpn = String(repeating: "a", count: 256)
         #expect(resolveError(flags)?.hasSuffix("is not an ALPN protocol name (1-255 visible ASCII characters)") == true)
     }
@@ -94,7 +98,9 @@ struct ALPNSettingsTests {
         #expect(resolveError(flags) == "--upstream-protocol: 'h2' is not an upstream protocol (http1 or h2c)")
     }
 
-    @Test("h2 without an h2c upstream is refused in one line that says why", arguments: ["h2,http/1.1", "http/1.1,h2", "h2"])
+    @Test(
+        "h2 without an h2c upstream is refused in one line that says why",
+        arguments: ["h2,http/1.1", "http/1.1,h2", "h2"])
     func h2NeedsH2CUpstream(list: String) throws {
         var flags = minimalFlags
         flags.alpn = list
@@ -120,7 +126,8 @@ struct ALPNSettingsTests {
         }
         let yaml = "forward-headers: true\nupstream-protocol: h2c\nalpn: [h2, http/1.1]\n"
         let error = try #require(resolveError(minimalFlags, file: try file(yaml)))
-        #expect(error.hasPrefix("\(Self.filePath): key 'alpn': 'h2' cannot be offered together with 'forward-headers:'"))
+        #expect(
+            error.hasPrefix("\(Self.filePath): key 'alpn': 'h2' cannot be offered together with 'forward-headers:'"))
     }
 
     @Test("an h2c upstream with --forward-headers is refused; http/1.1 alone with --forward-headers is fine")
@@ -128,7 +135,9 @@ struct ALPNSettingsTests {
         var flags = minimalFlags
         flags.forwardHeaders = true
         flags.upstreamProtocol = "h2c"
-        #expect(resolveError(flags)?.hasPrefix("--upstream-protocol: 'h2c' cannot be combined with --forward-headers") == true)
+        #expect(
+            resolveError(flags)?.hasPrefix("--upstream-protocol: 'h2c' cannot be combined with --forward-headers")
+                == true)
         flags.upstreamProtocol = nil
         flags.alpn = "http/1.1"
         let configuration = try resolver.resolve(flags, file: nil)

@@ -161,7 +161,9 @@ struct ClientCertificateSettingsTests {
         flags.clientCRL = ""
         #expect(resolveError(flags) == "--client-crl: empty path")
         #expect(parseError("client-ca: [a, b]\n") == "\(Self.filePath): key 'client-ca': expected a path, found a list")
-        #expect(parseError("client-crl: {a: b}\n") == "\(Self.filePath): key 'client-crl': expected a path, found a mapping")
+        #expect(
+            parseError("client-crl: {a: b}\n") == "\(Self.filePath): key 'client-crl': expected a path, found a mapping"
+        )
     }
 
     @Test("the client CA and CRL are not opened while resolving")
@@ -181,7 +183,8 @@ struct ClientCertificateSettingsTests {
         var flags = caFlags
         flags.clientCRL = "crl.pem"
         #expect(try resolver.resolve(flags, file: nil).clientCRL == "/srv/work/crl.pem")
-        #expect(try resolver.resolve(caFlags, file: try file("client-crl: crl.pem\n")).clientCRL == "/etc/certgate/crl.pem")
+        #expect(
+            try resolver.resolve(caFlags, file: try file("client-crl: crl.pem\n")).clientCRL == "/etc/certgate/crl.pem")
         #expect(try resolver.resolve(flags, file: try file("client-crl: other.pem\n")).clientCRL == "/srv/work/crl.pem")
     }
 
@@ -228,7 +231,8 @@ struct ClientCertificateSettingsTests {
     func badIntegers(text: String, template: String) {
         var flags = minimalFlags
         flags.verifyDepth = text
-        #expect(resolveError(flags) == "--verify-depth: " + template.replacingOccurrences(of: "X", with: "verify depth"))
+        #expect(
+            resolveError(flags) == "--verify-depth: " + template.replacingOccurrences(of: "X", with: "verify depth"))
         flags = minimalFlags
         flags.rootsLimit = text
         #expect(resolveError(flags) == "--roots-limit: " + template.replacingOccurrences(of: "X", with: "roots limit"))
@@ -257,7 +261,9 @@ struct ClientCertificateSettingsTests {
             resolveError(flags, file: try file("roots-limit: 0\n"))
                 == "\(Self.filePath): key 'roots-limit': '0' is out of range; the roots limit must be between 1 and 16"
         )
-        #expect(parseError("verify-depth: [1]\n") == "\(Self.filePath): key 'verify-depth': expected a number, found a list")
+        #expect(
+            parseError("verify-depth: [1]\n") == "\(Self.filePath): key 'verify-depth': expected a number, found a list"
+        )
     }
 
     // MARK: --roots-max-age
@@ -294,7 +300,8 @@ struct ClientCertificateSettingsTests {
 
     @Test("roots-max-age in the file: durations, bare seconds and off; the flag beats it")
     func rootsMaxAgeFile() throws {
-        #expect(try resolver.resolve(minimalFlags, file: try file("roots-max-age: 2h\n")).rootsMaxAge == .seconds(7_200))
+        #expect(
+            try resolver.resolve(minimalFlags, file: try file("roots-max-age: 2h\n")).rootsMaxAge == .seconds(7_200))
         #expect(try resolver.resolve(minimalFlags, file: try file("roots-max-age: 120\n")).rootsMaxAge == .seconds(120))
         #expect(try resolver.resolve(minimalFlags, file: try file("roots-max-age: off\n")).rootsMaxAge == nil)
         var flags = minimalFlags
@@ -385,9 +392,15 @@ struct ClientCertificateSettingsTests {
             resolveError(caFlags, file: try? file("allow-uri: ''\n"))
                 == "\(Self.filePath): key 'allow-uri': empty value"
         )
-        #expect(parseError("allow-cn: {a: b}\n") == "\(Self.filePath): key 'allow-cn': expected a name pattern or a list of them, found a mapping")
-        #expect(parseError("allow-dns: [[a]]\n") == "\(Self.filePath): key 'allow-dns[0]': expected a name pattern, found a list")
-        #expect(parseError("allow-uri: [a, ~]\n") == "\(Self.filePath): key 'allow-uri[1]': expected a name pattern, found nothing")
+        #expect(
+            parseError("allow-cn: {a: b}\n")
+                == "\(Self.filePath): key 'allow-cn': expected a name pattern or a list of them, found a mapping")
+        #expect(
+            parseError("allow-dns: [[a]]\n")
+                == "\(Self.filePath): key 'allow-dns[0]': expected a name pattern, found a list")
+        #expect(
+            parseError("allow-uri: [a, ~]\n")
+                == "\(Self.filePath): key 'allow-uri[1]': expected a name pattern, found nothing")
     }
 
     @Test("--allow-* need a client CA")
@@ -433,7 +446,9 @@ struct ClientCertificateSettingsTests {
             resolveError(minimalFlags, file: try file("proxy-protocol: v3\n"))
                 == "\(Self.filePath): key 'proxy-protocol': 'v3' is not a PROXY protocol version (off, v1 or v2)"
         )
-        #expect(parseError("proxy-protocol: [v1]\n") == "\(Self.filePath): key 'proxy-protocol': expected off, v1 or v2, found a list")
+        #expect(
+            parseError("proxy-protocol: [v1]\n")
+                == "\(Self.filePath): key 'proxy-protocol': expected off, v1 or v2, found a list")
     }
 
     // MARK: --forward-headers
@@ -450,7 +465,9 @@ struct ClientCertificateSettingsTests {
             resolveError(minimalFlags, file: try file("forward-headers: yes\n"))
                 == "\(Self.filePath): key 'forward-headers': 'yes' is not true or false"
         )
-        #expect(parseError("forward-headers: [true]\n") == "\(Self.filePath): key 'forward-headers': expected true or false, found a list")
+        #expect(
+            parseError("forward-headers: [true]\n")
+                == "\(Self.filePath): key 'forward-headers': expected true or false, found a list")
     }
 
     // MARK: Rendering
@@ -499,7 +516,9 @@ struct ClientCertificateSettingsTests {
 
 @Suite("config/example.yaml: client certificates")
 struct ExampleClientCertificateTests {
-    static let defaultKeys = ["client-auth", "verify-depth", "roots-limit", "roots-max-age", "proxy-protocol", "forward-headers"]
+    static let defaultKeys = [
+        "client-auth", "verify-depth", "roots-limit", "roots-max-age", "proxy-protocol", "forward-headers",
+    ]
     static let optInKeys = ["client-ca", "client-crl", "allow-cn", "allow-dns", "allow-uri"]
 
     static func uncommented(_ text: String, _ keys: [String]) -> String {
@@ -540,7 +559,8 @@ struct ExampleClientCertificateTests {
     func optInKeysResolve() throws {
         let path = ExampleConfigurationTests.examplePath
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        let file = try ConfigurationFile.parse(yaml: Self.uncommented(text, Self.optInKeys), path: path, baseDirectory: "/")
+        let file = try ConfigurationFile.parse(
+            yaml: Self.uncommented(text, Self.optInKeys), path: path, baseDirectory: "/")
         let configuration = try ConfigurationResolver(currentDirectory: "/", processorCount: 2)
             .resolve(ConfigurationFlags(), file: file)
         #expect(configuration.clientCA == "/etc/certgate/client-ca.pem")

@@ -206,8 +206,11 @@ struct ConfigurationFileTests {
     @Test("an empty path in a list is refused when resolved, naming the item")
     func emptyPathItem() throws {
         let file = try parse("listen: 0.0.0.0:1\nupstream: 127.0.0.1:2\ncert-dir: [a, '']\n")
-        #expect(throws: ConfigurationError(.fileKey(file: "/etc/certgate/proxy.yaml", key: "cert-dir[1]"), "empty path")) {
-            try ConfigurationResolver(currentDirectory: "/", processorCount: 1).resolve(ConfigurationFlags(), file: file)
+        #expect(
+            throws: ConfigurationError(.fileKey(file: "/etc/certgate/proxy.yaml", key: "cert-dir[1]"), "empty path")
+        ) {
+            try ConfigurationResolver(currentDirectory: "/", processorCount: 1).resolve(
+                ConfigurationFlags(), file: file)
         }
     }
 

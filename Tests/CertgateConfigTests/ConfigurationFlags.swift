@@ -156,19 +156,41 @@ extension ConfigurationFlags {
         func addAll(_ flag: String, _ values: [String]) { for value in values { out += ["--" + flag, value] } }
         func toggle(_ flag: String, _ value: Bool?) { if value == true { out.append("--" + flag) } }
         add("config", configFile)
-        add("listen", listen); add("upstream", upstream)
-        addAll("cert-dir", certificateDirectories); addAll("cert", certificates); addAll("key", keys)
-        add("default-cert", defaultCertificate); add("watch", watch); add("stat-interval", statInterval)
-        add("reload-interval", reloadInterval); toggle("allow-expired", allowExpired)
-        add("expiry-warning", expiryWarning); add("workers", workers); add("admin", admin)
-        add("admin-token-file", adminTokenFile); add("log-format", logFormat); add("log-level", logLevel)
-        add("min-tls", minimumTLSVersion); add("ciphers", ciphers); add("ciphersuites", ciphersuites)
-        add("connect-timeout", connectTimeout); add("handshake-timeout", handshakeTimeout)
-        add("drain-timeout", drainTimeout); add("client-ca", clientCA); add("client-auth", clientAuth)
-        add("verify-depth", verifyDepth); add("roots-limit", rootsLimit); add("roots-max-age", rootsMaxAge)
-        add("client-crl", clientCRL); addAll("allow-cn", allowCN); addAll("allow-dns", allowDNS)
-        addAll("allow-uri", allowURI); add("proxy-protocol", proxyProtocol); toggle("forward-headers", forwardHeaders)
-        add("alpn", alpn); add("upstream-protocol", upstreamProtocol)
+        add("listen", listen)
+        add("upstream", upstream)
+        addAll("cert-dir", certificateDirectories)
+        addAll("cert", certificates)
+        addAll("key", keys)
+        add("default-cert", defaultCertificate)
+        add("watch", watch)
+        add("stat-interval", statInterval)
+        add("reload-interval", reloadInterval)
+        toggle("allow-expired", allowExpired)
+        add("expiry-warning", expiryWarning)
+        add("workers", workers)
+        add("admin", admin)
+        add("admin-token-file", adminTokenFile)
+        add("log-format", logFormat)
+        add("log-level", logLevel)
+        add("min-tls", minimumTLSVersion)
+        add("ciphers", ciphers)
+        add("ciphersuites", ciphersuites)
+        add("connect-timeout", connectTimeout)
+        add("handshake-timeout", handshakeTimeout)
+        add("drain-timeout", drainTimeout)
+        add("client-ca", clientCA)
+        add("client-auth", clientAuth)
+        add("verify-depth", verifyDepth)
+        add("roots-limit", rootsLimit)
+        add("roots-max-age", rootsMaxAge)
+        add("client-crl", clientCRL)
+        addAll("allow-cn", allowCN)
+        addAll("allow-dns", allowDNS)
+        addAll("allow-uri", allowURI)
+        add("proxy-protocol", proxyProtocol)
+        toggle("forward-headers", forwardHeaders)
+        add("alpn", alpn)
+        add("upstream-protocol", upstreamProtocol)
         return out
     }
 
@@ -179,7 +201,8 @@ extension ConfigurationFlags {
 
 extension ConfigurationResolver {
     /// Resolves the flags against an already parsed file (no environment).
-    func resolve(_ flags: ConfigurationFlags, file: ConfigurationFile?) throws(ConfigurationError) -> ProxyConfiguration {
+    func resolve(_ flags: ConfigurationFlags, file: ConfigurationFile?) throws(ConfigurationError) -> ProxyConfiguration
+    {
         try resolve(try flags.commandLine, environment: EnvironmentSettings(), file: file)
     }
 

@@ -27,7 +27,8 @@ struct PerCertificateSettingsTests {
     }
 
     @Test func validOverridesResolveWithPathsAgainstTheFileDirectory() throws {
-        let configuration = try resolve("""
+        let configuration = try resolve(
+            """
             client-ca: global.pem
             per-certificate:
               api:
@@ -55,7 +56,8 @@ struct PerCertificateSettingsTests {
     }
 
     @Test func unspecifiedSettingsInheritTheGlobalOnes() throws {
-        let configuration = try resolve("""
+        let configuration = try resolve(
+            """
             client-ca: global.pem
             client-crl: global.crl
             client-auth: optional
@@ -76,12 +78,15 @@ struct PerCertificateSettingsTests {
         #expect(api.allowURI == ["spiffe://prod/*"])
         let other = configuration.perCertificate[1]
         #expect(other.clientCA == "/etc/certgate/other.pem")
-        #expect(other.clientCRL == nil, "the global CRL belongs to the global CA: not inherited by an entry with its own CA")
+        #expect(
+            other.clientCRL == nil, "the global CRL belongs to the global CA: not inherited by an entry with its own CA"
+        )
         #expect(other.clientAuth == .optional)
     }
 
     @Test func anEntryWithItsOwnCAAndNoGlobalCADefaultsToRequire() throws {
-        let configuration = try resolve("""
+        let configuration = try resolve(
+            """
             per-certificate:
               api:
                 client-ca: api.pem
@@ -94,38 +99,56 @@ struct PerCertificateSettingsTests {
     }
 
     @Test func unknownKeysNameTheKeyTheEntryAndTheFile() {
-        #expect(error("per-certificate:\n  api:\n    client-cas: a.pem\n")
-            == "\(Self.filePath): key 'per-certificate.api': unknown key 'client-cas' (did you mean 'client-ca'?); allowed: client-auth, client-ca, client-crl, verify-depth, allow-cn, allow-dns, allow-uri")
-        #expect(error("per-certificate:\n  api:\n    roots-limit: 3\n")?.contains("unknown key 'roots-limit'") == true,
-                "pool settings stay global")
-        #expect(error("per-certificat:\n  api: {}\n")
-            == "\(Self.filePath): unknown key 'per-certificat' (did you mean 'per-certificate'?)")
+        #expect(
+            error("per-certificate:\n  api:\n    client-cas: a.pem\n")
+                == "\(Self.filePath): key 'per-certificate.api': unknown key 'client-cas' (did you mean 'client-ca'?); allowed: client-auth, client-ca, client-crl, verify-depth, allow-cn, allow-dns, allow-uri"
+        )
+        #expect(
+            error("per-certificate:\n  api:\n    roots-limit: 3\n")?.contains("unknown key 'roots-limit'") == true,
+            "pool settings stay global")
+        #expect(
+            error("per-certificat:\n  api: {}\n")
+                == "\(Self.filePath): unknown key 'per-certificat' (did you mean 'per-certificate'?)")
     }
 
     @Test func badValuesNameTheNestedKey() {
-        #expect(error("client-ca: a.pem\nper-certificate:\n  api:\n    client-auth: maybe\n")?
-            .hasPrefix("\(Self.filePath): key 'per-certificate.api.client-auth': 'maybe' is not a client auth mode") == true)
-        #expect(error("client-ca: a.pem\nper-certificate:\n  api:\n    verify-depth: 40\n")?
-            .hasPrefix("\(Self.filePath): key 'per-certificate.api.verify-depth':") == true)
-        #expect(error("client-ca: a.pem\nper-certificate:\n  api:\n    allow-cn: [\"a b\"]\n")?
-            .hasPrefix("\(Self.filePath): key 'per-certificate.api.allow-cn[0]':") == true)
-        #expect(error("per-certificate: [api]\n")
-            == "\(Self.filePath): key 'per-certificate': expected certificate names with their client-certificate settings, found a list")
-        #expect(error("per-certificate:\n  api: require\n")?
-            .hasPrefix("\(Self.filePath): key 'per-certificate.api': expected client-certificate settings") == true)
+        #expect(
+            error("client-ca: a.pem\nper-certificate:\n  api:\n    client-auth: maybe\n")?
+                .hasPrefix("\(Self.filePath): key 'per-certificate.api.client-auth': 'maybe' is not a client auth mode")
+                == true)
+        #expect(
+            error("client-ca: a.pem\nper-certificate:\n  api:\n    verify-depth: 40\n")?
+                .hasPrefix("\(Self.filePath): key 'per-certificate.api.verify-depth':") == true)
+        #expect(
+            error("client-ca: a.pem\nper-certificate:\n  api:\n    allow-cn: [\"a b\"]\n")?
+                .hasPrefix("\(Self.filePath): key 'per-certificate.api.allow-cn[0]':") == true)
+        #expect(
+            error("per-certificate: [api]\n")
+                == "\(Self.filePath): key 'per-certificate': expected certificate names with their client-certificate settings, found a list"
+        )
+        #expect(
+            error("per-certificate:\n  api: require\n")?
+                .hasPrefix("\(Self.filePath): key 'per-certificate.api': expected client-certificate settings") == true)
     }
 
     @Test func settingsThatNeedACAAreRefusedWithoutOne() {
-        #expect(error("per-certificate:\n  api:\n    client-auth: require\n")
-            == "\(Self.filePath): key 'per-certificate.api.client-auth': 'require' needs 'client-ca:' in this entry or at the top level")
-        #expect(error("per-certificate:\n  api:\n    allow-cn: [x]\n")
-            == "\(Self.filePath): key 'per-certificate.api.allow-cn': needs 'client-ca:' in this entry or at the top level")
-        #expect(error("per-certificate:\n  api:\n    client-crl: x.crl\n")
-            == "\(Self.filePath): key 'per-certificate.api.client-crl': needs 'client-ca:' in this entry or at the top level")
+        #expect(
+            error("per-certificate:\n  api:\n    client-auth: require\n")
+                == "\(Self.filePath): key 'per-certificate.api.client-auth': 'require' needs 'client-ca:' in this entry or at the top level"
+        )
+        #expect(
+            error("per-certificate:\n  api:\n    allow-cn: [x]\n")
+                == "\(Self.filePath): key 'per-certificate.api.allow-cn': needs 'client-ca:' in this entry or at the top level"
+        )
+        #expect(
+            error("per-certificate:\n  api:\n    client-crl: x.crl\n")
+                == "\(Self.filePath): key 'per-certificate.api.client-crl': needs 'client-ca:' in this entry or at the top level"
+        )
     }
 
     @Test func renderingRoundTrips() throws {
-        let configuration = try resolve("""
+        let configuration = try resolve(
+            """
             client-ca: global.pem
             allow-cn: [ops]
             per-certificate:
@@ -135,7 +158,8 @@ struct PerCertificateSettingsTests {
               "www.example": {client-auth: optional}
             """)
         let rendered = configuration.renderedAsConfigurationFile()
-        let again = try resolver.resolve(flags, file: ConfigurationFile.parse(yaml: rendered, path: "rendered", baseDirectory: "/"))
+        let again = try resolver.resolve(
+            flags, file: ConfigurationFile.parse(yaml: rendered, path: "rendered", baseDirectory: "/"))
         #expect(again == configuration, "\(rendered)")
     }
 }

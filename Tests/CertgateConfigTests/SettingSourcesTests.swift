@@ -17,11 +17,13 @@ struct SettingSourcesTests {
     func resolve(_ arguments: [String], _ environment: [String: String] = [:], file: ConfigurationFile? = nil)
         throws(ConfigurationError) -> ProxyConfiguration
     {
-        try resolver.resolve(try CommandLineSettings(arguments: arguments), environment: EnvironmentSettings(environment),
-                             file: file)
+        try resolver.resolve(
+            try CommandLineSettings(arguments: arguments), environment: EnvironmentSettings(environment),
+            file: file)
     }
 
-    func error(_ arguments: [String], _ environment: [String: String] = [:], file: ConfigurationFile? = nil) -> String? {
+    func error(_ arguments: [String], _ environment: [String: String] = [:], file: ConfigurationFile? = nil) -> String?
+    {
         do {
             _ = try resolve(arguments, environment, file: file)
             return nil
@@ -82,10 +84,12 @@ struct SettingSourcesTests {
 
     @Test("required settings, switches and paths from the environment; paths are relative to the working directory")
     func environmentOnly() throws {
-        let configuration = try resolve([], [
-            "CERTGATE_LISTEN": "0.0.0.0:8443", "CERTGATE_UPSTREAM": "127.0.0.1:8080", "CERTGATE_CERT_DIR": "a,/b",
-            "CERTGATE_FORWARD_HEADERS": "true", "CERTGATE_CLIENT_CA": "ca.pem",
-        ])
+        let configuration = try resolve(
+            [],
+            [
+                "CERTGATE_LISTEN": "0.0.0.0:8443", "CERTGATE_UPSTREAM": "127.0.0.1:8080", "CERTGATE_CERT_DIR": "a,/b",
+                "CERTGATE_FORWARD_HEADERS": "true", "CERTGATE_CLIENT_CA": "ca.pem",
+            ])
         #expect(configuration.certificateDirectories == ["/srv/work/a", "/b"])
         #expect(configuration.forwardHeaders)
         #expect(configuration.clientCA == "/srv/work/ca.pem")
@@ -94,14 +98,18 @@ struct SettingSourcesTests {
 
     @Test("a bad variable names the variable, even when a flag overrides it")
     func environmentErrors() {
-        #expect(error(minimal, ["CERTGATE_WORKERS": "many"])
-            == "environment variable CERTGATE_WORKERS: 'many' is not a number of workers (1-256 or auto)")
-        #expect(error(minimal + ["--workers", "2"], ["CERTGATE_WORKERS": "0"])
-            == "environment variable CERTGATE_WORKERS: 0 workers out of range (1-256 or auto)")
-        #expect(error(minimal, ["CERTGATE_FORWARD_HEADERS": "yes"])
-            == "environment variable CERTGATE_FORWARD_HEADERS: 'yes' is not true or false")
-        #expect(error(minimal, ["CERTGATE_CLIENT_CRL": "crl.pem"])
-            == "environment variable CERTGATE_CLIENT_CRL: needs CERTGATE_CLIENT_CA (or --client-ca)")
+        #expect(
+            error(minimal, ["CERTGATE_WORKERS": "many"])
+                == "environment variable CERTGATE_WORKERS: 'many' is not a number of workers (1-256 or auto)")
+        #expect(
+            error(minimal + ["--workers", "2"], ["CERTGATE_WORKERS": "0"])
+                == "environment variable CERTGATE_WORKERS: 0 workers out of range (1-256 or auto)")
+        #expect(
+            error(minimal, ["CERTGATE_FORWARD_HEADERS": "yes"])
+                == "environment variable CERTGATE_FORWARD_HEADERS: 'yes' is not true or false")
+        #expect(
+            error(minimal, ["CERTGATE_CLIENT_CRL": "crl.pem"])
+                == "environment variable CERTGATE_CLIENT_CRL: needs CERTGATE_CLIENT_CA (or --client-ca)")
     }
 
     @Test("CERTGATE_CONFIG names the file; --config beats it")
@@ -109,13 +117,16 @@ struct SettingSourcesTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cg-env-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let one = directory + "/one.yaml", two = directory + "/two.yaml"
+        let one = directory + "/one.yaml"
+        let two = directory + "/two.yaml"
         let base = "listen: 0.0.0.0:1\nupstream: 127.0.0.1:2\ncert-dir: certs\n"
         try (base + "workers: 5\n").write(toFile: one, atomically: true, encoding: .utf8)
         try (base + "workers: 6\n").write(toFile: two, atomically: true, encoding: .utf8)
         let environment = EnvironmentSettings(["CERTGATE_CONFIG": one])
         #expect(try resolver.resolve(CommandLineSettings(), environment: environment).workers == 5)
-        #expect(try resolver.resolve(CommandLineSettings(arguments: ["--config", two]), environment: environment).workers == 6)
+        #expect(
+            try resolver.resolve(CommandLineSettings(arguments: ["--config", two]), environment: environment).workers
+                == 6)
         #expect(throws: ConfigurationError(.environment("CERTGATE_CONFIG"), "empty path")) {
             try resolver.resolve(CommandLineSettings(), environment: EnvironmentSettings(["CERTGATE_CONFIG": ""]))
         }

@@ -24,15 +24,18 @@ struct SettingsDocumentationTests {
             try updated.write(toFile: Self.docsPath, atomically: true, encoding: .utf8)
             return
         }
-        #expect(String(text[start.upperBound..<stop.lowerBound]) == generated,
-                "docs/configuration.md is stale: run CERTGATE_UPDATE_DOCS=1 swift test --filter SettingsDocumentation")
+        #expect(
+            String(text[start.upperBound..<stop.lowerBound]) == generated,
+            "docs/configuration.md is stale: run CERTGATE_UPDATE_DOCS=1 swift test --filter SettingsDocumentation")
     }
 
     @Test("every setting with a flag is in --help once, under its group, with its default and variable")
     func helpListsEverySetting() {
         let help = SettingsHelp.options()
         for info in Settings.all.map(\.info) where !info.flags.isEmpty {
-            let lines = help.split(separator: "\n").filter { $0.hasPrefix("  " + info.flags[0] + " ") || $0 == "  " + info.flags[0] }
+            let lines = help.split(separator: "\n").filter {
+                $0.hasPrefix("  " + info.flags[0] + " ") || $0 == "  " + info.flags[0]
+            }
             #expect(lines.count == 1, "\(info.flag)")
             if let variable = info.environmentVariable {
                 #expect(help.contains("[\(variable)]"), "\(variable)")

@@ -13,8 +13,9 @@ struct StrictSNISettingTests {
         -> ProxyConfiguration
     {
         let file = try yaml.map { try ConfigurationFile.parse(yaml: $0, path: "/etc/c.yaml", baseDirectory: "/etc") }
-        return try resolver.resolve(CommandLineSettings(arguments: (yaml == nil ? base : []) + arguments),
-                                    environment: EnvironmentSettings(environment), file: file)
+        return try resolver.resolve(
+            CommandLineSettings(arguments: (yaml == nil ? base : []) + arguments),
+            environment: EnvironmentSettings(environment), file: file)
     }
 
     @Test func offByDefaultAndOnFromEverySource() throws {
@@ -23,8 +24,9 @@ struct StrictSNISettingTests {
         #expect(try resolve(environment: ["CERTGATE_STRICT_SNI": "true"]).strictSNI == true)
         #expect(try resolve(yaml: baseYAML + "strict-sni: true\n").strictSNI == true)
         #expect(try resolve(yaml: baseYAML + "strict-sni: false\n").strictSNI == false)
-        #expect(try resolve(["--strict-sni"], yaml: baseYAML + "strict-sni: false\n").strictSNI == true,
-                "the switch beats the file")
+        #expect(
+            try resolve(["--strict-sni"], yaml: baseYAML + "strict-sni: false\n").strictSNI == true,
+            "the switch beats the file")
     }
 
     @Test func aValueThatIsNotABooleanIsRefusedNamingTheKey() throws {

@@ -43,7 +43,9 @@ struct SupportTests {
     func keysMatchFlags() {
         for info in Settings.all.map(\.info) where info.key != "certs" && info.key != "per-certificate" {
             #expect(info.flags == ["--" + info.key])
-            #expect(info.environmentVariable == "CERTGATE_" + info.key.uppercased().replacingOccurrences(of: "-", with: "_"))
+            #expect(
+                info.environmentVariable == "CERTGATE_" + info.key.uppercased().replacingOccurrences(of: "-", with: "_")
+            )
         }
         #expect(Settings.certificatePairs.info.flags == ["--cert", "--key"])
         #expect(Settings.perCertificate.info.flags.isEmpty)

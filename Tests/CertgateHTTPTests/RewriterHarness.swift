@@ -27,8 +27,10 @@ struct RewriterHarness {
     }
 
     /// Runs `input` cut at `cuts` (offsets, any order, out-of-range ignored).
-    static func run(_ input: [UInt8], cuts: [Int] = [], headLimit: Int = 8192, outputLimit: Int = 1 << 20,
-                    headers: ForwardedHeaders = headers) -> Outcome {
+    static func run(
+        _ input: [UInt8], cuts: [Int] = [], headLimit: Int = 8192, outputLimit: Int = 1 << 20,
+        headers: ForwardedHeaders = headers
+    ) -> Outcome {
         let rewriter = RequestRewriter(headers: headers, headLimit: headLimit, outputLimit: outputLimit)
         var output: [UInt8] = []
         func drain() {
@@ -49,8 +51,9 @@ struct RewriterHarness {
             drain()
             start = cut
         }
-        return Outcome(bytes: output, rejection: rewriter.rejection,
-                       requests: rewriter.requestCount)
+        return Outcome(
+            bytes: output, rejection: rewriter.rejection,
+            requests: rewriter.requestCount)
     }
 
     static func run(_ text: String, cuts: [Int] = [], headLimit: Int = 8192, outputLimit: Int = 1 << 20) -> Outcome {

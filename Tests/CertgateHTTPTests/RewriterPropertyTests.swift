@@ -54,7 +54,9 @@ struct RewriterPropertyTests {
         let haystack = Array(text.lowercased().utf8)
         let pattern = Array(("\r\n" + needle.lowercased() + ":").utf8)
         guard haystack.count >= pattern.count else { return 0 }
-        return (0...(haystack.count - pattern.count)).filter { haystack[$0..<($0 + pattern.count)].elementsEqual(pattern) }.count
+        return (0...(haystack.count - pattern.count)).filter {
+            haystack[$0..<($0 + pattern.count)].elementsEqual(pattern)
+        }.count
     }
 
     @Test("valid streams: every request forwarded once, each with exactly one of each managed field")
@@ -90,7 +92,8 @@ struct RewriterPropertyTests {
 
     @Test("mutated streams: no crash, and the same result however the bytes are cut")
     func mutationsAreCutIndependent() {
-        let alphabet = Array("\r\n \t:;,0123456789abcdefABCDEF-_xX\u{0}\u{7F}\u{FF}chunkedContent-LengthTransfer-Encoding".utf8)
+        let alphabet = Array(
+            "\r\n \t:;,0123456789abcdefABCDEF-_xX\u{0}\u{7F}\u{FF}chunkedContent-LengthTransfer-Encoding".utf8)
         for seed in UInt64(1)...1500 {
             var random = SeededGenerator(seed: seed)
             var (bytes, _) = Self.validStream(&random)

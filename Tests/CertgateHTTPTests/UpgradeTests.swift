@@ -39,7 +39,9 @@ struct UpgradeTests {
                     return pending.count
                 }
                 rewriter.consumeOutput(count)
-                guard rewriter.heldInputCount > 0, !rewriter.isWaitingForUpstream, rewriter.rejection == nil else { return }
+                guard rewriter.heldInputCount > 0, !rewriter.isWaitingForUpstream, rewriter.rejection == nil else {
+                    return
+                }
                 rewriter.resume()
             }
         }
@@ -51,10 +53,14 @@ struct UpgradeTests {
     func switched() {
         let driver = Driver()
         driver.client(Self.websocket + "\u{81}\u{05}hello" + Self.forged)
-        #expect(driver.text == "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\(Self.injected)\r\n")
+        #expect(
+            driver.text
+                == "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\(Self.injected)\r\n")
         #expect(driver.rewriter.awaitingUpgrade)
         #expect(driver.rewriter.isWaitingForUpstream)
-        #expect(driver.upstream("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\u{81}\u{02}hi"))
+        #expect(
+            driver.upstream(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\u{81}\u{02}hi"))
         #expect(driver.rewriter.isTunnel)
         #expect(driver.text.hasSuffix("\r\n\r\n\u{81}\u{05}hello" + Self.forged), "tunnel bytes pass untouched")
         driver.client("GET /more HTTP/1.1\r\n\r\n")
@@ -77,7 +83,8 @@ struct UpgradeTests {
     @Test("the answer is matched to its request: earlier responses (a HEAD with a length, a 100, a 204) do not decide")
     func matchedInOrder() {
         let driver = Driver()
-        driver.client("HEAD /h HTTP/1.1\r\nHost: a\r\n\r\nDELETE /d HTTP/1.1\r\nHost: a\r\n\r\n" + Self.websocket + "tunnel")
+        driver.client(
+            "HEAD /h HTTP/1.1\r\nHost: a\r\n\r\nDELETE /d HTTP/1.1\r\nHost: a\r\n\r\n" + Self.websocket + "tunnel")
         #expect(driver.rewriter.awaitingUpgrade)
         #expect(!driver.upstream("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n"), "HEAD: no body follows")
         #expect(!driver.upstream("HTTP/1.1 204 No Content\r\n\r\n"))
@@ -145,7 +152,8 @@ struct UpgradePropertyTests {
             let stream = prefix + upgrade + tail
             let driver = UpgradeTests.Driver()
             var start = 0
-            for cut in (Set(RewriterPropertyTests.randomCuts(stream.count, &random)).sorted() + [stream.count]) where cut > start {
+            for cut in (Set(RewriterPropertyTests.randomCuts(stream.count, &random)).sorted() + [stream.count])
+            where cut > start {
                 stream[start..<cut].withUnsafeBytes { driver.rewriter.feed($0) }
                 driver.drain()
                 start = cut
@@ -154,10 +162,13 @@ struct UpgradePropertyTests {
             #expect(driver.rewriter.awaitingUpgrade, "seed \(seed)")
             // The answers to the earlier requests, then the decision, cut anywhere too.
             var answers = String(repeating: "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", count: before)
-            answers += accept ? "HTTP/1.1 101 Switching Protocols\r\n\r\n" : "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"
+            answers +=
+                accept
+                ? "HTTP/1.1 101 Switching Protocols\r\n\r\n" : "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"
             let bytes = Array(answers.utf8)
             start = 0
-            for cut in (Set(RewriterPropertyTests.randomCuts(bytes.count, &random)).sorted() + [bytes.count]) where cut > start {
+            for cut in (Set(RewriterPropertyTests.randomCuts(bytes.count, &random)).sorted() + [bytes.count])
+            where cut > start {
                 _ = bytes[start..<cut].withUnsafeBytes { driver.rewriter.observeUpstream($0) }
                 driver.drain()
                 start = cut
@@ -166,7 +177,8 @@ struct UpgradePropertyTests {
             if accept {
                 #expect(driver.output.suffix(tail.count).elementsEqual(tail), "seed \(seed): the tunnel is untouched")
             } else {
-                #expect(!driver.text.contains("6.6.6.6"), "seed \(seed): the request after a declined upgrade is rewritten")
+                #expect(
+                    !driver.text.contains("6.6.6.6"), "seed \(seed): the request after a declined upgrade is rewritten")
                 #expect(driver.rewriter.requestCount == before + 2, "seed \(seed)")
             }
         }

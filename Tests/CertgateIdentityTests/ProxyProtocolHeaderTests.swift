@@ -48,8 +48,8 @@ struct ProxyProtocolV1Tests {
             ([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x3B, 0x90, 0], "::3b:9000"),
             ([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 192, 0, 2, 1], "::c000:201"),
             ([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFE, 192, 0, 2, 1], "::fffe:c000:201"),
-            ([0, 1, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 3], "1:0:0:2::3"),  // the longer run, not the first
-            ([0, 1, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 3, 0, 4], "1::2:0:0:3:4"),  // a tie: the first run
+            ([0, 1, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 3], "1:0:0:2::3"), // the longer run, not the first
+            ([0, 1, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 3, 0, 4], "1::2:0:0:3:4"), // a tie: the first run
             ([0, 1, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0], "1:0:0:2::"),
         ]
         for (bytes, expected) in cases {
@@ -89,14 +89,14 @@ struct ProxyProtocolV2Tests {
     func tcp4() {
         let bytes = ProxyProtocolHeader(source: v4Client, destination: v4Local).encode(.v2)
         let expected: [UInt8] = [
-            0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A,  // signature
-            0x21,  // version 2, PROXY
-            0x11,  // AF_INET, STREAM
-            0x00, 0x0C,  // 12 bytes follow
-            0xC0, 0x00, 0x02, 0x01,  // 192.0.2.1
-            0xC6, 0x33, 0x64, 0x07,  // 198.51.100.7
-            0xDC, 0x04,  // 56324
-            0x01, 0xBB,  // 443
+            0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, // signature
+            0x21, // version 2, PROXY
+            0x11, // AF_INET, STREAM
+            0x00, 0x0C, // 12 bytes follow
+            0xC0, 0x00, 0x02, 0x01, // 192.0.2.1
+            0xC6, 0x33, 0x64, 0x07, // 198.51.100.7
+            0xDC, 0x04, // 56324
+            0x01, 0xBB, // 443
         ]
         #expect(bytes == expected)
     }
@@ -107,12 +107,12 @@ struct ProxyProtocolV2Tests {
         let expected: [UInt8] = [
             0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A,
             0x21,
-            0x21,  // AF_INET6, STREAM
-            0x00, 0x24,  // 36 bytes follow
+            0x21, // AF_INET6, STREAM
+            0x00, 0x24, // 36 bytes follow
             0x20, 0x01, 0x0D, 0xB8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
             0x20, 0x01, 0x0D, 0xB8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
-            0x04, 0xD2,  // 1234
-            0x20, 0xFB,  // 8443
+            0x04, 0xD2, // 1234
+            0x20, 0xFB, // 8443
         ]
         #expect(bytes == expected)
     }
@@ -129,7 +129,7 @@ struct ProxyProtocolV2Tests {
     @Test("ALPN TLV")
     func alpn() {
         let bytes = ProxyProtocolHeader(source: v4Client, destination: v4Local, alpn: Array("h2".utf8)).encode(.v2)
-        #expect(bytes[14...15] == [0x00, 0x11])  // 12 + 5
+        #expect(bytes[14...15] == [0x00, 0x11]) // 12 + 5
         #expect(Array(bytes[28...]) == [0x01, 0x00, 0x02, 0x68, 0x32])
     }
 
@@ -174,8 +174,9 @@ struct ProxyProtocolV2Tests {
         for flag in [ProxyProtocolSSLInfo.ClientFlags.certificateOnConnection, .certificateInSession] {
             let with = ProxyProtocolSSLInfo(client: [.ssl, flag], commonName: "alice")
             let encoded = ProxyProtocolHeader(source: v4Client, destination: v4Local, ssl: with).encode(.v2)
-            #expect(Array(encoded[28...]) == [0x20, 0x00, 0x0D, 0x01 | flag.rawValue, 0, 0, 0, 0, 0x22, 0x00, 0x05]
-                + Array("alice".utf8))
+            #expect(
+                Array(encoded[28...]) == [0x20, 0x00, 0x0D, 0x01 | flag.rawValue, 0, 0, 0, 0, 0x22, 0x00, 0x05]
+                    + Array("alice".utf8))
         }
     }
 
@@ -183,8 +184,9 @@ struct ProxyProtocolV2Tests {
     func allTLVs() throws {
         let header = ProxyProtocolHeader(
             source: v6Client, destination: v6Local, alpn: Array("http/1.1".utf8), authority: "api.example.com",
-            ssl: .init(client: [.ssl, .certificateOnConnection], verify: 0, version: "TLSv1.3",
-                       commonName: "client-7", cipher: "TLS_CHACHA20_POLY1305_SHA256"))
+            ssl: .init(
+                client: [.ssl, .certificateOnConnection], verify: 0, version: "TLSv1.3",
+                commonName: "client-7", cipher: "TLS_CHACHA20_POLY1305_SHA256"))
         let bytes = header.encode(.v2)
         let decoded = try TestDecoder.decodeV2(bytes)
         #expect(decoded.tlvs.map(\.type) == [0x01, 0x02, 0x20])
@@ -222,13 +224,17 @@ struct ProxyProtocolSizeLimitTests {
         let huge = String(repeating: "a", count: 70_000)
         let header = ProxyProtocolHeader(
             source: v6Client, destination: v6Local, authority: huge,
-            ssl: .init(client: [.ssl, .certificateOnConnection], verify: 0, version: "TLSv1.3", commonName: huge,
-                       cipher: "TLS_AES_256_GCM_SHA384"))
+            ssl: .init(
+                client: [.ssl, .certificateOnConnection], verify: 0, version: "TLSv1.3", commonName: huge,
+                cipher: "TLS_AES_256_GCM_SHA384"))
         let bytes = header.encode(.v2)
         let decoded = try TestDecoder.header(fromV2: bytes)
         #expect(decoded.authority == nil)
-        #expect(decoded.ssl == .init(client: [.ssl, .certificateOnConnection], verify: 0, version: "TLSv1.3",
-                                     commonName: nil, cipher: "TLS_AES_256_GCM_SHA384"))
+        #expect(
+            decoded.ssl
+                == .init(
+                    client: [.ssl, .certificateOnConnection], verify: 0, version: "TLSv1.3",
+                    commonName: nil, cipher: "TLS_AES_256_GCM_SHA384"))
     }
 
     @Test("The SSL flags survive even when ALPN and authority take all the room")
@@ -241,7 +247,7 @@ struct ProxyProtocolSizeLimitTests {
         #expect(bytes.count <= 16 + 65535)
         let decoded = try TestDecoder.header(fromV2: bytes)
         #expect(decoded.alpn?.count == 40_000)
-        #expect(decoded.authority == nil)  // 40_003 + 30_003 + 8 + 12 > 65535
+        #expect(decoded.authority == nil) // 40_003 + 30_003 + 8 + 12 > 65535
         #expect(decoded.ssl == .init(client: [.ssl, .certificateOnConnection], verify: 7, commonName: "alice"))
     }
 }
@@ -265,7 +271,9 @@ struct ProxiedEndpointTests {
 
     @Test("From a ResolvedAddress (IPv6, when the host resolves IPv6 at all)")
     func fromResolvedIPv6() throws {
-        guard let resolved = try? ResolvedAddress.resolve(host: "2001:db8::1", port: 1234, passive: true) else { return }
+        guard let resolved = try? ResolvedAddress.resolve(host: "2001:db8::1", port: 1234, passive: true) else {
+            return
+        }
         let converted = try #require(ProxiedEndpoint(resolved[0]))
         #expect(converted == v6Client)
         #expect(converted.description == "[2001:db8::1]:1234")

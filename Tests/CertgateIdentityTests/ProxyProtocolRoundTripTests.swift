@@ -26,17 +26,22 @@ extension SeededGenerator {
     }
 
     mutating func endpoint() -> ProxiedEndpoint {
-        ProxiedEndpoint(address: address(), port: chance(10) ? [0, 1, 65535].randomElement(using: &self)! : .random(in: 0...65535, using: &self))
+        ProxiedEndpoint(
+            address: address(),
+            port: chance(10) ? [0, 1, 65535].randomElement(using: &self)! : .random(in: 0...65535, using: &self))
     }
 
     mutating func text(maxLength: Int) -> String {
         let alphabet: [Character] = Array("abcxyzABC019.-_:/ é€😀\u{0}")
-        return String((0..<Int.random(in: 1...maxLength, using: &self)).map { _ in alphabet.randomElement(using: &self)! })
+        return String(
+            (0..<Int.random(in: 1...maxLength, using: &self)).map { _ in alphabet.randomElement(using: &self)! })
     }
 
     mutating func header() -> ProxyProtocolHeader {
         var header = ProxyProtocolHeader(source: endpoint(), destination: endpoint())
-        if chance(50) { header.alpn = (0..<Int.random(in: 1...40, using: &self)).map { _ in .random(in: 0...255, using: &self) } }
+        if chance(50) {
+            header.alpn = (0..<Int.random(in: 1...40, using: &self)).map { _ in .random(in: 0...255, using: &self) }
+        }
         if chance(50) { header.authority = text(maxLength: 80) }
         if chance(60) {
             header.ssl = ProxyProtocolSSLInfo(
@@ -113,8 +118,9 @@ struct ProxyProtocolRoundTripTests {
                 continue
             }
             let decoded = decodeV1(bytes)
-            #expect(decoded?.0 == header.source && decoded?.1 == header.destination,
-                    "seed \(seed): \(String(decoding: bytes, as: UTF8.self))")
+            #expect(
+                decoded?.0 == header.source && decoded?.1 == header.destination,
+                "seed \(seed): \(String(decoding: bytes, as: UTF8.self))")
             // RFC 5952: lower case hexadecimal only (the address fields follow "PROXY TCPn ").
             #expect(!bytes.dropFirst(11).contains { (0x41...0x46).contains($0) })
         }

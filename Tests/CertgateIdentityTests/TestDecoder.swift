@@ -47,10 +47,14 @@ enum TestDecoder {
         guard length >= addressLength else { throw DecodeError("address block does not fit") }
         let half = (addressLength - 4) / 2
         var offset = 16
-        let sourceBytes = Array(bytes[offset..<offset + half]); offset += half
-        let destinationBytes = Array(bytes[offset..<offset + half]); offset += half
-        let sourcePort = UInt16(u16(bytes, offset)); offset += 2
-        let destinationPort = UInt16(u16(bytes, offset)); offset += 2
+        let sourceBytes = Array(bytes[offset..<offset + half])
+        offset += half
+        let destinationBytes = Array(bytes[offset..<offset + half])
+        offset += half
+        let sourcePort = UInt16(u16(bytes, offset))
+        offset += 2
+        let destinationPort = UInt16(u16(bytes, offset))
+        offset += 2
         let tlvs = try decodeTLVs(Array(bytes[offset...]))
         return DecodedV2(
             command: bytes[12] & 0x0F, familyProtocol: bytes[13],
@@ -87,7 +91,9 @@ enum TestDecoder {
                 header.alpn = tlv.value
             case 0x02:
                 guard header.authority == nil else { throw DecodeError("duplicate authority") }
-                guard let text = String(validating: tlv.value, as: UTF8.self) else { throw DecodeError("authority not UTF-8") }
+                guard let text = String(validating: tlv.value, as: UTF8.self) else {
+                    throw DecodeError("authority not UTF-8")
+                }
                 header.authority = text
             case 0x20:
                 guard header.ssl == nil else { throw DecodeError("duplicate SSL") }

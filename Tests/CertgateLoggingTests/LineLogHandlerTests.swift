@@ -41,8 +41,9 @@ struct LineLogHandlerTests {
         let collector = LineCollector()
         let control = LogControl(format: .text, level: .info)
         let logger = Logger(label: "certgate") { label in
-            LineLogHandler(label: label, control: control, sink: collector.sink,
-                           clock: { LogTimestamp(secondsSinceEpoch: 0, milliseconds: 5) })
+            LineLogHandler(
+                label: label, control: control, sink: collector.sink,
+                clock: { LogTimestamp(secondsSinceEpoch: 0, milliseconds: 5) })
         }
         logger.debug("hidden")
         control.level = .debug

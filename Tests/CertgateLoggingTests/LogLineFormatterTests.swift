@@ -126,7 +126,8 @@ struct LogLineFormatterTests {
     @Test("json: metadata cannot overwrite the record's own keys")
     func jsonReservedKeys() throws {
         let line = json.line(
-            timestamp: fixedTime, level: .info, label: "certgate", message: "real", metadata: ["msg": "fake", "ts": "0"]
+            timestamp: fixedTime, level: .info, label: "certgate", message: "real",
+            metadata: ["msg": "fake", "ts": "0"]
         )
         let object = try parseJSONLine(line)
         #expect(object["msg"] as? String == "real")

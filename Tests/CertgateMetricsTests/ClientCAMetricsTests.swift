@@ -18,23 +18,27 @@ struct ClientCAMetricsTests {
         #expect(first.caFile == "/etc/certgate/clients.pem")
         let scraped = scrape()
         let files = ["/etc/certgate/clients.pem", "/etc/certgate/partners.pem"]
-        let reloads = Set(files.flatMap { file in
-            ReloadMetrics.triggers.flatMap { trigger in
-                ReloadMetrics.results.map { ["ca_file": file, "trigger": trigger, "result": $0] }
-            }
-        })
+        let reloads = Set(
+            files.flatMap { file in
+                ReloadMetrics.triggers.flatMap { trigger in
+                    ReloadMetrics.results.map { ["ca_file": file, "trigger": trigger, "result": $0] }
+                }
+            })
         #expect(scraped.labelSets("certgate_client_ca_reloads_total") == reloads)
         #expect(scraped.series("certgate_client_ca_reloads_total").allSatisfy { $0.value == 0 })
-        for name in ["certgate_client_ca_generations", "certgate_client_ca_certificates",
-                     "certgate_client_ca_evictions_total"] {
+        for name in [
+            "certgate_client_ca_generations", "certgate_client_ca_certificates",
+            "certgate_client_ca_evictions_total",
+        ] {
             #expect(scraped.labelSets(name) == Set(files.map { ["ca_file": $0] }), "\(name)")
             #expect(scraped.series(name).allSatisfy { $0.value == 0 }, "\(name)")
         }
         #expect(scraped.type["certgate_client_ca_reloads_total"] == "counter")
         #expect(scraped.type["certgate_client_ca_evictions_total"] == "counter")
         #expect(scraped.type["certgate_client_ca_generations"] == "gauge")
-        #expect(scraped.help["certgate_client_ca_generations"]
-            == "CA bundle generations retained in the rotating root pool.")
+        #expect(
+            scraped.help["certgate_client_ca_generations"]
+                == "CA bundle generations retained in the rotating root pool.")
     }
 
     @Test func reloadsEvictionsAndThePoolMoveOnlyTheirOwnSeries() {
@@ -60,16 +64,22 @@ struct ClientCAMetricsTests {
         #expect(scraped.value("certgate_client_ca_certificates", ["ca_file": "clients.pem"]) == 2)
         #expect(scraped.value("certgate_client_ca_certificates", ["ca_file": "partners.pem"]) == 1)
         let notAfter = "certgate_client_ca_not_after_timestamp_seconds"
-        #expect(scraped.labelSets(notAfter) == [["ca_file": "clients.pem", "fingerprint": "aa11"],
-                                                ["ca_file": "clients.pem", "fingerprint": "bb22"],
-                                                ["ca_file": "partners.pem", "fingerprint": "cc33"]])
+        #expect(
+            scraped.labelSets(notAfter) == [
+                ["ca_file": "clients.pem", "fingerprint": "aa11"],
+                ["ca_file": "clients.pem", "fingerprint": "bb22"],
+                ["ca_file": "partners.pem", "fingerprint": "cc33"],
+            ])
         #expect(scraped.value(notAfter, ["ca_file": "clients.pem", "fingerprint": "bb22"]) == 1_800_000_000)
 
         // A CA evicted from one pool loses its series there; the other pool keeps its own.
         clients.setPool(generations: 2, trusted: ["aa11": 1_900_000_000])
         scraped = scrape()
-        #expect(scraped.labelSets(notAfter) == [["ca_file": "clients.pem", "fingerprint": "aa11"],
-                                                ["ca_file": "partners.pem", "fingerprint": "cc33"]])
+        #expect(
+            scraped.labelSets(notAfter) == [
+                ["ca_file": "clients.pem", "fingerprint": "aa11"],
+                ["ca_file": "partners.pem", "fingerprint": "cc33"],
+            ])
         #expect(scraped.value("certgate_client_ca_generations", ["ca_file": "clients.pem"]) == 2)
         #expect(scraped.value("certgate_client_ca_certificates", ["ca_file": "clients.pem"]) == 1)
     }

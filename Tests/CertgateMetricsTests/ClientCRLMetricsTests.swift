@@ -17,11 +17,14 @@ struct ClientCRLMetricsTests {
         #expect(metrics.caFile == "clients.pem")
         let scraped = scrape()
         #expect(scraped.series("certgate_client_crl_reloads_total").count == 18)
-        #expect(scraped.series("certgate_client_crl_reloads_total").allSatisfy {
-            $0.value == 0 && $0.labels["ca_file"] == "clients.pem"
-        })
-        for name in ["certgate_client_crl_lists", "certgate_client_crl_revoked_certificates",
-                     "certgate_client_crl_uncovered_cas"] {
+        #expect(
+            scraped.series("certgate_client_crl_reloads_total").allSatisfy {
+                $0.value == 0 && $0.labels["ca_file"] == "clients.pem"
+            })
+        for name in [
+            "certgate_client_crl_lists", "certgate_client_crl_revoked_certificates",
+            "certgate_client_crl_uncovered_cas",
+        ] {
             #expect(scraped.type[name] == "gauge", "\(name)")
             #expect(scraped.value(name, ["ca_file": "clients.pem"]) == 0, "\(name)")
         }
@@ -35,8 +38,9 @@ struct ClientCRLMetricsTests {
         metrics.recordReload(trigger: "startup", result: "success")
         metrics.recordReload(trigger: "stat", result: "failure")
         metrics.recordReload(trigger: "stat", result: "failure")
-        metrics.setLists(count: 2, revokedEntries: 7, uncoveredCAs: 1,
-                         nextUpdates: ["aa11": 1_900_000_000, "bb22": 1_900_086_400])
+        metrics.setLists(
+            count: 2, revokedEntries: 7, uncoveredCAs: 1,
+            nextUpdates: ["aa11": 1_900_000_000, "bb22": 1_900_086_400])
         var scraped = scrape()
         let reloads = "certgate_client_crl_reloads_total"
         #expect(scraped.value(reloads, ["ca_file": "clients.pem", "trigger": "startup", "result": "success"]) == 1)

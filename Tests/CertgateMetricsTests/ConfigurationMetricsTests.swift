@@ -11,7 +11,9 @@ struct ConfigurationMetricsTests {
     @Test func resultsExistAtZeroAndMoveWithReloads() {
         let metrics = ConfigurationMetrics(registry: registry)
         var scraped = Exposition.scrape(registry)
-        #expect(scraped.labelSets("certgate_config_reloads_total") == Set(ConfigurationMetrics.results.map { ["result": $0] }))
+        #expect(
+            scraped.labelSets("certgate_config_reloads_total")
+                == Set(ConfigurationMetrics.results.map { ["result": $0] }))
         #expect(scraped.series("certgate_config_reloads_total").allSatisfy { $0.value == 0 })
         #expect(scraped.type["certgate_config_reloads_total"] == "counter")
         #expect(scraped.value("certgate_config_last_reload_successful") == 1, "nothing failed yet")

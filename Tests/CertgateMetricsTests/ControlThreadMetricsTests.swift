@@ -69,43 +69,43 @@ struct ControlThreadMetricsTests {
     }
 
     #if DEBUG
-    // A call from another thread traps (assertions are on in debug builds); each in a child process.
-    @Test func reloadMetricsTrapOffTheirThread() async {
-        await #expect(processExitsWith: .failure) {
-            let metrics = ReloadMetrics(registry: PrometheusCollectorRegistry())
-            onAnotherThread { metrics.setInotifyActive(true) }
+        // A call from another thread traps (assertions are on in debug builds); each in a child process.
+        @Test func reloadMetricsTrapOffTheirThread() async {
+            await #expect(processExitsWith: .failure) {
+                let metrics = ReloadMetrics(registry: PrometheusCollectorRegistry())
+                onAnotherThread { metrics.setInotifyActive(true) }
+            }
         }
-    }
 
-    @Test func clientCAMetricsTrapOffTheirThread() async {
-        await #expect(processExitsWith: .failure) {
-            let metrics = ClientCAMetrics(registry: PrometheusCollectorRegistry(), caFile: "ca.pem")
-            onAnotherThread { metrics.recordReload(trigger: "admin", result: "success") }
+        @Test func clientCAMetricsTrapOffTheirThread() async {
+            await #expect(processExitsWith: .failure) {
+                let metrics = ClientCAMetrics(registry: PrometheusCollectorRegistry(), caFile: "ca.pem")
+                onAnotherThread { metrics.recordReload(trigger: "admin", result: "success") }
+            }
         }
-    }
 
-    @Test func clientCRLMetricsTrapOffTheirThread() async {
-        await #expect(processExitsWith: .failure) {
-            let metrics = ClientCRLMetrics(registry: PrometheusCollectorRegistry(), caFile: "ca.pem")
-            onAnotherThread { metrics.setLists(count: 0, revokedEntries: 0, uncoveredCAs: 0, nextUpdates: [:]) }
+        @Test func clientCRLMetricsTrapOffTheirThread() async {
+            await #expect(processExitsWith: .failure) {
+                let metrics = ClientCRLMetrics(registry: PrometheusCollectorRegistry(), caFile: "ca.pem")
+                onAnotherThread { metrics.setLists(count: 0, revokedEntries: 0, uncoveredCAs: 0, nextUpdates: [:]) }
+            }
         }
-    }
 
-    @Test func processMetricsTrapOffTheirThread() async {
-        await #expect(processExitsWith: .failure) {
-            let metrics = ProcessMetrics(registry: PrometheusCollectorRegistry())
-            onAnotherThread { metrics.update() }
+        @Test func processMetricsTrapOffTheirThread() async {
+            await #expect(processExitsWith: .failure) {
+                let metrics = ProcessMetrics(registry: PrometheusCollectorRegistry())
+                onAnotherThread { metrics.update() }
+            }
         }
-    }
 
-    @Test func theSameCallsOnTheOwningThreadExitCleanly() async {
-        await #expect(processExitsWith: .success) {
-            let registry = PrometheusCollectorRegistry()
-            ReloadMetrics(registry: registry).setInotifyActive(true)
-            ClientCAMetrics(registry: registry, caFile: "ca.pem").recordReload(trigger: "admin", result: "success")
-            ClientCRLMetrics(registry: registry, caFile: "ca.pem").recordReload(trigger: "admin", result: "success")
-            ProcessMetrics(registry: registry).update()
+        @Test func theSameCallsOnTheOwningThreadExitCleanly() async {
+            await #expect(processExitsWith: .success) {
+                let registry = PrometheusCollectorRegistry()
+                ReloadMetrics(registry: registry).setInotifyActive(true)
+                ClientCAMetrics(registry: registry, caFile: "ca.pem").recordReload(trigger: "admin", result: "success")
+                ClientCRLMetrics(registry: registry, caFile: "ca.pem").recordReload(trigger: "admin", result: "success")
+                ProcessMetrics(registry: registry).update()
+            }
         }
-    }
     #endif
 }

@@ -46,8 +46,10 @@ struct Exposition {
 
     /// Everything `registry` exports now, parsed; an issue is recorded for any malformed line or any
     /// family with more than one header.
-    static func scrape(_ registry: PrometheusCollectorRegistry,
-                       sourceLocation: SourceLocation = #_sourceLocation) -> Exposition {
+    static func scrape(
+        _ registry: PrometheusCollectorRegistry,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) -> Exposition {
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return checked(buffer, sourceLocation: sourceLocation)
@@ -57,8 +59,9 @@ struct Exposition {
     static func checked(_ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) -> Exposition {
         let exposition = Exposition(bytes)
         #expect(exposition.malformed.isEmpty, sourceLocation: sourceLocation)
-        #expect(exposition.repeatedHeaders.isEmpty, "one HELP and one TYPE line per family",
-                sourceLocation: sourceLocation)
+        #expect(
+            exposition.repeatedHeaders.isEmpty, "one HELP and one TYPE line per family",
+            sourceLocation: sourceLocation)
         return exposition
     }
 
@@ -91,7 +94,8 @@ struct Exposition {
         let body = series[series.index(after: open)..<series.index(before: series.endIndex)]
         for pair in body.split(separator: ",") {
             guard let equals = pair.firstIndex(of: "="), pair.last == "\"",
-                  pair[pair.index(after: equals)] == "\"" else { return nil }
+                pair[pair.index(after: equals)] == "\""
+            else { return nil }
             let key = String(pair[..<equals])
             let quoted = pair[pair.index(equals, offsetBy: 2)..<pair.index(before: pair.endIndex)]
             labels[key] = String(quoted)

@@ -11,8 +11,9 @@ struct ProxyMetricsTests {
     private static let rejectionReasons = ["bad_request_line", "header_too_large"]
 
     private func metrics() -> ProxyMetrics {
-        ProxyMetrics(version: "1.2.3", openSSLVersion: "OpenSSL 3.0.19", handshakeFailureReasons: Self.failureReasons,
-                     httpRejectionReasons: Self.rejectionReasons)
+        ProxyMetrics(
+            version: "1.2.3", openSSLVersion: "OpenSSL 3.0.19", handshakeFailureReasons: Self.failureReasons,
+            httpRejectionReasons: Self.rejectionReasons)
     }
 
     private func scrape(_ metrics: ProxyMetrics) -> Exposition {
@@ -21,52 +22,68 @@ struct ProxyMetricsTests {
 
     @Test func everyFamilyIsDescribedAndTyped() {
         let scraped = scrape(metrics())
-        let counters = ["certgate_connections_total", "certgate_tls_handshakes_total", "certgate_tls_connections_total",
-                        "certgate_bytes_total", "certgate_upstream_connect_failures_total",
-                        "certgate_connections_shed_total", "certgate_cert_reloads_total",
-                        "certgate_http_requests_total",
-                        "certgate_http_requests_rejected_total", "certgate_http_error_responses_total",
-                        "process_cpu_seconds_total"]
-        let gauges = ["certgate_build_info", "certgate_connections_active", "certgate_certificates_loaded",
-                      "certgate_cert_last_reload_successful", "certgate_cert_last_reload_success_timestamp_seconds",
-                      "certgate_cert_watcher_inotify_active", "certgate_cert_sources_failing",
-                      "process_resident_memory_bytes", "process_open_fds", "process_max_fds",
-                      "process_start_time_seconds"]
-        let histograms = ["certgate_tls_handshake_duration_seconds", "certgate_upstream_connect_duration_seconds",
-                          "certgate_cert_reload_duration_seconds"]
+        let counters = [
+            "certgate_connections_total", "certgate_tls_handshakes_total", "certgate_tls_connections_total",
+            "certgate_bytes_total", "certgate_upstream_connect_failures_total",
+            "certgate_connections_shed_total", "certgate_cert_reloads_total",
+            "certgate_http_requests_total",
+            "certgate_http_requests_rejected_total", "certgate_http_error_responses_total",
+            "process_cpu_seconds_total",
+        ]
+        let gauges = [
+            "certgate_build_info", "certgate_connections_active", "certgate_certificates_loaded",
+            "certgate_cert_last_reload_successful", "certgate_cert_last_reload_success_timestamp_seconds",
+            "certgate_cert_watcher_inotify_active", "certgate_cert_sources_failing",
+            "process_resident_memory_bytes", "process_open_fds", "process_max_fds",
+            "process_start_time_seconds",
+        ]
+        let histograms = [
+            "certgate_tls_handshake_duration_seconds", "certgate_upstream_connect_duration_seconds",
+            "certgate_cert_reload_duration_seconds",
+        ]
         for name in counters { #expect(scraped.type[name] == "counter", "\(name)") }
         for name in gauges { #expect(scraped.type[name] == "gauge", "\(name)") }
         for name in histograms { #expect(scraped.type[name] == "histogram", "\(name)") }
         for name in counters + gauges + histograms {
             #expect(!(scraped.help[name] ?? "").isEmpty, "\(name) has HELP text")
         }
-        #expect(scraped.help["certgate_tls_handshakes_total"]
-            == "TLS handshakes completed or failed; failures by reason.")
+        #expect(
+            scraped.help["certgate_tls_handshakes_total"]
+                == "TLS handshakes completed or failed; failures by reason.")
         #expect(scraped.help["certgate_bytes_total"] == "Plaintext bytes forwarded, by direction.")
     }
 
     @Test func everyFixedSeriesStartsAtZero() {
         let scraped = scrape(metrics())
         #expect(scraped.value("certgate_build_info", ["version": "1.2.3", "openssl": "OpenSSL 3.0.19"]) == 1)
-        for name in ["certgate_connections_total", "certgate_connections_active", "certgate_connections_shed_total",
-                     "certgate_certificates_loaded", "certgate_http_requests_total"] {
+        for name in [
+            "certgate_connections_total", "certgate_connections_active", "certgate_connections_shed_total",
+            "certgate_certificates_loaded", "certgate_http_requests_total",
+        ] {
             #expect(scraped.value(name) == 0, "\(name)")
         }
         let handshakes = Set([["result": "success"]] + Self.failureReasons.map { ["result": "failure", "reason": $0] })
         #expect(scraped.labelSets("certgate_tls_handshakes_total") == handshakes)
         #expect(scraped.series("certgate_tls_handshakes_total").allSatisfy { $0.value == 0 })
-        #expect(scraped.labelSets("certgate_tls_connections_total") == [["version": "TLSv1.2"], ["version": "TLSv1.3"]])
-        #expect(scraped.labelSets("certgate_bytes_total")
-            == [["direction": "client_to_upstream"], ["direction": "upstream_to_client"]])
-        #expect(scraped.labelSets("certgate_upstream_connect_failures_total")
-            == Set(ProxyMetrics.upstreamFailureReasons.map { ["reason": $0] }))
-        #expect(scraped.labelSets("certgate_http_requests_rejected_total")
-            == Set(Self.rejectionReasons.map { ["reason": $0] }))
-        #expect(scraped.labelSets("certgate_http_error_responses_total")
-            == Set(HTTPMetrics.responseStatuses.map { ["status": String($0)] }))
-        for name in ["certgate_tls_connections_total", "certgate_bytes_total",
-                     "certgate_upstream_connect_failures_total",
-                     "certgate_http_requests_rejected_total", "certgate_http_error_responses_total"] {
+        #expect(
+            scraped.labelSets("certgate_tls_connections_total") == [["version": "TLSv1.2"], ["version": "TLSv1.3"]])
+        #expect(
+            scraped.labelSets("certgate_bytes_total")
+                == [["direction": "client_to_upstream"], ["direction": "upstream_to_client"]])
+        #expect(
+            scraped.labelSets("certgate_upstream_connect_failures_total")
+                == Set(ProxyMetrics.upstreamFailureReasons.map { ["reason": $0] }))
+        #expect(
+            scraped.labelSets("certgate_http_requests_rejected_total")
+                == Set(Self.rejectionReasons.map { ["reason": $0] }))
+        #expect(
+            scraped.labelSets("certgate_http_error_responses_total")
+                == Set(HTTPMetrics.responseStatuses.map { ["status": String($0)] }))
+        for name in [
+            "certgate_tls_connections_total", "certgate_bytes_total",
+            "certgate_upstream_connect_failures_total",
+            "certgate_http_requests_rejected_total", "certgate_http_error_responses_total",
+        ] {
             #expect(scraped.series(name).allSatisfy { $0.value == 0 }, "\(name)")
         }
         // 14 buckets and +Inf, all empty.

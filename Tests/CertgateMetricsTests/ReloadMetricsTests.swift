@@ -15,15 +15,17 @@ struct ReloadMetricsTests {
     @Test func everyTriggerAndResultExistsAtZero() {
         _ = ReloadMetrics(registry: registry)
         let scraped = scrape()
-        let expected = Set(ReloadMetrics.triggers.flatMap { trigger in
-            ReloadMetrics.results.map { ["trigger": trigger, "result": $0] }
-        })
+        let expected = Set(
+            ReloadMetrics.triggers.flatMap { trigger in
+                ReloadMetrics.results.map { ["trigger": trigger, "result": $0] }
+            })
         #expect(expected.count == 18)
         #expect(scraped.labelSets("certgate_cert_reloads_total") == expected)
         #expect(scraped.series("certgate_cert_reloads_total").allSatisfy { $0.value == 0 })
         #expect(scraped.type["certgate_cert_reloads_total"] == "counter")
-        #expect(scraped.help["certgate_cert_reloads_total"]
-            == "Certificate reloads by what triggered them and how they ended.")
+        #expect(
+            scraped.help["certgate_cert_reloads_total"]
+                == "Certificate reloads by what triggered them and how they ended.")
         #expect(scraped.value("certgate_cert_last_reload_successful") == 0)
         #expect(scraped.value("certgate_cert_watcher_inotify_active") == 0)
         #expect(scraped.value("certgate_cert_sources_failing") == 0)
@@ -33,8 +35,9 @@ struct ReloadMetricsTests {
 
     @Test func reloadsMoveTheCountersAndTheLastReloadGauges() {
         let metrics = ReloadMetrics(registry: registry)
-        metrics.recordReload(trigger: "startup", result: "success", durationSeconds: 0.004, failingSources: 0,
-                             now: 1_000)
+        metrics.recordReload(
+            trigger: "startup", result: "success", durationSeconds: 0.004, failingSources: 0,
+            now: 1_000)
         var scraped = scrape()
         #expect(scraped.value("certgate_cert_reloads_total", ["trigger": "startup", "result": "success"]) == 1)
         #expect(scraped.value("certgate_cert_last_reload_successful") == 1)
@@ -44,8 +47,9 @@ struct ReloadMetricsTests {
         #expect(scraped.value("certgate_cert_reload_duration_seconds_bucket", ["le": "0.005"]) == 1)
 
         // A failure: the timestamp stays at the last success, the failing sources are reported.
-        metrics.recordReload(trigger: "inotify", result: "failure", durationSeconds: nil, failingSources: 2,
-                             now: 2_000)
+        metrics.recordReload(
+            trigger: "inotify", result: "failure", durationSeconds: nil, failingSources: 2,
+            now: 2_000)
         scraped = scrape()
         #expect(scraped.value("certgate_cert_reloads_total", ["trigger": "inotify", "result": "failure"]) == 1)
         #expect(scraped.value("certgate_cert_last_reload_successful") == 0)
@@ -54,8 +58,9 @@ struct ReloadMetricsTests {
         #expect(scraped.value("certgate_cert_reload_duration_seconds_count") == 1, "no duration given")
 
         // "unchanged" is a success for the gauges; values outside the fixed sets are not counted at all.
-        metrics.recordReload(trigger: "timer", result: "unchanged", durationSeconds: 0.5, failingSources: 0,
-                             now: 3_000)
+        metrics.recordReload(
+            trigger: "timer", result: "unchanged", durationSeconds: 0.5, failingSources: 0,
+            now: 3_000)
         metrics.recordReload(trigger: "cron", result: "success", durationSeconds: nil, failingSources: 0, now: 4_000)
         metrics.recordReload(trigger: "admin", result: "maybe", durationSeconds: nil, failingSources: 0, now: 5_000)
         scraped = scrape()

@@ -3,14 +3,16 @@ import Testing
 
 @Suite("Duration in seconds")
 struct DurationSecondsTests {
-    @Test("whole and fractional durations convert exactly where a Double can hold them", arguments: [
-        (Duration.zero, 0.0),
-        (.seconds(5), 5.0),
-        (.milliseconds(1_500), 1.5),
-        (.milliseconds(50), 0.05),
-        (.microseconds(250), 0.000_25),
-        (.seconds(14 * 86400), 1_209_600.0),
-    ])
+    @Test(
+        "whole and fractional durations convert exactly where a Double can hold them",
+        arguments: [
+            (Duration.zero, 0.0),
+            (.seconds(5), 5.0),
+            (.milliseconds(1_500), 1.5),
+            (.milliseconds(50), 0.05),
+            (.microseconds(250), 0.000_25),
+            (.seconds(14 * 86400), 1_209_600.0),
+        ])
     func converts(duration: Duration, seconds: Double) {
         #expect(duration.seconds == seconds)
     }

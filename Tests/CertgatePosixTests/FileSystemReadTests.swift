@@ -11,8 +11,9 @@ struct FileSystemReadTests {
 
         init() throws {
             path = NSTemporaryDirectory() + "/certgate-posix-" + UUID().uuidString
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false,
-                                                    attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: false,
+                attributes: [.posixPermissions: 0o700])
         }
 
         deinit { try? FileManager.default.removeItem(atPath: path) }

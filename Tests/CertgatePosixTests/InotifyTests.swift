@@ -19,17 +19,19 @@ struct InotifyTests {
     }
 
     @Test func decodesConsecutiveRecordsWithAndWithoutNames() {
-        let bytes = record(watch: 3, mask: UInt32(IN_CREATE), name: "a.pem", padded: 16)
+        let bytes =
+            record(watch: 3, mask: UInt32(IN_CREATE), name: "a.pem", padded: 16)
             + record(watch: 3, mask: UInt32(IN_MOVED_FROM), cookie: 77, name: "b.pem", padded: 8)
             + record(watch: -1, mask: UInt32(IN_Q_OVERFLOW))
             + record(watch: 4, mask: UInt32(IN_IGNORED))
         let events = bytes.withUnsafeBytes { Inotify.decode($0) }
-        #expect(events == [
-            Inotify.Event(watch: 3, mask: UInt32(IN_CREATE), name: "a.pem"),
-            Inotify.Event(watch: 3, mask: UInt32(IN_MOVED_FROM), cookie: 77, name: "b.pem"),
-            Inotify.Event(watch: -1, mask: UInt32(IN_Q_OVERFLOW)),
-            Inotify.Event(watch: 4, mask: UInt32(IN_IGNORED)),
-        ])
+        #expect(
+            events == [
+                Inotify.Event(watch: 3, mask: UInt32(IN_CREATE), name: "a.pem"),
+                Inotify.Event(watch: 3, mask: UInt32(IN_MOVED_FROM), cookie: 77, name: "b.pem"),
+                Inotify.Event(watch: -1, mask: UInt32(IN_Q_OVERFLOW)),
+                Inotify.Event(watch: 4, mask: UInt32(IN_IGNORED)),
+            ])
         #expect(events.map(\.isOverflow) == [false, false, true, false])
         #expect(events.map(\.isIgnored) == [false, false, false, true])
     }

@@ -269,8 +269,9 @@ struct ConnectionTransferTests {
         let released = RewriterStatus(holdsInput: true)
         #expect(machine.responseObserved(releasedInput: true, released) == .write(.scratch(40), to: .client))
         #expect(machine.wrote(.complete) == .resumeRewriter)
-        #expect(machine.rewriterResumed(moved: true, RewriterStatus(hasOutput: true))
-            == .write(.rewriterOutput, to: .upstream))
+        #expect(
+            machine.rewriterResumed(moved: true, RewriterStatus(hasOutput: true))
+                == .write(.rewriterOutput, to: .upstream))
         #expect(machine.wrote(.complete, rewriter: RewriterStatus()) == .readClient(onlyIfBuffered: false))
         #expect(machine.clientRead(.wantRead) == .readUpstream, "then the upstream → client loop goes on")
         #expect(machine.upstreamRead(.wouldBlock) == .wait)

@@ -22,7 +22,8 @@ struct StreamDirectionTests {
         #expect(direction.pending?.count == 10)
         #expect(direction.consumePending(4) == nil)
         #expect(direction.pending?.count == 6)
-        #expect(direction.pending.map { Array(UnsafeRawBufferPointer(start: $0.bytes, count: $0.count)) } == Array(4..<10))
+        #expect(
+            direction.pending.map { Array(UnsafeRawBufferPointer(start: $0.bytes, count: $0.count)) } == Array(4..<10))
         let buffer = direction.consumePending(6)
         #expect(buffer != nil)
         #expect(direction.canRead)

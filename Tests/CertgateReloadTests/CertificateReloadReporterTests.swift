@@ -18,8 +18,9 @@ struct CertificateReloadReporterTests {
             fixture = try StoreFixture()
             try fixture.install("a.pem", fixture.issue("a1", san: "DNS:a.test").pem)
             store = try fixture.store()
-            reporter = CertificateReloadReporter(store: store, metrics: metrics, logger: logs.logger,
-                                                 expiryWarning: expiryWarning)
+            reporter = CertificateReloadReporter(
+                store: store, metrics: metrics, logger: logs.logger,
+                expiryWarning: expiryWarning)
         }
 
         var exposition: String { String(decoding: metrics.exposition(), as: UTF8.self) }
@@ -49,11 +50,17 @@ struct CertificateReloadReporterTests {
         let report = setup.store.reload(trigger: .admin, forceRead: true)
         setup.reporter.record(report, published: report.snapshot != nil)
 
-        #expect(setup.lines(.notice, "certificate replaced", "cert=a", "new_serial=\(a2.serial)",
-                            "trigger=admin").count == 1)
+        #expect(
+            setup.lines(
+                .notice, "certificate replaced", "cert=a", "new_serial=\(a2.serial)",
+                "trigger=admin"
+            ).count == 1)
         #expect(setup.lines(.error, "certificate failed to load; not served; will retry", "cert=b").count == 1)
-        #expect(setup.lines(.notice, "certificate reload finished", "result=failure", "changed=1",
-                            "failed=1").count == 1)
+        #expect(
+            setup.lines(
+                .notice, "certificate reload finished", "result=failure", "changed=1",
+                "failed=1"
+            ).count == 1)
         var text = setup.exposition
         #expect(text.contains(#"certgate_cert_reloads_total{trigger="admin",result="failure"} 1"# + "\n"))
         #expect(text.contains("certgate_cert_sources_failing 1.0\n"))
@@ -96,8 +103,11 @@ struct CertificateReloadReporterTests {
         setup.reporter.recordWatchState(complete: false)
         #expect(setup.exposition.contains("certgate_cert_watcher_inotify_active 0.0\n"))
         setup.reporter.clientTrustFailed("no CA left", trigger: .signal)
-        #expect(setup.lines(.error, "client trust could not be rebuilt", "error=no CA left",
-                            "trigger=signal").count == 1)
+        #expect(
+            setup.lines(
+                .error, "client trust could not be rebuilt", "error=no CA left",
+                "trigger=signal"
+            ).count == 1)
     }
 
     @Test func durationsInTheSummaryLineHaveTwoDecimalsBelowTenMilliseconds() {

@@ -117,7 +117,8 @@ struct CertificateStoreTests {
         let store = try fixture.store()
         let x = try fixture.pki.leaf("x", san: "DNS:a.test")
         let y = try fixture.pki.leaf("y", san: "DNS:a.test")
-        try fixture.install("a.pem", String(contentsOfFile: x.crt, encoding: .utf8) + String(contentsOfFile: y.key, encoding: .utf8))
+        try fixture.install(
+            "a.pem", String(contentsOfFile: x.crt, encoding: .utf8) + String(contentsOfFile: y.key, encoding: .utf8))
         let mismatch = store.reload(trigger: .inotify, forceRead: false)
         guard case .failed(let reason, let serving, _)? = mismatch.outcome("a") else {
             Issue.record("expected a failure")
@@ -224,7 +225,8 @@ struct CertificateStoreTests {
         let a1 = try fixture.issue("a1", san: "DNS:a.test")
         try fixture.install("a.pem", a1.pem)
         let expired = try fixture.pki.expiredLeaf("old", san: "DNS:a.test")
-        let expiredPEM = try String(contentsOfFile: expired.crt, encoding: .utf8)
+        let expiredPEM =
+            try String(contentsOfFile: expired.crt, encoding: .utf8)
             + String(contentsOfFile: expired.key, encoding: .utf8)
 
         let store = try fixture.store()
@@ -252,13 +254,16 @@ struct CertificateStoreTests {
     @Test func kubernetesDataSwapIsARotation() throws {
         let fixture = try StoreFixture()
         let secret = try fixture.pki.mkdir("certs/api")
-        func publish(_ version: String, _ issued: (pem: String, serial: String), pair: (crt: String, key: String)) throws {
+        func publish(_ version: String, _ issued: (pem: String, serial: String), pair: (crt: String, key: String))
+            throws
+        {
             let versioned = secret + "/..\(version)"
             try FileManager.default.createDirectory(atPath: versioned, withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: pair.crt, toPath: versioned + "/tls.crt")
             try FileManager.default.copyItem(atPath: pair.key, toPath: versioned + "/tls.key")
             try? FileManager.default.removeItem(atPath: secret + "/..data_tmp")
-            try FileManager.default.createSymbolicLink(atPath: secret + "/..data_tmp", withDestinationPath: "..\(version)")
+            try FileManager.default.createSymbolicLink(
+                atPath: secret + "/..data_tmp", withDestinationPath: "..\(version)")
             #expect(rename(secret + "/..data_tmp", secret + "/..data") == 0)
         }
         let p1 = try fixture.pki.leaf("v1", san: "DNS:api.test")
@@ -274,15 +279,20 @@ struct CertificateStoreTests {
         try FileManager.default.removeItem(atPath: secret + "/..2026_01")
         #expect(store.hasChanges())
         let report = store.reload(trigger: .inotify, forceRead: false)
-        #expect(report.outcome("api") == .replaced(oldSerial: try fixture.serial(ofCertificateAt: p1.crt),
-                                                   newSerial: try fixture.serial(ofCertificateAt: p2.crt)))
+        #expect(
+            report.outcome("api")
+                == .replaced(
+                    oldSerial: try fixture.serial(ofCertificateAt: p1.crt),
+                    newSerial: try fixture.serial(ofCertificateAt: p2.crt)))
     }
 
     @Test func filesSymlinkedOutOfTheirDirectoryWatchTheTargetDirectory() throws {
         let fixture = try StoreFixture()
         let vault = try fixture.pki.mkdir("vault")
-        try fixture.issue("a1", san: "DNS:a.test").pem.write(toFile: vault + "/a.pem", atomically: true, encoding: .utf8)
-        try FileManager.default.createSymbolicLink(atPath: fixture.directory + "/a.pem", withDestinationPath: vault + "/a.pem")
+        try fixture.issue("a1", san: "DNS:a.test").pem.write(
+            toFile: vault + "/a.pem", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(
+            atPath: fixture.directory + "/a.pem", withDestinationPath: vault + "/a.pem")
         let store = try fixture.store()
         #expect(store.watchDirectories.contains(fixture.directory))
         #expect(store.watchDirectories.contains(PathName.resolved(vault)!))
@@ -349,9 +359,10 @@ struct CertificateStoreTests {
     @Test func reportJSONEscapesLikeTheJSONLogs() throws {
         let reason = "bad\nline\u{2028}\u{7F} \"quoted\""
         let failed = SourceOutcome.failed(reason: reason, serving: nil, firstReport: true)
-        let report = ReloadReport(trigger: .signal, outcomes: [(name: "a", outcome: failed)],
-                                  problems: [(reason: "tab\there", firstReport: true)], snapshot: nil,
-                                  duration: .milliseconds(1_500))
+        let report = ReloadReport(
+            trigger: .signal, outcomes: [(name: "a", outcome: failed)],
+            problems: [(reason: "tab\there", firstReport: true)], snapshot: nil,
+            duration: .milliseconds(1_500))
         let text = report.json(certificates: 0)
         #expect(text.contains(#""reason":"bad\nline\u2028\u007f \"quoted\"""#))
         #expect(text.contains(#""problems":["tab\there"]"#))

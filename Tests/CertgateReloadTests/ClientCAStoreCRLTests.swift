@@ -14,8 +14,10 @@ struct ClientCAStoreCRLTests {
         try pki.ca("issuer")
         try install(pki, "clientca.pem", from: "issuer.crt")
         try install(pki, "client.crl", from: pki.crl("empty", ca: "issuer"))
-        let store = try ClientCAStore(options: .init(path: pki.path("clientca.pem"), verification: .require, depth: 4,
-                                                     rootsLimit: 2, rootsMaxAge: nil, crlPath: pki.path("client.crl")))
+        let store = try ClientCAStore(
+            options: .init(
+                path: pki.path("clientca.pem"), verification: .require, depth: 4,
+                rootsLimit: 2, rootsMaxAge: nil, crlPath: pki.path("client.crl")))
         return (pki, store)
     }
 
@@ -48,7 +50,8 @@ struct ClientCAStoreCRLTests {
         #expect(result.trust != nil && result.trust !== before)
         #expect(store.trust.revocationLists.first?.revokedCount == 1)
         #expect(store.pool.generations.count == 1, "a CRL change is not a CA generation")
-        #expect(store.trust.sessionContext != before.sessionContext, "sessions from before the revocation do not resume")
+        #expect(
+            store.trust.sessionContext != before.sessionContext, "sessions from before the revocation do not resume")
         // The same content again: nothing to do.
         let again = store.reload(forceRead: true)
         #expect(again.crl == .unchanged && again.trust == nil)
@@ -91,8 +94,10 @@ struct ClientCAStoreCRLTests {
         try pki.ca("issuer")
         try install(pki, "clientca.pem", from: "issuer.crt")
         #expect(throws: CertificateLoadError.self) {
-            try ClientCAStore(options: .init(path: pki.path("clientca.pem"), verification: .require, depth: 4,
-                                             rootsLimit: 2, rootsMaxAge: nil, crlPath: pki.path("nope.crl")))
+            try ClientCAStore(
+                options: .init(
+                    path: pki.path("clientca.pem"), verification: .require, depth: 4,
+                    rootsLimit: 2, rootsMaxAge: nil, crlPath: pki.path("nope.crl")))
         }
     }
 }

@@ -14,11 +14,14 @@ struct ClientCAStoreCommitTests {
     private final class Builder {
         var failing = false
 
-        func build(_ roots: [Certificate], _ verification: ClientVerification, _ depth: Int, _ allowList: ClientAllowList,
-                   _ lists: [RevocationList], _ identity: String) throws(OpenSSLError) -> ClientTrust {
+        func build(
+            _ roots: [Certificate], _ verification: ClientVerification, _ depth: Int, _ allowList: ClientAllowList,
+            _ lists: [RevocationList], _ identity: String
+        ) throws(OpenSSLError) -> ClientTrust {
             if failing { throw OpenSSLError(entries: ["x509 certificate routines: malloc failure"], firstCode: 0) }
-            return try ClientTrust(roots: roots, verification: verification, depth: depth, allowList: allowList,
-                                   revocationLists: lists, identity: identity)
+            return try ClientTrust(
+                roots: roots, verification: verification, depth: depth, allowList: allowList,
+                revocationLists: lists, identity: identity)
         }
     }
 
@@ -36,8 +39,9 @@ struct ClientCAStoreCommitTests {
         try install(pki, "client.crl", from: pki.crl("empty", ca: "old"))
         let builder = Builder()
         let store = try ClientCAStore(
-            options: .init(path: pki.path("clientca.pem"), verification: .require, depth: 4, rootsLimit: 2,
-                           rootsMaxAge: nil, crlPath: pki.path("client.crl")),
+            options: .init(
+                path: pki.path("clientca.pem"), verification: .require, depth: 4, rootsLimit: 2,
+                rootsMaxAge: nil, crlPath: pki.path("client.crl")),
             buildTrust: builder.build)
         let trust = store.trust
         let generations = store.pool.generations.map(\.id)

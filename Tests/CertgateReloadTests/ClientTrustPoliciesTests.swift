@@ -8,10 +8,13 @@ import Testing
 
 @Suite("Client policies: one root pool per CA file")
 struct ClientTrustPoliciesTests {
-    private func policy(_ verification: ClientVerification?, _ ca: String?, crl: String? = nil, depth: Int = 4,
-                        cn: [String] = []) -> ClientPolicy {
-        ClientPolicy(verification: verification, caPath: ca, crlPath: crl, depth: depth,
-                     allowList: ClientAllowList(commonNames: cn))
+    private func policy(
+        _ verification: ClientVerification?, _ ca: String?, crl: String? = nil, depth: Int = 4,
+        cn: [String] = []
+    ) -> ClientPolicy {
+        ClientPolicy(
+            verification: verification, caPath: ca, crlPath: crl, depth: depth,
+            allowList: ClientAllowList(commonNames: cn))
     }
 
     private func install(_ pki: TestPKI, _ name: String, from ca: String) throws {
@@ -24,8 +27,9 @@ struct ClientTrustPoliciesTests {
         let variants = [
             policy(.optional, "/ca.pem"), policy(.require, "/other.pem"), policy(.require, "/ca.pem", crl: "/c.crl"),
             policy(.require, "/ca.pem", depth: 2), policy(.require, "/ca.pem", cn: ["x"]),
-            ClientPolicy(verification: .require, caPath: "/ca.pem", crlPath: nil, depth: 4,
-                         allowList: ClientAllowList(dnsNames: ["x"])),
+            ClientPolicy(
+                verification: .require, caPath: "/ca.pem", crlPath: nil, depth: 4,
+                allowList: ClientAllowList(dnsNames: ["x"])),
             policy(nil, "/ca.pem"),
         ]
         for variant in variants { #expect(variant.identity != base.identity, "\(variant)") }
@@ -42,11 +46,14 @@ struct ClientTrustPoliciesTests {
         try pki.ca("ca2b")
         try install(pki, "one.pem", from: "ca1")
         try install(pki, "two.pem", from: "ca2")
-        let one = pki.path("one.pem"), two = pki.path("two.pem")
+        let one = pki.path("one.pem")
+        let two = pki.path("two.pem")
         let policies = try ClientTrustPolicies(
             global: policy(.require, one),
-            perCertificate: [("api", policy(.require, two, cn: ["agent"])), ("www", policy(nil, one)),
-                             ("admin", policy(.optional, one, depth: 2))],
+            perCertificate: [
+                ("api", policy(.require, two, cn: ["agent"])), ("www", policy(nil, one)),
+                ("admin", policy(.optional, one, depth: 2)),
+            ],
             rootsLimit: 2, rootsMaxAge: nil)
         #expect(policies.stores.map(\.options.path) == [one, two])
         let table = policies.table
@@ -56,7 +63,9 @@ struct ClientTrustPoliciesTests {
         #expect(table.trust(forCertificate: "admin")?.verification == .optional)
         #expect(table.trust(forCertificate: "admin")?.depth == 2)
         #expect(table.trust(forCertificate: "other")?.roots.map(\.commonName) == ["ca1"])
-        #expect(table.trust(forCertificate: "other")?.sessionContext != table.trust(forCertificate: "admin")?.sessionContext)
+        #expect(
+            table.trust(forCertificate: "other")?.sessionContext != table.trust(forCertificate: "admin")?.sessionContext
+        )
 
         // Rotating the second file adds a generation to its pool only, and rebuilds the table.
         try install(pki, "two.pem", from: "ca2b")
@@ -79,9 +88,10 @@ struct ClientTrustPoliciesTests {
         try install(pki, "one.pem", from: "ca1")
         let one = pki.path("one.pem")
         let error = #expect(throws: ClientTrustPolicies.SetupError.self) {
-            try ClientTrustPolicies(global: policy(.require, one),
-                                    perCertificate: [("api", policy(.require, one, crl: pki.path("x.crl")))],
-                                    rootsLimit: 2, rootsMaxAge: nil)
+            try ClientTrustPolicies(
+                global: policy(.require, one),
+                perCertificate: [("api", policy(.require, one, crl: pki.path("x.crl")))],
+                rootsLimit: 2, rootsMaxAge: nil)
         }
         #expect(error?.setting == "per-certificate.api.client-ca")
         #expect(error?.description.contains("also used by --client-ca with no client-crl") == true)
@@ -92,22 +102,26 @@ struct ClientTrustPoliciesTests {
         try pki.ca("ca1")
         try install(pki, "one.pem", from: "ca1")
         try "garbage\n".write(toFile: pki.path("bad.crl"), atomically: true, encoding: .utf8)
-        let one = pki.path("one.pem"), bad = pki.path("bad.crl")
+        let one = pki.path("one.pem")
+        let bad = pki.path("bad.crl")
         let global = #expect(throws: ClientTrustPolicies.SetupError.self) {
-            try ClientTrustPolicies(global: policy(.require, one, crl: bad), perCertificate: [], rootsLimit: 2,
-                                    rootsMaxAge: nil)
+            try ClientTrustPolicies(
+                global: policy(.require, one, crl: bad), perCertificate: [], rootsLimit: 2,
+                rootsMaxAge: nil)
         }
         #expect(global?.setting == "--client-crl", "\(String(describing: global))")
         let named = #expect(throws: ClientTrustPolicies.SetupError.self) {
-            try ClientTrustPolicies(global: policy(nil, nil), perCertificate: [("api", policy(.require, one, crl: bad))],
-                                    rootsLimit: 2, rootsMaxAge: nil)
+            try ClientTrustPolicies(
+                global: policy(nil, nil), perCertificate: [("api", policy(.require, one, crl: bad))],
+                rootsLimit: 2, rootsMaxAge: nil)
         }
         #expect(named?.setting == "per-certificate.api.client-crl", "\(String(describing: named))")
         // The CA file broken as well: that is the first problem, reported under the CA setting.
         try "garbage\n".write(toFile: one, atomically: true, encoding: .utf8)
         let ca = #expect(throws: ClientTrustPolicies.SetupError.self) {
-            try ClientTrustPolicies(global: policy(.require, one, crl: bad), perCertificate: [], rootsLimit: 2,
-                                    rootsMaxAge: nil)
+            try ClientTrustPolicies(
+                global: policy(.require, one, crl: bad), perCertificate: [], rootsLimit: 2,
+                rootsMaxAge: nil)
         }
         #expect(ca?.setting == "--client-ca", "\(String(describing: ca))")
     }
@@ -117,9 +131,10 @@ struct ClientTrustPoliciesTests {
         try pki.ca("ca1")
         try install(pki, "one.pem", from: "ca1")
         let error = #expect(throws: ClientTrustPolicies.SetupError.self) {
-            try ClientTrustPolicies(global: policy(nil, nil),
-                                    perCertificate: [("api", policy(.require, pki.path("nope.pem")))],
-                                    rootsLimit: 2, rootsMaxAge: nil)
+            try ClientTrustPolicies(
+                global: policy(nil, nil),
+                perCertificate: [("api", policy(.require, pki.path("nope.pem")))],
+                rootsLimit: 2, rootsMaxAge: nil)
         }
         #expect(error?.setting == "per-certificate.api.client-ca")
         #expect(error?.description.contains(pki.path("nope.pem")) == true)

@@ -51,8 +51,11 @@ struct DebouncerTests {
 struct SourceFailureTests {
     @Test func doublesFromHalfASecondUpToThirtySeconds() {
         let delays = (1...10).map { SourceFailure.backoff(afterAttempts: $0) }
-        #expect(delays == [.milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(16),
-                           .seconds(30), .seconds(30), .seconds(30), .seconds(30)])
+        #expect(
+            delays == [
+                .milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(16),
+                .seconds(30), .seconds(30), .seconds(30), .seconds(30),
+            ])
     }
 
     @Test func countsConsecutiveAttempts() {

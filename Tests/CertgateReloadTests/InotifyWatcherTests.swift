@@ -33,7 +33,8 @@ struct InotifyWatcherTests {
         #expect(events.contains(.changed(directory: directory)))
 
         events.removeAll()
-        run(loop, step: { try? FileManager.default.removeItem(atPath: directory) },
+        run(
+            loop, step: { try? FileManager.default.removeItem(atPath: directory) },
             until: { events.contains(.lost(directory: directory)) })
         #expect(events.contains(.lost(directory: directory)))
         #expect(watcher.missing == [directory])
@@ -61,10 +62,12 @@ struct InotifyWatcherTests {
         watcher.update([one, two])
         watcher.update([two])
         #expect(watcher.wanted == [two])
-        run(loop, step: {
-            _ = try? pki.write("one/a.pem", "x")
-            _ = try? pki.write("two/a.pem", "x")
-        }, until: { events.contains(.changed(directory: two)) })
+        run(
+            loop,
+            step: {
+                _ = try? pki.write("one/a.pem", "x")
+                _ = try? pki.write("two/a.pem", "x")
+            }, until: { events.contains(.changed(directory: two)) })
         #expect(!events.contains(.changed(directory: one)))
         #expect(!events.contains(.lost(directory: one)), "an unwanted watch going away is not a loss")
         #expect(events.contains(.changed(directory: two)))

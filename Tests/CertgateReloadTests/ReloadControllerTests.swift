@@ -9,13 +9,16 @@ import Testing
 
 @Suite("Reload controller on a real loop")
 struct ReloadControllerTests {
-    private func controller(_ fixture: StoreFixture, loop: EventLoop, published: @escaping (CertificateSnapshot) -> Void)
+    private func controller(
+        _ fixture: StoreFixture, loop: EventLoop, published: @escaping (CertificateSnapshot) -> Void
+    )
         throws -> ReloadController
     {
         let metrics = ProxyMetrics(version: "test", openSSLVersion: "test", handshakeFailureReasons: ["internal"])
-        return ReloadController(loop: loop, store: try fixture.store(),
-                                settings: .init(inotify: true, statInterval: .milliseconds(200)),
-                                metrics: metrics, logger: Logger(label: "test"), publish: published)
+        return ReloadController(
+            loop: loop, store: try fixture.store(),
+            settings: .init(inotify: true, statInterval: .milliseconds(200)),
+            metrics: metrics, logger: Logger(label: "test"), publish: published)
     }
 
     @Test func stopIsIdempotentAndSafeBeforeStart() throws {
@@ -24,7 +27,7 @@ struct ReloadControllerTests {
         let service: LoopService = try controller(fixture, loop: EventLoop()) { _ in }
         service.stop()
         service.stop()
-        service.start()  // after stop: nothing starts
+        service.start() // after stop: nothing starts
     }
 
     @Test func aRotationIsPublishedWithoutAnyRequest() throws {

@@ -21,10 +21,11 @@ struct ReloadDeltaTests {
 
     @Test func failuresThatAreOverEnd() {
         let failure = SourceFailure(reason: "x", attempts: 1, retryAt: now)
-        var delta = ReloadDelta(failures: [
-            "gone": failure, "still": failure, "directory:/back": failure, "directory:/down": failure,
-            CertificateStore.snapshotKey: failure,
-        ], now: now)
+        var delta = ReloadDelta(
+            failures: [
+                "gone": failure, "still": failure, "directory:/back": failure, "directory:/down": failure,
+                CertificateStore.snapshotKey: failure,
+            ], now: now)
         delta.outcomes["still"] = .failed(reason: "x", serving: nil, firstReport: false)
         delta.endResolvedFailures(unreadable: ["/down"])
         #expect(Set(delta.failures.keys) == ["still", "directory:/down", CertificateStore.snapshotKey])

@@ -2,6 +2,7 @@ import CertgateCertificates
 import CertgateConfig
 import CertgateTestSupport
 import Foundation
+import Testing
 
 @testable import CertgateReload
 
@@ -18,7 +19,8 @@ final class StoreFixture {
     /// Issues a new leaf `issued` for `san` and returns its combined PEM text and serial.
     func issue(_ issued: String, san: String) throws -> (pem: String, serial: String) {
         let pair = try pki.leaf(issued, san: san)
-        let pem = try String(contentsOfFile: pair.crt, encoding: .utf8) + String(contentsOfFile: pair.key, encoding: .utf8)
+        let pem =
+            try String(contentsOfFile: pair.crt, encoding: .utf8) + String(contentsOfFile: pair.key, encoding: .utf8)
         return (pem, try serial(ofCertificateAt: pair.crt))
     }
 
@@ -34,8 +36,10 @@ final class StoreFixture {
     }
 
     func store(defaultName: String? = nil, allowExpired: Bool = false) throws -> CertificateStore {
-        try CertificateStore(options: CertificateStoreOptions(directories: [directory], pairs: [],
-                                                              defaultName: defaultName, allowExpired: allowExpired))
+        try CertificateStore(
+            options: CertificateStoreOptions(
+                directories: [directory], pairs: [],
+                defaultName: defaultName, allowExpired: allowExpired))
     }
 
     func serial(ofCertificateAt path: String) throws -> String {
@@ -55,5 +59,3 @@ extension ReloadReport {
         outcomes.first { $0.name == name }?.outcome
     }
 }
-
-import Testing

@@ -24,8 +24,9 @@ struct ClientPolicyHandshakeTests {
         let global = try fixture.trust(.require, identity: "global")
         let wild = try fixture.trust(.optional, identity: "wild", caBundles: [fixture.otherCAPEM])
         let table = ClientTrustTable(global: global, overrides: ["wild": wild, "exact": nil])
-        return Setup(context: try TLSServerContext(settings: TLSSettings()), snapshot: try fixture.snapshot(table),
-                     global: global, wild: wild)
+        return Setup(
+            context: try TLSServerContext(settings: TLSSettings()), snapshot: try fixture.snapshot(table),
+            global: global, wild: wild)
     }
 
     private func options(_ name: String?, certificate: Bool, version: Int32) throws -> TLSTestClient.Options {
@@ -82,13 +83,15 @@ struct ClientPolicyHandshakeTests {
     @Test func thePolicyFollowsTheCertificateNotTheGlobalTrust() throws {
         // "client" is from Test CA: good enough for the global policy, not for wild's (ca2 only).
         let setup = try setup()
-        let wild = try TLSPair.connect(setup.context, setup.snapshot,
-                                       options("y.example.com", certificate: true, version: TLS1_3_VERSION))
+        let wild = try TLSPair.connect(
+            setup.context, setup.snapshot,
+            options("y.example.com", certificate: true, version: TLS1_3_VERSION))
         #expect(wild.outcome.reason == .clientCertUntrusted, "\(wild.outcome)")
         #expect(wild.pair.server.clientTrust === setup.wild)
         #expect(!wild.pair.server.hasVerifiedClientCertificate)
-        let alpha = try TLSPair.connect(setup.context, setup.snapshot,
-                                        options("alpha.example.com", certificate: true, version: TLS1_3_VERSION))
+        let alpha = try TLSPair.connect(
+            setup.context, setup.snapshot,
+            options("alpha.example.com", certificate: true, version: TLS1_3_VERSION))
         #expect(alpha.outcome.succeeded, "\(alpha.outcome)")
     }
 
@@ -96,8 +99,9 @@ struct ClientPolicyHandshakeTests {
         let fixture = try TLSFixture.get()
         let context = try TLSServerContext(settings: TLSSettings())
         for (allowed, admitted) in [("client", true), ("someone-else", false)] {
-            let trust = try fixture.trust(.require, identity: "cn:\(allowed)",
-                                          allowList: ClientAllowList(commonNames: [allowed]))
+            let trust = try fixture.trust(
+                .require, identity: "cn:\(allowed)",
+                allowList: ClientAllowList(commonNames: [allowed]))
             let snapshot = try fixture.snapshot(ClientTrustTable(global: trust))
             let run = try TLSPair.connect(context, snapshot, options(nil, certificate: true, version: TLS1_3_VERSION))
             #expect(run.outcome.succeeded == admitted, "--allow-cn \(allowed): \(run.outcome)")

@@ -74,8 +74,9 @@ struct FailClosedTests {
     @Test func theChainStackHoldsEveryIntermediate() throws {
         let fixture = try TLSFixture.get()
         // A leaf followed by two more certificates: both go on the stack OpenSSL serves, in file order.
-        let key = try CertifiedKey.parse(certificatePEM: fixture.client.certificatePEM + fixture.caPEM + fixture.otherCAPEM,
-                                         privateKeyPEM: fixture.client.keyPEM)
+        let key = try CertifiedKey.parse(
+            certificatePEM: fixture.client.certificatePEM + fixture.caPEM + fixture.otherCAPEM,
+            privateKeyPEM: fixture.client.keyPEM)
         #expect(key.chain.count == 2)
         #expect(COpenSSLShims_sk_X509_num(key.chainStack) == 2)
         let onStack = (0..<2).map { OPENSSL_sk_value(key.chainStack, Int32($0)).map(OpaquePointer.init) }
@@ -83,15 +84,20 @@ struct FailClosedTests {
     }
 
     @Test func keysOfATypeWithoutANIDAreDescribedWithoutCrashing() throws {
-        #expect(PrivateKey.describe(baseID: -1, bits: 0, groupName: nil, shortName: nil, typeName: nil)
+        #expect(
+            PrivateKey.describe(baseID: -1, bits: 0, groupName: nil, shortName: nil, typeName: nil)
                 == "unknown key type")
-        #expect(PrivateKey.describe(baseID: -1, bits: 1952, groupName: nil, shortName: nil, typeName: nil)
+        #expect(
+            PrivateKey.describe(baseID: -1, bits: 1952, groupName: nil, shortName: nil, typeName: nil)
                 == "unknown key type (1952 bits)")
-        #expect(PrivateKey.describe(baseID: -1, bits: 1952, groupName: nil, shortName: nil, typeName: "ML-DSA-65")
+        #expect(
+            PrivateKey.describe(baseID: -1, bits: 1952, groupName: nil, shortName: nil, typeName: "ML-DSA-65")
                 == "ML-DSA-65")
-        #expect(PrivateKey.describe(baseID: NID_undef, bits: 0, groupName: nil, shortName: "UNDEF", typeName: "X")
+        #expect(
+            PrivateKey.describe(baseID: NID_undef, bits: 0, groupName: nil, shortName: "UNDEF", typeName: "X")
                 == "X", "NID_undef's short name is no description")
-        #expect(PrivateKey.describe(baseID: EVP_PKEY_EC, bits: 256, groupName: nil, shortName: nil, typeName: nil)
+        #expect(
+            PrivateKey.describe(baseID: EVP_PKEY_EC, bits: 256, groupName: nil, shortName: nil, typeName: nil)
                 == "ECDSA-256")
 
         // A real key that none of the named cases covers goes through the same path.

@@ -15,8 +15,10 @@ struct HandshakeFailureTests {
         fixture = try TLSFixture.get()
     }
 
-    private func failure(settings: TLSSettings = TLSSettings(), policy: ClientTrust? = nil,
-                         _ configure: (inout TLSTestClient.Options) -> Void) throws -> TLSPair.Outcome {
+    private func failure(
+        settings: TLSSettings = TLSSettings(), policy: ClientTrust? = nil,
+        _ configure: (inout TLSTestClient.Options) -> Void
+    ) throws -> TLSPair.Outcome {
         let context = try TLSServerContext(settings: settings)
         let snapshot = try fixture.snapshot(ClientTrustTable(global: policy))
         var options = TLSTestClient.Options()

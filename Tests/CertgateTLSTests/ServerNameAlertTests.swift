@@ -43,13 +43,14 @@ struct ServerNameAlertTests {
         return (pair, outcome, ServerReply.read(pair.clientFD))
     }
 
-    @Test(arguments: [
-        ("empty extension", []),
-        ("empty list", [0, 0]),
-        ("list length beyond the body", [0xFF, 0xFF, 0xFF, 0xFF]),
-        ("trailing data", [0, 4, 0, 0, 1, 0x65, 0x78]),
-        ("empty host name", RawClientHello.serverNameList([(0, [])])),
-    ] as [(String, [UInt8])])
+    @Test(
+        arguments: [
+            ("empty extension", []),
+            ("empty list", [0, 0]),
+            ("list length beyond the body", [0xFF, 0xFF, 0xFF, 0xFF]),
+            ("trailing data", [0, 4, 0, 0, 1, 0x65, 0x78]),
+            ("empty host name", RawClientHello.serverNameList([(0, [])])),
+        ] as [(String, [UInt8])])
     func aMalformedExtensionGetsDecodeError(what: String, body: [UInt8]) throws {
         for strict in [false, true] {
             let (pair, outcome, reply) = try raw(body, strict: strict)
@@ -59,13 +60,14 @@ struct ServerNameAlertTests {
         }
     }
 
-    @Test(arguments: [
-        ("NUL", Array("exact.example.co".utf8) + [0] + Array("m".utf8)),
-        ("BEL", Array("exact.example.co".utf8) + [7] + Array("m".utf8)),
-        ("UTF-8", Array("exact.example.co".utf8) + [0xC4, 0x85] + Array("m".utf8)),
-        ("ANSI escapes", Array("exact.example.com\u{1b}[31mBAD\u{1b}[0;37m".utf8)),
-        ("empty label", Array("exact..example.com".utf8)),
-    ] as [(String, [UInt8])])
+    @Test(
+        arguments: [
+            ("NUL", Array("exact.example.co".utf8) + [0] + Array("m".utf8)),
+            ("BEL", Array("exact.example.co".utf8) + [7] + Array("m".utf8)),
+            ("UTF-8", Array("exact.example.co".utf8) + [0xC4, 0x85] + Array("m".utf8)),
+            ("ANSI escapes", Array("exact.example.com\u{1b}[31mBAD\u{1b}[0;37m".utf8)),
+            ("empty label", Array("exact..example.com".utf8)),
+        ] as [(String, [UInt8])])
     func aNameThatIsNotADNSNameGetsIllegalParameter(what: String, name: [UInt8]) throws {
         for strict in [false, true] {
             let (pair, outcome, reply) = try raw(RawClientHello.serverNameList([(0, name)]), strict: strict)
@@ -76,8 +78,10 @@ struct ServerNameAlertTests {
     }
 
     @Test func twoHostNamesGetIllegalParameter() throws {
-        let names = RawClientHello.serverNameList([(0, Array("exact.example.com".utf8)),
-                                                   (0, Array("www.exact.example.com".utf8))])
+        let names = RawClientHello.serverNameList([
+            (0, Array("exact.example.com".utf8)),
+            (0, Array("www.exact.example.com".utf8)),
+        ])
         let (_, outcome, reply) = try raw(names)
         #expect(reply == .alert(level: Self.fatal, description: Self.illegalParameter), "\(reply)")
         #expect(outcome.reason == .protocolError)
@@ -128,8 +132,10 @@ struct ServerNameAlertTests {
     }
 
     @Test func strictSNIServesEveryNameACertificateHas() throws {
-        for (name, served) in [("exact.example.com", "exact"), ("Exact.Example.COM.", "exact"), ("x.example.com", "wild"),
-                               ("alpha.example.com", "alpha")] {
+        for (name, served) in [
+            ("exact.example.com", "exact"), ("Exact.Example.COM.", "exact"), ("x.example.com", "wild"),
+            ("alpha.example.com", "alpha"),
+        ] {
             var options = TLSTestClient.Options()
             options.serverName = name
             let (pair, client, outcome) = try TLSPair.connect(context(strict: true), fixture.snapshot(), options)

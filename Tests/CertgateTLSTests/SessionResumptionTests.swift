@@ -44,11 +44,12 @@ struct SessionResumptionTests {
     private func establish(_ mode: Mode, _ snapshot: CertificateSnapshot, _ name: String, certificate: Bool)
         throws -> TLSTestSession
     {
-        let (pair, client, outcome) = try TLSPair.connect(context, snapshot,
-                                                          options(mode, name, certificate: certificate))
+        let (pair, client, outcome) = try TLSPair.connect(
+            context, snapshot,
+            options(mode, name, certificate: certificate))
         try #require(outcome.succeeded, "first handshake for \(name): \(outcome)")
         #expect(!client.sessionReused)
-        _ = client.readAvailable()  // the TLS 1.3 tickets come after the handshake
+        _ = client.readAvailable() // the TLS 1.3 tickets come after the handshake
         let session = try #require(client.resumableSession(), "\(mode) leaves a resumable session")
         client.sendCloseNotify()
         #expect(pair.serverRead().last == .closed)
@@ -56,16 +57,22 @@ struct SessionResumptionTests {
         return session
     }
 
-    private func resume(_ mode: Mode, _ snapshot: CertificateSnapshot, _ name: String, certificate: Bool,
-                        _ session: TLSTestSession) throws -> (pair: TLSPair, client: TLSTestClient,
-                                                              outcome: TLSPair.Outcome) {
+    private func resume(
+        _ mode: Mode, _ snapshot: CertificateSnapshot, _ name: String, certificate: Bool,
+        _ session: TLSTestSession
+    ) throws -> (
+        pair: TLSPair, client: TLSTestClient,
+        outcome: TLSPair.Outcome
+    ) {
         try TLSPair.connect(context, snapshot, options(mode, name, certificate: certificate, session: session))
     }
 
     /// Checks that `session` resumes for `name` (under the policy it was established with). After a
     /// refusal elsewhere this shows the refusal was the policy's doing, not a broken session.
-    private func expectResumes(_ mode: Mode, _ snapshot: CertificateSnapshot, _ name: String,
-                                    certificate: Bool, _ session: TLSTestSession) throws {
+    private func expectResumes(
+        _ mode: Mode, _ snapshot: CertificateSnapshot, _ name: String,
+        certificate: Bool, _ session: TLSTestSession
+    ) throws {
         let control = try resume(mode, snapshot, name, certificate: certificate, session)
         #expect(control.outcome.succeeded, "\(control.outcome)")
         #expect(control.client.sessionReused, "the session resumes for \(name), under its own policy")
@@ -122,7 +129,8 @@ struct SessionResumptionTests {
     func aSessionWithAClientCertificateIsNotResumedUnderAnotherPolicy(mode: Mode) throws {
         let snapshot = try noneAndRequire()
         let required = try establish(mode, snapshot, "x.example.com", certificate: true)
-        let toNone = try resume(mode, fixture.snapshot(ClientTrustTable()), "x.example.com", certificate: true, required)
+        let toNone = try resume(
+            mode, fixture.snapshot(ClientTrustTable()), "x.example.com", certificate: true, required)
         #expect(toNone.outcome.succeeded, "\(toNone.outcome)")
         #expect(!toNone.client.sessionReused)
         #expect(!toNone.pair.server.hasVerifiedClientCertificate, "no client identity leaks into a none policy")
@@ -133,8 +141,9 @@ struct SessionResumptionTests {
         let b = try fixture.trust(identity: "policy-b")
         let underA = try fixture.snapshot(ClientTrustTable(global: a))
         let fromA = try establish(mode, underA, "alpha.example.com", certificate: true)
-        let underB = try resume(mode, fixture.snapshot(ClientTrustTable(global: b)), "alpha.example.com",
-                                certificate: true, fromA)
+        let underB = try resume(
+            mode, fixture.snapshot(ClientTrustTable(global: b)), "alpha.example.com",
+            certificate: true, fromA)
         #expect(underB.outcome.succeeded, "\(underB.outcome)")
         #expect(!underB.client.sessionReused, "policy-a's session is not resumed under policy-b")
         #expect(underB.pair.server.clientTrust === b)
@@ -147,15 +156,21 @@ struct SessionResumptionTests {
         let session = try establish(mode, before, "alpha.example.com", certificate: true)
 
         // The same policy and CAs, rebuilt (as a reload that changed nothing would): still resumed.
-        let rebuilt = CertificateSnapshot(before, clientTrusts: ClientTrustTable(global: try fixture.trust(
-            identity: "global")))
+        let rebuilt = CertificateSnapshot(
+            before,
+            clientTrusts: ClientTrustTable(
+                global: try fixture.trust(
+                    identity: "global")))
         let same = try resume(mode, rebuilt, "alpha.example.com", certificate: true, session)
         #expect(same.outcome.succeeded, "\(same.outcome)")
         #expect(same.client.sessionReused)
 
         // A second CA joined the pool: the client is verified again.
-        let rotated = CertificateSnapshot(before, clientTrusts: ClientTrustTable(global: try fixture.trust(
-            identity: "global", caBundles: [fixture.caPEM, fixture.otherCAPEM])))
+        let rotated = CertificateSnapshot(
+            before,
+            clientTrusts: ClientTrustTable(
+                global: try fixture.trust(
+                    identity: "global", caBundles: [fixture.caPEM, fixture.otherCAPEM])))
         let fresh = try resume(mode, rotated, "alpha.example.com", certificate: true, session)
         #expect(fresh.outcome.succeeded, "\(fresh.outcome)")
         #expect(!fresh.client.sessionReused)

@@ -6,8 +6,10 @@ import Testing
 /// parameters) and what the server context accepts as policy.
 @Suite("TLS connection data and server context")
 struct TLSConnectionDataTests {
-    private func connected(_ settings: TLSSettings = TLSSettings(),
-                           _ configure: (inout TLSTestClient.Options) -> Void = { _ in })
+    private func connected(
+        _ settings: TLSSettings = TLSSettings(),
+        _ configure: (inout TLSTestClient.Options) -> Void = { _ in }
+    )
         throws -> (pair: TLSPair, client: TLSTestClient)
     {
         let fixture = try TLSFixture.get()
@@ -33,7 +35,7 @@ struct TLSConnectionDataTests {
         #expect(received.last == .wantRead)
         #expect(!pair.server.hasBufferedData)
 
-        let response = [UInt8](repeating: 0x61, count: 20000)  // more than one TLS record
+        let response = [UInt8](repeating: 0x61, count: 20000) // more than one TLS record
         var sent = 0
         while sent < response.count {
             let result = response[sent...].withUnsafeBytes { pair.server.write(from: $0.baseAddress!, count: $0.count) }

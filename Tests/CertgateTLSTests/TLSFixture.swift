@@ -50,8 +50,9 @@ final class TLSFixture: Sendable {
         otherCAPEM = try Array(pki.read("ca2.crt").utf8)
 
         func identity(_ name: String) throws -> ClientIdentity {
-            ClientIdentity(certificatePEM: try Array(pki.read("\(name).crt").utf8),
-                           keyPEM: try Array(pki.read("\(name).key").utf8))
+            ClientIdentity(
+                certificatePEM: try Array(pki.read("\(name).crt").utf8),
+                keyPEM: try Array(pki.read("\(name).key").utf8))
         }
         try pki.leaf("client", san: "DNS:client.clients.test")
         client = try identity("client")
@@ -71,11 +72,14 @@ final class TLSFixture: Sendable {
     }
 
     /// A client-certificate policy trusting the CAs in `caBundles` (default: "Test CA").
-    func trust(_ verification: ClientVerification = .require, identity: String, caBundles: [[UInt8]]? = nil,
-               allowList: ClientAllowList = ClientAllowList(), crls: [[UInt8]] = []) throws -> ClientTrust {
+    func trust(
+        _ verification: ClientVerification = .require, identity: String, caBundles: [[UInt8]]? = nil,
+        allowList: ClientAllowList = ClientAllowList(), crls: [[UInt8]] = []
+    ) throws -> ClientTrust {
         let roots = try (caBundles ?? [caPEM]).flatMap { try CertifiedKey.certificates(inPEM: $0) }
         let lists = try crls.flatMap { try RevocationList.revocationLists(inPEM: $0) }
-        return try ClientTrust(roots: roots, verification: verification, depth: 4, allowList: allowList,
-                               revocationLists: lists, identity: identity)
+        return try ClientTrust(
+            roots: roots, verification: verification, depth: 4, allowList: allowList,
+            revocationLists: lists, identity: identity)
     }
 }

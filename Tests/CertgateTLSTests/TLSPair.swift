@@ -48,8 +48,10 @@ final class TLSPair {
     }
 
     /// A fresh pair and client (on `options`) and the outcome of their handshake.
-    static func connect(_ context: TLSServerContext, _ resolver: any CertificateResolver,
-                        _ options: TLSTestClient.Options = TLSTestClient.Options())
+    static func connect(
+        _ context: TLSServerContext, _ resolver: any CertificateResolver,
+        _ options: TLSTestClient.Options = TLSTestClient.Options()
+    )
         throws -> (pair: TLSPair, client: TLSTestClient, outcome: Outcome)
     {
         let pair = try TLSPair(context: context, resolver: resolver)

@@ -68,8 +68,9 @@ final class TLSTestClient {
         if let name = options.serverName {
             // SSL_set_tlsext_host_name is a macro over SSL_ctrl; OpenSSL copies the name.
             let set = name.withCString {
-                SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, Int(TLSEXT_NAMETYPE_host_name),
-                         UnsafeMutableRawPointer(mutating: $0))
+                SSL_ctrl(
+                    ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, Int(TLSEXT_NAMETYPE_host_name),
+                    UnsafeMutableRawPointer(mutating: $0))
             }
             guard set == 1 else { throw Self.failure("SNI \(name)") }
         }
@@ -157,8 +158,11 @@ final class TLSTestClient {
         defer { X509_free(peer) }
         var buffer = [CChar](repeating: 0, count: 256)
         let length = COpenSSLShims_X509_common_name(peer, &buffer, Int32(buffer.count))
-        let commonName = length >= 0 ? String(decoding: buffer[..<Int(length)].map { UInt8(bitPattern: $0) },
-                                                      as: UTF8.self) : nil
+        let commonName =
+            length >= 0
+            ? String(
+                decoding: buffer[..<Int(length)].map { UInt8(bitPattern: $0) },
+                as: UTF8.self) : nil
         var names: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
         let count = COpenSSLShims_X509_dns_names(peer, &names)
         defer { COpenSSLShims_free_strings(names, count) }
@@ -173,7 +177,8 @@ final class TLSTestClient {
         guard let names = SSL_get_client_CA_list(ssl) else { return [] }
         return (0..<OPENSSL_sk_num(names)).compactMap { index in
             guard let name = OPENSSL_sk_value(names, index),
-                  let line = X509_NAME_oneline(OpaquePointer(name), nil, 0) else { return nil }
+                let line = X509_NAME_oneline(OpaquePointer(name), nil, 0)
+            else { return nil }
             defer { COpenSSLShims_OPENSSL_free(line) }
             return String(cString: line)
         }

@@ -73,8 +73,10 @@ public enum Command {
         var open = [true, true]
         var buffer = [UInt8](repeating: 0, count: 65536)
         while open[0] || open[1] {
-            var fds = [pollfd(fd: open[0] ? first : -1, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: open[1] ? second : -1, events: Int16(POLLIN), revents: 0)]
+            var fds = [
+                pollfd(fd: open[0] ? first : -1, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: open[1] ? second : -1, events: Int16(POLLIN), revents: 0),
+            ]
             let ready = poll(&fds, 2, -1)
             if ready < 0 {
                 if errno == EINTR { continue }

@@ -7,9 +7,11 @@ public final class TestPKI {
     public init() throws {
         directory = NSTemporaryDirectory() + "certgate-tests-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                     "-days", "30", "-keyout", path("ca.key"), "-out", path("ca.crt"), "-subj", "/CN=Test CA",
-                     "-addext", "basicConstraints=critical,CA:TRUE"])
+        try openssl([
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-days", "30", "-keyout", path("ca.key"), "-out", path("ca.crt"), "-subj", "/CN=Test CA",
+            "-addext", "basicConstraints=critical,CA:TRUE",
+        ])
     }
 
     deinit {
@@ -20,15 +22,22 @@ public final class TestPKI {
 
     /// Issues `NAME.crt` + `NAME.key` signed by the test CA. `san` like "DNS:a.example.com,DNS:b"; nil for none.
     @discardableResult
-    public func leaf(_ name: String, cn: String? = nil, san: String?, rsa: Bool = false, days: Int = 20) throws -> (crt: String, key: String) {
+    public func leaf(_ name: String, cn: String? = nil, san: String?, rsa: Bool = false, days: Int = 20) throws -> (
+        crt: String, key: String
+    ) {
         let keyOptions = rsa ? ["-newkey", "rsa:2048"] : ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
-        try openssl(["req", "-new"] + keyOptions + ["-nodes", "-keyout", path("\(name).key"), "-out",
-                     path("\(name).csr"), "-subj", "/CN=\(cn ?? name)"])
+        try openssl(
+            ["req", "-new"] + keyOptions + [
+                "-nodes", "-keyout", path("\(name).key"), "-out",
+                path("\(name).csr"), "-subj", "/CN=\(cn ?? name)",
+            ])
         var extensions = "basicConstraints=CA:FALSE\n"
         if let san { extensions += "subjectAltName=\(san)\n" }
         try extensions.write(toFile: path("\(name).ext"), atomically: true, encoding: .utf8)
-        try openssl(["x509", "-req", "-in", path("\(name).csr"), "-CA", path("ca.crt"), "-CAkey", path("ca.key"),
-                     "-CAcreateserial", "-days", "\(days)", "-extfile", path("\(name).ext"), "-out", path("\(name).crt")])
+        try openssl([
+            "x509", "-req", "-in", path("\(name).csr"), "-CA", path("ca.crt"), "-CAkey", path("ca.key"),
+            "-CAcreateserial", "-days", "\(days)", "-extfile", path("\(name).ext"), "-out", path("\(name).crt"),
+        ])
         return (path("\(name).crt"), path("\(name).key"))
     }
 
@@ -49,60 +58,70 @@ public final class TestPKI {
     /// Issues an expired `NAME.crt` + `NAME.key` (valid for one day, ten days ago), signed by the test CA.
     @discardableResult
     public func expiredLeaf(_ name: String, san: String) throws -> (crt: String, key: String) {
-        try openssl(["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
-                     path("\(name).key"), "-out", path("\(name).csr"), "-subj", "/CN=\(name)"])
-        try "basicConstraints=CA:FALSE\nsubjectAltName=\(san)\n".write(toFile: path("\(name).ext"), atomically: true,
-                                                                        encoding: .utf8)
+        try openssl([
+            "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+            path("\(name).key"), "-out", path("\(name).csr"), "-subj", "/CN=\(name)",
+        ])
+        try "basicConstraints=CA:FALSE\nsubjectAltName=\(san)\n".write(
+            toFile: path("\(name).ext"), atomically: true,
+            encoding: .utf8)
         let format = DateFormatter()
         format.dateFormat = "yyyyMMddHHmmss'Z'"
         format.timeZone = TimeZone(identifier: "UTC")
         let now = Date()
         try "".write(toFile: path("index.txt"), atomically: true, encoding: .utf8)
         try """
-            [ca]
-            default_ca = test
-            [test]
-            database = \(path("index.txt"))
-            new_certs_dir = \(directory)
-            serial = \(path("ca.srl.ca"))
-            default_md = sha256
-            policy = any
-            unique_subject = no
-            [any]
-            commonName = supplied
-            """.write(toFile: path("ca.cnf"), atomically: true, encoding: .utf8)
+        [ca]
+        default_ca = test
+        [test]
+        database = \(path("index.txt"))
+        new_certs_dir = \(directory)
+        serial = \(path("ca.srl.ca"))
+        default_md = sha256
+        policy = any
+        unique_subject = no
+        [any]
+        commonName = supplied
+        """.write(toFile: path("ca.cnf"), atomically: true, encoding: .utf8)
         try "01\n".write(toFile: path("ca.srl.ca"), atomically: true, encoding: .utf8)
-        try openssl(["ca", "-batch", "-config", path("ca.cnf"), "-cert", path("ca.crt"), "-keyfile", path("ca.key"),
-                     "-in", path("\(name).csr"), "-out", path("\(name).crt"), "-extfile", path("\(name).ext"),
-                     "-startdate", format.string(from: now.addingTimeInterval(-10 * 86400)),
-                     "-enddate", format.string(from: now.addingTimeInterval(-9 * 86400)), "-notext"])
+        try openssl([
+            "ca", "-batch", "-config", path("ca.cnf"), "-cert", path("ca.crt"), "-keyfile", path("ca.key"),
+            "-in", path("\(name).csr"), "-out", path("\(name).crt"), "-extfile", path("\(name).ext"),
+            "-startdate", format.string(from: now.addingTimeInterval(-10 * 86400)),
+            "-enddate", format.string(from: now.addingTimeInterval(-9 * 86400)), "-notext",
+        ])
         return (path("\(name).crt"), path("\(name).key"))
     }
 
     /// Makes another self-signed CA, `NAME.crt` + `NAME.key`.
     @discardableResult
     public func ca(_ name: String, crlSign: Bool = true) throws -> String {
-        try openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                     "-days", "30", "-keyout", path("\(name).key"), "-out", path("\(name).crt"), "-subj", "/CN=\(name)",
-                     "-addext", "basicConstraints=critical,CA:TRUE", "-addext", crlSign ? "keyUsage=critical,keyCertSign,cRLSign" : "keyUsage=critical,keyCertSign"])
+        try openssl([
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-days", "30", "-keyout", path("\(name).key"), "-out", path("\(name).crt"), "-subj", "/CN=\(name)",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+            crlSign ? "keyUsage=critical,keyCertSign,cRLSign" : "keyUsage=critical,keyCertSign",
+        ])
         return path("\(name).crt")
     }
 
     /// Writes `NAME.crl` (PEM), issued by the CA `ca` (`ca.crt`/`ca.key` by default), revoking the
     /// certificates at `revoking`. `lastUpdate`/`nextUpdate` are offsets from now in seconds.
     @discardableResult
-    public func crl(_ name: String, ca: String = "ca", revoking: [String] = [], lastUpdate: Int = -3600,
-                    nextUpdate: Int = 7 * 86400) throws -> String {
+    public func crl(
+        _ name: String, ca: String = "ca", revoking: [String] = [], lastUpdate: Int = -3600,
+        nextUpdate: Int = 7 * 86400
+    ) throws -> String {
         let database = path("\(name).index")
         try "".write(toFile: database, atomically: true, encoding: .utf8)
         try """
-            [ca]
-            default_ca = test
-            [test]
-            database = \(database)
-            default_md = sha256
-            crlnumber = \(path("\(name).crlnumber"))
-            """.write(toFile: path("\(name).cnf"), atomically: true, encoding: .utf8)
+        [ca]
+        default_ca = test
+        [test]
+        database = \(database)
+        default_md = sha256
+        crlnumber = \(path("\(name).crlnumber"))
+        """.write(toFile: path("\(name).cnf"), atomically: true, encoding: .utf8)
         try "01\n".write(toFile: path("\(name).crlnumber"), atomically: true, encoding: .utf8)
         let common = ["-config", path("\(name).cnf"), "-cert", path("\(ca).crt"), "-keyfile", path("\(ca).key")]
         for certificate in revoking {
@@ -112,11 +131,12 @@ public final class TestPKI {
         format.dateFormat = "yyyyMMddHHmmss'Z'"
         format.timeZone = TimeZone(identifier: "UTC")
         let now = Date()
-        try openssl(["ca", "-gencrl"] + common + [
-            "-crl_lastupdate", format.string(from: now.addingTimeInterval(TimeInterval(lastUpdate))),
-            "-crl_nextupdate", format.string(from: now.addingTimeInterval(TimeInterval(nextUpdate))),
-            "-out", path("\(name).crl"),
-        ])
+        try openssl(
+            ["ca", "-gencrl"] + common + [
+                "-crl_lastupdate", format.string(from: now.addingTimeInterval(TimeInterval(lastUpdate))),
+                "-crl_nextupdate", format.string(from: now.addingTimeInterval(TimeInterval(nextUpdate))),
+                "-out", path("\(name).crl"),
+            ])
         return path("\(name).crl")
     }
 

@@ -47,7 +47,10 @@ struct EventLoopTests {
     @Test func ioWatcherReportsReadabilityAndStopsCleanly() throws {
         var fds: [Int32] = [0, 0]
         #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
-        defer { close(fds[0]); close(fds[1]) }
+        defer {
+            close(fds[0])
+            close(fds[1])
+        }
         let loop = EventLoop()
         var received: [UInt8] = []
         var watcher: IOWatcher?
