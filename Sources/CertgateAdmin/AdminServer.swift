@@ -22,8 +22,6 @@ public final class AdminServer: LoopService {
     /// New connections accepted per readiness callback, so a connection flood cannot starve the other
     /// watchers of the control loop within one iteration.
     private static let acceptBatch = 32
-    /// How long accepting pauses after a resource error (out of descriptors or kernel memory).
-    private static let acceptBackoff = Duration.milliseconds(100)
 
     /// The port actually bound (the kernel's choice when the address asked for port 0).
     public let port: UInt16
@@ -35,8 +33,9 @@ public final class AdminServer: LoopService {
     private let logger: Logger
     private let handler: (AdminRequest) -> AdminResponse
     private var listener: Int32
-    private var listenerWatcher: IOWatcher?
-    private var backoffTimer: TimerWatcher?
+    /// Paused with a back-off (50 ms doubling to 1 s) after an accept error, so a pending connection
+    /// that cannot be accepted does not make the control loop spin.
+    private var listenerWatcher: ListenerWatcher?
     private let reserve = DescriptorReserve()
     private var connections: [ObjectIdentifier: AdminConnection] = [:]
     private var lastConnectionID: UInt64 = 0
@@ -78,9 +77,9 @@ public final class AdminServer: LoopService {
     public func start() {
         guard state == .bound else { return }
         state = .accepting
-        let watcher = IOWatcher(loop: loop, fd: listener) { [unowned self] _ in self.acceptReady() }
+        let watcher = ListenerWatcher(loop: loop, fd: listener) { [unowned self] in self.acceptReady() }
         listenerWatcher = watcher
-        watcher.watch(.read)
+        watcher.start()
         logger.debug("admin listener accepting", metadata: ["address": "\(address)", "port": "\(port)"])
     }
 
@@ -91,8 +90,6 @@ public final class AdminServer: LoopService {
         state = .stopped
         listenerWatcher?.stop()
         listenerWatcher = nil
-        backoffTimer?.stop()
-        backoffTimer = nil
         Socket.close(listener)
         listener = -1
         let open = connections
@@ -108,6 +105,7 @@ public final class AdminServer: LoopService {
             attempts += 1
             switch Socket.accept(from: listener) {
             case .done(let fd):
+                listenerWatcher?.accepted()
                 admit(Int32(fd))
             case .wouldBlock, .endOfStream:
                 return
@@ -125,29 +123,22 @@ public final class AdminServer: LoopService {
             // That one connection failed before we got it; the next one may be fine.
             return true
         case EMFILE, ENFILE:
-            // The pending connection would keep the level-triggered watcher firing: shed it with the spare
-            // descriptor, then give the process a moment to free descriptors.
+            // Shed the pending connection with the spare descriptor (that client gets a fast close), then
+            // give the process a moment to free descriptors.
             let shed = reserve.shedOne(from: listener)
-            logger.debug("admin accept out of descriptors", metadata: ["shed": "\(shed)"])
-            pauseAccepting()
+            let pause = listenerWatcher?.pause() ?? .zero
+            logger.debug(
+                "admin accept out of descriptors",
+                metadata: ["shed": "\(shed)", "pause_ms": "\(Int(pause.seconds * 1000))"])
             return false
         default:
-            logger.debug("admin accept failed", metadata: ["error": "\(SystemError.message(for: code))"])
-            pauseAccepting()
+            // ENOBUFS, ENOMEM and anything unexpected: the same back-off, without shedding.
+            let pause = listenerWatcher?.pause() ?? .zero
+            logger.debug(
+                "admin accept failed",
+                metadata: ["error": "\(SystemError.message(for: code))", "pause_ms": "\(Int(pause.seconds * 1000))"])
             return false
         }
-    }
-
-    private func pauseAccepting() {
-        listenerWatcher?.stop()
-        let timer = backoffTimer ?? TimerWatcher(loop: loop) { [unowned self] in self.resumeAccepting() }
-        backoffTimer = timer
-        timer.start(after: Self.acceptBackoff)
-    }
-
-    private func resumeAccepting() {
-        guard state == .accepting else { return }
-        listenerWatcher?.watch(.read)
     }
 
     private func admit(_ fd: Int32) {
@@ -164,6 +155,8 @@ public final class AdminServer: LoopService {
             handler: handler)
         connection.onClose = { [unowned self] closed in
             self.connections[ObjectIdentifier(closed)] = nil
+            // A descriptor was just freed: a listener paused for lack of one may try again.
+            self.listenerWatcher?.resumeEarly()
         }
         connections[ObjectIdentifier(connection)] = connection
         connection.start()

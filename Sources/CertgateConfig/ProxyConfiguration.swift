@@ -32,6 +32,9 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var expiryWarning: Duration = .seconds(14 * 86_400)
     /// Number of worker threads (`auto` already became the core count).
     public var workers = 1
+    /// Most client connections open at once across all workers; `nil` (auto): derived at start-up from
+    /// the file descriptor limit (`ConnectionBudget`).
+    public var maxConnections: Int?
     /// Admin HTTP listener (`/healthz`, `/metrics`); `nil` when disabled.
     public var admin: SocketEndpoint?
     /// File holding the bearer token the admin listener requires on everything but `/healthz` and

@@ -1,7 +1,9 @@
 extension Settings {
     static let reloadingSettings: [any AnySetting] = [watch, statInterval, reloadInterval, allowExpired]
     static let tlsSettings: [any AnySetting] = [minimumTLSVersion, ciphers, ciphersuites, handshakeTimeout]
-    static let runtimeSettings: [any AnySetting] = [workers, connectTimeout, drainTimeout, logFormat, logLevel]
+    static let runtimeSettings: [any AnySetting] = [
+        workers, maxConnections, connectTimeout, drainTimeout, logFormat, logLevel,
+    ]
 
     // MARK: Reloading
 
@@ -107,6 +109,22 @@ extension Settings {
             try ValueParser.workers(text, processorCount: context.processorCount, maximum: maximumWorkers)
         },
         render: { .scalar(String($0)) })
+
+    /// The largest `--max-connections`.
+    public static let maxConnectionsRange = 1...10_000_000
+
+    public static let maxConnections = Setting(
+        "max-connections", group: .runtime, valueName: "n|auto",
+        type: "integer 1-\(maxConnectionsRange.upperBound), or auto", default: "auto", example: "10000",
+        reload: .restart,
+        help: "Most client connections open at once, across all workers; at the limit new clients wait in "
+            + "the listen backlog until one closes. auto: (file descriptor limit - 64 - 2 per worker "
+            + "- the admin listener's share) / 2, since each connection uses two descriptors.",
+        keyPath: \.maxConnections,
+        parse: { text, _ throws(ConfigurationValueError) in
+            try ValueParser.autoOrInteger(text, within: maxConnectionsRange, what: "connection limit")
+        },
+        render: { .scalar($0.map(String.init) ?? "auto") })
 
     public static let connectTimeout = Setting(
         "connect-timeout", .duration, group: .runtime, valueName: "duration", type: "duration", example: "2s",

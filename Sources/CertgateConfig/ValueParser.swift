@@ -94,6 +94,18 @@ public enum ValueParser {
         return value
     }
 
+    /// `auto` (case-insensitive): `nil`; else a decimal integer within `range`.
+    public static func autoOrInteger(_ text: String, within range: ClosedRange<Int>, what: String)
+        throws(ConfigurationValueError) -> Int?
+    {
+        if text.lowercased() == "auto" { return nil }
+        guard !text.isEmpty, text.allSatisfy(\.isASCIIDigit) else {
+            throw ConfigurationValueError(
+                "'\(text)' is not a number or auto (the \(what) must be \(range.lowerBound)-\(range.upperBound))")
+        }
+        return try integer(text, within: range, what: what)
+    }
+
     /// `true` or `false`, case-insensitive (YAML's `True` and `FALSE` too). YAML 1.1's other spellings
     /// (`yes`, `on`, ...) are refused, so the file means the same to every YAML reader (YAML 1.2 and
     /// many tools take them as text).

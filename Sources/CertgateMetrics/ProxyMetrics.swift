@@ -26,6 +26,8 @@ public final class ProxyMetrics: Sendable {
     public let upstreamConnectDuration: ValueHistogram
     /// Connections accepted and dropped at once because the process ran out of file descriptors.
     public let acceptShed: Counter
+    /// The connection limit and accept pauses.
+    public let listener: ListenerMetrics
     public let certificatesLoaded: Gauge
     /// Certificate reloads, expiry per certificate, watcher state.
     public let reload: ReloadMetrics
@@ -106,6 +108,7 @@ public final class ProxyMetrics: Sendable {
                 "certgate_connections_shed_total",
                 "Connections closed right after accept because the process had no file descriptor left.")
         )
+        listener = ListenerMetrics(registry: registry)
         certificatesLoaded = registry.makeGauge(
             descriptor: describe("certgate_certificates_loaded", "Certificates in the snapshot being served.")
         )

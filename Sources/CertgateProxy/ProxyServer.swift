@@ -22,16 +22,19 @@ public final class ProxyServer: Sendable {
     private let settings: ProxySettings
     private let metrics: ProxyMetrics
     private let logger: Logger
+    /// `--max-connections`, shared by every worker.
+    public let connectionLimit: ConnectionLimit
     /// Filled by each worker thread once it is ready: how the control thread reaches it.
     private let running = Mutex<[Int: (handle: LoopHandle, worker: LoopBound<Worker>)]>([:])
     private let threads = Mutex<[LoopThread]>([])
     /// The port actually bound (differs from the configured one when that was 0).
     public let port: UInt16
 
-    /// Binds `workers` listeners on `listen` (all on the same port).
+    /// Binds `workers` listeners on `listen` (all on the same port); at most `maxConnections` client
+    /// connections are open at once, across all workers.
     public init(
-        listen: ResolvedAddress, workers: Int, settings: ProxySettings, snapshot: CertificateSnapshot,
-        metrics: ProxyMetrics, logger: Logger
+        listen: ResolvedAddress, workers: Int, maxConnections: Int, settings: ProxySettings,
+        snapshot: CertificateSnapshot, metrics: ProxyMetrics, logger: Logger
     ) throws(SystemError) {
         var fds: [Int32] = []
         var address = listen
@@ -56,6 +59,8 @@ public final class ProxyServer: Sendable {
         self.settings = settings
         self.metrics = metrics
         self.logger = logger
+        self.connectionLimit = ConnectionLimit(maximum: maxConnections)
+        metrics.listener.connectionsLimit.set(to: Double(connectionLimit.maximum))
     }
 
     public var workerCount: Int { entries.count }
@@ -68,9 +73,11 @@ public final class ProxyServer: Sendable {
                 let loop = EventLoop()
                 let worker = Worker(
                     index: index, loop: loop, listenFD: entry.listenFD, slot: entry.slot,
-                    settings: settings, metrics: metrics, logger: logger)
-                worker.start()
-                running.withLock { $0[index] = (loop.handle, LoopBound(worker)) }
+                    settings: settings, limit: connectionLimit, metrics: metrics, logger: logger)
+                let handle: LoopHandle = loop.handle
+                let bound = LoopBound(worker)
+                worker.start { handle.execute { bound.value.slotFreed() } }
+                running.withLock { $0[index] = (handle, bound) }
                 ready.signal()
                 loop.run()
                 // The loop ended (shutdown): release every connection before the loop goes away.

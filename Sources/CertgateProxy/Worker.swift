@@ -8,7 +8,11 @@ import Logging
 
 /// One worker thread's world: its libev loop, its own `SO_REUSEPORT` listener, and the connections it
 /// accepted. Connections never move between workers and nothing here is shared, except the snapshot slot
-/// (read once per accept) and the metric handles (atomic counters).
+/// (read once per accept), the connection limit and the metric handles (atomic counters).
+///
+/// The listener stops being watched while the process-wide connection limit is reached (the worker parks
+/// in `ConnectionLimit` until a slot comes free) and for a back-off after `accept()` failed for lack of
+/// descriptors or memory; the kernel's backlog holds new clients meanwhile.
 ///
 /// Loop-confined: created and used only on the worker's thread; the control thread talks to it through
 /// `loop.handle` with a `LoopBound<Worker>`.
@@ -27,20 +31,22 @@ final class Worker {
 
     private let slot: SnapshotSlot
     private var listenFD: Int32
-    private var listener: IOWatcher?
+    private var listener: ListenerWatcher?
+    private let limit: ConnectionLimit
     private let reserve = DescriptorReserve()
     private var connections: [UInt64: ProxyConnection] = [:]
     private var nextConnectionID: UInt64
-    /// Rate limit for the "out of file descriptors" warning (loop time of the last one).
+    /// Rate limit for the "accept paused" warning (loop time of the last one).
     private var lastExhaustionWarning: Double = -.infinity
     /// Set by `beginDrain()`: the loop ends as soon as the last connection has closed.
     private var draining = false
 
     init(
         index: Int, loop: EventLoop, listenFD: Int32, slot: SnapshotSlot, settings: ProxySettings,
-        metrics: ProxyMetrics, logger: Logger
+        limit: ConnectionLimit, metrics: ProxyMetrics, logger: Logger
     ) {
         self.index = index
+        self.limit = limit
         self.loop = loop
         self.listenFD = listenFD
         self.slot = slot
@@ -62,13 +68,20 @@ final class Worker {
 
     var connectionCount: Int { connections.count }
 
-    /// Starts accepting. Called on the worker thread before its loop runs.
-    func start() {
-        let watcher = IOWatcher(loop: loop, fd: listenFD) { [unowned self] _ in
+    /// Starts accepting. Called on the worker thread before its loop runs; `wake` is how another
+    /// thread that frees a connection slot reaches this worker (through its loop handle).
+    func start(wake: @escaping @Sendable () -> Void) {
+        let watcher = ListenerWatcher(loop: loop, fd: listenFD) { [unowned self] in
             self.acceptReady()
         }
-        watcher.watch(.read)
         listener = watcher
+        limit.register(worker: index, wake: wake)
+        watcher.start()
+    }
+
+    /// A connection slot came free somewhere (this worker had parked at the limit): accept again.
+    func slotFreed() {
+        listener?.isHeld = false
     }
 
     /// Stops accepting and closes the listening socket; established connections are not touched.
@@ -99,31 +112,63 @@ final class Worker {
     private func acceptReady() {
         // Bounded so one busy listener cannot starve this worker's established connections.
         for _ in 0..<64 {
-            switch Socket.accept(from: listenFD) {
-            case .done(let fd):
-                admit(Int32(fd))
-            case .wouldBlock, .endOfStream:
-                return
-            case .failed(let code) where code == EMFILE || code == ENFILE || code == ENOBUFS || code == ENOMEM:
-                if reserve.shedOne(from: listenFD) {
-                    metrics.acceptShed.increment()
-                }
-                let now = loop.now
-                if now - lastExhaustionWarning >= 10 {
-                    lastExhaustionWarning = now
-                    logger.warning(
-                        "out of file descriptors: shedding new connections",
-                        metadata: [
-                            "error": "\(SystemError.message(for: code))", "open_connections": "\(connections.count)",
-                        ])
-                }
-                return
-            case .failed(let code) where code == ECONNABORTED || code == EPROTO || code == EPERM:
-                continue
-            case .failed(let code):
-                logger.error("accept failed", metadata: ["error": "\(SystemError.message(for: code))"])
+            // The slot is taken before the accept: at the limit the connection stays in the backlog.
+            guard let slot = limit.acquire() else {
+                holdAtLimit()
                 return
             }
+            switch Socket.accept(from: listenFD) {
+            case .done(let fd):
+                listener?.accepted()
+                if slot == .last { metrics.listener.limitReached.increment() }
+                admit(Int32(fd))
+            case .wouldBlock, .endOfStream:
+                limit.release()
+                return
+            case .failed(let code) where code == ECONNABORTED || code == EPROTO || code == EPERM:
+                limit.release()
+                continue
+            case .failed(let code):
+                limit.release()
+                acceptFailed(code)
+                return
+            }
+        }
+    }
+
+    /// The limit is reached: stop watching the listener until a slot comes free.
+    private func holdAtLimit() {
+        guard let listener else { return }
+        listener.isHeld = true
+        if !limit.park(worker: index) {
+            // A slot came free between the failed acquire and the parking: go on at once.
+            listener.isHeld = false
+        }
+    }
+
+    /// `accept()` failed for lack of a resource (or otherwise): pause the listener with a back-off, so a
+    /// level-triggered watcher does not spin on the pending connection. Out of descriptors, the spare one
+    /// sheds the oldest pending connection, so at least that client gets a fast close.
+    private func acceptFailed(_ code: Int32) {
+        let reason: String
+        switch code {
+        case EMFILE, ENFILE:
+            reason = "no_descriptors"
+            if reserve.shedOne(from: listenFD) { metrics.acceptShed.increment() }
+        case ENOBUFS, ENOMEM: reason = "no_memory"
+        default: reason = "other"
+        }
+        metrics.listener.acceptPaused(reason: reason)
+        let pause = listener?.pause() ?? .zero
+        let now = loop.now
+        if now - lastExhaustionWarning >= 10 {
+            lastExhaustionWarning = now
+            logger.warning(
+                "accept failed: pausing the listener",
+                metadata: [
+                    "error": "\(SystemError.message(for: code))", "pause_ms": "\(Int(pause.seconds * 1000))",
+                    "open_connections": "\(connections.count)",
+                ])
         }
     }
 
@@ -136,6 +181,7 @@ final class Worker {
         } catch {
             logger.error("cannot create TLS session", metadata: ["error": "\(error)"])
             Socket.close(fd)
+            limit.release()
             return
         }
         nextConnectionID &+= 1
@@ -151,6 +197,9 @@ final class Worker {
     func connectionClosed(_ connection: ProxyConnection) {
         if connections.removeValue(forKey: connection.id) != nil {
             metrics.connectionClosed()
+            limit.release()
+            // A descriptor (two, with the upstream's) was just freed: a paused listener may try again.
+            listener?.resumeEarly()
         }
         if draining && connections.isEmpty { loop.stop() }
     }

@@ -55,6 +55,13 @@ public final class EventLoop {
         ev_break(raw, CLibEVShims_EVBREAK_ALL)
     }
 
+    /// Makes `run()` go on as if one more watcher were active, until `removeKeepAlive()`: for an owner
+    /// that stops its only watcher for a while (a paused listener) and must not see its loop end.
+    public func addKeepAlive() { ev_ref(raw) }
+
+    /// Undoes one `addKeepAlive()`.
+    public func removeKeepAlive() { ev_unref(raw) }
+
     /// The loop's cached monotonic-ish time (seconds), updated once per iteration.
     public var now: Double { ev_now(raw) }
 

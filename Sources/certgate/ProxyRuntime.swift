@@ -1,3 +1,4 @@
+import CertgateAdmin
 import CertgateCertificates
 import CertgateConfig
 import CertgateHTTP
@@ -38,6 +39,7 @@ final class ProxyRuntime {
     func run() throws {
         // A peer closing mid-write must be an EPIPE on that one socket, not the end of the process.
         signal(SIGPIPE, SIG_IGN)
+        let descriptors = DescriptorLimit.raiseToHard()
 
         let metrics = ProxyMetrics(
             version: CertgateVersion.current, openSSLVersion: TLSServerContext.libraryVersion,
@@ -60,11 +62,13 @@ final class ProxyRuntime {
         let adminAddress = try configuration.resolveAdmin()
 
         let settings = configuration.proxySettings(upstream: upstream, context: context)
+        let maxConnections = connectionLimit(
+            descriptors: descriptors, adminConnections: adminAddress == nil ? nil : AdminServerOptions().maxConnections)
         let server: ProxyServer
         do {
             server = try ProxyServer(
-                listen: listen, workers: configuration.workers, settings: settings,
-                snapshot: snapshot, metrics: metrics, logger: logger)
+                listen: listen, workers: configuration.workers, maxConnections: maxConnections,
+                settings: settings, snapshot: snapshot, metrics: metrics, logger: logger)
         } catch {
             throw StartupFailure("--listen \(configuration.listen): \(SystemError.message(for: error.errno))")
         }
@@ -104,6 +108,7 @@ final class ProxyRuntime {
                 "listen": "\(listen.description.replacingPort(server.port))",
                 "upstream": "\(upstream)",
                 "workers": "\(server.workerCount)",
+                "max_connections": "\(maxConnections)",
                 "certificates": "\(snapshot.count)",
                 "default_cert": "\(snapshot.defaultCertificate.name)",
                 "load_ms":
@@ -114,6 +119,31 @@ final class ProxyRuntime {
         loop.run()
         withExtendedLifetime(signals) {}
         logger.notice("stopped")
+    }
+}
+
+extension ProxyRuntime {
+    /// `--max-connections`, or what `auto` makes of the descriptor limit; logs the limits, and warns when
+    /// the configured limit is more than the descriptors can carry.
+    fileprivate func connectionLimit(descriptors: (before: Int, after: Int)?, adminConnections: Int?) -> Int {
+        let budget = ConnectionBudget(
+            descriptorLimit: descriptors?.after ?? 1024, workers: configuration.workers,
+            adminConnections: adminConnections)
+        let limit = configuration.maxConnections ?? budget.defaultLimit
+        logger.info(
+            "file descriptor limit",
+            metadata: [
+                "nofile": "\(descriptors.map { String($0.after) } ?? "unknown")",
+                "raised_from": "\(descriptors.map { String($0.before) } ?? "unknown")",
+                "max_connections": "\(limit)",
+                "max_connections_source": "\(configuration.maxConnections == nil ? "auto" : "configured")",
+            ])
+        if limit > budget.defaultLimit {
+            logger.warning(
+                "--max-connections is more than the file descriptor limit can carry; past that, accepts fail and the listeners pause",
+                metadata: ["max_connections": "\(limit)", "descriptors_allow": "\(budget.defaultLimit)"])
+        }
+        return limit
     }
 }
 
