@@ -62,8 +62,10 @@ final class ProxyRuntime {
         let adminAddress = try configuration.resolveAdmin()
 
         let settings = configuration.proxySettings(upstream: upstream, context: context)
-        let maxConnections = connectionLimit(
-            descriptors: descriptors, adminConnections: adminAddress == nil ? nil : AdminServerOptions().maxConnections)
+        let budget = ConnectionBudget(
+            descriptorLimit: descriptors?.after ?? 1024, workers: configuration.workers,
+            adminConnections: adminAddress == nil ? nil : AdminServerOptions().maxConnections)
+        let maxConnections = configuration.maxConnections ?? budget.defaultLimit
         let server: ProxyServer
         do {
             server = try ProxyServer(
@@ -102,6 +104,7 @@ final class ProxyRuntime {
         certificates.controller.start()
         admin.start()
         graceful = stopper
+        logLimits(descriptors: descriptors, budget: budget, maxConnections: maxConnections)
         logger.notice(
             "listening",
             metadata: [
@@ -123,27 +126,23 @@ final class ProxyRuntime {
 }
 
 extension ProxyRuntime {
-    /// `--max-connections`, or what `auto` makes of the descriptor limit; logs the limits, and warns when
-    /// the configured limit is more than the descriptors can carry.
-    fileprivate func connectionLimit(descriptors: (before: Int, after: Int)?, adminConnections: Int?) -> Int {
-        let budget = ConnectionBudget(
-            descriptorLimit: descriptors?.after ?? 1024, workers: configuration.workers,
-            adminConnections: adminConnections)
-        let limit = configuration.maxConnections ?? budget.defaultLimit
+    /// Logs the descriptor limit and the connection limit (once start-up has succeeded: a failed start
+    /// prints its one error line only), and warns when `--max-connections` is more than the descriptors
+    /// can carry.
+    fileprivate func logLimits(descriptors: (before: Int, after: Int)?, budget: ConnectionBudget, maxConnections: Int) {
         logger.info(
             "file descriptor limit",
             metadata: [
                 "nofile": "\(descriptors.map { String($0.after) } ?? "unknown")",
                 "raised_from": "\(descriptors.map { String($0.before) } ?? "unknown")",
-                "max_connections": "\(limit)",
+                "max_connections": "\(maxConnections)",
                 "max_connections_source": "\(configuration.maxConnections == nil ? "auto" : "configured")",
             ])
-        if limit > budget.defaultLimit {
+        if maxConnections > budget.defaultLimit {
             logger.warning(
                 "--max-connections is more than the file descriptor limit can carry; past that, accepts fail and the listeners pause",
-                metadata: ["max_connections": "\(limit)", "descriptors_allow": "\(budget.defaultLimit)"])
+                metadata: ["max_connections": "\(maxConnections)", "descriptors_allow": "\(budget.defaultLimit)"])
         }
-        return limit
     }
 }
 

@@ -9,6 +9,7 @@ All connections go to 127.0.0.1.
   echo          stream bytes to the raw upstream's ECHO mode while reading the echo (both directions at once)
   concurrent    N connections open at once (barrier after the handshakes), one request each
   hold          open N TLS connections, print "ready", keep them until stdin closes
+  flood         open N plain TCP connections that never send a byte, keep them until a stop file exists
   trickle       a handshake sent one byte per TCP segment, then a request
   stall-download  start a big download, stop reading until told to go on, then check what arrives
   garbage       random bytes / plain HTTP / partial ClientHello / silence, and observe the server's reaction
@@ -472,6 +473,25 @@ def cmd_hold(a):
             pass
 
 
+def cmd_flood(a):
+    socks = []
+    for _ in range(a.n):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(10)
+        # The kernel completes the TCP handshake from the listen backlog: this succeeds whether or not
+        # certgate ever accepts the connection.
+        s.connect(("127.0.0.1", a.port))
+        socks.append(s)
+    log("ready %d" % len(socks))
+    if a.ready:
+        open(a.ready, "w").close()
+    while not os.path.exists(a.stopfile):
+        time.sleep(0.02)
+    for s in socks:
+        s.close()
+    log("closed %d" % len(socks))
+
+
 def client_hello(sni, compression=(1, 0), ciphers=(0xC02B, 0xC02F, 0xC02C, 0xC030)):
     """A TLS 1.2 ClientHello built by hand (so we can offer DEFLATE compression, which no stock client does)."""
     def u16(n):
@@ -713,6 +733,10 @@ def main():
     sp.add_argument("--mib", type=int, default=64)
     sp = add("hold", cmd_hold)
     sp.add_argument("-n", type=int, default=1)
+    sp = add("flood", cmd_flood)
+    sp.add_argument("-n", type=int, default=400)
+    sp.add_argument("--stopfile", required=True)
+    sp.add_argument("--ready", default="", help="file written once every connection is open")
     sp = add("garbage", cmd_garbage)
     sp.add_argument("--kind", choices=["random", "http", "partial", "silent"], required=True)
     sp.add_argument("--expect-close", type=float, default=10.0)

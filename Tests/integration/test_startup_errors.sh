@@ -193,6 +193,12 @@ case_bad_workers() {
   expect_error "--workers" 'workers|auto|number' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --workers lots
 }
 
+case_bad_max_connections() {
+  base
+  expect_error "--max-connections" 'not a number or auto' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --max-connections lots
+  expect_error "--max-connections" 'out of range.*between 1 and' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --max-connections 0
+}
+
 case_bad_min_tls() {
   base
   expect_error "--min-tls" '1\.2|1\.3|version' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --min-tls 1.1
