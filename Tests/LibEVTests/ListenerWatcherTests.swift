@@ -74,7 +74,7 @@ struct ListenerWatcherTests {
                 watcher?.stop()
             } else {
                 watcher?.pause()
-                for _ in 0..<6 { watcher?.pause() }  // now a 1 s back-off
+                for _ in 0..<6 { watcher?.pause() } // now a 1 s back-off
             }
         }
         let early = TimerWatcher(loop: loop) { watcher?.resumeEarly() }
