@@ -130,6 +130,7 @@ final class Worker {
     private func admit(_ fd: Int32) {
         Socket.setNoDelay(fd)
         let (snapshot, settings) = slot.forNewConnection
+        if settings.value.tcpKeepalive { Socket.setKeepAlive(fd) }
         let tls: TLSConnection
         do {
             tls = try TLSConnection(context: settings.value.context, fd: fd, resolver: snapshot)
