@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# --idle-timeout and --tcp-keepalive: a proxied connection that goes silent is closed (both sides) after
+# the idle timeout and counted as certgate_connections_closed_total{reason="idle_timeout"}; one with
+# steady traffic is not; `off` keeps idle connections open; SO_KEEPALIVE is set on the client and the
+# upstream socket unless --tcp-keepalive false.
+source "$(dirname "$0")/lib.sh"
+
+# idle_client WAIT EXPECT [ready file] : client.py idle (one request, then silence) against certgate.
+idle_client() {
+  "$PY" "$CLIENT_PY" idle --port "$CG_PORT" --sni alpha.test --ca "$CG_PKI/ca.crt" --wait "$1" --expect "$2" \
+    ${3:+--ready "$3"}
+}
+
+# established FILTER : certgate-side established sockets matching an ss filter, with their timers.
+established() { ss -tnoiH state established "$1"; }
+# The socket certgate accepted (local port $CG_PORT) and the one it opened to the upstream.
+client_socket() { established "( sport = :$CG_PORT )"; }
+upstream_socket() { established "( dport = :$UP_PORT )"; }
+_no_upstream_socket() { [ -z "$(upstream_socket)" ]; }
+_idle_closes_is() { metric_is certgate_connections_closed_total 'reason="idle_timeout"' "$1"; }
+
+case_silent_connection_is_closed_after_the_idle_timeout() {
+  admin_init
+  std_start --idle-timeout 1s
+  assert_eq 0 "$(metric certgate_connections_closed_total 'reason="idle_timeout"')" "idle closes before"
+  local out
+  out=$(idle_client 10 closed) || fail "the silent connection was not closed: $out"
+  note "client: $out"
+  local secs; secs=$(sed -n 's/^closed after \([0-9.]*\) s$/\1/p' <<<"$out")
+  [ -n "$secs" ] || fail "unexpected client output: $out"
+  awk -v s="$secs" 'BEGIN { exit !(s >= 0.9 && s <= 2.5) }' \
+    || fail "closed after $secs s with --idle-timeout 1s (expected 0.9 to 2.5 s)"
+  wait_for 3 _idle_closes_is 1 \
+    || fail "certgate_connections_closed_total{reason=\"idle_timeout\"}: expected 1, got $(metric certgate_connections_closed_total 'reason="idle_timeout"')"
+  note "ok: $(admin_get /metrics | grep '^certgate_connections_closed_total' | tr '\n' ' ')"
+  # Both sides: the upstream connection is gone too.
+  wait_for 3 _no_upstream_socket || fail "the upstream connection is still open: $(upstream_socket)"
+  assert_eq 0 "$(metric certgate_connections_closed_total 'reason="error"')" "connections closed with reason error"
+  assert_cg_alive "an idle timeout"
+  assert_hello
+}
+
+case_steady_traffic_is_not_closed() {
+  admin_init
+  std_start --idle-timeout 1s
+  rm -f "$CG_TMP/ka.stop"
+  # One request every 300 ms on one connection, for about 3.5 s: three and a half idle timeouts.
+  "$PY" "$IT_DIR/keepalive.py" --port "$CG_PORT" --sni alpha.test --ca "$CG_PKI/ca.crt" --stopfile "$CG_TMP/ka.stop" \
+    --interval 0.3 --ready "$CG_TMP/ka.ready" --progress "$CG_TMP/ka.count" >"$CG_TMP/ka.out" 2>&1 &
+  local pid=$!
+  _register_aux "$pid"
+  wait_for 10 test -f "$CG_TMP/ka.ready" || fail "the keep-alive connection never got its first answer: $(cat "$CG_TMP/ka.out")"
+  sleep 3.5
+  touch "$CG_TMP/ka.stop"
+  local rc=0
+  wait "$pid" || rc=$?
+  note "keep-alive client: $(cat "$CG_TMP/ka.out")"
+  assert_eq 0 "$rc" "keep-alive client exit status"
+  assert_match "$(cat "$CG_TMP/ka.out")" 'failures=0' "keep-alive client"
+  local n; n=$(sed -n 's/^requests=\([0-9]*\) .*/\1/p' "$CG_TMP/ka.out")
+  assert_ge "$n" 8 "requests answered on one connection over 3.5 s"
+  assert_eq 0 "$(metric certgate_connections_closed_total 'reason="idle_timeout"')" "idle closes"
+}
+
+case_off_keeps_an_idle_connection_open() {
+  admin_init
+  std_start --idle-timeout off
+  local out
+  out=$(idle_client 3 open) || fail "with --idle-timeout off the silent connection ended: $out"
+  note "client: $out"
+  assert_eq 0 "$(metric certgate_connections_closed_total 'reason="idle_timeout"')" "idle closes"
+}
+
+case_tcp_keepalive_on_client_and_upstream_sockets() {
+  std_start
+  idle_client 3 open "$CG_TMP/ready" >"$CG_TMP/idle.out" 2>&1 &
+  local pid=$!
+  _register_aux "$pid"
+  wait_for 10 test -f "$CG_TMP/ready" || fail "the client never got its answer: $(cat "$CG_TMP/idle.out")"
+  local c u
+  c=$(client_socket); u=$(upstream_socket)
+  note "client side: $c"
+  note "upstream side: $u"
+  assert_contains "$c" "timer:(keepalive" "certgate's client socket (ss -tnoi)"
+  assert_contains "$u" "timer:(keepalive" "certgate's upstream socket (ss -tnoi)"
+  # The first probe is due 60 s after the last traffic (TCP_KEEPIDLE): ss shows the time left.
+  assert_match "$c" 'timer:\(keepalive,(5[0-9]|60)sec' "keepalive timer of the client socket"
+  wait "$pid" || fail "the idle connection ended: $(cat "$CG_TMP/idle.out")"
+}
+
+case_tcp_keepalive_false_sets_none() {
+  std_start --tcp-keepalive false
+  idle_client 3 open "$CG_TMP/ready" >"$CG_TMP/idle.out" 2>&1 &
+  local pid=$!
+  _register_aux "$pid"
+  wait_for 10 test -f "$CG_TMP/ready" || fail "the client never got its answer: $(cat "$CG_TMP/idle.out")"
+  local c u
+  c=$(client_socket); u=$(upstream_socket)
+  note "client side: $c"
+  note "upstream side: $u"
+  [ -n "$c" ] && [ -n "$u" ] || fail "expected one established socket on each side (client: '$c', upstream: '$u')"
+  assert_not_contains "$c" "keepalive" "certgate's client socket with --tcp-keepalive false"
+  assert_not_contains "$u" "keepalive" "certgate's upstream socket with --tcp-keepalive false"
+  wait "$pid" || fail "the idle connection ended: $(cat "$CG_TMP/idle.out")"
+}
+
+run_cases "$@"
