@@ -17,6 +17,12 @@ established() { ss -tnoiH state established "$1"; }
 client_socket() { established "( sport = :$CG_PORT )"; }
 upstream_socket() { established "( dport = :$UP_PORT )"; }
 _no_upstream_socket() { [ -z "$(upstream_socket)" ]; }
+# Both sockets exist and neither has unacknowledged data (a retransmit timer hides the keepalive one).
+_both_quiet() {
+  local c u
+  c=$(client_socket); u=$(upstream_socket)
+  [ -n "$c" ] && [ -n "$u" ] && [[ "$c$u" != *"timer:(on"* ]]
+}
 _idle_closes_is() { metric_is certgate_connections_closed_total 'reason="idle_timeout"' "$1"; }
 
 case_silent_connection_is_closed_after_the_idle_timeout() {
@@ -71,12 +77,38 @@ case_off_keeps_an_idle_connection_open() {
   assert_eq 0 "$(metric certgate_connections_closed_total 'reason="idle_timeout"')" "idle closes"
 }
 
+# A config reload changes the idle timeout for new connections; one already open keeps its own.
+case_reload_changes_it_for_new_connections() {
+  admin_init
+  up_start http
+  std_certs "$CG_TMP/certs"
+  CG_PORT=$(free_port)
+  local conf="$CG_TMP/certgate.yaml"
+  printf 'listen: 127.0.0.1:%s\nupstream: 127.0.0.1:%s\nadmin: 127.0.0.1:%s\ncert-dir: %s\nidle-timeout: off\n' \
+    "$CG_PORT" "$UP_PORT" "$CG_ADMIN" "$CG_TMP/certs" > "$conf"
+  cg_launch run --config "$conf"
+  idle_client 5 open "$CG_TMP/ready" >"$CG_TMP/old.out" 2>&1 &
+  local old=$!
+  _register_aux "$old"
+  wait_for 10 test -f "$CG_TMP/ready" || fail "the first client never got its answer: $(cat "$CG_TMP/old.out")"
+  sed -i 's/^idle-timeout: off$/idle-timeout: 1s/' "$conf"
+  kill -HUP "$CG_PID"
+  wait_for 5 grep -q "configuration reloaded.*idle-timeout" "$CG_LOG" || fail "no 'configuration reloaded' line naming idle-timeout"
+  local out
+  out=$(idle_client 10 closed) || fail "a connection made after the reload was not closed: $out"
+  note "new connection: $out"
+  wait "$old" || fail "the connection opened before the reload was closed: $(cat "$CG_TMP/old.out")"
+  note "old connection: $(cat "$CG_TMP/old.out")"
+  assert_eq 1 "$(metric certgate_connections_closed_total 'reason="idle_timeout"')" "idle closes"
+}
+
 case_tcp_keepalive_on_client_and_upstream_sockets() {
   std_start
   idle_client 3 open "$CG_TMP/ready" >"$CG_TMP/idle.out" 2>&1 &
   local pid=$!
   _register_aux "$pid"
   wait_for 10 test -f "$CG_TMP/ready" || fail "the client never got its answer: $(cat "$CG_TMP/idle.out")"
+  wait_for 2 _both_quiet || fail "no quiet established socket on each side: '$(client_socket)', '$(upstream_socket)'"
   local c u
   c=$(client_socket); u=$(upstream_socket)
   note "client side: $c"
@@ -94,6 +126,7 @@ case_tcp_keepalive_false_sets_none() {
   local pid=$!
   _register_aux "$pid"
   wait_for 10 test -f "$CG_TMP/ready" || fail "the client never got its answer: $(cat "$CG_TMP/idle.out")"
+  wait_for 2 _both_quiet || fail "no quiet established socket on each side: '$(client_socket)', '$(upstream_socket)'"
   local c u
   c=$(client_socket); u=$(upstream_socket)
   note "client side: $c"
