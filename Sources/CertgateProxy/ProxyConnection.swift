@@ -3,7 +3,6 @@ import CertgateMetrics
 import CertgatePosix
 import CertgateTLS
 import LibEV
-import Logging
 
 /// One client connection: the I/O shell around its `ConnectionStateMachine`.
 ///
