@@ -102,39 +102,71 @@ case_reload_changes_it_for_new_connections() {
   assert_eq 1 "$(metric certgate_connections_closed_total 'reason="idle_timeout"')" "idle closes"
 }
 
+# hold_idle NAME : one more idle client in the background (quiet for 4 s), back once its request is answered.
+HOLD_PIDS=()
+hold_idle() {
+  idle_client 4 open "$CG_TMP/$1.ready" >"$CG_TMP/$1.out" 2>&1 &
+  HOLD_PIDS+=("$!")
+  _register_aux "$!"
+  wait_for 10 test -f "$CG_TMP/$1.ready" || fail "idle client $1 never got its answer: $(cat "$CG_TMP/$1.out")"
+}
+# The idle clients all stay open until they end on their own.
+holds_end() {
+  local p
+  for p in "${HOLD_PIDS[@]}"; do wait "$p" || fail "an idle connection ended early"; done
+  HOLD_PIDS=()
+}
+# keepalive_on SIDE N TOTAL : of certgate's TOTAL sockets on SIDE (client_socket or upstream_socket), N
+# have a keepalive timer.
+keepalive_on() {
+  local out; out=$("$1")
+  note "$1: $out"
+  assert_eq "$3" "$(grep -c '^[0-9]' <<<"$out")" "established sockets ($1)"
+  assert_eq "$2" "$(grep -c 'timer:(keepalive' <<<"$out")" "of them with timer:(keepalive ($1)"
+}
+
+# One worker, two connections: the first sets the listener's options, the second inherits them.
 case_tcp_keepalive_on_client_and_upstream_sockets() {
-  std_start
-  idle_client 3 open "$CG_TMP/ready" >"$CG_TMP/idle.out" 2>&1 &
-  local pid=$!
-  _register_aux "$pid"
-  wait_for 10 test -f "$CG_TMP/ready" || fail "the client never got its answer: $(cat "$CG_TMP/idle.out")"
+  std_start --workers 1
+  hold_idle a
+  hold_idle b
   wait_for 2 _both_quiet || fail "no quiet established socket on each side: '$(client_socket)', '$(upstream_socket)'"
-  local c u
-  c=$(client_socket); u=$(upstream_socket)
-  note "client side: $c"
-  note "upstream side: $u"
-  assert_contains "$c" "timer:(keepalive" "certgate's client socket (ss -tnoi)"
-  assert_contains "$u" "timer:(keepalive" "certgate's upstream socket (ss -tnoi)"
+  keepalive_on client_socket 2 2
+  keepalive_on upstream_socket 2 2
   # The first probe is due 60 s after the last traffic (TCP_KEEPIDLE): ss shows the time left.
-  assert_match "$c" 'timer:\(keepalive,(5[0-9]|60)sec' "keepalive timer of the client socket"
-  wait "$pid" || fail "the idle connection ended: $(cat "$CG_TMP/idle.out")"
+  assert_match "$(client_socket)" 'timer:\(keepalive,(5[0-9]|60)sec' "keepalive timer of the client sockets"
+  holds_end
 }
 
 case_tcp_keepalive_false_sets_none() {
-  std_start --tcp-keepalive false
-  idle_client 3 open "$CG_TMP/ready" >"$CG_TMP/idle.out" 2>&1 &
-  local pid=$!
-  _register_aux "$pid"
-  wait_for 10 test -f "$CG_TMP/ready" || fail "the client never got its answer: $(cat "$CG_TMP/idle.out")"
+  std_start --workers 1 --tcp-keepalive false
+  hold_idle a
+  hold_idle b
   wait_for 2 _both_quiet || fail "no quiet established socket on each side: '$(client_socket)', '$(upstream_socket)'"
-  local c u
-  c=$(client_socket); u=$(upstream_socket)
-  note "client side: $c"
-  note "upstream side: $u"
-  [ -n "$c" ] && [ -n "$u" ] || fail "expected one established socket on each side (client: '$c', upstream: '$u')"
-  assert_not_contains "$c" "keepalive" "certgate's client socket with --tcp-keepalive false"
-  assert_not_contains "$u" "keepalive" "certgate's upstream socket with --tcp-keepalive false"
-  wait "$pid" || fail "the idle connection ended: $(cat "$CG_TMP/idle.out")"
+  keepalive_on client_socket 0 2
+  keepalive_on upstream_socket 0 2
+  holds_end
+}
+
+# A reload turns it off for new connections (the listener's inherited options included); the open one keeps it.
+case_tcp_keepalive_reload() {
+  up_start http
+  std_certs "$CG_TMP/certs"
+  CG_PORT=$(free_port)
+  local conf="$CG_TMP/certgate.yaml"
+  printf 'listen: 127.0.0.1:%s\nupstream: 127.0.0.1:%s\ncert-dir: %s\nworkers: 1\ntcp-keepalive: true\n' \
+    "$CG_PORT" "$UP_PORT" "$CG_TMP/certs" > "$conf"
+  cg_launch run --config "$conf"
+  hold_idle a
+  sed -i 's/^tcp-keepalive: true$/tcp-keepalive: false/' "$conf"
+  kill -HUP "$CG_PID"
+  wait_for 5 grep -q "configuration reloaded.*tcp-keepalive" "$CG_LOG" || fail "no 'configuration reloaded' line naming tcp-keepalive"
+  hold_idle b
+  hold_idle c
+  wait_for 2 _both_quiet || fail "no quiet established socket on each side: '$(client_socket)', '$(upstream_socket)'"
+  keepalive_on client_socket 1 3
+  keepalive_on upstream_socket 1 3
+  holds_end
 }
 
 run_cases "$@"
