@@ -48,10 +48,9 @@ final class ProxyConnection {
     private let shared: SharedProxySettings
     var settings: ProxySettings { shared.value }
     private(set) var connectStartedAt: Double = 0
-    /// The worker's loop, held strongly so that `lastActivity` costs no `unowned` check.
-    private let loop: EventLoop
-    /// Loop time of the last readiness event on either socket (bytes arrived, or a full sink took some):
-    /// one cheap `ev_now` read per event, and the idle timer is never re-armed for it (see `settle`).
+    /// `MonotonicClock` time of the last readiness event on either socket (bytes arrived, or a full sink
+    /// took some): one vDSO clock read per event, no syscall, and the idle timer is never re-armed for
+    /// it (see `settle`).
     private var lastActivity: Double
 
     init(worker: Worker, id: UInt64, clientFD: Int32, tls: TLSConnection, settings: SharedProxySettings) {
@@ -64,18 +63,17 @@ final class ProxyConnection {
         self.scratch = worker.scratch
         self.bufferSize = worker.settings.bufferSize
         self.traffic = worker.traffic
-        self.loop = worker.loop
-        self.lastActivity = worker.loop.now
+        self.lastActivity = MonotonicClock.coarseSeconds
         self.machine = ConnectionStateMachine(
             forwardsHeaders: settings.value.forwardHeaders,
             sendsProxyHeader: settings.value.proxyProtocol != .off, idleTimeout: settings.value.idleTimeout)
         self.clientWatcher = IOWatcher(loop: worker.loop, fd: clientFD) { [unowned self] events in
-            self.lastActivity = self.loop.now
+            self.lastActivity = MonotonicClock.coarseSeconds
             self.run(self.machine.clientReady(events))
         }
         self.timer = TimerWatcher(loop: worker.loop) { [unowned self] in
             self.armedFor = nil
-            self.run(self.machine.timerFired(quietFor: .seconds(self.loop.now - self.lastActivity)))
+            self.run(self.machine.timerFired(quietFor: .seconds(MonotonicClock.coarseSeconds - self.lastActivity)))
         }
     }
 
@@ -167,7 +165,7 @@ final class ProxyConnection {
         if let deadline {
             var seconds = deadline.duration(in: settings).seconds
             // The idle timeout counts from the last activity, not from now.
-            if deadline == .idle { seconds -= loop.now - lastActivity }
+            if deadline == .idle { seconds -= MonotonicClock.coarseSeconds - lastActivity }
             timer.start(after: seconds)
         } else {
             timer.stop()
@@ -182,7 +180,7 @@ final class ProxyConnection {
             upstreamFD = fd
             if settings.tcpKeepalive { Socket.setKeepAlive(fd) }
             upstreamWatcher = IOWatcher(loop: worker.loop, fd: fd) { [unowned self] events in
-                self.lastActivity = self.loop.now
+                self.lastActivity = MonotonicClock.coarseSeconds
                 self.run(self.machine.upstreamReady(events))
             }
         case .failed:
