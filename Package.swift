@@ -118,7 +118,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CertgateProxyTests",
-            dependencies: ["CertgateProxy", "CertgateHTTP", "CertgatePosix", "CertgateTLS", "LibEV"]
+            dependencies: ["CertgateProxy", "CertgateHTTP", "CertgateMetrics", "CertgatePosix", "CertgateTLS", "LibEV"]
         ),
         .testTarget(
             name: "CertgateReloadTests",

@@ -51,8 +51,14 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var connectTimeout: Duration = .seconds(5)
     /// Upper bound for a client to complete the TLS handshake.
     public var handshakeTimeout: Duration = .seconds(10)
+    /// A proxied connection with no bytes moving either way for this long is closed; `nil` when off.
+    public var idleTimeout: Duration? = .seconds(300)
+    /// SO_KEEPALIVE (60s idle, 10s interval, 6 probes) on client and upstream sockets.
+    public var tcpKeepalive = true
     /// How long a stop waits for open connections to finish before closing them; zero closes them at once.
     public var drainTimeout: Duration = .seconds(30)
+    /// How long a stop keeps accepting (with readiness already false) before the drain starts.
+    public var shutdownDelay: Duration = .zero
     /// PEM bundle of the CAs that client certificates must chain to, as an absolute path; `nil` when
     /// clients are not asked for certificates.
     public var clientCA: String?

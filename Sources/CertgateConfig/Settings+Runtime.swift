@@ -2,7 +2,8 @@ extension Settings {
     static let reloadingSettings: [any AnySetting] = [watch, statInterval, reloadInterval, allowExpired]
     static let tlsSettings: [any AnySetting] = [minimumTLSVersion, ciphers, ciphersuites, handshakeTimeout]
     static let runtimeSettings: [any AnySetting] = [
-        workers, maxConnections, connectTimeout, drainTimeout, logFormat, logLevel,
+        workers, maxConnections, connectTimeout, idleTimeout, tcpKeepalive, drainTimeout, shutdownDelay, logFormat,
+        logLevel,
     ]
 
     // MARK: Reloading
@@ -133,6 +134,30 @@ extension Settings {
         parse: { text, _ throws(ConfigurationValueError) in try ValueParser.timeout(text) },
         render: RenderedValue.duration)
 
+    /// The shortest `--idle-timeout` other than off.
+    public static let minimumIdleTimeout = Duration.milliseconds(100)
+
+    public static let idleTimeout = Setting(
+        "idle-timeout", .duration, group: .runtime, valueName: "duration|off",
+        type: "duration of at least 100ms, or off (also 0)", example: "1m", reload: .live,
+        help: "Close a proxied connection (both sides) when no byte has moved in either direction for this "
+            + "long, e.g. 30s, 5m; off or 0 keeps idle connections open. The handshake and the upstream "
+            + "connect have their own timeouts.",
+        keyPath: \.idleTimeout,
+        parse: { text, _ throws(ConfigurationValueError) in
+            try ValueParser.offOrDuration(text, atLeast: minimumIdleTimeout, what: "the idle timeout")
+        },
+        render: RenderedValue.durationOrOff)
+
+    public static let tcpKeepalive = Setting(
+        "tcp-keepalive", group: .runtime, valueName: "true|false", type: "boolean", example: "false",
+        reload: .live,
+        help: "TCP keepalive (SO_KEEPALIVE) on the client and upstream sockets: the first probe after 60s "
+            + "without traffic, then every 10s, the connection dropped after 6 unanswered probes.",
+        keyPath: \.tcpKeepalive,
+        parse: { text, _ throws(ConfigurationValueError) in try ValueParser.boolean(text) },
+        render: RenderedValue.toggle)
+
     /// The longest `--drain-timeout`: a stop that waits longer than this looks like a hang to whatever
     /// supervises certgate (systemd's and Kubernetes' stop timeouts are far shorter).
     public static let drainTimeoutRange = Duration.zero...Duration.seconds(3_600)
@@ -146,6 +171,23 @@ extension Settings {
         keyPath: \.drainTimeout,
         parse: { text, _ throws(ConfigurationValueError) in
             try ValueParser.duration(text, within: drainTimeoutRange, what: "drain timeout")
+        },
+        render: RenderedValue.duration)
+
+    /// The longest `--shutdown-delay`, for the same reason as `drainTimeoutRange`.
+    public static let shutdownDelayRange = Duration.zero...Duration.seconds(600)
+
+    public static let shutdownDelay = Setting(
+        "shutdown-delay", .duration, group: .runtime, valueName: "duration",
+        type: "duration, 0 to 10m", example: "5s", reload: .live,
+        help: "On SIGTERM or SIGINT, how long certgate keeps accepting new connections, with /readyz "
+            + "already answering 503, before the drain starts: time for load balancers and Kubernetes "
+            + "endpoints to stop sending traffic, "
+            + "\(DurationSyntax.format(shutdownDelayRange.lowerBound)) to "
+            + "\(DurationSyntax.format(shutdownDelayRange.upperBound)).",
+        keyPath: \.shutdownDelay,
+        parse: { text, _ throws(ConfigurationValueError) in
+            try ValueParser.duration(text, within: shutdownDelayRange, what: "shutdown delay")
         },
         render: RenderedValue.duration)
 

@@ -24,6 +24,8 @@ public final class ProxyMetrics: Sendable {
     private let upstreamConnectFailuresByReason: [String: Counter]
     /// From the start of the connect to the upstream to the connection being usable.
     public let upstreamConnectDuration: ValueHistogram
+    /// Closed client connections by `ConnectionCloseReason`; every reason exists from start-up.
+    private let closedByReason: [ConnectionCloseReason: Counter]
     /// Connections accepted and dropped at once because the process ran out of file descriptors.
     public let acceptShed: Counter
     /// The connection limit and accept pauses.
@@ -103,6 +105,15 @@ public final class ProxyMetrics: Sendable {
                 "Time to establish a connection to the upstream (successful connects)."),
             buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
         )
+        let closed = describe(
+            "certgate_connections_closed_total",
+            "Client connections closed, by reason: idle_timeout, handshake_timeout, client_close, "
+                + "upstream_close, error, drain.")
+        var closedByReason: [ConnectionCloseReason: Counter] = [:]
+        for reason in ConnectionCloseReason.allCases {
+            closedByReason[reason] = registry.makeCounter(descriptor: closed, labels: [("reason", reason.rawValue)])
+        }
+        self.closedByReason = closedByReason
         acceptShed = registry.makeCounter(
             descriptor: describe(
                 "certgate_connections_shed_total",
@@ -128,6 +139,11 @@ public final class ProxyMetrics: Sendable {
     public func connectionClosed() {
         connectionsActive.decrement()
         activeConnections.wrappingSubtract(1, ordering: .relaxed)
+    }
+
+    /// The counter of connections closed for `reason`.
+    public func connectionsClosed(_ reason: ConnectionCloseReason) -> Counter {
+        closedByReason[reason]!
     }
 
     /// The current value of `certgate_connections_active`.

@@ -120,6 +120,27 @@ public enum Socket {
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
     }
 
+    /// TCP keepalive as `--tcp-keepalive` sets it: the first probe after `idle` seconds without traffic,
+    /// then one every `interval` seconds; `count` unanswered probes drop the connection. Sockets accepted
+    /// from a listener inherit all four options, so setting them on the listener covers its connections.
+    public static func setKeepAlive(_ fd: Int32, idle: Int32 = 60, interval: Int32 = 10, count: Int32 = 6) {
+        let size = socklen_t(MemoryLayout<Int32>.size)
+        var on: Int32 = 1
+        var idle = idle
+        var interval = interval
+        var count = count
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, size)
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE, &idle, size)
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPINTVL, &interval, size)
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPCNT, &count, size)
+    }
+
+    /// Turns TCP keepalive off.
+    public static func clearKeepAlive(_ fd: Int32) {
+        var off: Int32 = 0
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &off, socklen_t(MemoryLayout<Int32>.size))
+    }
+
     public static func read(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int) -> IOResult {
         while true {
             let n = Glibc.read(fd, buffer, count)

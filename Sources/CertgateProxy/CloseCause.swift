@@ -1,3 +1,4 @@
+import CertgateMetrics
 import CertgatePosix
 import CertgateTLS
 
@@ -8,6 +9,8 @@ import CertgateTLS
 /// `…Failed` cases of the client side is kept by the shell that saw it, for the log line.
 enum CloseCause: Equatable {
     case handshakeTimedOut
+    /// No byte moved either way for `--idle-timeout` while proxying.
+    case idleTimedOut
     /// The client closed or reset the connection during the handshake.
     case handshakePeerClosed
     /// The handshake failed (the shell knows the `TLSFailure`).
@@ -16,8 +19,8 @@ enum CloseCause: Equatable {
     case upstreamUnavailable
     /// A refused request waited `responseGrace` for the upstream's earlier responses in vain.
     case refusalTimedOut
-    /// Both directions ended normally.
-    case finished
+    /// Both directions ended normally; the side whose end came first.
+    case finished(ConnectionSide)
     /// The linger after certgate's own response is over (time passed, or the client closed).
     case lingerEnded
     /// The worker closes every connection (shutdown, or the end of `--drain-timeout`).
@@ -28,6 +31,20 @@ enum CloseCause: Equatable {
     case clientClosedWhileSending
     case upstreamReadFailed(Int32)
     case upstreamWriteFailed(Int32)
+
+    /// The `reason` of `certgate_connections_closed_total`.
+    var closeReason: ConnectionCloseReason {
+        switch self {
+        case .idleTimedOut: return .idleTimeout
+        case .handshakeTimedOut: return .handshakeTimeout
+        case .handshakePeerClosed, .finished(.client), .lingerEnded: return .clientClose
+        case .finished(.upstream): return .upstreamClose
+        case .shutdown: return .drain
+        case .handshakeFailed, .upstreamUnavailable, .refusalTimedOut, .clientReadFailed, .clientWriteFailed,
+            .clientClosedWhileSending, .upstreamReadFailed, .upstreamWriteFailed:
+            return .error
+        }
+    }
 
     /// For a hard I/O error after the handshake (the connection is aborted): the reason logged, with the
     /// TLS failure behind a client-side one.

@@ -18,7 +18,10 @@ import LibEV
 ///
 /// `deadline` is derived from the state, one at a time: the handshake timeout while handshaking, the
 /// connect timeout while connecting, the response grace while a refused request waits, the linger while
-/// lingering. Every deadline that fires moves the connection on, so the timer never fires twice for one.
+/// lingering, and while proxying otherwise the idle timeout (when it is on). Every deadline that fires
+/// moves the connection on, so the timer never fires twice for one, except `idle`: the shell does not
+/// touch the timer when bytes move, so the timer may fire after traffic; `timerFired(quietFor:)` then
+/// keeps the deadline and the shell arms the timer for the time left.
 struct ConnectionStateMachine {
     enum Phase: Equatable {
         case handshaking
@@ -37,6 +40,8 @@ struct ConnectionStateMachine {
     private(set) var transfer = ConnectionTransfer()
     let forwardsHeaders: Bool
     let sendsProxyHeader: Bool
+    /// `--idle-timeout`; nil when off.
+    let idleTimeout: Duration?
 
     /// What the handshake last waited for.
     private var handshakeWaitsFor: IOEvents = .read
@@ -44,13 +49,14 @@ struct ConnectionStateMachine {
     private var connectDue = false
     /// Reads left in this event while lingering.
     private var lingerReads = 0
-    private var closeCause = CloseCause.finished
+    private var closeCause = CloseCause.finished(.client)
     /// Send close_notify before closing (the client gets a polite end when the upstream is unusable).
     private var saysGoodbye = false
 
-    init(forwardsHeaders: Bool, sendsProxyHeader: Bool) {
+    init(forwardsHeaders: Bool, sendsProxyHeader: Bool, idleTimeout: Duration? = nil) {
         self.forwardsHeaders = forwardsHeaders
         self.sendsProxyHeader = sendsProxyHeader
+        self.idleTimeout = idleTimeout
     }
 
     /// What the connection's one timer is armed for; nil while it is stopped.
@@ -58,7 +64,7 @@ struct ConnectionStateMachine {
         switch phase {
         case .handshaking: return .handshake
         case .connecting: return .connect
-        case .proxying: return transfer.deadline
+        case .proxying: return transfer.deadline ?? (idleTimeout == nil ? nil : .idle)
         case .lingering: return .linger
         case .closing, .closed: return nil
         }
@@ -113,8 +119,13 @@ struct ConnectionStateMachine {
         }
     }
 
-    mutating func timerFired() -> ConnectionAction {
+    /// `quietFor`: how long ago bytes last moved (only the idle deadline looks at it). Shorter than the
+    /// idle timeout: nothing happens, the deadline stays and the shell arms the timer for the rest.
+    mutating func timerFired(quietFor: Duration = .zero) -> ConnectionAction {
         switch deadline {
+        case .idle:
+            guard let idleTimeout, quietFor >= idleTimeout else { return next() }
+            return close(.idleTimedOut)
         case .handshake: return close(.handshakeTimedOut)
         case .connect: return upstreamUnusable(.upstreamConnectTimedOut, answer: .gatewayTimeout)
         case .responseGrace: return close(.refusalTimedOut)
@@ -254,7 +265,7 @@ struct ConnectionStateMachine {
         case .close(let cause):
             return close(cause)
         case .wait where transfer.isFinished:
-            guard transfer.lingers else { return close(.finished) }
+            guard transfer.lingers else { return close(.finished(transfer.endedFirst ?? .client)) }
             phase = .lingering
             return .wait
         default:

@@ -37,6 +37,8 @@ struct ConnectionTransfer {
     private(set) var rewriter = RewriterStatus()
     /// Linger instead of closing once both directions are done (certgate answered the client itself).
     private(set) var lingers = false
+    /// The side whose end (close_notify or FIN) was read first, for the close's reason.
+    private(set) var endedFirst: ConnectionSide?
     private let forwardsHeaders: Bool
 
     /// What the TLS engine last waited for, per operation: OpenSSL may need to write while reading and
@@ -128,6 +130,7 @@ struct ConnectionTransfer {
             tlsReadWaitsFor = .write
             endTask()
         case .closed:
+            if endedFirst == nil { endedFirst = .client }
             toUpstream.markSourceEnded()
             if toUpstream.needsSinkClose { closeUpstreamSink() }
             endTask()
@@ -153,6 +156,7 @@ struct ConnectionTransfer {
             endTask()
         case .endOfStream:
             // The upstream has finished: a refused request's answer goes out now, then the half-close.
+            if endedFirst == nil { endedFirst = .upstream }
             task = .endToClient(heldResponse)
             heldResponse = nil
         case .failed(let code):

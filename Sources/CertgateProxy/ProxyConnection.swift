@@ -3,7 +3,6 @@ import CertgateMetrics
 import CertgatePosix
 import CertgateTLS
 import LibEV
-import Logging
 
 /// One client connection: the I/O shell around its `ConnectionStateMachine`.
 ///
@@ -21,7 +20,7 @@ final class ProxyConnection {
     let id: UInt64
     let clientFD: Int32
     private var upstreamFD: Int32 = -1
-    private let tls: TLSConnection
+    let tls: TLSConnection
     /// Unchecked exclusivity: the machine is called once per step of the data path, and the dynamic check
     /// (a thread-local access set) cost more than the step itself. Accesses cannot overlap: the machine
     /// never calls back into the connection, and the connection is confined to its loop's thread.
@@ -33,9 +32,9 @@ final class ProxyConnection {
     private var armedFor: ConnectionDeadline?
     /// `--forward-headers`: the rewriter between the client and the upstream, once proxying (unchecked
     /// exclusivity for the same reason as the machine: used on every step of that mode).
-    @exclusivity(unchecked) private var filter: ForwardHeadersFilter?
+    @exclusivity(unchecked) var filter: ForwardHeadersFilter?
     /// The last TLS failure seen, for the log line of the close it causes.
-    private var failure: TLSFailure?
+    var failure: TLSFailure?
     /// Looked up once, when the PROXY header or the X-Forwarded-* fields first need them.
     private lazy var endpoints = ClientEndpoints(clientFD: clientFD)
     /// The worker's scratch buffer, its size and its byte counters, held here so that the data path does
@@ -44,11 +43,15 @@ final class ProxyConnection {
     private let bufferSize: Int
     private let traffic: TrafficCounters
     /// Loop time of the accept, and of the start of the upstream connect (for the duration histograms).
-    private let acceptedAt: Double
+    let acceptedAt: Double
     /// The settings in force when this connection was accepted, kept for its whole life.
     private let shared: SharedProxySettings
-    private var settings: ProxySettings { shared.value }
-    private var connectStartedAt: Double = 0
+    var settings: ProxySettings { shared.value }
+    private(set) var connectStartedAt: Double = 0
+    /// `MonotonicClock` time of the last readiness event on either socket (bytes arrived, or a full sink
+    /// took some): one vDSO clock read per event, no syscall, and the idle timer is never re-armed for
+    /// it (see `settle`).
+    private var lastActivity: Double
 
     init(worker: Worker, id: UInt64, clientFD: Int32, tls: TLSConnection, settings: SharedProxySettings) {
         self.worker = worker
@@ -60,15 +63,17 @@ final class ProxyConnection {
         self.scratch = worker.scratch
         self.bufferSize = worker.settings.bufferSize
         self.traffic = worker.traffic
+        self.lastActivity = MonotonicClock.coarseSeconds
         self.machine = ConnectionStateMachine(
             forwardsHeaders: settings.value.forwardHeaders,
-            sendsProxyHeader: settings.value.proxyProtocol != .off)
+            sendsProxyHeader: settings.value.proxyProtocol != .off, idleTimeout: settings.value.idleTimeout)
         self.clientWatcher = IOWatcher(loop: worker.loop, fd: clientFD) { [unowned self] events in
+            self.lastActivity = MonotonicClock.coarseSeconds
             self.run(self.machine.clientReady(events))
         }
         self.timer = TimerWatcher(loop: worker.loop) { [unowned self] in
             self.armedFor = nil
-            self.run(self.machine.timerFired())
+            self.run(self.machine.timerFired(quietFor: .seconds(MonotonicClock.coarseSeconds - self.lastActivity)))
         }
     }
 
@@ -158,7 +163,10 @@ final class ProxyConnection {
         guard deadline != armedFor else { return }
         armedFor = deadline
         if let deadline {
-            timer.start(after: deadline.duration(in: settings).seconds)
+            var seconds = deadline.duration(in: settings).seconds
+            // The idle timeout counts from the last activity, not from now.
+            if deadline == .idle { seconds -= MonotonicClock.coarseSeconds - lastActivity }
+            timer.start(after: seconds)
         } else {
             timer.stop()
         }
@@ -170,7 +178,9 @@ final class ProxyConnection {
         switch result {
         case .connected(let fd), .inProgress(let fd):
             upstreamFD = fd
+            if settings.tcpKeepalive { Socket.setKeepAlive(fd) }
             upstreamWatcher = IOWatcher(loop: worker.loop, fd: fd) { [unowned self] events in
+                self.lastActivity = MonotonicClock.coarseSeconds
                 self.run(self.machine.upstreamReady(events))
             }
         case .failed:
@@ -271,67 +281,10 @@ final class ProxyConnection {
         if requests > 0 { traffic.addForwardedRequests(requests) }
     }
 
-    private func report(_ report: ConnectionReport) {
-        let metrics = worker.metrics
-        switch report {
-        case .handshakeSucceeded:
-            metrics.handshakeSuccesses.increment()
-            (tls.isTLS13 ? metrics.tls13Connections : metrics.tls12Connections).increment()
-            metrics.handshakeDuration.record(worker.loop.now - acceptedAt)
-        case .upstreamConnected:
-            metrics.upstreamConnectDuration.record(worker.loop.now - connectStartedAt)
-        case .upstreamConnectFailed(let code):
-            metrics.upstreamConnectFailures(reason: ConnectionReport.connectFailureReason(code)).increment()
-            worker.logger.warning(
-                "upstream connect failed",
-                metadata: [
-                    "conn": "\(id)", "upstream": "\(settings.upstream)", "error": "\(SystemError.message(for: code))",
-                ])
-        case .upstreamConnectTimedOut:
-            metrics.upstreamConnectFailures(reason: "timeout").increment()
-            worker.logger.warning(
-                "upstream connect timed out",
-                metadata: [
-                    "conn": "\(id)", "upstream": "\(settings.upstream)",
-                ])
-        case .requestRefused(let rejection):
-            metrics.http.rejected(reason: rejection.rawValue)
-            worker.logger.debug(
-                "request refused",
-                metadata: [
-                    "conn": "\(id)", "reason": "\(rejection.rawValue)", "status": "\(rejection.status)",
-                    "requests_before": "\(filter?.requestCount ?? 0)",
-                ])
-        }
-    }
-
     /// Counts and logs why the connection ends, then releases watchers, descriptors and the worker's
     /// reference (the machine has given the buffers back already).
     private func release(_ cause: CloseCause) {
-        let conn: Logger.Metadata = ["conn": "\(id)"]
-        switch cause {
-        case .handshakeTimedOut:
-            worker.metrics.handshakeFailures(reason: HandshakeFailureReason.timeout.rawValue).increment()
-            worker.logger.debug("handshake timed out", metadata: conn)
-        case .handshakePeerClosed:
-            worker.metrics.handshakeFailures(reason: HandshakeFailureReason.peerClosed.rawValue).increment()
-            worker.logger.debug("client closed during handshake", metadata: conn)
-        case .handshakeFailed:
-            let failure = self.failure ?? .system(0)
-            let reason = tls.failureReason(failure)
-            worker.metrics.handshakeFailures(reason: reason.rawValue).increment()
-            worker.logger.debug(
-                "handshake failed",
-                metadata: conn.merging([
-                    "reason": "\(reason.rawValue)", "error": "\(failure)",
-                ]) { $1 })
-        case .refusalTimedOut:
-            worker.logger.debug("upstream did not finish before the refusal; closing", metadata: conn)
-        default:
-            if let reason = cause.abortReason(failure) {
-                worker.logger.debug("connection aborted", metadata: conn.merging(["reason": "\(reason)"]) { $1 })
-            }
-        }
+        countAndLog(cause)
         timer.stop()
         armedFor = nil
         clientWatcher.stop()

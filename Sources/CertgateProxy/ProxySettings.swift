@@ -25,6 +25,11 @@ public struct ProxySettings: Sendable, Equatable {
     /// How long a refused request waits for the upstream to finish the responses to the requests before
     /// it, and how long certgate keeps reading after its own response before closing.
     public var responseGrace: Duration = .seconds(5)
+    /// `--idle-timeout`: a proxying connection with no bytes moving either way for this long is closed;
+    /// `nil` when off.
+    public var idleTimeout: Duration? = .seconds(300)
+    /// `--tcp-keepalive`: SO_KEEPALIVE on the client and upstream sockets.
+    public var tcpKeepalive = true
 
     public init(
         upstream: ResolvedAddress, connectTimeout: Duration, handshakeTimeout: Duration,
@@ -43,5 +48,6 @@ public struct ProxySettings: Sendable, Equatable {
             && lhs.bufferSize == rhs.bufferSize && lhs.pooledBuffersPerWorker == rhs.pooledBuffersPerWorker
             && lhs.proxyProtocol == rhs.proxyProtocol && lhs.forwardHeaders == rhs.forwardHeaders
             && lhs.maximumRequestHead == rhs.maximumRequestHead && lhs.responseGrace == rhs.responseGrace
+            && lhs.idleTimeout == rhs.idleTimeout && lhs.tcpKeepalive == rhs.tcpKeepalive
     }
 }

@@ -40,6 +40,9 @@ final class Worker {
     private var lastExhaustionWarning: Double = -.infinity
     /// Set by `beginDrain()`: the loop ends as soon as the last connection has closed.
     private var draining = false
+    /// Whether the listener has `--tcp-keepalive`'s options, which accepted sockets inherit (so an accept
+    /// costs no setsockopt for them).
+    private var listenerKeepalive = false
 
     init(
         index: Int, loop: EventLoop, listenFD: Int32, slot: SnapshotSlot, settings: ProxySettings,
@@ -175,6 +178,9 @@ final class Worker {
     private func admit(_ fd: Int32) {
         Socket.setNoDelay(fd)
         let (snapshot, settings) = slot.forNewConnection
+        if settings.value.tcpKeepalive != listenerKeepalive {
+            switchKeepalive(settings.value.tcpKeepalive, accepted: fd)
+        }
         let tls: TLSConnection
         do {
             tls = try TLSConnection(context: settings.value.context, fd: fd, resolver: snapshot)
@@ -191,6 +197,15 @@ final class Worker {
         connections[connection.id] = connection
         metrics.connectionOpened()
         connection.start()
+    }
+
+    /// `--tcp-keepalive` changed (or this is the first connection): the listener gets the new state for
+    /// the connections to come, and `accepted`, which inherited the old one, gets it too.
+    private func switchKeepalive(_ on: Bool, accepted fd: Int32) {
+        for socket in [listenFD, fd] {
+            if on { Socket.setKeepAlive(socket) } else { Socket.clearKeepAlive(socket) }
+        }
+        listenerKeepalive = on
     }
 
     /// Called by a connection once it has released everything; drops the last strong reference.

@@ -33,6 +33,8 @@ final class ConfigurationReloader {
     private(set) var certificates: CertificateService
     /// Called with the new `--drain-timeout`.
     var drainTimeoutChanged: (Duration) -> Void = { _ in }
+    /// Called with the new `--shutdown-delay`.
+    var shutdownDelayChanged: (Duration) -> Void = { _ in }
 
     init(
         commandLine: CommandLineSettings, environment: EnvironmentSettings, running: ProxyConfiguration,
@@ -119,6 +121,9 @@ final class ConfigurationReloader {
         }
         if change.changed(Settings.drainTimeout) {
             drainTimeoutChanged(next.drainTimeout)
+        }
+        if change.changed(Settings.shutdownDelay) {
+            shutdownDelayChanged(next.shutdownDelay)
         }
         running = next
         if !change.applied.isEmpty {

@@ -5,20 +5,26 @@ import Logging
 
 /// SIGTERM/SIGINT handling: the first signal drains, a second one exits at once.
 ///
-/// Draining: readiness turns false (`/readyz` answers 503), every worker closes its listener (new
-/// connections are refused), connections already accepted run to completion for up to `timeout`, then
-/// whatever is left is closed and the control loop ends (exit status 0). The admin listener stays up
-/// until the end so orchestrators can watch the drain. Runs on the control loop.
+/// Readiness turns false at once (`/readyz` answers 503). With a `delay` (`--shutdown-delay`) certgate
+/// goes on accepting and serving for that long, so that load balancers and Kubernetes endpoints, which
+/// notice the change only after a while, stop sending before the listeners close. Then the drain: every
+/// worker closes its listener (new connections are refused), connections already accepted run to
+/// completion for up to `timeout`, then whatever is left is closed and the control loop ends (exit
+/// status 0). The admin listener stays up until the end so orchestrators can watch the drain. Runs on
+/// the control loop.
 final class GracefulStop {
     private let loop: EventLoop
     private let server: ProxyServer
     /// `--drain-timeout`; a configuration reload may change it before the stop begins.
     var timeout: Duration
+    /// `--shutdown-delay`; a configuration reload may change it before the stop begins.
+    var delay: Duration
     private let logger: Logger
     private let beforeDrain: () -> Void
     private let afterDrain: () -> Void
     private var poll: TimerWatcher?
     private var deadline: TimerWatcher?
+    private var delayTimer: TimerWatcher?
     private var started: ContinuousClock.Instant?
     /// False from the first signal on.
     private(set) var isServing = true
@@ -30,12 +36,13 @@ final class GracefulStop {
     ///   - beforeDrain: runs when draining starts (stop reloading, and the like).
     ///   - afterDrain: runs once every connection is gone, before the control loop stops.
     init(
-        loop: EventLoop, server: ProxyServer, timeout: Duration, logger: Logger,
+        loop: EventLoop, server: ProxyServer, timeout: Duration, delay: Duration = .zero, logger: Logger,
         beforeDrain: @escaping () -> Void, afterDrain: @escaping () -> Void
     ) {
         self.loop = loop
         self.server = server
         self.timeout = timeout
+        self.delay = delay
         self.logger = logger
         self.beforeDrain = beforeDrain
         self.afterDrain = afterDrain
@@ -48,6 +55,17 @@ final class GracefulStop {
             exit(0)
         }
         isServing = false
+        guard delay > .zero else { return drain(name) }
+        logger.notice(
+            "\(name) received: not ready, still accepting until the shutdown delay has passed",
+            metadata: ["shutdown_delay": "\(delay)"])
+        let timer = TimerWatcher(loop: loop) { [unowned self] in self.drain(name) }
+        timer.start(after: delay)
+        delayTimer = timer
+    }
+
+    /// Stops accepting and waits for the connections to finish (up to `timeout`).
+    private func drain(_ name: String) {
         started = .now
         logger.notice(
             "\(name) received: draining",

@@ -51,6 +51,8 @@ extension ProxyConfiguration {
             handshakeTimeout: handshakeTimeout, context: context)
         settings.proxyProtocol = ProxyProtocolVersion(rawValue: proxyProtocol.rawValue) ?? .off
         settings.forwardHeaders = forwardHeaders
+        settings.idleTimeout = idleTimeout
+        settings.tcpKeepalive = tcpKeepalive
         return settings
     }
 }

@@ -89,10 +89,12 @@ final class ProxyRuntime {
             reloader.reload(trigger: .admin)
         }
         let stopper = GracefulStop(
-            loop: loop, server: server, timeout: configuration.drainTimeout, logger: logger,
+            loop: loop, server: server, timeout: configuration.drainTimeout, delay: configuration.shutdownDelay,
+            logger: logger,
             beforeDrain: { reloader.certificates.controller.stop() },
             afterDrain: { admin.stop() })
         reloader.drainTimeoutChanged = { stopper.timeout = $0 }
+        reloader.shutdownDelayChanged = { stopper.delay = $0 }
         let signals = [
             SignalWatcher(loop: loop, signal: SIGTERM) { stopper.signalled("SIGTERM") },
             SignalWatcher(loop: loop, signal: SIGINT) { stopper.signalled("SIGINT") },

@@ -396,11 +396,11 @@ struct ExampleConfigurationTests {
         #expect(file.watch != nil && file.statInterval != nil && file.reloadInterval != nil && file.allowExpired != nil)
     }
 
-    @Test("the example's commented-out drain-timeout and expiry-warning state the defaults")
+    @Test("the example's commented-out timing and socket keys state the defaults")
     func commentedTimingKeysAreDefaults() throws {
         let text = try String(contentsOfFile: Self.examplePath, encoding: .utf8)
         var uncommented = text
-        for key in ["drain-timeout", "expiry-warning"] {
+        for key in ["drain-timeout", "expiry-warning", "shutdown-delay", "idle-timeout", "tcp-keepalive"] {
             let commented = "\n# \(key): "
             #expect(text.components(separatedBy: commented).count == 2, "one '# \(key):' line")
             uncommented = uncommented.replacingOccurrences(of: commented, with: "\n\(key): ")
@@ -411,6 +411,10 @@ struct ExampleConfigurationTests {
         let configuration = try resolver.resolve(ConfigurationFlags(), file: file)
         #expect(configuration.drainTimeout == ConfigurationDefaults.drainTimeout)
         #expect(configuration.expiryWarning == ConfigurationDefaults.expiryWarning)
+        #expect(configuration.shutdownDelay == ProxyConfiguration.defaults.shutdownDelay)
+        #expect(configuration.idleTimeout == ProxyConfiguration.defaults.idleTimeout)
+        #expect(configuration.tcpKeepalive == ProxyConfiguration.defaults.tcpKeepalive)
+        #expect(file.values["shutdown-delay"] != nil && file.values["idle-timeout"] != nil)
     }
 
     @Test("the example documents admin-token-file, commented out, next to admin")

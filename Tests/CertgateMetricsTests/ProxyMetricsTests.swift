@@ -133,6 +133,26 @@ struct ProxyMetricsTests {
         #expect(scraped.series("certgate_http_error_responses_total").map(\.value).reduce(0, +) == 1)
     }
 
+    @Test func closedConnectionsByReason() {
+        let metrics = metrics()
+        let fresh = scrape(metrics)
+        #expect(fresh.type["certgate_connections_closed_total"] == "counter")
+        #expect(!(fresh.help["certgate_connections_closed_total"] ?? "").isEmpty)
+        let reasons = ["idle_timeout", "handshake_timeout", "client_close", "upstream_close", "error", "drain"]
+        #expect(ConnectionCloseReason.allCases.map(\.rawValue) == reasons)
+        #expect(fresh.labelSets("certgate_connections_closed_total") == Set(reasons.map { ["reason": $0] }))
+        #expect(fresh.series("certgate_connections_closed_total").allSatisfy { $0.value == 0 })
+
+        metrics.connectionsClosed(.idleTimeout).increment()
+        metrics.connectionsClosed(.clientClose).increment()
+        metrics.connectionsClosed(.clientClose).increment()
+        let scraped = scrape(metrics)
+        #expect(scraped.value("certgate_connections_closed_total", ["reason": "idle_timeout"]) == 1)
+        #expect(scraped.value("certgate_connections_closed_total", ["reason": "client_close"]) == 2)
+        #expect(scraped.value("certgate_connections_closed_total", ["reason": "drain"]) == 0)
+        #expect(scraped.series("certgate_connections_closed_total").count == reasons.count)
+    }
+
     @Test func handshakeDurationsFallIntoTheirBuckets() {
         let metrics = metrics()
         metrics.handshakeDuration.record(0.003)

@@ -16,8 +16,11 @@ func blocked(parking bytes: PendingBytes, written: Int = 0, waitsFor: IOEvents =
 
 extension ConnectionStateMachine {
     /// A machine driven through a successful handshake, that has just asked for the upstream connect.
-    static func connecting(forwardHeaders: Bool = false, proxyHeader: Bool = false) -> ConnectionStateMachine {
-        var machine = ConnectionStateMachine(forwardsHeaders: forwardHeaders, sendsProxyHeader: proxyHeader)
+    static func connecting(
+        forwardHeaders: Bool = false, proxyHeader: Bool = false, idleTimeout: Duration? = nil
+    ) -> ConnectionStateMachine {
+        var machine = ConnectionStateMachine(
+            forwardsHeaders: forwardHeaders, sendsProxyHeader: proxyHeader, idleTimeout: idleTimeout)
         #expect(machine.start() == .wait)
         #expect(machine.clientReady(.read) == .handshake)
         #expect(machine.handshakeStepped(.done(0)) == .report(.handshakeSucceeded))
@@ -26,8 +29,8 @@ extension ConnectionStateMachine {
     }
 
     /// A machine driven through the handshake and an immediate upstream connect, waiting for data.
-    static func proxying(forwardHeaders: Bool = false) -> ConnectionStateMachine {
-        var machine = connecting(forwardHeaders: forwardHeaders)
+    static func proxying(forwardHeaders: Bool = false, idleTimeout: Duration? = nil) -> ConnectionStateMachine {
+        var machine = connecting(forwardHeaders: forwardHeaders, idleTimeout: idleTimeout)
         #expect(machine.connectStarted(.connected(9)) == .report(.upstreamConnected))
         if forwardHeaders {
             #expect(machine.next() == .startRewriting)

@@ -129,7 +129,7 @@ struct ConnectionTransferTests {
         #expect(machine.wrote(.complete) == .readUpstream)
         #expect(machine.upstreamRead(.endOfStream) == .sendCloseNotify)
         #expect(machine.closeNotifySent(.done(0)) == .shutdownClient)
-        #expect(machine.next() == .close(.finished))
+        #expect(machine.next() == .close(.finished(.client)))
         #expect(machine.phase == .closed)
     }
 
@@ -146,7 +146,7 @@ struct ConnectionTransferTests {
         #expect(machine.clientRead(.done(5)) == .write(.scratch(5), to: .upstream))
         #expect(machine.wrote(.complete) == .readClient(onlyIfBuffered: false))
         #expect(machine.clientRead(.closed) == .shutdownUpstream)
-        #expect(machine.next() == .close(.finished))
+        #expect(machine.next() == .close(.finished(.upstream)))
     }
 
     @Test func blockedCloseNotifyIsRetriedWhenTheClientIsWritable() {

@@ -10,6 +10,7 @@ All connections go to 127.0.0.1.
   concurrent    N connections open at once (barrier after the handshakes), one request each
   hold          open N TLS connections, print "ready", keep them until stdin closes
   flood         open N plain TCP connections that never send a byte, keep them until a stop file exists
+  idle          one keep-alive request, then silence: report whether and when the proxy closes the connection
   trickle       a handshake sent one byte per TCP segment, then a request
   stall-download  start a big download, stop reading until told to go on, then check what arrives
   garbage       random bytes / plain HTTP / partial ClientHello / silence, and observe the server's reaction
@@ -492,6 +493,36 @@ def cmd_flood(a):
     log("closed %d" % len(socks))
 
 
+def cmd_idle(a):
+    """GET /hello on a keep-alive connection, then nothing: prints "closed after S s" when the proxy ends
+    the connection (close_notify, EOF or reset), or "open after S s" when --wait seconds pass first.
+    Writes --ready FILE once the response is in. Exit 0 when the outcome is --expect."""
+    ctx = client_context(a.ca)
+    raw = socket.create_connection(("127.0.0.1", a.port), timeout=10)
+    s = ctx.wrap_socket(raw, server_hostname=a.sni)
+    s.sendall(("GET /hello HTTP/1.1\r\nHost: %s\r\nConnection: keep-alive\r\n\r\n" % a.sni).encode())
+    data = b""
+    while not data.endswith(b"hello from upstream\n"):
+        d = s.recv(65536)
+        if not d:
+            die("connection closed before the response")
+        data += d
+    t0 = time.time()
+    if a.ready:
+        open(a.ready, "w").write("ready\n")
+    s.settimeout(a.wait)
+    try:
+        d = s.recv(65536)
+        outcome = "closed" if not d else "data"
+    except socket.timeout:
+        outcome = "open"
+    except (ssl.SSLError, ConnectionError):
+        outcome = "closed"
+    log("%s after %.2f s" % (outcome, time.time() - t0))
+    if outcome != a.expect:
+        sys.exit(1)
+
+
 def client_hello(sni, compression=(1, 0), ciphers=(0xC02B, 0xC02F, 0xC02C, 0xC030)):
     """A TLS 1.2 ClientHello built by hand (so we can offer DEFLATE compression, which no stock client does)."""
     def u16(n):
@@ -737,6 +768,10 @@ def main():
     sp.add_argument("-n", type=int, default=400)
     sp.add_argument("--stopfile", required=True)
     sp.add_argument("--ready", default="", help="file written once every connection is open")
+    sp = add("idle", cmd_idle)
+    sp.add_argument("--wait", type=float, default=10.0)
+    sp.add_argument("--expect", choices=["closed", "open"], required=True)
+    sp.add_argument("--ready", default="")
     sp = add("garbage", cmd_garbage)
     sp.add_argument("--kind", choices=["random", "http", "partial", "silent"], required=True)
     sp.add_argument("--expect-close", type=float, default=10.0)

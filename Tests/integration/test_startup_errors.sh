@@ -209,6 +209,26 @@ case_bad_log_format() {
   expect_error "--log-format" 'text|json|format' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --log-format xml
 }
 
+case_bad_idle_timeout() {
+  base
+  expect_error "--idle-timeout" 'duration|off' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --idle-timeout forever
+}
+
+case_idle_timeout_too_short() {
+  base
+  expect_error "--idle-timeout" 'too short|at least' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --idle-timeout 10ms
+}
+
+case_bad_tcp_keepalive() {
+  base
+  expect_error "--tcp-keepalive" 'true|false' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --tcp-keepalive maybe
+}
+
+case_bad_shutdown_delay() {
+  base
+  expect_error "--shutdown-delay" 'out of range|between' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --shutdown-delay 2h
+}
+
 case_bad_yaml_value() {
   base
   printf 'connect-timeout: soon\n' > "$CG_TMP/cfg.yaml"

@@ -1,0 +1,71 @@
+import CertgatePosix
+import CertgateTLS
+import Logging
+
+/// The metrics and log lines of a connection: what its reports and its close say.
+extension ProxyConnection {
+    func report(_ report: ConnectionReport) {
+        let metrics = worker.metrics
+        switch report {
+        case .handshakeSucceeded:
+            metrics.handshakeSuccesses.increment()
+            (tls.isTLS13 ? metrics.tls13Connections : metrics.tls12Connections).increment()
+            metrics.handshakeDuration.record(worker.loop.now - acceptedAt)
+        case .upstreamConnected:
+            metrics.upstreamConnectDuration.record(worker.loop.now - connectStartedAt)
+        case .upstreamConnectFailed(let code):
+            metrics.upstreamConnectFailures(reason: ConnectionReport.connectFailureReason(code)).increment()
+            worker.logger.warning(
+                "upstream connect failed",
+                metadata: [
+                    "conn": "\(id)", "upstream": "\(settings.upstream)", "error": "\(SystemError.message(for: code))",
+                ])
+        case .upstreamConnectTimedOut:
+            metrics.upstreamConnectFailures(reason: "timeout").increment()
+            worker.logger.warning(
+                "upstream connect timed out",
+                metadata: [
+                    "conn": "\(id)", "upstream": "\(settings.upstream)",
+                ])
+        case .requestRefused(let rejection):
+            metrics.http.rejected(reason: rejection.rawValue)
+            worker.logger.debug(
+                "request refused",
+                metadata: [
+                    "conn": "\(id)", "reason": "\(rejection.rawValue)", "status": "\(rejection.status)",
+                    "requests_before": "\(filter?.requestCount ?? 0)",
+                ])
+        }
+    }
+
+    /// Counts the close by reason; logs the handshake failures and aborts.
+    func countAndLog(_ cause: CloseCause) {
+        worker.metrics.connectionsClosed(cause.closeReason).increment()
+        let conn: Logger.Metadata = ["conn": "\(id)"]
+        switch cause {
+        case .handshakeTimedOut:
+            worker.metrics.handshakeFailures(reason: HandshakeFailureReason.timeout.rawValue).increment()
+            worker.logger.debug("handshake timed out", metadata: conn)
+        case .handshakePeerClosed:
+            worker.metrics.handshakeFailures(reason: HandshakeFailureReason.peerClosed.rawValue).increment()
+            worker.logger.debug("client closed during handshake", metadata: conn)
+        case .handshakeFailed:
+            let failure = self.failure ?? .system(0)
+            let reason = tls.failureReason(failure)
+            worker.metrics.handshakeFailures(reason: reason.rawValue).increment()
+            worker.logger.debug(
+                "handshake failed",
+                metadata: conn.merging([
+                    "reason": "\(reason.rawValue)", "error": "\(failure)",
+                ]) { $1 })
+        case .idleTimedOut:
+            worker.logger.debug("idle timeout: closing", metadata: conn)
+        case .refusalTimedOut:
+            worker.logger.debug("upstream did not finish before the refusal; closing", metadata: conn)
+        default:
+            if let reason = cause.abortReason(failure) {
+                worker.logger.debug("connection aborted", metadata: conn.merging(["reason": "\(reason)"]) { $1 })
+            }
+        }
+    }
+}
