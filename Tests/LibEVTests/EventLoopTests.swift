@@ -33,6 +33,7 @@ struct EventLoopTests {
         #expect(firings.first.map { $0 >= .milliseconds(29) } == true, "fired after \(firings), before its delay")
         #expect(firings.last.map { $0 >= .milliseconds(49) } == true, "repeated faster than its interval: \(firings)")
         #expect(timer?.isActive == false)
+        timer = nil // the handler captures `timer`: break the cycle so nothing leaks (LeakSanitizer)
     }
 
     @Test func aNegativeDurationFiresAtOnce() {
@@ -66,6 +67,7 @@ struct EventLoopTests {
         loop.run()
         #expect(received == [42])
         #expect(watcher?.events == [])
+        watcher = nil // the handler captures `watcher`: break the cycle so nothing leaks (LeakSanitizer)
     }
 
     @Test func jobsFromOtherThreadsRunInOrderOnTheLoopThread() throws {
