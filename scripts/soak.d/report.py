@@ -99,6 +99,13 @@ def report(run, args, warmup, total, base, start, end):
     rules.append((nup == 0, "no error while the upstream is up (%d)" % nup))
     rules.append((seen_502 <= counted_502, "every 502 a client saw is counted by certgate (%d <= %d)"
                   % (seen_502, counted_502)))
+    # A request cut off by the upstream's death gets no answer: certgate counts the connection it closed
+    # in certgate_connections_closed_total, as upstream_close (the upstream's FIN) or error (its reset).
+    unanswered = sum(v for (k, o), v in led.counts.items() if o not in ("ok", "http_502"))
+    counted_closed = sum(load.metric_sum(metrics, "certgate_connections_closed_total", reason=r)
+                         for r in ("upstream_close", "error"))
+    rules.append((unanswered <= counted_closed, "every connection closed without an answer is counted by certgate "
+                  "as upstream_close or error (%d <= %d)" % (unanswered, counted_closed)))
     every = all(led.counts.get((k, "ok"), 0) > 0 for k, _ in KINDS)
     rules.append((every, "every kind of request succeeded at least once"))
     rules.append((len(led.serials) >= 2 and not run.ca_notes,
