@@ -31,10 +31,9 @@ final class ConfigurationReloader {
     /// What workers use for new connections.
     private var settings: ProxySettings
     private(set) var certificates: CertificateService
-    /// Called with the new `--drain-timeout`.
-    var drainTimeoutChanged: (Duration) -> Void = { _ in }
-    /// Called with the new `--shutdown-delay`.
-    var shutdownDelayChanged: (Duration) -> Void = { _ in }
+    /// Called on the control loop with each configuration a reload put in force, for the parts of the
+    /// process that keep a value of their own (the graceful stop's timings).
+    var applied: (ProxyConfiguration) -> Void = { _ in }
 
     init(
         commandLine: CommandLineSettings, environment: EnvironmentSettings, running: ProxyConfiguration,
@@ -119,13 +118,8 @@ final class ConfigurationReloader {
         if change.changed(Settings.logFormat, Settings.logLevel) {
             try? CertgateLogging.update(formatName: next.logFormat.rawValue, levelName: next.logLevel.rawValue)
         }
-        if change.changed(Settings.drainTimeout) {
-            drainTimeoutChanged(next.drainTimeout)
-        }
-        if change.changed(Settings.shutdownDelay) {
-            shutdownDelayChanged(next.shutdownDelay)
-        }
         running = next
+        applied(next)
         if !change.applied.isEmpty {
             logger.notice("configuration reloaded", metadata: ["applied": "\(change.applied.joined(separator: ","))"])
         }

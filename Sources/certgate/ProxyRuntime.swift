@@ -93,8 +93,10 @@ final class ProxyRuntime {
             logger: logger,
             beforeDrain: { reloader.certificates.controller.stop() },
             afterDrain: { admin.stop() })
-        reloader.drainTimeoutChanged = { stopper.timeout = $0 }
-        reloader.shutdownDelayChanged = { stopper.delay = $0 }
+        reloader.applied = { configuration in
+            stopper.timeout = configuration.drainTimeout
+            stopper.delay = configuration.shutdownDelay
+        }
         let signals = [
             SignalWatcher(loop: loop, signal: SIGTERM) { stopper.signalled("SIGTERM") },
             SignalWatcher(loop: loop, signal: SIGINT) { stopper.signalled("SIGINT") },
