@@ -57,6 +57,9 @@ struct CheckCommand: ParsableCommand {
                     )
                 }
             }
+            for dual in snapshot.dualCertificates {
+                print(CertificateInventory.describe(dual, in: snapshot))
+            }
             for warning in snapshot.warnings {
                 print("warning: \(warning)")
             }
