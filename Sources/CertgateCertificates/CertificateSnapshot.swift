@@ -15,7 +15,13 @@ public final class CertificateSnapshot: CertificateResolver {
     public let defaultCertificate: LoadedCertificate
     /// Non-fatal oddities found while indexing (shadowed or unusable names), for the start-up log.
     public let warnings: [String]
-    private let table: ServerNameTable<LoadedCertificate>
+    /// The ECDSA and RSA certificates that share names: each client of such a name gets the one it
+    /// supports. Sorted by the ECDSA certificate's name.
+    public let dualCertificates: [DualCertificate]
+    /// What a client without a known name gets: the default certificate, with its RSA or ECDSA partner
+    /// when it has one for its own names.
+    public let defaultServed: ServedCertificate
+    private let table: ServerNameTable<ServedCertificate>
     /// The client-certificate policy of each certificate (by certificate name; the global one for names
     /// without a `per-certificate:` entry).
     public let clientTrusts: ClientTrustTable
@@ -36,7 +42,7 @@ public final class CertificateSnapshot: CertificateResolver {
         } else {
             self.defaultCertificate = first
         }
-        var table = ServerNameTable<LoadedCertificate>()
+        var table = ServerNameTable<ServedCertificate>()
         var warnings: [String] = []
         for certificate in certificates {
             let names = certificate.certifiedKey.leaf.serverNames
@@ -44,7 +50,10 @@ public final class CertificateSnapshot: CertificateResolver {
                 warnings.append(
                     "certificate '\(certificate.name)' has no DNS name or commonName; it is only served as the default")
             }
-            for rejected in table.add(names: names, value: certificate, label: certificate.name) {
+            let added = table.add(names: names, value: ServedCertificate(certificate), label: certificate.name) {
+                existing, new in existing.pairing(with: new.primary)
+            }
+            for rejected in added {
                 warnings.append("certificate '\(certificate.name)': name '\(rejected)' is not usable for SNI")
             }
         }
@@ -56,6 +65,25 @@ public final class CertificateSnapshot: CertificateResolver {
         self.certificates = certificates
         self.table = table
         self.warnings = warnings
+        self.dualCertificates = Self.pairs(in: table)
+        let chosenDefault = defaultCertificate
+        self.defaultServed =
+            chosenDefault.certifiedKey.leaf.serverNames.lazy.compactMap { table.lookup($0) }
+            .first { $0.contains(chosenDefault.name) && $0.rsaAlternative != nil } ?? ServedCertificate(chosenDefault)
+    }
+
+    /// The names `table` merged, grouped by their pair of certificates.
+    private static func pairs(in table: ServerNameTable<ServedCertificate>) -> [DualCertificate] {
+        var names: [[String]: [String]] = [:]
+        var order: [[String]] = []
+        for (name, _) in table.merged {
+            guard let served = table.lookup(name), let rsa = served.rsaAlternative else { continue }
+            let key = [served.primary.name, rsa.name]
+            if names[key] == nil { order.append(key) }
+            names[key, default: []].append(name)
+        }
+        return order.sorted { $0[0].bytewiseLess($1[0]) || ($0[0] == $1[0] && $0[1].bytewiseLess($1[1])) }
+            .map { DualCertificate(ecdsa: $0[0], rsa: $0[1], names: names[$0]!) }
     }
 
     /// The same certificates with other client-certificate policies (a client-CA or CRL reload).
@@ -64,23 +92,37 @@ public final class CertificateSnapshot: CertificateResolver {
         self.defaultCertificate = other.defaultCertificate
         self.warnings = other.warnings
         self.table = other.table
+        self.dualCertificates = other.dualCertificates
+        self.defaultServed = other.defaultServed
         self.clientTrusts = clientTrusts
     }
 
-    /// The certificate served for `serverName`: exact name, else wildcard, else the default one.
+    /// The certificate served for `serverName`: exact name, else wildcard, else the default one (the
+    /// ECDSA one where a name has an ECDSA and an RSA certificate).
     public func loadedCertificate(forServerName serverName: String?) -> LoadedCertificate {
+        served(forServerName: serverName).primary
+    }
+
+    /// What `serverName` serves: one certificate, or an ECDSA and an RSA one.
+    public func served(forServerName serverName: String?) -> ServedCertificate {
         if let serverName, let hit = table.lookup(serverName) { return hit }
-        return defaultCertificate
+        return defaultServed
     }
 
     public func selection(forServerName serverName: String?) -> CertificateSelection? {
         let hit = serverName.flatMap { table.lookup($0) }
-        let chosen = hit ?? defaultCertificate
+        let chosen = hit ?? defaultServed
         let match: CertificateSelection.Match =
-            hit != nil ? .serverName : (serverName == nil && certificates.count == 1 ? .onlyCertificate : .fallback)
+            hit != nil
+            ? .serverName
+            : (serverName == nil && certificates.count == chosen.count ? .onlyCertificate : .fallback)
         return CertificateSelection(
-            certificate: chosen.certifiedKey,
-            clientTrust: clientTrusts.trust(forCertificate: chosen.name), match: match)
+            certificate: chosen.primary.certifiedKey,
+            clientTrust: clientTrusts.trust(forCertificate: chosen.primary.name), match: match,
+            rsaAlternative: chosen.rsaAlternative.map {
+                CertificateSelection.Alternative(
+                    certificate: $0.certifiedKey, clientTrust: clientTrusts.trust(forCertificate: $0.name))
+            })
     }
 
     public func certificate(forServerName serverName: String?) -> CertifiedKey? {

@@ -5,21 +5,39 @@
 /// - an exact name beats a wildcard;
 /// - `*.example.com` matches exactly one extra, non-empty label: `a.example.com`, not `example.com` nor
 ///   `b.a.example.com`;
-/// - when two entries claim the same name, the one added first keeps it (callers add in name order, so
-///   the outcome is deterministic and `conflicts` reports the loser).
+/// - when two entries claim the same name, `merge` may combine them into one value (an ECDSA and an RSA
+///   certificate for one name, see `CertificateSnapshot`); otherwise the one added first keeps it (callers
+///   add in name order, so the outcome is deterministic and `conflicts` reports the loser).
 public struct ServerNameTable<Value>: Sendable where Value: Sendable {
     private var exact: [String: Value] = [:]
     /// Keyed by the part after "*.", e.g. "example.com".
     private var wildcard: [String: Value] = [:]
     /// Names that more than one entry claimed: (name, ignored entry's label).
     public private(set) var conflicts: [(name: String, ignored: String)] = []
+    /// Names whose value `merge` combined with a later entry's: (name, that entry's label).
+    public private(set) var merged: [(name: String, label: String)] = []
 
     public init() {}
 
     /// Registers `value` under each of `names`. Names that are not usable DNS names (empty, a bare `*`,
-    /// a `*` anywhere but a whole first label) are skipped and returned.
+    /// a `*` anywhere but a whole first label) are skipped and returned. A name already taken keeps its
+    /// value, unless `merge(existing, value)` returns a combined one, which replaces it.
     @discardableResult
-    public mutating func add(names: [String], value: Value, label: String) -> [String] {
+    public mutating func add(
+        names: [String], value: Value, label: String, merge: (Value, Value) -> Value? = { _, _ in nil }
+    ) -> [String] {
+        func claim(_ slot: inout Value?, _ name: String) {
+            guard let existing = slot else {
+                slot = value
+                return
+            }
+            if let combined = merge(existing, value) {
+                slot = combined
+                merged.append((name: name, label: label))
+            } else {
+                conflicts.append((name: name, ignored: label))
+            }
+        }
         var rejected: [String] = []
         for raw in names {
             guard let name = Self.normalize(raw) else {
@@ -32,21 +50,13 @@ public struct ServerNameTable<Value>: Sendable where Value: Sendable {
                     rejected.append(raw)
                     continue
                 }
-                if wildcard[suffix] == nil {
-                    wildcard[suffix] = value
-                } else {
-                    conflicts.append((name: name, ignored: label))
-                }
+                claim(&wildcard[suffix], name)
             } else {
                 guard !name.contains("*") else {
                     rejected.append(raw)
                     continue
                 }
-                if exact[name] == nil {
-                    exact[name] = value
-                } else {
-                    conflicts.append((name: name, ignored: label))
-                }
+                claim(&exact[name], name)
             }
         }
         return rejected

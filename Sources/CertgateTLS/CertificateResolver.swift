@@ -13,14 +13,38 @@ public struct CertificateSelection {
         case fallback
     }
 
+    /// A second certificate for the same name and its client policy.
+    public struct Alternative {
+        public let certificate: CertifiedKey
+        public let clientTrust: ClientTrust?
+
+        public init(certificate: CertifiedKey, clientTrust: ClientTrust?) {
+            self.certificate = certificate
+            self.clientTrust = clientTrust
+        }
+    }
+
     public let certificate: CertifiedKey
     public let clientTrust: ClientTrust?
     public let match: Match
+    /// When `certificate` is an ECDSA one and the name also has an RSA certificate: that one, which the
+    /// connection serves instead to a client that cannot take ECDSA (`ClientKeyOffer`).
+    public let rsaAlternative: Alternative?
 
-    public init(certificate: CertifiedKey, clientTrust: ClientTrust?, match: Match) {
+    public init(
+        certificate: CertifiedKey, clientTrust: ClientTrust?, match: Match, rsaAlternative: Alternative? = nil
+    ) {
         self.certificate = certificate
         self.clientTrust = clientTrust
         self.match = match
+        self.rsaAlternative = rsaAlternative
+    }
+
+    /// The same selection serving `rsaAlternative` (itself when there is none).
+    public var servingRSAAlternative: CertificateSelection {
+        guard let rsaAlternative else { return self }
+        return CertificateSelection(
+            certificate: rsaAlternative.certificate, clientTrust: rsaAlternative.clientTrust, match: match)
     }
 
     /// The client-policy part of the session id context: sessions only resume under the same client

@@ -14,6 +14,8 @@ public final class CertifiedKey: @unchecked Sendable {
     /// Intermediates in the order they appeared after the leaf (not including the leaf).
     public let chain: [Certificate]
     public let privateKey: PrivateKey
+    /// RSA, ECDSA (with its curve) or other: read once, for choosing between two certificates of a name.
+    public let keyType: CertificateKeyType
     let chainStack: OpaquePointer
 
     /// - Throws: `.openSSL` when OpenSSL cannot build the chain stack (out of memory).
@@ -31,6 +33,7 @@ public final class CertifiedKey: @unchecked Sendable {
         self.leaf = leaf
         self.chain = chain
         self.privateKey = privateKey
+        self.keyType = CertificateKeyType.of(privateKey)
         self.chainStack = stack
     }
 

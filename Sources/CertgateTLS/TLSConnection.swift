@@ -67,8 +67,14 @@ public final class TLSConnection {
             }
         }
         serverName = name
-        guard let chosen = resolver.selection(forServerName: name) else { return reject(.noCertificate) }
+        guard var chosen = resolver.selection(forServerName: name) else { return reject(.noCertificate) }
         if context.settings.strictSNI && chosen.match == .fallback { return reject(.unrecognizedName) }
+        // ECDSA and RSA certificates for one name: what the client supports decides, ECDSA preferred.
+        if chosen.rsaAlternative != nil, case .ecdsa(let group) = chosen.certificate.keyType,
+            !clientKeyOffer().choosesECDSA(group: group)
+        {
+            chosen = chosen.servingRSAAlternative
+        }
         let certificate = chosen.certificate
         guard
             SSL_use_cert_and_key(ssl, certificate.leaf.raw, certificate.privateKey.raw, certificate.chainStack, 1) == 1,
@@ -84,6 +90,26 @@ public final class TLSConnection {
         servedForServerName = chosen.match == .serverName
         rejection = nil
         return nil
+    }
+
+    /// What the ClientHello offers for choosing between an ECDSA and an RSA certificate: its
+    /// supported_versions, signature_algorithms and supported_groups extensions and its cipher suites,
+    /// read in place (only for names that have both certificates).
+    private func clientKeyOffer() -> ClientKeyOffer {
+        func extensionBody(_ type: Int32) -> UnsafeBufferPointer<UInt8>? {
+            var data: UnsafePointer<UInt8>?
+            var length = 0
+            guard SSL_client_hello_get0_ext(ssl, UInt32(type), &data, &length) == 1 else { return nil }
+            return UnsafeBufferPointer(start: data, count: data == nil ? 0 : length)
+        }
+        var suites: UnsafePointer<UInt8>?
+        let suitesLength = SSL_client_hello_get0_ciphers(ssl, &suites)
+        return ClientKeyOffer(
+            supportedVersions: extensionBody(TLSEXT_TYPE_supported_versions),
+            signatureAlgorithms: extensionBody(TLSEXT_TYPE_signature_algorithms),
+            supportedGroups: extensionBody(TLSEXT_TYPE_supported_groups),
+            cipherSuites: UnsafeBufferPointer(start: suites, count: suites == nil ? 0 : suitesLength),
+            serverSuites: context.cipherAuthentication)
     }
 
     private func reject(_ why: ClientHelloRejection) -> ClientHelloRejection {

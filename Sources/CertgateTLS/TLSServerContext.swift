@@ -15,6 +15,9 @@ public final class TLSServerContext: @unchecked Sendable {
     public let settings: TLSSettings
     /// The ALPN list the select callback reads (length-prefixed wire format); lives as long as `raw`.
     private let alpnList: UnsafeMutablePointer<UInt8>?
+    /// The TLS 1.2 suites of `settings.ciphers` by authentication: what `ClientKeyOffer` checks a client's
+    /// suites against when a name has an ECDSA and an RSA certificate. Set in `init`, read-only after.
+    private(set) var cipherAuthentication = CipherSuiteAuthentication()
 
     public init(settings: TLSSettings) throws(TLSConfigurationError) {
         OpenSSLError.clearQueue()
@@ -62,6 +65,7 @@ public final class TLSServerContext: @unchecked Sendable {
         guard SSL_CTX_set_cipher_list(ctx, ciphers) == 1 else {
             throw .invalidCiphers(ciphers, OpenSSLError.drain())
         }
+        cipherAuthentication = Self.authentication(of: ctx)
         let suites = settings.ciphersuites ?? TLSSettings.defaultCiphersuites
         guard SSL_CTX_set_ciphersuites(ctx, suites) == 1 else {
             throw .invalidCiphersuites(suites, OpenSSLError.drain())
@@ -83,6 +87,24 @@ public final class TLSServerContext: @unchecked Sendable {
     deinit {
         SSL_CTX_free(raw)
         alpnList?.deallocate()
+    }
+
+    /// The context's TLS 1.2 suites (TLS 1.3 ones authenticate with any key type) by the key type that
+    /// authenticates them.
+    private static func authentication(of ctx: OpaquePointer) -> CipherSuiteAuthentication {
+        var table = CipherSuiteAuthentication()
+        guard let list = SSL_CTX_get_ciphers(ctx) else { return table }
+        for index in 0..<OPENSSL_sk_num(list) {
+            guard let raw = OPENSSL_sk_value(list, index) else { continue }
+            let cipher = OpaquePointer(raw)
+            let code = UInt16(truncatingIfNeeded: SSL_CIPHER_get_protocol_id(cipher))
+            switch SSL_CIPHER_get_auth_nid(cipher) {
+            case NID_auth_ecdsa: table.ecdsa.insert(code)
+            case NID_auth_rsa: table.rsa.insert(code)
+            default: break
+            }
+        }
+        return table
     }
 
     /// "OpenSSL 3.0.19 ..." of the linked library.

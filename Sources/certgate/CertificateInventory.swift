@@ -15,6 +15,15 @@ enum CertificateInventory {
         return line
     }
 
+    /// One line per ECDSA + RSA pair, as `check` prints it: which names they share and who gets which.
+    static func describe(_ dual: DualCertificate, in snapshot: CertificateSnapshot) -> String {
+        func key(_ name: String) -> String {
+            snapshot.certificates.first { $0.name == name }?.certifiedKey.privateKey.typeDescription ?? "?"
+        }
+        return "dual \(dual.ecdsa) (\(key(dual.ecdsa))) + \(dual.rsa) (\(key(dual.rsa)))"
+            + " names=\(dual.names.joined(separator: ",")): clients that support ECDSA get \(dual.ecdsa), others \(dual.rsa)"
+    }
+
     /// A problem with the certificate's validity period right now, or `nil` when it is valid. Only
     /// reachable with `--allow-expired` (otherwise such a certificate does not load).
     static func validityProblem(_ certificate: LoadedCertificate, now: Int64) -> String? {

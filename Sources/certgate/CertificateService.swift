@@ -90,6 +90,9 @@ final class CertificateService {
                     ])
             }
         }
+        for dual in snapshot.dualCertificates {
+            logger.info("\(CertificateInventory.describe(dual, in: snapshot))")
+        }
         for warning in snapshot.warnings {
             logger.warning("\(warning)")
         }

@@ -15,7 +15,8 @@ struct CheckCommand: ParsableCommand {
         usage: "certgate check [<options>]",
         discussion: SettingArguments.discussion(
             """
-            Prints one line per certificate (name, SNI names, key type, expiry, source) and exits 0 when \
+            Prints one line per certificate (name, SNI names, key type, expiry, source), one line per \
+            ECDSA + RSA pair that shares names (each client gets the one it supports), and exits 0 when \
             everything would load, 1 otherwise. A certificate that is expired or not yet valid does not \
             load unless --allow-expired is given (then it is printed with a warning). Takes the options \
             of run.
@@ -56,6 +57,9 @@ struct CheckCommand: ParsableCommand {
                         "warning: \(certificate.source.certificatePath): \(problem) (served because of --allow-expired)"
                     )
                 }
+            }
+            for dual in snapshot.dualCertificates {
+                print(CertificateInventory.describe(dual, in: snapshot))
             }
             for warning in snapshot.warnings {
                 print("warning: \(warning)")

@@ -54,6 +54,26 @@ struct ServerNameTableTests {
         #expect(t.conflicts.first?.ignored == "b")
     }
 
+    @Test func aMergeCombinesADuplicatedNameInsteadOfAConflict() {
+        // Merges only values of different kinds ("e…" with "r…"), the way ECDSA and RSA certificates pair.
+        func merge(_ existing: String, _ new: String) -> String? {
+            existing.count == 1 && existing.first != new.first ? existing + new : nil
+        }
+        var t = ServerNameTable<String>()
+        t.add(names: ["same.example.com", "*.example.com", "e.only"], value: "e", label: "ecdsa", merge: merge)
+        t.add(names: ["same.example.com", "*.example.com", "r.only"], value: "r", label: "rsa", merge: merge)
+        t.add(names: ["same.example.com"], value: "r", label: "rsa2", merge: merge)
+        t.add(names: ["e.only"], value: "e", label: "ecdsa2", merge: merge)
+        #expect(t.lookup("same.example.com") == "er")
+        #expect(t.lookup("x.example.com") == "er")
+        #expect(t.lookup("e.only") == "e")
+        #expect(t.lookup("r.only") == "r")
+        #expect(t.merged.map(\.name) == ["same.example.com", "*.example.com"])
+        #expect(t.merged.allSatisfy { $0.label == "rsa" })
+        // A third claimant, or a second one of the same kind, is a conflict as without a merge.
+        #expect(t.conflicts.map(\.ignored) == ["rsa2", "ecdsa2"])
+    }
+
     @Test func unusableNamesAreRejectedNotIndexed() {
         var t = ServerNameTable<String>()
         let rejected = t.add(names: ["", "*", "a.*.example.com", "*.", "ok.example.com"], value: "x", label: "x")

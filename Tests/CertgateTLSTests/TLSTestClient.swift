@@ -15,6 +15,8 @@ final class TLSTestClient {
         /// TLS 1.2 cipher list / TLS 1.3 ciphersuites; `nil`: OpenSSL's defaults.
         var ciphers: String?
         var ciphersuites: String?
+        /// The signature_algorithms list, OpenSSL syntax ("RSA-PSS+SHA256:ECDSA+SHA256"); `nil`: defaults.
+        var sigalgs: String?
         /// The client certificate presented when the server asks for one.
         var identity: TLSFixture.ClientIdentity?
         /// A session to offer for resumption.
@@ -62,6 +64,13 @@ final class TLSTestClient {
         }
         if let suites = options.ciphersuites, SSL_set_ciphersuites(ssl, suites) != 1 {
             throw Self.failure("ciphersuites \(suites)")
+        }
+        if let sigalgs = options.sigalgs {
+            // SSL_set1_sigalgs_list is a macro over SSL_ctrl.
+            let set = sigalgs.withCString {
+                SSL_ctrl(ssl, SSL_CTRL_SET_SIGALGS_LIST, 0, UnsafeMutableRawPointer(mutating: $0))
+            }
+            guard set == 1 else { throw Self.failure("sigalgs \(sigalgs)") }
         }
         SSL_set_verify(ssl, options.verifyServer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nil)
         if options.noTicket { SSL_set_options(ssl, COpenSSLShims_SSL_OP_NO_TICKET) }
