@@ -10,6 +10,8 @@
 #   3. `kubernetes-validate --strict` finds no error in either rendering, against Kubernetes 1.37 and
 #      1.25, and warns only that it has no schema for the three CRD kinds; a Deployment with an unknown
 #      field must fail the same command (so a pass means something);
+#      the same for a user's overlay on standalone as docs/deployment.md shows it (namespace, image,
+#      a Certificate patch), which must land where the docs say;
 #   4. kubernetes_check.py: the CRD kinds against small schemas of their required fields, and what the
 #      kit promises (securityContext, probes, grace period, secrets, selectors, certgate keys, ...);
 #   5. with CERTGATE_BIN (scripts/test sets it): `certgate check` on each overlay's certgate.yaml and
@@ -94,10 +96,38 @@ for overlay in sidecar standalone; do
         ok "overlays/$overlay renders the same objects with $other_kubectl ($version)"
     fi
 done
+# A user's overlay on top of standalone, as docs/deployment.md shows it: namespace, image, Certificate.
+mkdir -p "$TMP/user"
+cat >"$TMP/user/kustomization.yaml" <<EOF
+namespace: web
+bases:
+  - $(realpath --relative-to="$TMP/user" "$KIT/overlays/standalone")
+images:
+  - name: certgate
+    newName: registry.example.com/certgate
+    newTag: "1.0.0"
+patchesStrategicMerge:
+  - certificate.yaml
+EOF
+printf '%s\n' 'apiVersion: cert-manager.io/v1' 'kind: Certificate' 'metadata:' '  name: certgate' 'spec:' \
+    '  dnsNames: [api.example.org]' '  issuerRef: {name: letsencrypt, kind: ClusterIssuer}' >"$TMP/user/certificate.yaml"
+"$KUBECTL" kustomize "$TMP/user" >"$TMP/user.yaml" 2>"$TMP/err" || fail "kubectl 1.20 kustomize of a user overlay: $(cat "$TMP/err")"
+"$PY" - "$TMP/user.yaml" <<'EOF' || fail "the user overlay did not apply as docs/deployment.md says"
+import sys, yaml
+docs = list(yaml.safe_load_all(open(sys.argv[1])))
+assert all(d["metadata"].get("namespace") == "web" for d in docs), "an object outside namespace web"
+pod = next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]
+assert pod["containers"][0]["image"] == "registry.example.com/certgate:1.0.0", pod["containers"][0]["image"]
+cert = next(d for d in docs if d["kind"] == "Certificate")["spec"]
+assert cert["dnsNames"] == ["api.example.org"] and cert["issuerRef"]["name"] == "letsencrypt", cert
+assert cert["secretName"] == "certgate-tls", cert
+EOF
+cp "$TMP/user.yaml" "$TMP/user-standalone.yaml"
+ok "a user overlay (namespace, image, Certificate patch) on standalone renders with kubectl 1.20"
 
 # --- 3. kubernetes-validate --strict -------------------------------------------------------------------
 expected_warning="Couldn't find schema for kind (Certificate|ServiceMonitor|PrometheusRule) with api version"
-for overlay in sidecar standalone; do
+for overlay in sidecar standalone user-standalone; do
     for version in 1.37.0 1.25.0; do
         "$VENV/bin/kubernetes-validate" --strict -k "$version" "$TMP/$overlay.yaml" >"$TMP/validate" 2>&1
         status=$?
@@ -108,7 +138,7 @@ for overlay in sidecar standalone; do
         passed=$(grep -c ' passed for resource ' "$TMP/validate")
         ((passed == 6)) || fail "kubernetes-validate validated $passed objects of overlays/$overlay, expected 6"
     done
-    ok "overlays/$overlay: kubernetes-validate --strict passes, Kubernetes 1.37 and 1.25"
+    ok "$overlay: kubernetes-validate --strict passes, Kubernetes 1.37 and 1.25"
 done
 sed 's/^\( *\)enableServiceLinks: false$/&\n\1enableServiceLink: false/' "$TMP/standalone.yaml" >"$TMP/broken.yaml"
 cmp -s "$TMP/broken.yaml" "$TMP/standalone.yaml" && fail "could not plant the misspelt field"
@@ -126,10 +156,10 @@ if [ -n "$BIN" ]; then
     [ "$(wc -l <"$TMP/help-keys")" -gt 30 ] || fail "certgate run --help lists $(wc -l <"$TMP/help-keys") flags"
     help_keys=("$TMP/help-keys")
 fi
-for overlay in sidecar standalone; do
-    echo "--- overlays/$overlay"
-    "$PY" "$ROOT/Tests/deploy/kubernetes_check.py" "$overlay" "$TMP/$overlay.yaml" "${help_keys[@]}" \
-        || fail "overlays/$overlay: kubernetes_check.py"
+for overlay in sidecar standalone user-standalone; do
+    echo "--- $overlay"
+    "$PY" "$ROOT/Tests/deploy/kubernetes_check.py" "${overlay#user-}" "$TMP/$overlay.yaml" "${help_keys[@]}" \
+        || fail "$overlay: kubernetes_check.py"
 done
 
 # --- 5. certgate check on the pod's configuration ------------------------------------------------------
