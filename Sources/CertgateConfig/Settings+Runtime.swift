@@ -1,6 +1,8 @@
 extension Settings {
     static let reloadingSettings: [any AnySetting] = [watch, statInterval, reloadInterval, allowExpired]
-    static let tlsSettings: [any AnySetting] = [minimumTLSVersion, ciphers, ciphersuites, handshakeTimeout]
+    static let tlsSettings: [any AnySetting] = [
+        minimumTLSVersion, ciphers, ciphersuites, groups, handshakeTimeout,
+    ]
     static let runtimeSettings: [any AnySetting] = [
         workers, maxConnections, connectTimeout, idleTimeout, tcpKeepalive, drainTimeout, shutdownDelay, logFormat,
         logLevel,
@@ -85,6 +87,15 @@ extension Settings {
         help: "OpenSSL ciphersuites for TLS 1.3.",
         keyPath: \.ciphersuites,
         parse: { text, _ throws(ConfigurationValueError) in try ValueParser.nonEmpty(text, what: "ciphersuite list") },
+        render: RenderedValue.optionalText)
+
+    public static let groups = Setting(
+        "groups", group: .tls, valueName: "list", type: "OpenSSL group names, colon-separated",
+        default: "X25519:P-256:P-384", example: "X25519:P-256", reload: .live,
+        help: "Key-exchange groups (curves) for TLS 1.2 and 1.3, most preferred first, e.g. "
+            + "X25519:P-256:P-384. A name OpenSSL does not know stops the start.",
+        keyPath: \.groups,
+        parse: { text, _ throws(ConfigurationValueError) in try ValueParser.groupList(text) },
         render: RenderedValue.optionalText)
 
     public static let handshakeTimeout = Setting(

@@ -125,6 +125,29 @@ public enum ValueParser {
         return text
     }
 
+    /// OpenSSL key-exchange group names separated by colons (`X25519:P-256`), none empty, repeated or
+    /// containing whitespace. Whether OpenSSL knows each name is checked when the TLS context is built.
+    public static func groupList(_ text: String) throws(ConfigurationValueError) -> String {
+        let example = "e.g. X25519:P-256:P-384"
+        guard !text.isEmpty else {
+            throw ConfigurationValueError("empty key-exchange group list (\(example))")
+        }
+        var names: Set<Substring> = []
+        for name in text.split(separator: ":", omittingEmptySubsequences: false) {
+            guard !name.isEmpty else {
+                throw ConfigurationValueError("'\(text)' has an empty group name (\(example))")
+            }
+            guard !name.contains(where: \.isWhitespace), !name.contains(",") else {
+                throw ConfigurationValueError(
+                    "'\(name)' is not a group name; separate groups with colons, no spaces (\(example))")
+            }
+            guard names.insert(name).inserted else {
+                throw ConfigurationValueError("'\(name)' appears twice in the group list")
+            }
+        }
+        return text
+    }
+
     /// A filesystem path made absolute against `base`. The file itself is not looked at: whether it
     /// exists is the certificate loader's business, and validation must work offline (`certgate check`
     /// on a build machine).

@@ -204,6 +204,12 @@ case_bad_min_tls() {
   expect_error "--min-tls" '1\.2|1\.3|version' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --min-tls 1.1
 }
 
+case_bad_groups() {
+  base
+  expect_error "--groups" "P-999.*X25519:P-999" "${BASE[@]}" --cert-dir "$CG_TMP/certs" --groups X25519:P-999
+  expect_error "--groups" "empty group name" "${BASE[@]}" --cert-dir "$CG_TMP/certs" --groups X25519::P-256
+}
+
 case_bad_log_format() {
   base
   expect_error "--log-format" 'text|json|format' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --log-format xml
