@@ -32,11 +32,18 @@ public enum ValueParser {
         return count
     }
 
-    /// A timeout: a duration greater than zero (a zero timeout would fail every connection).
-    public static func timeout(_ text: String) throws(ConfigurationValueError) -> Duration {
+    /// A timeout: a duration greater than zero (a zero timeout would fail every connection) and at most
+    /// `maximum`; the error names `what`.
+    public static func timeout(_ text: String, atMost maximum: Duration, what: String) throws(ConfigurationValueError)
+        -> Duration
+    {
         let duration = try DurationSyntax.parse(text)
         guard duration > .zero else {
             throw ConfigurationValueError("'\(text)' is not a usable timeout; it must be greater than 0")
+        }
+        guard duration <= maximum else {
+            throw ConfigurationValueError(
+                "'\(text)' is too long; the \(what) must be at most \(DurationSyntax.format(maximum))")
         }
         return duration
     }
@@ -55,8 +62,8 @@ public enum ValueParser {
         return duration
     }
 
-    /// `off` (case-insensitive) or a zero duration: `nil`; else a duration of at least `minimum`.
-    public static func offOrDuration(_ text: String, atLeast minimum: Duration, what: String)
+    /// `off` (case-insensitive) or a zero duration: `nil`; else a duration from `minimum` to `maximum`.
+    public static func offOrDuration(_ text: String, atLeast minimum: Duration, atMost maximum: Duration, what: String)
         throws(ConfigurationValueError) -> Duration?
     {
         if text.lowercased() == "off" {
@@ -73,6 +80,10 @@ public enum ValueParser {
             throw ConfigurationValueError(
                 "'\(text)' is too short; \(what) must be at least \(DurationSyntax.format(minimum)) (or off)"
             )
+        }
+        guard duration <= maximum else {
+            throw ConfigurationValueError(
+                "'\(text)' is too long; \(what) must be at most \(DurationSyntax.format(maximum)) (or off)")
         }
         return duration
     }

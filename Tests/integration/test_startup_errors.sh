@@ -175,6 +175,22 @@ case_unparsable_duration() {
   expect_error "5x" 'connect-timeout|duration' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --connect-timeout 5x
 }
 
+case_duration_near_misses() {
+  base
+  expect_error "--connect-timeout" "'5S' is not a duration; write 5s" \
+    "${BASE[@]}" --cert-dir "$CG_TMP/certs" --connect-timeout 5S
+  expect_error "--handshake-timeout" "'5 s' is not a duration; write 5s" \
+    "${BASE[@]}" --cert-dir "$CG_TMP/certs" --handshake-timeout "5 s"
+}
+
+case_duration_upper_bounds() {
+  base
+  expect_error "--handshake-timeout" 'too long.*at most 5m' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --handshake-timeout 10m
+  expect_error "--idle-timeout" 'too long.*at most 7d' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --idle-timeout 8d
+  printf 'reload-interval: 30d\n' > "$CG_TMP/cfg.yaml"
+  expect_error "reload-interval" 'too long.*at most 7d' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --config "$CG_TMP/cfg.yaml"
+}
+
 case_unknown_yaml_key() {
   base
   printf 'frobnicate_level: 3\n' > "$CG_TMP/cfg.yaml"
