@@ -226,6 +226,11 @@ case_bad_groups() {
   expect_error "--groups" "empty group name" "${BASE[@]}" --cert-dir "$CG_TMP/certs" --groups X25519::P-256
 }
 
+case_no_flag_takes_no_value() {
+  base
+  expect_error "--no-strict-sni" 'takes no value' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --no-strict-sni=true
+}
+
 case_bad_log_format() {
   base
   expect_error "--log-format" 'text|json|format' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --log-format xml
