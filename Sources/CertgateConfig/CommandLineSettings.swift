@@ -3,8 +3,11 @@
 /// ArgumentParser owns the command structure (`run`, `check`, `--help`); it hands every other argument
 /// here, so the flags accepted are exactly the table's. `--flag VALUE` and `--flag=VALUE` both work; a
 /// value flag given twice keeps the last value, a list flag keeps every one, a toggle takes no value.
+/// Every true-or-false setting also has `--no-KEY`, which sets it to `false`; of `--strict-sni` and
+/// `--no-strict-sni`, the last one given wins.
 public struct CommandLineSettings: Sendable, Equatable {
-    /// Flag (`--listen`) to the values given, in order; a toggle given has the value `true`.
+    /// Flag (`--listen`) to the values given, in order; a toggle given has the value `true`, and its
+    /// `--no-` form adds `false` under the flag itself.
     public var values: [String: [String]]
 
     public init(values: [String: [String]] = [:]) {
@@ -17,6 +20,7 @@ public struct CommandLineSettings: Sendable, Equatable {
     ///   value, or a value given to a toggle; a stray argument is named as such.
     public init(arguments: [String]) throws(ConfigurationError) {
         let byFlag = Self.flagTable
+        let negations = Self.negatedFlags
         var values: [String: [String]] = [:]
         var index = 0
         while index < arguments.count {
@@ -34,9 +38,17 @@ public struct CommandLineSettings: Sendable, Equatable {
             } else {
                 name = argument
             }
+            if let positive = negations[name] {
+                if inline != nil {
+                    throw ConfigurationError(.flag(name), "takes no value")
+                }
+                values[positive, default: []].append("false")
+                continue
+            }
             guard let form = byFlag[name] else {
+                let known = Array(byFlag.keys) + Array(negations.keys)
                 let close = Suggestion.closest(
-                    to: String(name.dropFirst(2)), among: byFlag.keys.map { String($0.dropFirst(2)) })
+                    to: String(name.dropFirst(2)), among: known.map { String($0.dropFirst(2)) })
                 throw ConfigurationError(
                     .flag(name), "unknown option" + (close.map { " (did you mean '--\($0)'?)" } ?? ""))
             }
@@ -61,6 +73,15 @@ public struct CommandLineSettings: Sendable, Equatable {
 
     /// `--config FILE`, when given.
     public var configFile: String? { values[Settings.config.info.flag]?.last }
+
+    /// `--no-KEY` to `--KEY` for every true-or-false setting.
+    static var negatedFlags: [String: String] {
+        var table: [String: String] = [:]
+        for info in Settings.all.map(\.info) {
+            if let negated = info.negatedFlag { table[negated] = info.flag }
+        }
+        return table
+    }
 
     /// Every flag the table defines, with its form.
     static var flagTable: [String: SettingForm] {

@@ -195,7 +195,8 @@ struct ConfigurationFileParser {
         }
     }
 
-    /// A bare YAML integer means seconds (`handshake-timeout: 5`); anything else must be duration text.
+    /// A bare YAML number means seconds (`handshake-timeout: 5`, `connect-timeout: 1.5`); anything else
+    /// must be duration text.
     private func duration(_ node: Node, _ key: String) throws(ConfigurationError) -> String {
         let text = try scalar(node, key, expecting: "a duration such as 5s")
         switch node.tag.rawValue {
@@ -210,10 +211,21 @@ struct ConfigurationFileParser {
             }
             return seconds == 0 ? "0" : "\(seconds)s"
         case Tag.Name.float.rawValue:
-            throw ConfigurationError(
-                .fileKey(file: path, key: key),
-                "'\(text)' is not a whole number of seconds; write a duration such as 1500ms"
-            )
+            // `1.5` is 1.5 seconds, like a bare integer; exponents, infinities and signs are refused.
+            if text.hasPrefix("-") {
+                throw ConfigurationError(
+                    .fileKey(file: path, key: key), "'\(text)' is negative; durations must be 0 or more")
+            }
+            let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
+                parts.allSatisfy({ $0.allSatisfy(\.isASCIIDigit) })
+            else {
+                throw ConfigurationError(
+                    .fileKey(file: path, key: key),
+                    "'\(text)' is not a number of seconds; write a duration such as 1.5s or 1500ms"
+                )
+            }
+            return text + "s"
         default:
             return text
         }

@@ -47,6 +47,9 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var ciphers: String?
     /// OpenSSL TLS 1.3 ciphersuites; `nil` keeps certgate's default (AES-128-GCM first).
     public var ciphersuites: String?
+    /// Key-exchange groups, colon-separated, most preferred first; `nil` keeps certgate's default
+    /// (X25519:P-256:P-384).
+    public var groups: String?
     /// Upper bound for a non-blocking upstream connect.
     public var connectTimeout: Duration = .seconds(5)
     /// Upper bound for a client to complete the TLS handshake.

@@ -46,6 +46,14 @@ public struct SettingInfo: Sendable {
     /// The flag as messages and help show it.
     public var flag: String { flags.first ?? "--" + key }
 
+    /// `--no-KEY` for a setting that is true or false (a switch like `--strict-sni`, or a value like
+    /// `--tcp-keepalive true|false`): it sets `false`, so the command line can turn off a `true` from the
+    /// config file or the environment. `nil` for every other setting.
+    public var negatedFlag: String? {
+        guard !flags.isEmpty, form == .toggle || valueName == "true|false" else { return nil }
+        return "--no-" + key
+    }
+
     /// The environment variable that sets it, when it can be set from the environment.
     public var environmentVariable: String? {
         fromEnvironment ? Self.environmentPrefix + key.uppercased().replacingOccurrences(of: "-", with: "_") : nil

@@ -59,15 +59,19 @@ extension Settings {
 
     /// The shortest `--roots-max-age` other than off.
     public static let minimumRootsMaxAge = Duration.seconds(60)
+    /// The longest `--roots-max-age` other than off: a year, like `--expiry-warning`.
+    public static let maximumRootsMaxAge = Duration.seconds(365 * 86_400)
 
     public static let rootsMaxAge = Setting(
         "roots-max-age", .duration, group: .clientCertificates, valueName: "duration|off",
-        type: "duration of at least 1m, or off (also 0)", example: "7d", reload: .live,
-        help: "Stop trusting a superseded --client-ca generation after this long, e.g. 1d; at least "
-            + "\(DurationSyntax.format(minimumRootsMaxAge)); off or 0 disables it.",
+        type: "duration, 1m to 365d, or off (also 0)", example: "7d", reload: .live,
+        help: "Stop trusting a superseded --client-ca generation after this long, e.g. 1d; "
+            + "\(DurationSyntax.format(minimumRootsMaxAge)) to \(DurationSyntax.format(maximumRootsMaxAge)); "
+            + "off or 0 disables it.",
         keyPath: \.rootsMaxAge,
         parse: { text, _ throws(ConfigurationValueError) in
-            try ValueParser.offOrDuration(text, atLeast: minimumRootsMaxAge, what: "the roots max age")
+            try ValueParser.offOrDuration(
+                text, atLeast: minimumRootsMaxAge, atMost: maximumRootsMaxAge, what: "the roots max age")
         },
         render: RenderedValue.durationOrOff)
 

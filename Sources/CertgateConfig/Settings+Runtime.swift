@@ -1,6 +1,8 @@
 extension Settings {
     static let reloadingSettings: [any AnySetting] = [watch, statInterval, reloadInterval, allowExpired]
-    static let tlsSettings: [any AnySetting] = [minimumTLSVersion, ciphers, ciphersuites, handshakeTimeout]
+    static let tlsSettings: [any AnySetting] = [
+        minimumTLSVersion, ciphers, ciphersuites, groups, handshakeTimeout,
+    ]
     static let runtimeSettings: [any AnySetting] = [
         workers, maxConnections, connectTimeout, idleTimeout, tcpKeepalive, drainTimeout, shutdownDelay, logFormat,
         logLevel,
@@ -37,16 +39,20 @@ extension Settings {
 
     /// The shortest `--reload-interval` other than off: each reload re-reads every certificate source.
     public static let minimumReloadInterval = Duration.seconds(1)
+    /// The longest `--reload-interval`: a backstop that runs less than weekly backs up nothing.
+    public static let maximumReloadInterval = Duration.seconds(7 * 86_400)
 
     public static let reloadInterval = Setting(
         "reload-interval", .duration, group: .reloading, valueName: "duration|off",
-        type: "duration of at least 1s, or off (also 0)", example: "1h", reload: .live,
+        type: "duration, 1s to 7d, or off (also 0)", example: "1h", reload: .live,
         help: "Also re-read every certificate source this often, changed or not, e.g. 1h: a backstop for "
-            + "filesystems where neither inotify nor stat() sees changes. At least "
-            + "\(DurationSyntax.format(minimumReloadInterval)); off or 0 disables it.",
+            + "filesystems where neither inotify nor stat() sees changes. "
+            + "\(DurationSyntax.format(minimumReloadInterval)) to \(DurationSyntax.format(maximumReloadInterval)); "
+            + "off or 0 disables it.",
         keyPath: \.reloadInterval,
         parse: { text, _ throws(ConfigurationValueError) in
-            try ValueParser.offOrDuration(text, atLeast: minimumReloadInterval, what: "the reload interval")
+            try ValueParser.offOrDuration(
+                text, atLeast: minimumReloadInterval, atMost: maximumReloadInterval, what: "the reload interval")
         },
         render: RenderedValue.durationOrOff)
 
@@ -87,11 +93,27 @@ extension Settings {
         parse: { text, _ throws(ConfigurationValueError) in try ValueParser.nonEmpty(text, what: "ciphersuite list") },
         render: RenderedValue.optionalText)
 
+    public static let groups = Setting(
+        "groups", group: .tls, valueName: "list", type: "OpenSSL group names, colon-separated",
+        default: "X25519:P-256:P-384", example: "X25519:P-256", reload: .live,
+        help: "Key-exchange groups (curves) for TLS 1.2 and 1.3, most preferred first, e.g. "
+            + "X25519:P-256:P-384. A name OpenSSL does not know stops the start.",
+        keyPath: \.groups,
+        parse: { text, _ throws(ConfigurationValueError) in try ValueParser.groupList(text) },
+        render: RenderedValue.optionalText)
+
+    /// The longest `--handshake-timeout` and `--connect-timeout`: a peer that needs longer is not coming.
+    public static let maximumHandshakeTimeout = Duration.seconds(300)
+
     public static let handshakeTimeout = Setting(
-        "handshake-timeout", .duration, group: .tls, valueName: "duration", type: "duration", example: "3s",
-        reload: .live, help: "Time a client has to complete the TLS handshake, e.g. 500ms, 10s, 1m.",
+        "handshake-timeout", .duration, group: .tls, valueName: "duration", type: "duration, more than 0 up to 5m",
+        example: "3s", reload: .live,
+        help: "Time a client has to complete the TLS handshake, e.g. 500ms, 10s, 1m; at most "
+            + "\(DurationSyntax.format(maximumHandshakeTimeout)).",
         keyPath: \.handshakeTimeout,
-        parse: { text, _ throws(ConfigurationValueError) in try ValueParser.timeout(text) },
+        parse: { text, _ throws(ConfigurationValueError) in
+            try ValueParser.timeout(text, atMost: maximumHandshakeTimeout, what: "handshake timeout")
+        },
         render: RenderedValue.duration)
 
     // MARK: Runtime
@@ -127,25 +149,35 @@ extension Settings {
         },
         render: { .scalar($0.map(String.init) ?? "auto") })
 
+    /// The longest `--connect-timeout`.
+    public static let maximumConnectTimeout = Duration.seconds(300)
+
     public static let connectTimeout = Setting(
-        "connect-timeout", .duration, group: .runtime, valueName: "duration", type: "duration", example: "2s",
-        reload: .live, help: "Time allowed to connect to the upstream, e.g. 500ms, 5s.",
+        "connect-timeout", .duration, group: .runtime, valueName: "duration", type: "duration, more than 0 up to 5m",
+        example: "2s", reload: .live,
+        help: "Time allowed to connect to the upstream, e.g. 500ms, 5s; at most "
+            + "\(DurationSyntax.format(maximumConnectTimeout)).",
         keyPath: \.connectTimeout,
-        parse: { text, _ throws(ConfigurationValueError) in try ValueParser.timeout(text) },
+        parse: { text, _ throws(ConfigurationValueError) in
+            try ValueParser.timeout(text, atMost: maximumConnectTimeout, what: "connect timeout")
+        },
         render: RenderedValue.duration)
 
     /// The shortest `--idle-timeout` other than off.
     public static let minimumIdleTimeout = Duration.milliseconds(100)
+    /// The longest `--idle-timeout` other than off (which keeps idle connections open for good).
+    public static let maximumIdleTimeout = Duration.seconds(7 * 86_400)
 
     public static let idleTimeout = Setting(
         "idle-timeout", .duration, group: .runtime, valueName: "duration|off",
-        type: "duration of at least 100ms, or off (also 0)", example: "1m", reload: .live,
+        type: "duration, 100ms to 7d, or off (also 0)", example: "1m", reload: .live,
         help: "Close a proxied connection (both sides) when no byte has moved in either direction for this "
-            + "long, e.g. 30s, 5m; off or 0 keeps idle connections open. The handshake and the upstream "
-            + "connect have their own timeouts.",
+            + "long, e.g. 30s, 5m, at most \(DurationSyntax.format(maximumIdleTimeout)); off or 0 keeps idle "
+            + "connections open. The handshake and the upstream connect have their own timeouts.",
         keyPath: \.idleTimeout,
         parse: { text, _ throws(ConfigurationValueError) in
-            try ValueParser.offOrDuration(text, atLeast: minimumIdleTimeout, what: "the idle timeout")
+            try ValueParser.offOrDuration(
+                text, atLeast: minimumIdleTimeout, atMost: maximumIdleTimeout, what: "the idle timeout")
         },
         render: RenderedValue.durationOrOff)
 

@@ -14,7 +14,8 @@ public enum SettingsHelp {
             for info in settings {
                 let flags =
                     "  "
-                    + info.flags.map { $0 + (info.valueName.isEmpty ? "" : " <\(info.valueName)>") }
+                    + (info.flags.map { $0 + (info.valueName.isEmpty ? "" : " <\(info.valueName)>") }
+                    + (info.negatedFlag.map { [$0] } ?? []))
                     .joined(separator: " ")
                 var help = info.help
                 if info.defaultText == "required" {
@@ -69,6 +70,9 @@ public enum SettingsHelp {
         }
         .joined(separator: "|")
         let flags = info.flags.map { $0 + (value.isEmpty ? "" : " " + value) }.joined(separator: " ")
+        if let negated = info.negatedFlag {
+            return "`\(flags)`, `\(negated)`"
+        }
         switch info.form {
         case .list: return "`\(flags)` (repeatable)"
         case .structured: return "`\(flags)` (repeatable pairs)"

@@ -32,11 +32,18 @@ public enum ValueParser {
         return count
     }
 
-    /// A timeout: a duration greater than zero (a zero timeout would fail every connection).
-    public static func timeout(_ text: String) throws(ConfigurationValueError) -> Duration {
+    /// A timeout: a duration greater than zero (a zero timeout would fail every connection) and at most
+    /// `maximum`; the error names `what`.
+    public static func timeout(_ text: String, atMost maximum: Duration, what: String) throws(ConfigurationValueError)
+        -> Duration
+    {
         let duration = try DurationSyntax.parse(text)
         guard duration > .zero else {
             throw ConfigurationValueError("'\(text)' is not a usable timeout; it must be greater than 0")
+        }
+        guard duration <= maximum else {
+            throw ConfigurationValueError(
+                "'\(text)' is too long; the \(what) must be at most \(DurationSyntax.format(maximum))")
         }
         return duration
     }
@@ -55,8 +62,8 @@ public enum ValueParser {
         return duration
     }
 
-    /// `off` (case-insensitive) or a zero duration: `nil`; else a duration of at least `minimum`.
-    public static func offOrDuration(_ text: String, atLeast minimum: Duration, what: String)
+    /// `off` (case-insensitive) or a zero duration: `nil`; else a duration from `minimum` to `maximum`.
+    public static func offOrDuration(_ text: String, atLeast minimum: Duration, atMost maximum: Duration, what: String)
         throws(ConfigurationValueError) -> Duration?
     {
         if text.lowercased() == "off" {
@@ -73,6 +80,10 @@ public enum ValueParser {
             throw ConfigurationValueError(
                 "'\(text)' is too short; \(what) must be at least \(DurationSyntax.format(minimum)) (or off)"
             )
+        }
+        guard duration <= maximum else {
+            throw ConfigurationValueError(
+                "'\(text)' is too long; \(what) must be at most \(DurationSyntax.format(maximum)) (or off)")
         }
         return duration
     }
@@ -121,6 +132,29 @@ public enum ValueParser {
     public static func nonEmpty(_ text: String, what: String) throws(ConfigurationValueError) -> String {
         guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw ConfigurationValueError("empty \(what)")
+        }
+        return text
+    }
+
+    /// OpenSSL key-exchange group names separated by colons (`X25519:P-256`), none empty, repeated or
+    /// containing whitespace. Whether OpenSSL knows each name is checked when the TLS context is built.
+    public static func groupList(_ text: String) throws(ConfigurationValueError) -> String {
+        let example = "e.g. X25519:P-256:P-384"
+        guard !text.isEmpty else {
+            throw ConfigurationValueError("empty key-exchange group list (\(example))")
+        }
+        var names: Set<Substring> = []
+        for name in text.split(separator: ":", omittingEmptySubsequences: false) {
+            guard !name.isEmpty else {
+                throw ConfigurationValueError("'\(text)' has an empty group name (\(example))")
+            }
+            guard !name.contains(where: \.isWhitespace), !name.contains(",") else {
+                throw ConfigurationValueError(
+                    "'\(name)' is not a group name; separate groups with colons, no spaces (\(example))")
+            }
+            guard names.insert(name).inserted else {
+                throw ConfigurationValueError("'\(name)' appears twice in the group list")
+            }
         }
         return text
     }

@@ -70,8 +70,15 @@ public final class TLSServerContext: @unchecked Sendable {
         guard SSL_CTX_set_ciphersuites(ctx, suites) == 1 else {
             throw .invalidCiphersuites(suites, OpenSSLError.drain())
         }
-        guard COpenSSLShims_SSL_CTX_set1_groups_list(ctx, TLSSettings.defaultGroups) == 1 else {
-            throw .openSSL("setting key-exchange groups", OpenSSLError.drain())
+        let groups = settings.groups ?? TLSSettings.defaultGroups
+        guard COpenSSLShims_SSL_CTX_set1_groups_list(ctx, groups) == 1 else {
+            let error = OpenSSLError.drain()
+            // OpenSSL only says the list failed; trying each name alone finds the one it does not know.
+            let unknown = groups.split(separator: ":").map(String.init).first {
+                COpenSSLShims_SSL_CTX_set1_groups_list(ctx, $0) != 1
+            }
+            OpenSSLError.clearQueue()
+            throw .invalidGroups(groups, unknown: unknown, error)
         }
         // Each handshake sets its own session id context (its client policy's and server name's) in the
         // ClientHello callback; this one only covers a handshake that somehow skipped it.
@@ -117,6 +124,8 @@ public final class TLSServerContext: @unchecked Sendable {
 public enum TLSConfigurationError: Error, CustomStringConvertible {
     case invalidCiphers(String, OpenSSLError)
     case invalidCiphersuites(String, OpenSSLError)
+    /// The group list, and the first name in it OpenSSL does not know (when one alone fails).
+    case invalidGroups(String, unknown: String?, OpenSSLError)
     case openSSL(String, OpenSSLError)
 
     public var description: String {
@@ -125,6 +134,11 @@ public enum TLSConfigurationError: Error, CustomStringConvertible {
             return "--ciphers: OpenSSL accepts no TLS 1.2 cipher from '\(list)'"
         case .invalidCiphersuites(let list, _):
             return "--ciphersuites: OpenSSL rejects TLS 1.3 ciphersuites '\(list)'"
+        case .invalidGroups(let list, let unknown?, _):
+            return "--groups: OpenSSL does not know the key-exchange group '\(unknown)' in '\(list)' "
+                + "(e.g. X25519:P-256:P-384)"
+        case .invalidGroups(let list, nil, _):
+            return "--groups: OpenSSL rejects the key-exchange groups '\(list)' (e.g. X25519:P-256:P-384)"
         case .openSSL(let step, let error):
             return "OpenSSL: \(step) failed: \(error)"
         }

@@ -11,6 +11,8 @@ public struct TLSSettings: Sendable, Equatable {
     public var ciphers: String?
     /// OpenSSL ciphersuites for TLS 1.3 (`nil`: `TLSSettings.defaultCiphersuites`).
     public var ciphersuites: String?
+    /// Key-exchange groups, most preferred first, colon-separated (`nil`: `TLSSettings.defaultGroups`).
+    public var groups: String?
 
     /// ALPN protocols offered, most preferred first (server preference); empty: no ALPN answer.
     public var alpn: [String]
@@ -22,11 +24,12 @@ public struct TLSSettings: Sendable, Equatable {
 
     public init(
         minimumVersion: ProtocolVersion = .tls12, ciphers: String? = nil, ciphersuites: String? = nil,
-        alpn: [String] = [], strictSNI: Bool = false
+        groups: String? = nil, alpn: [String] = [], strictSNI: Bool = false
     ) {
         self.minimumVersion = minimumVersion
         self.ciphers = ciphers
         self.ciphersuites = ciphersuites
+        self.groups = groups
         self.alpn = alpn
         self.strictSNI = strictSNI
     }

@@ -11,6 +11,7 @@ extension ProxyConfiguration {
             minimumVersion: minimumTLSVersion == .v1_3 ? .tls13 : .tls12,
             ciphers: ciphers,
             ciphersuites: ciphersuites,
+            groups: groups,
             alpn: alpn,
             strictSNI: strictSNI
         )

@@ -106,13 +106,14 @@ struct AdminAndShutdownSettingsTests {
             ("2h", "--drain-timeout: '2h' is out of range; the drain timeout must be between 0 and 1h"),
             ("1d", "--drain-timeout: '1d' is out of range; the drain timeout must be between 0 and 1h"),
             ("-1s", "--drain-timeout: '-1s' is negative; durations must be 0 or more"),
-            ("30", "--drain-timeout: '30' has no unit (did you mean 30s? e.g. 150ms, 2s, 5m, 1h, 1d)"),
+            ("30", "--drain-timeout: '30' has no unit (did you mean 30s? e.g. 250ms, 1.5s, 1m30s, 5m, 1h, 1d)"),
             (
-                "1.5s",
-                "--drain-timeout: '1.5s' is not a whole number; use a smaller unit instead (e.g. 1500ms, not 1.5s)"
+                "1.5 s",
+                "--drain-timeout: '1.5 s' is not a duration; write 1.5s (lower-case units, no spaces; "
+                    + "e.g. 250ms, 1.5s, 1m30s, 5m, 1h, 1d)"
             ),
-            ("off", "--drain-timeout: 'off' is not a duration (e.g. 150ms, 2s, 5m, 1h, 1d)"),
-            ("", "--drain-timeout: empty duration (e.g. 150ms, 2s, 5m, 1h, 1d)"),
+            ("off", "--drain-timeout: 'off' is not a duration (e.g. 250ms, 1.5s, 1m30s, 5m, 1h, 1d)"),
+            ("", "--drain-timeout: empty duration (e.g. 250ms, 1.5s, 1m30s, 5m, 1h, 1d)"),
         ]
     )
     func badDrainTimeouts(text: String, message: String) {
@@ -142,7 +143,7 @@ struct AdminAndShutdownSettingsTests {
             ("366d", "--expiry-warning: '366d' is out of range; the expiry warning must be between 0 and 365d"),
             ("8761h", "--expiry-warning: '8761h' is out of range; the expiry warning must be between 0 and 365d"),
             ("-1d", "--expiry-warning: '-1d' is negative; durations must be 0 or more"),
-            ("14", "--expiry-warning: '14' has no unit (did you mean 14s? e.g. 150ms, 2s, 5m, 1h, 1d)"),
+            ("14", "--expiry-warning: '14' has no unit (did you mean 14s? e.g. 250ms, 1.5s, 1m30s, 5m, 1h, 1d)"),
             ("2w", "--expiry-warning: '2w' has an unknown unit 'w' (use ms, s, m, h or d)"),
         ]
     )

@@ -286,10 +286,10 @@ struct ClientCertificateSettingsTests {
         arguments: [
             ("59s", "--roots-max-age: '59s' is too short; the roots max age must be at least 1m (or off)"),
             ("1ms", "--roots-max-age: '1ms' is too short; the roots max age must be at least 1m (or off)"),
-            ("never", "--roots-max-age: 'never' is not a duration or off (e.g. 150ms, 2s, 5m, 1h, 1d)"),
+            ("never", "--roots-max-age: 'never' is not a duration or off (e.g. 250ms, 1.5s, 1m30s, 5m, 1h, 1d)"),
             ("-1m", "--roots-max-age: '-1m' is negative; durations must be 0 or more"),
-            ("5", "--roots-max-age: '5' has no unit (did you mean 5s? e.g. 150ms, 2s, 5m, 1h, 1d)"),
-            ("", "--roots-max-age: empty duration (e.g. 150ms, 2s, 5m, 1h, 1d)"),
+            ("5", "--roots-max-age: '5' has no unit (did you mean 5s? e.g. 250ms, 1.5s, 1m30s, 5m, 1h, 1d)"),
+            ("", "--roots-max-age: empty duration (e.g. 250ms, 1.5s, 1m30s, 5m, 1h, 1d)"),
         ]
     )
     func badRootsMaxAge(text: String, message: String) {

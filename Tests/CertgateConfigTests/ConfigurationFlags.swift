@@ -27,7 +27,7 @@ struct ConfigurationFlags: Sendable, Equatable {
     var statInterval: String?
     /// `--reload-interval DURATION|off`.
     var reloadInterval: String?
-    /// `--allow-expired`: `true` when the switch was given, `nil` when not (it has no "false" spelling).
+    /// `--allow-expired`: `true` when the switch was given, `nil` when not (this helper never writes `--no-allow-expired`).
     var allowExpired: Bool?
     /// `--expiry-warning DURATION`.
     var expiryWarning: String?

@@ -238,7 +238,10 @@ struct ConfigurationResolverTests {
                 "--log-level: 'verbose' is not a log level (trace, debug, info, notice, warning, error or critical)"
             ),
             (\.minimumTLSVersion, "1.1", "--min-tls: '1.1' is not a supported TLS version (1.2 or 1.3)"),
-            (\.connectTimeout, "5", "--connect-timeout: '5' has no unit (did you mean 5s? e.g. 150ms, 2s, 5m, 1h, 1d)"),
+            (
+                \.connectTimeout, "5",
+                "--connect-timeout: '5' has no unit (did you mean 5s? e.g. 250ms, 1.5s, 1m30s, 5m, 1h, 1d)"
+            ),
             (\.connectTimeout, "0", "--connect-timeout: '0' is not a usable timeout; it must be greater than 0"),
             (\.handshakeTimeout, "-1s", "--handshake-timeout: '-1s' is negative; durations must be 0 or more"),
             (\.ciphers, " ", "--ciphers: empty cipher list"),
@@ -264,12 +267,15 @@ struct ConfigurationResolverTests {
                 "--stat-interval: '2h' is out of range; the stat interval must be between 50ms and 1h"
             ),
             (
-                \.statInterval, "1.5s",
-                "--stat-interval: '1.5s' is not a whole number; use a smaller unit instead (e.g. 1500ms, not 1.5s)"
+                \.statInterval, "1.0005s",
+                "--stat-interval: '1.0005s' is finer than a millisecond (e.g. 1.5s or 1500ms)"
             ),
-            (\.statInterval, "fast", "--stat-interval: 'fast' is not a duration (e.g. 150ms, 2s, 5m, 1h, 1d)"),
-            (\.statInterval, "5", "--stat-interval: '5' has no unit (did you mean 5s? e.g. 150ms, 2s, 5m, 1h, 1d)"),
-            (\.statInterval, "", "--stat-interval: empty duration (e.g. 150ms, 2s, 5m, 1h, 1d)"),
+            (\.statInterval, "fast", "--stat-interval: 'fast' is not a duration (e.g. 250ms, 1.5s, 1m30s, 5m, 1h, 1d)"),
+            (
+                \.statInterval, "5",
+                "--stat-interval: '5' has no unit (did you mean 5s? e.g. 250ms, 1.5s, 1m30s, 5m, 1h, 1d)"
+            ),
+            (\.statInterval, "", "--stat-interval: empty duration (e.g. 250ms, 1.5s, 1m30s, 5m, 1h, 1d)"),
             (
                 \.reloadInterval, "999ms",
                 "--reload-interval: '999ms' is too short; the reload interval must be at least 1s (or off)"
@@ -280,14 +286,14 @@ struct ConfigurationResolverTests {
             ),
             (
                 \.reloadInterval, "never",
-                "--reload-interval: 'never' is not a duration or off (e.g. 150ms, 2s, 5m, 1h, 1d)"
+                "--reload-interval: 'never' is not a duration or off (e.g. 250ms, 1.5s, 1m30s, 5m, 1h, 1d)"
             ),
             (\.reloadInterval, "-5m", "--reload-interval: '-5m' is negative; durations must be 0 or more"),
             (
                 \.reloadInterval, "5",
-                "--reload-interval: '5' has no unit (did you mean 5s? e.g. 150ms, 2s, 5m, 1h, 1d)"
+                "--reload-interval: '5' has no unit (did you mean 5s? e.g. 250ms, 1.5s, 1m30s, 5m, 1h, 1d)"
             ),
-            (\.reloadInterval, "", "--reload-interval: empty duration (e.g. 150ms, 2s, 5m, 1h, 1d)"),
+            (\.reloadInterval, "", "--reload-interval: empty duration (e.g. 250ms, 1.5s, 1m30s, 5m, 1h, 1d)"),
         ] as [(FlagField, String, String)]
     )
     func badFlagValues(keyPath: FlagField, value: String, message: String) throws {
@@ -332,14 +338,17 @@ struct ConfigurationResolverTests {
                 "stat-interval: 3601",
                 "key 'stat-interval': '3601s' is out of range; the stat interval must be between 50ms and 1h"
             ),
-            ("stat-interval: soon", "key 'stat-interval': 'soon' is not a duration (e.g. 150ms, 2s, 5m, 1h, 1d)"),
+            (
+                "stat-interval: soon",
+                "key 'stat-interval': 'soon' is not a duration (e.g. 250ms, 1.5s, 1m30s, 5m, 1h, 1d)"
+            ),
             (
                 "reload-interval: 500ms",
                 "key 'reload-interval': '500ms' is too short; the reload interval must be at least 1s (or off)"
             ),
             (
                 "reload-interval: false",
-                "key 'reload-interval': 'false' is not a duration or off (e.g. 150ms, 2s, 5m, 1h, 1d)"
+                "key 'reload-interval': 'false' is not a duration or off (e.g. 250ms, 1.5s, 1m30s, 5m, 1h, 1d)"
             ),
             ("allow-expired: yes", "key 'allow-expired': 'yes' is not true or false"),
             ("allow-expired: 1", "key 'allow-expired': '1' is not true or false"),
@@ -564,7 +573,7 @@ struct ConfigurationResolverTests {
                 ciphers: "ECDHE+AESGCM:!aNULL:#x",
                 ciphersuites: "TLS_AES_256_GCM_SHA384",
                 connectTimeout: .milliseconds(1_500),
-                handshakeTimeout: .seconds(3_600),
+                handshakeTimeout: .seconds(300),
                 drainTimeout: .seconds(3_600)
             ),
             ProxyConfiguration(

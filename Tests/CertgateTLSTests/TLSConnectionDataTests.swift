@@ -102,4 +102,18 @@ struct TLSConnectionDataTests {
         }
         #expect(TLSServerContext.libraryVersion.hasPrefix("OpenSSL 3."))
     }
+
+    @Test func aContextRefusesAnUnknownGroupAndNamesIt() throws {
+        _ = try TLSServerContext(settings: TLSSettings(groups: "P-384"))
+        _ = try TLSServerContext(settings: TLSSettings(groups: TLSSettings.defaultGroups))
+        #expect {
+            _ = try TLSServerContext(settings: TLSSettings(groups: "X25519:P-999:P-256"))
+        } throws: { error in
+            guard case TLSConfigurationError.invalidGroups(let list, let unknown, _) = error else { return false }
+            let text = String(describing: error)
+            return list == "X25519:P-999:P-256" && unknown == "P-999"
+                && text.hasPrefix("--groups: OpenSSL does not know the key-exchange group 'P-999'")
+                && !text.contains("\n")
+        }
+    }
 }

@@ -75,19 +75,40 @@ EOF
   assert_served flag.test cg-flag
 }
 
+# silent_client_dropped_after_1500ms WHAT : a client that sends nothing is dropped after about 1.5 s.
+silent_client_dropped_after_1500ms() {
+  local t0 ms
+  t0=$(now_ms)
+  "$PY" "$CLIENT_PY" garbage --port "$CG_PORT" --kind silent --expect-close 6 \
+    || fail "a silent client was not dropped within 6 s ($1)"
+  ms=$(( $(now_ms) - t0 ))
+  [ "$ms" -ge 1200 ] || fail "silent client dropped after $ms ms, before the 1500 ms handshake timeout ($1)"
+  note "ok: silent client dropped after $ms ms ($1)"
+}
+
 case_durations_from_config() {
   up_start http
   std_certs "$CG_TMP/certs"
   CG_PORT=$(free_port); admin_init
   write_config "$CG_TMP/c.yaml"
   cg_launch run --config "$CG_TMP/c.yaml"
-  local t0 ms
-  t0=$(now_ms)
-  "$PY" "$CLIENT_PY" garbage --port "$CG_PORT" --kind silent --expect-close 6 \
-    || fail "a silent client was not dropped within 6 s (handshake-timeout: 1500ms in the file)"
-  ms=$(( $(now_ms) - t0 ))
-  [ "$ms" -ge 1200 ] || fail "silent client dropped after $ms ms, before the 1500 ms handshake timeout"
-  note "ok: silent client dropped after $ms ms"
+  silent_client_dropped_after_1500ms "handshake-timeout: 1500ms in the file"
+}
+
+case_durations_as_people_write_them() {
+  up_start http
+  std_certs "$CG_TMP/certs"
+  CG_PORT=$(free_port); admin_init
+  write_config "$CG_TMP/c.yaml"
+  # A bare YAML number is seconds, fractions included.
+  sed -i 's/^handshake-timeout: .*/handshake-timeout: 1.5/' "$CG_TMP/c.yaml"
+  cg_launch run --config "$CG_TMP/c.yaml" --connect-timeout 1m30s --idle-timeout 2.5m
+  silent_client_dropped_after_1500ms "handshake-timeout: 1.5 in the file"
+  cg_stop
+  CG_PORT=$(free_port)
+  write_config "$CG_TMP/c.yaml"
+  cg_launch run --config "$CG_TMP/c.yaml" --handshake-timeout 1.5s
+  silent_client_dropped_after_1500ms "--handshake-timeout 1.5s"
 }
 
 case_upstream_given_by_hostname() {

@@ -143,6 +143,27 @@ case_bad_file_changes_nothing() {
   assert_eq 1 "$(metric certgate_config_last_reload_successful)" "certgate_config_last_reload_successful"
 }
 
+# handshake_ok ARGS... : an s_client handshake (SNI alpha.test) with ARGS succeeds.
+handshake_ok() { tls_try "$CG_TMP/hs" -connect "127.0.0.1:$CG_PORT" -servername alpha.test "$@"; }
+
+case_groups_change_live() {
+  cr_start 'groups: X25519:P-256\n'
+  handshake_ok -tls1_3 -groups P-256 || fail "P-256 refused with groups: X25519:P-256: $(head -n 3 "$CG_TMP/hs")"
+  cr_write "$CONF" 'groups: X25519\n'
+  local out
+  out=$(reload_json)
+  note "reload: $out"
+  assert_eq '["groups"]' "$(jq_py "r['configuration']['applied']" <<<"$out")" "applied settings"
+  ! handshake_ok -tls1_3 -groups P-256 || fail "P-256 still accepted after the reload to groups: X25519"
+  handshake_ok -tls1_3 -groups X25519 || fail "X25519 refused after the reload: $(head -n 3 "$CG_TMP/hs")"
+  # A group OpenSSL does not know: the reload fails, naming it, and the running groups stay.
+  cr_write "$CONF" 'groups: X25519:P-999\n'
+  assert_eq 422 "$(admin_req POST /reload)" "POST /reload with an unknown group"
+  assert_contains "$(cat "$CG_TMP/admin.body")" "P-999" "the error names the group"
+  ! handshake_ok -tls1_3 -groups P-256 || fail "P-256 accepted after the failed reload"
+  handshake_ok -tls1_3 -groups X25519 || fail "X25519 refused after the failed reload"
+}
+
 case_unchanged_file_is_unchanged() {
   cr_start ''
   local out

@@ -617,6 +617,25 @@ case_without_option_requests_pass_untouched() {
     "$(q "$out" "repr(r['responses'][0]['json']['head'])")" "head byte for byte (no fields added or removed, obs-fold not refused)"
 }
 
+case_no_forward_headers_overrides_yaml_true() {
+  fh_up_start
+  printf 'forward-headers: true\n' > "$CG_TMP/fh.yaml"
+  local out head
+  # Control: the file's true alone adds the fields.
+  fh_cg --config "$CG_TMP/fh.yaml"
+  out=$(https alpha.test /on --http1.1 -H 'X-Forwarded-For: 6.6.6.6')
+  head=$(q "$out" "r['head']")
+  assert_eq "127.0.0.1" "$(field_values "$head" x-forwarded-for)" "X-Forwarded-For with forward-headers: true in the file"
+  cg_stop
+  CG_PORT=""
+  fh_cg --config "$CG_TMP/fh.yaml" --no-forward-headers
+  out=$(https alpha.test /off --http1.1 -H 'X-Forwarded-For: 6.6.6.6')
+  head=$(q "$out" "r['head']")
+  note "upstream saw: $head"
+  assert_eq "6.6.6.6" "$(field_values "$head" x-forwarded-for)" "the client's own X-Forwarded-For, untouched, with --no-forward-headers"
+  assert_eq "" "$(field_values "$head" x-forwarded-proto)" "no X-Forwarded-Proto with --no-forward-headers"
+}
+
 # ---------------------------------------------------------------------------------------------------
 # ALPN
 

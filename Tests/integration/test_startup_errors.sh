@@ -175,6 +175,22 @@ case_unparsable_duration() {
   expect_error "5x" 'connect-timeout|duration' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --connect-timeout 5x
 }
 
+case_duration_near_misses() {
+  base
+  expect_error "--connect-timeout" "'5S' is not a duration; write 5s" \
+    "${BASE[@]}" --cert-dir "$CG_TMP/certs" --connect-timeout 5S
+  expect_error "--handshake-timeout" "'5 s' is not a duration; write 5s" \
+    "${BASE[@]}" --cert-dir "$CG_TMP/certs" --handshake-timeout "5 s"
+}
+
+case_duration_upper_bounds() {
+  base
+  expect_error "--handshake-timeout" 'too long.*at most 5m' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --handshake-timeout 10m
+  expect_error "--idle-timeout" 'too long.*at most 7d' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --idle-timeout 8d
+  printf 'reload-interval: 30d\n' > "$CG_TMP/cfg.yaml"
+  expect_error "reload-interval" 'too long.*at most 7d' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --config "$CG_TMP/cfg.yaml"
+}
+
 case_unknown_yaml_key() {
   base
   printf 'frobnicate_level: 3\n' > "$CG_TMP/cfg.yaml"
@@ -202,6 +218,17 @@ case_bad_max_connections() {
 case_bad_min_tls() {
   base
   expect_error "--min-tls" '1\.2|1\.3|version' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --min-tls 1.1
+}
+
+case_bad_groups() {
+  base
+  expect_error "--groups" "P-999.*X25519:P-999" "${BASE[@]}" --cert-dir "$CG_TMP/certs" --groups X25519:P-999
+  expect_error "--groups" "empty group name" "${BASE[@]}" --cert-dir "$CG_TMP/certs" --groups X25519::P-256
+}
+
+case_no_flag_takes_no_value() {
+  base
+  expect_error "--no-strict-sni" 'takes no value' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --no-strict-sni=true
 }
 
 case_bad_log_format() {

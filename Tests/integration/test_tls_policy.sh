@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # TLS defaults: 1.2 minimum, ECDHE + AEAD only for 1.2, server preference, no compression, no
-# renegotiation; --min-tls, --ciphers, --ciphersuites. Where a refusal could also come from the client
+# renegotiation; --min-tls, --ciphers, --ciphersuites, --groups. Where a refusal could also come from the client
 # itself, a control run against `openssl s_server` proves the client really offers what is refused.
 source "$(dirname "$0")/lib.sh"
 
@@ -13,14 +13,15 @@ control_server() {
   wait_port "$CTRL_PORT" 10 $! || fail "control s_server did not start: $(cat "$CG_TMP/s_server.log")"
 }
 
-# accepts PORT SNI ARGS... : handshake must succeed; sets PROTO and CIPHER
+# accepts PORT SNI ARGS... : handshake must succeed; sets PROTO, CIPHER and GROUP (the key exchange)
 accepts() {
   local port=$1 sni=$2; shift 2
   tls_try "$CG_TMP/hs" -connect "127.0.0.1:$port" -servername "$sni" "$@" \
     || fail "handshake with [$*] on port $port was refused: $(grep -v '^depth\|^verify' "$CG_TMP/hs" | head -n 5)"
   PROTO=$(sed -n 's/^Protocol version: //p' "$CG_TMP/hs")
   CIPHER=$(sed -n 's/^Ciphersuite: //p' "$CG_TMP/hs")
-  note "ok: [$*] accepted: $PROTO $CIPHER"
+  GROUP=$(sed -n 's/^Server Temp Key: //p' "$CG_TMP/hs")
+  note "ok: [$*] accepted: $PROTO $CIPHER ($GROUP)"
 }
 
 # refuses PORT SNI ARGS... : handshake must fail
@@ -116,6 +117,29 @@ case_ciphersuites_flag() {
   refuses "$CG_PORT" alpha.test -tls1_3 -ciphersuites TLS_AES_128_GCM_SHA256
   accepts "$CG_PORT" alpha.test -tls1_3 -ciphersuites 'TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256'
   assert_eq TLS_CHACHA20_POLY1305_SHA256 "$CIPHER" "cipher suite"
+}
+
+case_groups_default_includes_p384() {
+  std_start
+  accepts "$CG_PORT" alpha.test -tls1_3 -groups P-384
+  assert_contains "$GROUP" secp384r1 "key exchange"
+  # TLS 1.2 with the RSA certificate: there the client's group list also limits ECDSA certificate curves.
+  accepts "$CG_PORT" zulu.test -tls1_2 -groups P-384
+  assert_contains "$GROUP" secp384r1 "key exchange (TLS 1.2)"
+  accepts "$CG_PORT" alpha.test -tls1_3
+  assert_contains "$GROUP" X25519 "key exchange with a default client"
+}
+
+case_groups_flag() {
+  # Control: the client really offers P-256 (s_server accepts it).
+  control_server
+  accepts "$CTRL_PORT" alpha.test -tls1_3 -groups P-256
+  std_start --groups X25519
+  refuses "$CG_PORT" alpha.test -tls1_3 -groups P-256
+  refuses "$CG_PORT" zulu.test -tls1_2 -groups P-256
+  accepts "$CG_PORT" alpha.test -tls1_3 -groups X25519
+  accepts "$CG_PORT" alpha.test -tls1_3 -groups P-256:X25519
+  assert_contains "$GROUP" X25519 "key exchange"
 }
 
 case_no_compression() {
