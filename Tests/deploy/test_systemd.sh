@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# The systemd kit, deploy/systemd/: certgate.service, certgate.sysusers and the certgate.yaml installed
+# as /etc/certgate/certgate.yaml. Checks, in order:
+#   1. the unit has the directives the deployment relies on (reload by SIGHUP, stop by SIGTERM, the
+#      bind capability, a non-root user, the hardening set, LimitNOFILE, the syscall filter);
+#   2. TimeoutStopSec is above shutdown-delay + drain-timeout of the shipped certgate.yaml;
+#   3. certgate itself, started with the shipped certgate.yaml (paths and ports moved into a temporary
+#      directory) under the unit's LimitNOFILE: `certgate check` passes, the descriptor limit and
+#      max-connections auto are what the unit's comment says, SIGHUP (ExecReload) reloads, SIGTERM
+#      (KillSignal) stops it with exit 0 well inside TimeoutStopSec;
+#   4. systemd-sysusers creates the user from certgate.sysusers (in a scratch root);
+#   5. `systemd-analyze verify` on the unit, with ExecStart pointing at CERTGATE_BIN, prints nothing.
+# systemd does not run as PID 1 here, so the unit is never started by systemd itself: the sandboxing
+# directives are checked for syntax and consistency, not enforced (docs/deployment.md says so).
+# Exit 0 pass, 77 skip (reason on the last line), anything else fail.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+KIT="$ROOT/deploy/systemd"
+UNIT="$KIT/certgate.service"
+BIN=${CERTGATE_BIN:-$ROOT/.build/debug/certgate}
+TMP=$(mktemp -d /tmp/cgsystemd.XXXXXX)
+CG_PID=""
+cleanup() {
+    [ -n "$CG_PID" ] && kill -KILL "$CG_PID" 2>/dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "FAIL: $*"
+    exit 1
+}
+ok() { echo "ok: $*"; }
+
+[ -f "$UNIT" ] || fail "$UNIT is missing"
+[ -x "$BIN" ] || fail "certgate binary not found or not executable: $BIN (set CERTGATE_BIN)"
+
+# --- 1. directives -----------------------------------------------------------------------------
+# value KEY : the value of the last KEY= line of the unit (systemd's rule for single-valued keys).
+value() { sed -n "s/^$1=//p" "$UNIT" | tail -n 1; }
+has() { grep -qxF -- "$1" "$UNIT" || fail "the unit lacks the line [$1]"; }
+
+exec_start=$(value ExecStart)
+[[ $exec_start == /usr/local/bin/certgate\ run\ --config\ /etc/certgate/certgate.yaml* ]] \
+    || fail "ExecStart is [$exec_start], expected /usr/local/bin/certgate run --config /etc/certgate/certgate.yaml"
+has 'ExecReload=/bin/kill -HUP $MAINPID'
+has 'KillSignal=SIGTERM'
+has 'AmbientCapabilities=CAP_NET_BIND_SERVICE'
+has 'CapabilityBoundingSet=CAP_NET_BIND_SERVICE'
+has 'NoNewPrivileges=yes'
+has 'ProtectSystem=strict'
+has 'ProtectHome=yes'
+has 'PrivateTmp=yes'
+has 'PrivateDevices=yes'
+has 'SystemCallFilter=@system-service'
+has 'SystemCallArchitectures=native'
+user=$(value User)
+[ "$(value DynamicUser)" = yes ] || { [ -n "$user" ] && [ "$user" != root ]; } \
+    || fail "the unit needs DynamicUser=yes or a User= other than root (User=[$user])"
+grep -Eq '^(Wants|Requires|After)=.*network-online\.target' "$UNIT" || fail "the unit does not wait for network-online.target"
+nofile=$(value LimitNOFILE)
+[[ $nofile =~ ^[0-9]+$ ]] || fail "LimitNOFILE is [$nofile], expected one number (soft = hard)"
+ok "the unit has every required directive (User=$user, LimitNOFILE=$nofile)"
+
+# --- 2. TimeoutStopSec against shutdown-delay + drain-timeout ------------------------------------
+# seconds DURATION : whole seconds of a systemd/certgate duration (500ms, 30s, 2m, 1h, a bare number).
+seconds() {
+    local v=$1
+    case $v in
+    *ms) echo $(((${v%ms} + 999) / 1000)) ;;
+    *s) echo "${v%s}" ;;
+    *min) echo $((${v%min} * 60)) ;;
+    *m) echo $((${v%m} * 60)) ;;
+    *h) echo $((${v%h} * 3600)) ;;
+    *[0-9]) echo "$v" ;;
+    *) fail "cannot read the duration [$v]" ;;
+    esac
+}
+yaml_value() { sed -n "s/^$1:[[:space:]]*\([^[:space:]#]*\).*/\1/p" "$KIT/certgate.yaml" | tail -n 1; }
+stop=$(seconds "$(value TimeoutStopSec)")
+delay=$(seconds "$(yaml_value shutdown-delay)")
+drain=$(seconds "$(yaml_value drain-timeout)")
+((stop > delay + drain)) || fail "TimeoutStopSec ${stop}s is not above shutdown-delay ${delay}s + drain-timeout ${drain}s"
+ok "TimeoutStopSec ${stop}s > shutdown-delay ${delay}s + drain-timeout ${drain}s"
+
+# --- 3. certgate with the shipped configuration, under the unit's descriptor limit ---------------
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+admin=$(free_port)
+mkdir -p "$TMP/certs"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=localhost \
+    -addext subjectAltName=DNS:localhost -keyout "$TMP/key" -out "$TMP/crt" 2>"$TMP/openssl.log" \
+    || fail "openssl: $(cat "$TMP/openssl.log")"
+cat "$TMP/crt" "$TMP/key" > "$TMP/certs/localhost.pem"
+sed -e "s#^cert-dir: /etc/certgate/certs#cert-dir: $TMP/certs#" -e "s#^listen: .*#listen: 127.0.0.1:$port#" \
+    -e "s#^admin: 127.0.0.1:9901#admin: 127.0.0.1:$admin#" "$KIT/certgate.yaml" > "$TMP/certgate.yaml"
+grep -q "$TMP/certs" "$TMP/certgate.yaml" && grep -q ":$admin" "$TMP/certgate.yaml" \
+    || fail "certgate.yaml no longer has the cert-dir and admin lines this test rewrites"
+out=$("$BIN" check --config "$TMP/certgate.yaml" 2>&1) || fail "certgate check --config certgate.yaml: $out"
+ok "certgate check passes on the shipped certgate.yaml"
+
+limit=$nofile
+if ! prlimit --nofile="$nofile:$nofile" true 2>/dev/null; then
+    limit=$(ulimit -Hn)
+    echo "note: this machine does not allow a hard RLIMIT_NOFILE of $nofile (hard limit $limit): the run below uses $limit"
+fi
+prlimit --nofile="$limit:$limit" "$BIN" run --config "$TMP/certgate.yaml" > "$TMP/certgate.log" 2>&1 &
+CG_PID=$!
+metrics() { curl -sS --max-time 5 "http://127.0.0.1:$admin/metrics"; }
+metric() { metrics | awk -v n="$1" -v l="${2:-}" '!/^#/ && index($0, n (l == "" ? " " : "{" l)) == 1 { printf "%d\n", $NF }'; }
+for _ in $(seq 1 100); do
+    metrics > /dev/null 2>&1 && break
+    kill -0 "$CG_PID" 2>/dev/null || fail "certgate exited at start-up: $(cat "$TMP/certgate.log")"
+    sleep 0.1
+done
+line=$(grep 'file descriptor limit' "$TMP/certgate.log") || fail "no 'file descriptor limit' line: $(cat "$TMP/certgate.log")"
+workers=$(sed -n 's/.* listening .*workers=\([0-9]*\).*/\1/p' "$TMP/certgate.log")
+[[ $workers =~ ^[0-9]+$ ]] || fail "no workers= in the listening line: $(cat "$TMP/certgate.log")"
+[[ $line == *" nofile=$limit "* || $line == *" nofile=$limit" ]] || fail "expected nofile=$limit: $line"
+want=$(((limit - 64 - 2 * workers - 66) / 2))
+[[ $line == *"max_connections=$want "* ]] || fail "expected max_connections=$want for nofile=$limit, $workers workers, admin: $line"
+[ "$(metric certgate_connections_limit)" = "$want" ] || fail "certgate_connections_limit is $(metric certgate_connections_limit), expected $want"
+ok "under LimitNOFILE $limit with $workers workers: max-connections auto = $want (log and certgate_connections_limit)"
+ok "with the unit's LimitNOFILE=$nofile that is $(((nofile - 64 - 2 * workers - 66) / 2)) for $workers workers, $(((nofile - 64 - 8 - 66) / 2)) for 4"
+
+before=$(metric certgate_cert_reloads_total 'trigger="signal",result="unchanged"')
+kill -HUP "$CG_PID" # what ExecReload does
+for _ in $(seq 1 50); do
+    [ "$(metric certgate_cert_reloads_total 'trigger="signal",result="unchanged"')" = $((before + 1)) ] && break
+    sleep 0.1
+done
+[ "$(metric certgate_cert_reloads_total 'trigger="signal",result="unchanged"')" = $((before + 1)) ] \
+    || fail "SIGHUP (ExecReload) was not counted as a signal reload: $(metrics | grep 'trigger="signal"')"
+kill -0 "$CG_PID" 2>/dev/null || fail "certgate died on SIGHUP: $(cat "$TMP/certgate.log")"
+ok "SIGHUP (ExecReload) reloads: certgate_cert_reloads_total{trigger=\"signal\",result=\"unchanged\"} +1"
+
+started=$SECONDS
+kill -TERM "$CG_PID" # KillSignal
+wait "$CG_PID"
+rc=$?
+CG_PID=""
+took=$((SECONDS - started))
+[ "$rc" = 0 ] || fail "certgate exited with $rc after SIGTERM: $(tail -n 5 "$TMP/certgate.log")"
+((took < stop)) || fail "certgate took ${took}s to stop, TimeoutStopSec is ${stop}s"
+ok "SIGTERM (KillSignal) stops certgate with exit 0 in ${took}s"
+
+# --- 4. the system user ----------------------------------------------------------------------------
+if command -v systemd-sysusers > /dev/null 2>&1; then
+    mkdir -p "$TMP/root/etc"
+    out=$(systemd-sysusers --root="$TMP/root" - < "$KIT/certgate.sysusers" 2>&1) || fail "systemd-sysusers: $out"
+    grep -q "^$user:x:[0-9]*:[0-9]*:" "$TMP/root/etc/passwd" || fail "systemd-sysusers made no user $user: $out"
+    grep -q "^$(value Group):x:" "$TMP/root/etc/group" || fail "systemd-sysusers made no group $(value Group): $out"
+    ok "systemd-sysusers creates $user:$(value Group) from certgate.sysusers"
+fi
+
+# --- 5. systemd-analyze verify ---------------------------------------------------------------------
+if ! command -v systemd-analyze > /dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null 2>&1; then
+    echo "installing the Debian package systemd for systemd-analyze"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q systemd > "$TMP/apt.log" 2>&1 || tail -n 5 "$TMP/apt.log"
+fi
+command -v systemd-analyze > /dev/null 2>&1 \
+    || { echo "skip: systemd-analyze is not installed and could not be (Debian package systemd); checks 1-4 passed"; exit 77; }
+mkdir -p "$TMP/unit"
+sed "s#/usr/local/bin/certgate#$BIN#g" "$UNIT" > "$TMP/unit/certgate.service"
+out=$(cd "$TMP/unit" && systemd-analyze verify "$TMP/unit/certgate.service" 2>&1)
+rc=$?
+if [ $rc -ne 0 ] && [[ $out == *"Failed to "*"manager"* || $out == *"Failed to initialize"* ]]; then
+    echo "$out"
+    echo "skip: systemd-analyze verify cannot run on this machine ($(echo "$out" | tail -n 1)); checks 1-4 passed"
+    exit 77
+fi
+[ $rc -eq 0 ] && [ -z "$out" ] || fail "systemd-analyze verify (exit $rc): $out"
+ok "systemd-analyze verify: no findings ($(systemd-analyze --version | head -n 1))"
