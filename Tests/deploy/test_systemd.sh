@@ -7,11 +7,14 @@
 #   3. certgate itself, started with the shipped certgate.yaml (paths and ports moved into a temporary
 #      directory) under the unit's LimitNOFILE: `certgate check` passes, the descriptor limit and
 #      max-connections auto are what the unit's comment says, SIGHUP (ExecReload) reloads, SIGTERM
-#      (KillSignal) stops it with exit 0 well inside TimeoutStopSec;
+#      (KillSignal) stops it with exit 0 well inside TimeoutStopSec; all of it under the unit's
+#      SystemCallFilter, enforced by seccomp_exec.py (libseccomp), with a TLS request and a rotation;
 #   4. systemd-sysusers creates the user from certgate.sysusers (in a scratch root);
 #   5. `systemd-analyze verify` on the unit, with ExecStart pointing at CERTGATE_BIN, prints nothing.
-# systemd does not run as PID 1 here, so the unit is never started by systemd itself: the sandboxing
-# directives are checked for syntax and consistency, not enforced (docs/deployment.md says so).
+# systemd does not run as PID 1 here, so the unit is never started by systemd itself: apart from the
+# system call filter, the sandboxing directives are checked for syntax and consistency, not enforced
+# (docs/deployment.md says so). The Debian packages systemd and python3-seccomp are installed when
+# missing (as root with apt-get).
 # Exit 0 pass, 77 skip (reason on the last line), anything else fail.
 set -uo pipefail
 
@@ -21,8 +24,10 @@ UNIT="$KIT/certgate.service"
 BIN=${CERTGATE_BIN:-$ROOT/.build/debug/certgate}
 TMP=$(mktemp -d /tmp/cgsystemd.XXXXXX)
 CG_PID=""
+UP_PID=""
 cleanup() {
-    [ -n "$CG_PID" ] && kill -KILL "$CG_PID" 2>/dev/null
+    { [ -n "$CG_PID" ] && kill -KILL "$CG_PID" && wait "$CG_PID"; } 2> /dev/null
+    { [ -n "$UP_PID" ] && kill -KILL "$UP_PID" && wait "$UP_PID"; } 2> /dev/null
     rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -105,15 +110,42 @@ if ! prlimit --nofile="$nofile:$nofile" true 2>/dev/null; then
     limit=$(ulimit -Hn)
     echo "note: this machine does not allow a hard RLIMIT_NOFILE of $nofile (hard limit $limit): the run below uses $limit"
 fi
-prlimit --nofile="$limit:$limit" "$BIN" run --config "$TMP/certgate.yaml" > "$TMP/certgate.log" 2>&1 &
+# The unit's SystemCallFilter, enforced with libseccomp (Debian's python3-seccomp) by seccomp_exec.py:
+# a system call outside it kills certgate with SIGSYS.
+apt_install() {
+    [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null 2>&1 || return 1
+    echo "installing the Debian package $1"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$1" > "$TMP/apt.log" 2>&1 \
+        || { apt-get update -q > /dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$1" > "$TMP/apt.log" 2>&1; } \
+        || { tail -n 3 "$TMP/apt.log"; return 1; }
+}
+command -v systemd-analyze > /dev/null 2>&1 || apt_install systemd
+seccomp=()
+if ! { /usr/bin/python3 -c 'import seccomp' 2> /dev/null || { apt_install python3-seccomp && /usr/bin/python3 -c 'import seccomp'; }; }; then
+    echo "note: python3-seccomp is not available: certgate runs WITHOUT the unit's SystemCallFilter below"
+elif ! command -v systemd-analyze > /dev/null 2>&1; then
+    echo "note: systemd-analyze is not available to expand the filter: certgate runs WITHOUT the unit's SystemCallFilter below"
+else
+    seccomp=(/usr/bin/python3 "$ROOT/Tests/deploy/seccomp_exec.py" "$UNIT")
+fi
+upstream=$(free_port)
+mkdir -p "$TMP/www" && echo "hello from upstream" > "$TMP/www/hello"
+(cd "$TMP/www" && exec python3 -m http.server --bind 127.0.0.1 "$upstream" > "$TMP/upstream.log" 2>&1) &
+UP_PID=$!
+sed -i "s#^upstream: .*#upstream: 127.0.0.1:$upstream#" "$TMP/certgate.yaml"
+prlimit --nofile="$limit:$limit" "${seccomp[@]}" "$BIN" run --config "$TMP/certgate.yaml" > "$TMP/certgate.log" 2>&1 &
 CG_PID=$!
 metrics() { curl -sS --max-time 5 "http://127.0.0.1:$admin/metrics"; }
 metric() { metrics | awk -v n="$1" -v l="${2:-}" '!/^#/ && index($0, n (l == "" ? " " : "{" l)) == 1 { printf "%d\n", $NF }'; }
 for _ in $(seq 1 100); do
     metrics > /dev/null 2>&1 && break
-    kill -0 "$CG_PID" 2>/dev/null || fail "certgate exited at start-up: $(cat "$TMP/certgate.log")"
+    kill -0 "$CG_PID" 2>/dev/null || { wait "$CG_PID"; fail "certgate exited with $? at start-up (159: SIGSYS, a system call outside the unit's SystemCallFilter): $(cat "$TMP/certgate.log")"; }
     sleep 0.1
 done
+if ((${#seccomp[@]})); then
+    grep -Eq '^Seccomp:[[:space:]]+2$' "/proc/$CG_PID/status" || fail "certgate runs without a seccomp filter: $(grep Seccomp "/proc/$CG_PID/status")"
+    ok "certgate runs under the unit's SystemCallFilter ($(grep -o '[0-9]* system calls allowed' "$TMP/certgate.log"), Seccomp: 2 in /proc)"
+fi
 line=$(grep 'file descriptor limit' "$TMP/certgate.log") || fail "no 'file descriptor limit' line: $(cat "$TMP/certgate.log")"
 workers=$(sed -n 's/.* listening .*workers=\([0-9]*\).*/\1/p' "$TMP/certgate.log")
 [[ $workers =~ ^[0-9]+$ ]] || fail "no workers= in the listening line: $(cat "$TMP/certgate.log")"
@@ -123,6 +155,26 @@ want=$(((limit - 64 - 2 * workers - 66) / 2))
 [ "$(metric certgate_connections_limit)" = "$want" ] || fail "certgate_connections_limit is $(metric certgate_connections_limit), expected $want"
 ok "under LimitNOFILE $limit with $workers workers: max-connections auto = $want (log and certgate_connections_limit)"
 ok "with the unit's LimitNOFILE=$nofile that is $(((nofile - 64 - 2 * workers - 66) / 2)) for $workers workers, $(((nofile - 64 - 8 - 66) / 2)) for 4"
+
+https_get() {
+    curl -sS --max-time 10 --cacert "$1" --resolve "localhost:$port:127.0.0.1" "https://localhost:$port/hello" 2>&1
+}
+out=$(https_get "$TMP/crt") && [ "$out" = "hello from upstream" ] || fail "a request through certgate: [$out] $(tail -n 5 "$TMP/certgate.log")"
+under=" (WITHOUT the system call filter)"
+((${#seccomp[@]})) && under=" (under the unit's SystemCallFilter)"
+ok "a TLS request through certgate reaches the upstream$under"
+
+# A certificate rotation (atomic rename), noticed by inotify or the stat() check.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=localhost \
+    -addext subjectAltName=DNS:localhost -keyout "$TMP/key2" -out "$TMP/crt2" 2> "$TMP/openssl.log" \
+    || fail "openssl: $(cat "$TMP/openssl.log")"
+cat "$TMP/crt2" "$TMP/key2" > "$TMP/certs/.localhost.pem.tmp" && mv "$TMP/certs/.localhost.pem.tmp" "$TMP/certs/localhost.pem"
+for _ in $(seq 1 50); do
+    out=$(https_get "$TMP/crt2") && break
+    sleep 0.1
+done
+[ "$out" = "hello from upstream" ] || fail "the rotated certificate was not served within 5 s: [$out] $(tail -n 5 "$TMP/certgate.log")"
+ok "a rotated certificate is served"
 
 before=$(metric certgate_cert_reloads_total 'trigger="signal",result="unchanged"')
 kill -HUP "$CG_PID" # what ExecReload does
@@ -141,9 +193,11 @@ wait "$CG_PID"
 rc=$?
 CG_PID=""
 took=$((SECONDS - started))
-[ "$rc" = 0 ] || fail "certgate exited with $rc after SIGTERM: $(tail -n 5 "$TMP/certgate.log")"
+sigsys=""
+[ "$rc" = 159 ] && sigsys=" (SIGSYS: a system call outside the unit's SystemCallFilter)"
+[ "$rc" = 0 ] || fail "certgate exited with $rc after SIGTERM$sigsys: $(tail -n 5 "$TMP/certgate.log")"
 ((took < stop)) || fail "certgate took ${took}s to stop, TimeoutStopSec is ${stop}s"
-ok "SIGTERM (KillSignal) stops certgate with exit 0 in ${took}s"
+ok "SIGTERM (KillSignal) stops certgate with exit 0 in ${took}s$under"
 
 # --- 4. the system user ----------------------------------------------------------------------------
 if command -v systemd-sysusers > /dev/null 2>&1; then
@@ -155,10 +209,6 @@ if command -v systemd-sysusers > /dev/null 2>&1; then
 fi
 
 # --- 5. systemd-analyze verify ---------------------------------------------------------------------
-if ! command -v systemd-analyze > /dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null 2>&1; then
-    echo "installing the Debian package systemd for systemd-analyze"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q systemd > "$TMP/apt.log" 2>&1 || tail -n 5 "$TMP/apt.log"
-fi
 command -v systemd-analyze > /dev/null 2>&1 \
     || { echo "skip: systemd-analyze is not installed and could not be (Debian package systemd); checks 1-4 passed"; exit 77; }
 mkdir -p "$TMP/unit"
