@@ -7,7 +7,8 @@ syscall-filter`, and installs the resulting allow list with libseccomp (Debian's
 /usr/bin/python3) before exec'ing COMMAND. A call outside the list kills the process with SIGSYS
 (exit status 159 from a shell) instead of systemd's SystemCallErrorNumber=EPERM, so that a call
 certgate needs and the unit forbids cannot go unnoticed. SystemCallArchitectures=native is what a
-libseccomp filter does by default. Prints the number of allowed calls on standard error.
+libseccomp filter does by default. MemoryDenyWriteExecute=yes adds systemd's argument checks on mmap,
+mprotect, pkey_mprotect and shmat. Prints the number of allowed calls on standard error.
 """
 
 import os
@@ -52,11 +53,36 @@ def allowed(unit):
     return allow
 
 
+PROT_WRITE, PROT_EXEC, SHM_EXEC = 0x2, 0x4, 0o100000
+
+
+def deny_write_execute(f, calls):
+    """MemoryDenyWriteExecute=yes as systemd implements it: no mapping both writable and executable
+    (mmap), no making memory executable later (mprotect, pkey_mprotect), no executable shared memory
+    (shmat). These calls leave the allow list and come back only with harmless arguments (argument 2)."""
+    rules = {
+        "mmap": [(PROT_WRITE | PROT_EXEC, 0), (PROT_WRITE | PROT_EXEC, PROT_WRITE), (PROT_WRITE | PROT_EXEC, PROT_EXEC)],
+        "mprotect": [(PROT_EXEC, 0)],
+        "pkey_mprotect": [(PROT_EXEC, 0)],
+        "shmat": [(SHM_EXEC, 0)],
+    }
+    n = 0
+    for call, allowed_masks in rules.items():
+        if call in calls:
+            calls.discard(call)
+            for mask, value in allowed_masks:
+                f.add_rule(seccomp.ALLOW, call, seccomp.Arg(2, seccomp.MASKED_EQ, mask, value))
+            n += 1
+    return n
+
+
 def main():
     unit, command = sys.argv[1], sys.argv[2:]
     calls = allowed(unit)
     f = seccomp.SyscallFilter(defaction=seccomp.KILL_PROCESS)
     n = 0
+    if "MemoryDenyWriteExecute=yes" in {line.strip() for line in open(unit)}:
+        n += deny_write_execute(f, calls)
     for call in sorted(calls):
         try:
             f.add_rule(seccomp.ALLOW, call)

@@ -8,7 +8,8 @@
 #      directory) under the unit's LimitNOFILE: `certgate check` passes, the descriptor limit and
 #      max-connections auto are what the unit's comment says, SIGHUP (ExecReload) reloads, SIGTERM
 #      (KillSignal) stops it with exit 0 well inside TimeoutStopSec; all of it under the unit's
-#      SystemCallFilter, enforced by seccomp_exec.py (libseccomp), with a TLS request and a rotation;
+#      SystemCallFilter and MemoryDenyWriteExecute, enforced by seccomp_exec.py (libseccomp), with a
+#      TLS request and a rotation;
 #   4. systemd-sysusers creates the user from certgate.sysusers (in a scratch root);
 #   5. `systemd-analyze verify` on the unit, with ExecStart pointing at CERTGATE_BIN, prints nothing.
 # systemd does not run as PID 1 here, so the unit is never started by systemd itself: apart from the
@@ -144,7 +145,7 @@ for _ in $(seq 1 100); do
 done
 if ((${#seccomp[@]})); then
     grep -Eq '^Seccomp:[[:space:]]+2$' "/proc/$CG_PID/status" || fail "certgate runs without a seccomp filter: $(grep Seccomp "/proc/$CG_PID/status")"
-    ok "certgate runs under the unit's SystemCallFilter ($(grep -o '[0-9]* system calls allowed' "$TMP/certgate.log"), Seccomp: 2 in /proc)"
+    ok "certgate runs under the unit's SystemCallFilter and MemoryDenyWriteExecute ($(grep -o '[0-9]* system calls allowed' "$TMP/certgate.log"), Seccomp: 2 in /proc)"
 fi
 line=$(grep 'file descriptor limit' "$TMP/certgate.log") || fail "no 'file descriptor limit' line: $(cat "$TMP/certgate.log")"
 workers=$(sed -n 's/.* listening .*workers=\([0-9]*\).*/\1/p' "$TMP/certgate.log")
