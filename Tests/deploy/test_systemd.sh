@@ -9,7 +9,8 @@
 #      max-connections auto are what the unit's comment says, SIGHUP (ExecReload) reloads, SIGTERM
 #      (KillSignal) stops it with exit 0 well inside TimeoutStopSec; all of it under the unit's
 #      SystemCallFilter and MemoryDenyWriteExecute, enforced by seccomp_exec.py (libseccomp), with a
-#      TLS request and a rotation;
+#      TLS request and a rotation, as the unit's user (or nobody) with only its capabilities (setpriv),
+#      on port 443 when it is free;
 #   4. systemd-sysusers creates the user from certgate.sysusers (in a scratch root);
 #   5. `systemd-analyze verify` on the unit, with ExecStart pointing at CERTGATE_BIN, prints nothing.
 # systemd does not run as PID 1 here, so the unit is never started by systemd itself: apart from the
@@ -92,7 +93,15 @@ ok "TimeoutStopSec ${stop}s > shutdown-delay ${delay}s + drain-timeout ${drain}s
 
 # --- 3. certgate with the shipped configuration, under the unit's descriptor limit ---------------
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-port=$(free_port)
+# The shipped listen address's port (443) on loopback when it is free, to check that the unit's user and
+# capabilities can bind it; else a free port.
+want_port=$(sed -n 's/^listen: .*:\([0-9]*\)$/\1/p' "$KIT/certgate.yaml")
+if [[ $want_port =~ ^[0-9]+$ ]] && ! (exec 3<> "/dev/tcp/127.0.0.1/$want_port") 2> /dev/null; then
+    port=$want_port
+else
+    port=$(free_port)
+    echo "note: port ${want_port:-?} is taken here: certgate listens on $port"
+fi
 admin=$(free_port)
 mkdir -p "$TMP/certs"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=localhost \
@@ -134,7 +143,34 @@ mkdir -p "$TMP/www" && echo "hello from upstream" > "$TMP/www/hello"
 (cd "$TMP/www" && exec python3 -m http.server --bind 127.0.0.1 "$upstream" > "$TMP/upstream.log" 2>&1) &
 UP_PID=$!
 sed -i "s#^upstream: .*#upstream: 127.0.0.1:$upstream#" "$TMP/certgate.yaml"
-prlimit --nofile="$limit:$limit" "${seccomp[@]}" "$BIN" run --config "$TMP/certgate.yaml" > "$TMP/certgate.log" 2>&1 &
+# The unit's user (nobody:nogroup stands in where its user does not exist), capabilities and
+# NoNewPrivileges, with setpriv (util-linux); the certificate is readable by the group only, as
+# docs/deployment.md says to install it.
+privs=()
+run_user="$user" run_group="$(value Group)"
+if [ "$(id -u)" != 0 ] || ! command -v setpriv > /dev/null 2>&1; then
+    echo "note: not root or no setpriv: certgate runs as $(id -un), not as the unit's user and capabilities"
+else
+    id -u "$run_user" > /dev/null 2>&1 || { run_user=nobody run_group=nogroup; }
+    getent group "$run_group" > /dev/null || run_group=nogroup
+    caps() { value "$1" | tr 'A-Z ' 'a-z,' | sed 's/cap_//g'; }
+    privs=(setpriv --reuid="$run_user" --regid="$run_group" --clear-groups --inh-caps="-all,+$(caps AmbientCapabilities)"
+        --ambient-caps="-all,+$(caps AmbientCapabilities)" --bounding-set="-all,+$(caps CapabilityBoundingSet)")
+    [ "$(value NoNewPrivileges)" = yes ] && privs+=(--no-new-privs)
+    chmod 755 "$TMP" && chmod 644 "$TMP/certgate.yaml"
+    # What the user must read: the binary, and the filter's script and unit (copies where the
+    # checkout is not readable by that user, as under /root).
+    if ((${#seccomp[@]})); then
+        cp "$ROOT/Tests/deploy/seccomp_exec.py" "$UNIT" "$TMP/" && chmod 644 "$TMP/seccomp_exec.py" "$TMP/certgate.service"
+        seccomp=(/usr/bin/python3 "$TMP/seccomp_exec.py" "$TMP/certgate.service")
+    fi
+    if ! setpriv --reuid="$run_user" --regid="$run_group" --clear-groups test -x "$BIN"; then
+        cp "$BIN" "$TMP/certgate" && chmod 755 "$TMP/certgate" && BIN="$TMP/certgate"
+        echo "note: $run_user cannot run the binary where it is: a copy in $TMP runs"
+    fi
+    chgrp "$run_group" "$TMP/certs" "$TMP/certs/localhost.pem" && chmod 750 "$TMP/certs" && chmod 640 "$TMP/certs/localhost.pem"
+fi
+prlimit --nofile="$limit:$limit" "${privs[@]}" "${seccomp[@]}" "$BIN" run --config "$TMP/certgate.yaml" > "$TMP/certgate.log" 2>&1 &
 CG_PID=$!
 metrics() { curl -sS --max-time 5 "http://127.0.0.1:$admin/metrics"; }
 metric() { metrics | awk -v n="$1" -v l="${2:-}" '!/^#/ && index($0, n (l == "" ? " " : "{" l)) == 1 { printf "%d\n", $NF }'; }
@@ -146,6 +182,11 @@ done
 if ((${#seccomp[@]})); then
     grep -Eq '^Seccomp:[[:space:]]+2$' "/proc/$CG_PID/status" || fail "certgate runs without a seccomp filter: $(grep Seccomp "/proc/$CG_PID/status")"
     ok "certgate runs under the unit's SystemCallFilter and MemoryDenyWriteExecute ($(grep -o '[0-9]* system calls allowed' "$TMP/certgate.log"), Seccomp: 2 in /proc)"
+fi
+if ((${#privs[@]})); then
+    status=$(grep -E '^(Uid|CapEff|CapAmb|NoNewPrivs):' "/proc/$CG_PID/status" | tr -s '\t\n' '  ')
+    [[ $status == "Uid: $(id -u "$run_user") "* ]] || fail "certgate does not run as $run_user: $status"
+    ok "certgate runs as $run_user:$run_group on port $port with only $(value AmbientCapabilities) ($status)"
 fi
 line=$(grep 'file descriptor limit' "$TMP/certgate.log") || fail "no 'file descriptor limit' line: $(cat "$TMP/certgate.log")"
 workers=$(sed -n 's/.* listening .*workers=\([0-9]*\).*/\1/p' "$TMP/certgate.log")
@@ -169,7 +210,8 @@ ok "a TLS request through certgate reaches the upstream$under"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=localhost \
     -addext subjectAltName=DNS:localhost -keyout "$TMP/key2" -out "$TMP/crt2" 2> "$TMP/openssl.log" \
     || fail "openssl: $(cat "$TMP/openssl.log")"
-cat "$TMP/crt2" "$TMP/key2" > "$TMP/certs/.localhost.pem.tmp" && mv "$TMP/certs/.localhost.pem.tmp" "$TMP/certs/localhost.pem"
+cat "$TMP/crt2" "$TMP/key2" > "$TMP/certs/.localhost.pem.tmp" && chgrp --reference="$TMP/certs" "$TMP/certs/.localhost.pem.tmp" \
+    && chmod 640 "$TMP/certs/.localhost.pem.tmp" && mv "$TMP/certs/.localhost.pem.tmp" "$TMP/certs/localhost.pem"
 for _ in $(seq 1 50); do
     out=$(https_get "$TMP/crt2") && break
     sleep 0.1
