@@ -12,7 +12,8 @@
 #      TLS request and a rotation, as the unit's user (or nobody) with only its capabilities (setpriv),
 #      on port 443 when it is free;
 #   4. systemd-sysusers creates the user from certgate.sysusers (in a scratch root);
-#   5. `systemd-analyze verify` on the unit, with ExecStart pointing at CERTGATE_BIN, prints nothing.
+#   5. `systemd-analyze verify` on the unit, with ExecStart pointing at CERTGATE_BIN, prints nothing,
+#      and `systemd-analyze security --offline=true` rates its exposure at most 2.0.
 # systemd does not run as PID 1 here, so the unit is never started by systemd itself: apart from the
 # system call filter, the sandboxing directives are checked for syntax and consistency, not enforced
 # (docs/deployment.md says so). The Debian packages systemd and python3-seccomp are installed when
@@ -265,3 +266,10 @@ if [ $rc -ne 0 ] && [[ $out == *"Failed to "*"manager"* || $out == *"Failed to i
 fi
 [ $rc -eq 0 ] && [ -z "$out" ] || fail "systemd-analyze verify (exit $rc): $out"
 ok "systemd-analyze verify: no findings ($(systemd-analyze --version | head -n 1))"
+
+# The unit's exposure as systemd-analyze security rates it (0 best, 10 worst), offline: at most 2.0.
+out=$(cd "$TMP/unit" && systemd-analyze security --offline=true "$TMP/unit/certgate.service" 2>&1)
+score=$(echo "$out" | sed -n 's/.*Overall exposure level for certgate.service: \([0-9.]*\).*/\1/p')
+[[ $score =~ ^[0-9]+\.[0-9]+$ ]] || fail "systemd-analyze security --offline=true gave no exposure level: $(echo "$out" | tail -n 3)"
+awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }' || fail "exposure level $score is above 2.0: $(echo "$out" | grep '✗')"
+ok "systemd-analyze security --offline=true: exposure level $score (at most 2.0)"
