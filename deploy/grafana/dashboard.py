@@ -60,7 +60,8 @@ def bargauge(title, desc, targets, unit, steps, w=12, h=8):
     }
 
 
-EXPIRY_STEPS = [{"color": "red", "value": None}, {"color": "orange", "value": 7}, {"color": "green", "value": 21}]
+# The expiry alerts' thresholds (config/prometheus/alerts.yaml): critical under 3 days, warning under 14.
+EXPIRY_STEPS = [{"color": "red", "value": None}, {"color": "orange", "value": 3}, {"color": "green", "value": 14}]
 BAD_IF_NONZERO = [{"color": "green", "value": None}, {"color": "red", "value": 1}]
 RATE = "[$__rate_interval]"
 
