@@ -37,8 +37,10 @@ def timeseries(title, desc, targets, unit="short", stack=False, w=12, h=8):
     }
 
 
-def stat(title, desc, targets, unit="short", steps=None, w=4, h=4, decimals=None):
+def stat(title, desc, targets, unit="short", steps=None, w=4, h=4, decimals=None, texts=None):
     defaults = {"unit": unit, "thresholds": {"mode": "absolute", "steps": steps or [{"color": "green", "value": None}]}}
+    if texts:
+        defaults["mappings"] = [{"type": "value", "options": {v: {"text": t} for v, t in texts.items()}}]
     if decimals is not None:
         defaults["decimals"] = decimals
     return {
@@ -75,7 +77,7 @@ ROWS = [
         stat("Last certificate reload", "Whether the last certificate reload of every instance had no failure "
              "(certgate_cert_last_reload_successful).",
              [q("min(certgate_cert_last_reload_successful{{sel}})")],
-             steps=[{"color": "red", "value": None}, {"color": "green", "value": 1}]),
+             steps=[{"color": "red", "value": None}, {"color": "green", "value": 1}], texts={"0": "failed", "1": "ok"}),
         stat("Active connections", "Client connections open now.", [q("sum(certgate_connections_active{{sel}})")]),
         stat("Connection limit used", "Open connections over --max-connections (certgate_connections_limit).",
              [q("sum(certgate_connections_active{{sel}}) / sum(certgate_connections_limit{{sel}})")],
@@ -206,6 +208,7 @@ def variable(name, label, query, all_value=None):
          "includeAll": all_value is not None, "multi": all_value is not None}
     if all_value is not None:
         v["allValue"] = all_value
+        v["current"] = {"selected": True, "text": ["All"], "value": ["$__all"]}
     return v
 
 
