@@ -36,6 +36,10 @@ final class BlockingClient {
         guard rc == 0 else {
             let code = errno
             Glibc.close(fd)
+            // A class whose stored properties are all set runs its deinit when init throws: without this
+            // the deinit closed the number again, by then possibly another test's socket (the "read: Bad
+            // file descriptor" flake in AdminServerTests).
+            fd = -1
             throw Failure(operation: "connect", code: code)
         }
     }

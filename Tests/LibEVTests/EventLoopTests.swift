@@ -18,9 +18,12 @@ struct EventLoopTests {
     }
 
     @Test func durationTimerWaitsItsDelayThenRepeats() {
-        let loop = EventLoop()
+        // `started` is taken before the loop exists: libev counts a timer's delay from the loop's cached
+        // time (ev_now, set when the loop was made), so a clock read after that, on a busy machine, could
+        // be later than the moment the delay is counted from and see the timer fire "early".
         let clock = ContinuousClock()
         let started = clock.now
+        let loop = EventLoop()
         var firings: [Duration] = []
         var timer: TimerWatcher?
         timer = TimerWatcher(loop: loop) {
