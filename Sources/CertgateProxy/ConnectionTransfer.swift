@@ -23,6 +23,12 @@ import LibEV
 /// for the ready side, then, once they are out, more of that direction at once (its source was not being
 /// watched), then reading from the ready side. Each such loop, a *task*, reads at most `readBudget` times
 /// per event, so one busy connection does not starve the others on its worker.
+///
+/// A task does not read until a read would block: the watchers are level-triggered, so whatever a short
+/// read left on the socket shows up as readiness again. An upstream read that did not fill the buffer
+/// ends the task; after a TLS read, the client is read again only while OpenSSL holds bytes already read
+/// from the socket (read-ahead), which readiness cannot show. That saves the EAGAIN read on each side of
+/// a keep-alive request.
 struct ConnectionTransfer {
     /// Reads per task and event.
     static let readBudget = 16
@@ -120,8 +126,10 @@ struct ConnectionTransfer {
     mutating func clientRead(_ result: TLSResult) -> ConnectionAction {
         switch result {
         case .done(let count):
-            // Straight on to the upstream (through the rewriter with --forward-headers).
+            // Straight on to the upstream (through the rewriter with --forward-headers); the next read
+            // only takes what OpenSSL holds.
             tlsReadWaitsFor = .read
+            clientReads = min(clientReads, 0)
             return forwardsHeaders ? .feedRewriter(count: count) : .write(.scratch(count), to: .upstream)
         case .wantRead:
             tlsReadWaitsFor = .read
@@ -145,9 +153,12 @@ struct ConnectionTransfer {
         return next()
     }
 
-    mutating func upstreamRead(_ result: IOResult) -> ConnectionAction {
+    /// `filledBuffer`: a `.done` read took all it asked for, so more may be waiting; a short one ends the
+    /// task (the rest, if any, shows up as readiness again).
+    mutating func upstreamRead(_ result: IOResult, filledBuffer: Bool) -> ConnectionAction {
         switch result {
         case .done(let count):
+            if !filledBuffer { upstreamReads = 0 }
             // Straight on to the client; with --forward-headers the rewriter sees the response first.
             guard forwardsHeaders else { return .write(.scratch(count), to: .client) }
             observedCount = count

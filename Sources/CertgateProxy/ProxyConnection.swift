@@ -113,7 +113,8 @@ final class ProxyConnection {
                     action = machine.clientRead(result)
                 }
             case .readUpstream:
-                action = machine.upstreamRead(Socket.read(upstreamFD, into: scratch, count: bufferSize))
+                let result = Socket.read(upstreamFD, into: scratch, count: bufferSize)
+                action = machine.upstreamRead(result, filledBuffer: result == .done(bufferSize))
             case .write(let bytes, let sink):
                 action = write(bytes, to: sink)
             case .shutdownUpstream:
