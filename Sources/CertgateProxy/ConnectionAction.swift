@@ -17,6 +17,9 @@ enum ConnectionAction: Equatable {
     /// `onlyIfBuffered`, only when OpenSSL already holds bytes read from the socket (readiness will not show
     /// them); otherwise → `nothingBuffered()`.
     case readClient(onlyIfBuffered: Bool)
+    /// The event's read budget is spent while OpenSSL may still hold client bytes, which readiness will
+    /// not show: when it does, the loop is to call back with `.read` in its next iteration → `next()`.
+    case readClientLater
     /// One read from the upstream socket into the scratch buffer → `upstreamRead(_:filledBuffer:)`.
     case readUpstream
     /// Write bytes to a side through the one write path → `wrote(_:rewriter:)`.
