@@ -14,10 +14,13 @@ enum ConnectionAction: Equatable {
     /// Read the in-progress connect's result (`SO_ERROR`) → `connectChecked(_:)`.
     case checkConnect
     /// One TLS read from the client into the worker's scratch buffer → `clientRead(_:)`. With
-    /// `onlyIfBuffered`, only when OpenSSL already holds decrypted bytes (readiness will not show them);
-    /// otherwise → `nothingBuffered()`.
+    /// `onlyIfBuffered`, only when OpenSSL already holds bytes read from the socket (readiness will not show
+    /// them); otherwise → `nothingBuffered()`.
     case readClient(onlyIfBuffered: Bool)
-    /// One read from the upstream socket into the scratch buffer → `upstreamRead(_:)`.
+    /// The event's read budget is spent while OpenSSL may still hold client bytes, which readiness will
+    /// not show: when it does, the loop is to call back with `.read` in its next iteration → `next()`.
+    case readClientLater
+    /// One read from the upstream socket into the scratch buffer → `upstreamRead(_:filledBuffer:)`.
     case readUpstream
     /// Write bytes to a side through the one write path → `wrote(_:rewriter:)`.
     case write(Bytes, to: ConnectionSide)

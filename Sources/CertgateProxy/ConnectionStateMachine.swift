@@ -190,8 +190,9 @@ struct ConnectionStateMachine {
         pass(transfer.nothingBuffered())
     }
 
-    mutating func upstreamRead(_ result: IOResult) -> ConnectionAction {
-        pass(transfer.upstreamRead(result))
+    /// `filledBuffer`: a `.done` read filled the whole buffer (a shorter one drained the socket).
+    mutating func upstreamRead(_ result: IOResult, filledBuffer: Bool) -> ConnectionAction {
+        pass(transfer.upstreamRead(result, filledBuffer: filledBuffer))
     }
 
     /// The result of a `.write`; `rewriter` is the status after a write of `.rewriterOutput`.

@@ -22,7 +22,14 @@ import LibEV
 /// Within one readiness event the work is done in a fixed order, the *agenda*: first the parked bytes
 /// for the ready side, then, once they are out, more of that direction at once (its source was not being
 /// watched), then reading from the ready side. Each such loop, a *task*, reads at most `readBudget` times
-/// per event, so one busy connection does not starve the others on its worker.
+/// per event, so one busy connection does not starve the others on its worker (what OpenSSL still holds
+/// then is left to the loop's next iteration: `.readClientLater`).
+///
+/// A task does not read until a read would block: the watchers are level-triggered, so whatever a short
+/// read left on the socket shows up as readiness again. An upstream read that did not fill the buffer
+/// ends the task; after a TLS read, the client is read again only while OpenSSL holds bytes already read
+/// from the socket (read-ahead), which readiness cannot show. That saves the EAGAIN read on each side of
+/// a keep-alive request.
 struct ConnectionTransfer {
     /// Reads per task and event.
     static let readBudget = 16
@@ -59,6 +66,9 @@ struct ConnectionTransfer {
     /// Reads left in this event, per source.
     private var clientReads = 0
     private var upstreamReads = 0
+    /// Read the client only while OpenSSL holds bytes already taken from the socket (after a read, or
+    /// just connected): readiness shows the rest.
+    private var clientReadsBuffered = false
     /// An upstream response just released the rewriter's held input: move it on after delivering.
     private var releasedInput = false
     /// The running client → upstream task interrupted the upstream → client one, which goes on after it.
@@ -120,8 +130,10 @@ struct ConnectionTransfer {
     mutating func clientRead(_ result: TLSResult) -> ConnectionAction {
         switch result {
         case .done(let count):
-            // Straight on to the upstream (through the rewriter with --forward-headers).
+            // Straight on to the upstream (through the rewriter with --forward-headers); the next read
+            // only takes what OpenSSL holds.
             tlsReadWaitsFor = .read
+            clientReadsBuffered = true
             return forwardsHeaders ? .feedRewriter(count: count) : .write(.scratch(count), to: .upstream)
         case .wantRead:
             tlsReadWaitsFor = .read
@@ -145,9 +157,12 @@ struct ConnectionTransfer {
         return next()
     }
 
-    mutating func upstreamRead(_ result: IOResult) -> ConnectionAction {
+    /// `filledBuffer`: a `.done` read took all it asked for, so more may be waiting; a short one ends the
+    /// task (the rest, if any, shows up as readiness again).
+    mutating func upstreamRead(_ result: IOResult, filledBuffer: Bool) -> ConnectionAction {
         switch result {
         case .done(let count):
+            if !filledBuffer { upstreamReads = 0 }
             // Straight on to the client; with --forward-headers the rewriter sees the response first.
             guard forwardsHeaders else { return .write(.scratch(count), to: .client) }
             observedCount = count
@@ -276,8 +291,7 @@ struct ConnectionTransfer {
                 task = .toClient
                 upstreamReads = Self.readBudget
             case .upstream:
-                task = .toUpstream
-                clientReads = Self.readBudget
+                startReadingClient()
             }
         case .blocked(let written, _, let waitsFor):
             _ = withDirection(into: side) { $0.consumePending(written) }
@@ -305,8 +319,8 @@ struct ConnectionTransfer {
         case .connected:
             // Only what OpenSSL already decrypted: readiness shows the rest.
             agenda = .none
-            task = .toUpstream
-            clientReads = 0
+            startReadingClient()
+            clientReadsBuffered = true
         case .ready(let side, let events, flushed: false):
             agenda = .ready(side, events, flushed: true)
             switch side {
@@ -323,8 +337,7 @@ struct ConnectionTransfer {
             agenda = .none
             switch side {
             case .client where wantsClientInput && !events.isDisjoint(with: tlsReadWaitsFor):
-                task = .toUpstream
-                clientReads = Self.readBudget
+                startReadingClient()
             case .upstream where events.contains(.read) && toClient.canRead:
                 task = .toClient
                 upstreamReads = Self.readBudget
@@ -354,16 +367,18 @@ struct ConnectionTransfer {
             if let rejection = rewriter.rejection, !toUpstream.sourceEnded { return refuse(rejection) }
             if rewriter.canResume { return .resumeRewriter }
             guard wantsClientInput else { break }
-            // Past the budget, only what OpenSSL has already decrypted (readiness will not show it).
+            guard clientReads > 0 else {
+                endTask()
+                return .readClientLater
+            }
             clientReads -= 1
-            return .readClient(onlyIfBuffered: clientReads < 0)
+            return .readClient(onlyIfBuffered: clientReadsBuffered)
         case .toClient:
             if releasedInput {
                 releasedInput = false
                 if toUpstream.pending == nil && !toUpstream.sourceEnded {
                     resumesToClient = true
-                    task = .toUpstream
-                    clientReads = Self.readBudget
+                    startReadingClient()
                     return nil
                 }
             }
@@ -381,6 +396,12 @@ struct ConnectionTransfer {
         }
         endTask()
         return nil
+    }
+
+    private mutating func startReadingClient() {
+        task = .toUpstream
+        clientReads = Self.readBudget
+        clientReadsBuffered = false
     }
 
     @inline(__always)

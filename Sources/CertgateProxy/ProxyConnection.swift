@@ -30,6 +30,8 @@ final class ProxyConnection {
     private var timer: TimerWatcher!
     /// The deadline the timer is armed for (nil: stopped).
     private var armedFor: ConnectionDeadline?
+    /// OpenSSL holds client bytes that this event had no read budget left for (`.readClientLater`).
+    private var readsClientLater = false
     /// `--forward-headers`: the rewriter between the client and the upstream, once proxying (unchecked
     /// exclusivity for the same reason as the machine: used on every step of that mode).
     @exclusivity(unchecked) var filter: ForwardHeadersFilter?
@@ -112,8 +114,12 @@ final class ProxyConnection {
                     if case .failed(let failure) = result { self.failure = failure }
                     action = machine.clientRead(result)
                 }
+            case .readClientLater:
+                if tls.hasBufferedData { readsClientLater = true }
+                action = machine.next()
             case .readUpstream:
-                action = machine.upstreamRead(Socket.read(upstreamFD, into: scratch, count: bufferSize))
+                let result = Socket.read(upstreamFD, into: scratch, count: bufferSize)
+                action = machine.upstreamRead(result, filledBuffer: result == .done(bufferSize))
             case .write(let bytes, let sink):
                 action = write(bytes, to: sink)
             case .shutdownUpstream:
@@ -158,6 +164,10 @@ final class ProxyConnection {
     /// Watches what the machine waits for and arms the timer for its deadline (both no-ops when unchanged).
     private func settle() {
         clientWatcher.watch(machine.clientInterest)
+        if readsClientLater {
+            readsClientLater = false
+            if machine.clientInterest.contains(.read) { clientWatcher.feed(.read) }
+        }
         upstreamWatcher?.watch(machine.upstreamInterest)
         let deadline = machine.deadline
         guard deadline != armedFor else { return }

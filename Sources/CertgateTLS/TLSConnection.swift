@@ -217,7 +217,8 @@ public final class TLSConnection {
         return classify(rc)
     }
 
-    /// Whether decrypted bytes are buffered inside OpenSSL (readiness of the socket will not show them).
+    /// Whether OpenSSL holds bytes read from the socket and not yet returned by `read` (decrypted, or records
+    /// read ahead, whole or partial): readiness of the socket will not show them.
     public var hasBufferedData: Bool { SSL_has_pending(ssl) == 1 }
 
     /// Negotiated protocol, e.g. "TLSv1.3".

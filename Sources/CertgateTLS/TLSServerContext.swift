@@ -61,6 +61,11 @@ public final class TLSServerContext: @unchecked Sendable {
             COpenSSLShims_SSL_MODE_ENABLE_PARTIAL_WRITE | COpenSSLShims_SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER
                 | COpenSSLShims_SSL_MODE_RELEASE_BUFFERS
         )
+        // Read-ahead: one read(2) takes a record's header and body together (and whatever follows it, up
+        // to the default read buffer, which holds a full 16 KiB record), instead of one read for each.
+        // What it takes beyond the record stays buffered: `TLSConnection.hasBufferedData` tells the
+        // proxy to go on reading, since the socket's readiness no longer shows it.
+        COpenSSLShims_SSL_CTX_set_read_ahead(ctx, 1)
         let ciphers = settings.ciphers ?? TLSSettings.defaultCiphers
         guard SSL_CTX_set_cipher_list(ctx, ciphers) == 1 else {
             throw .invalidCiphers(ciphers, OpenSSLError.drain())

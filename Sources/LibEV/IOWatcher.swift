@@ -33,10 +33,13 @@ public final class IOWatcher {
     }
 
     /// Watches exactly `newEvents` from now on (empty stops the watcher). A no-op when unchanged, so
-    /// callers can state their interest after every step without paying for it.
+    /// callers can state their interest after every step without paying for it. An event still pending
+    /// for this loop iteration (see `feed(_:)`) survives the change, as far as `newEvents` wants it.
     public func watch(_ newEvents: IOEvents) {
         if newEvents == events { return }
+        var pending: Int32 = 0
         if !events.isEmpty {
+            pending = ev_clear_pending(loop.raw, watcher)
             ev_io_stop(loop.raw, watcher)
         }
         events = newEvents
@@ -44,7 +47,15 @@ public final class IOWatcher {
             // libev forbids changing an active watcher; it was stopped above.
             CLibEVShims_ev_io_set(watcher, fd, newEvents.rawValue)
             ev_io_start(loop.raw, watcher)
+            let kept = pending & newEvents.rawValue
+            if kept != 0 { ev_feed_event(loop.raw, watcher, kept) }
         }
+    }
+
+    /// Has the loop call the handler with `events` in its next iteration, whatever the descriptor's
+    /// readiness: for bytes that sit in a user-space buffer (OpenSSL's), which readiness cannot show.
+    public func feed(_ events: IOEvents) {
+        ev_feed_event(loop.raw, watcher, events.rawValue)
     }
 
     /// Stops watching. Call before closing the descriptor.

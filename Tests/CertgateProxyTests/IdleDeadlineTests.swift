@@ -46,8 +46,8 @@ struct IdleDeadlineTests {
         // Bytes moved (the shell did not touch the timer for them) ...
         #expect(machine.clientReady(.read) == .readClient(onlyIfBuffered: false))
         #expect(machine.clientRead(.done(10)) == .write(.scratch(10), to: .upstream))
-        #expect(machine.wrote(.complete) == .readClient(onlyIfBuffered: false))
-        #expect(machine.clientRead(.wantRead) == .wait)
+        #expect(machine.wrote(.complete) == .readClient(onlyIfBuffered: true))
+        #expect(machine.nothingBuffered() == .wait)
         #expect(machine.deadline == .idle)
         // ... so the timer fires 300ms after them: nothing closes, the deadline stays for the re-arm.
         #expect(machine.timerFired(quietFor: .milliseconds(300)) == .wait)
@@ -63,7 +63,7 @@ struct IdleDeadlineTests {
         var machine = ConnectionStateMachine.proxying(idleTimeout: nil)
         #expect(machine.deadline == nil)
         #expect(machine.upstreamReady(.read) == .readUpstream)
-        #expect(machine.upstreamRead(.wouldBlock) == .wait)
+        #expect(machine.upstreamRead(.wouldBlock, filledBuffer: false) == .wait)
         #expect(machine.deadline == nil)
         // A stray timer (none is armed) changes nothing.
         #expect(machine.timerFired(quietFor: .seconds(3_600)) == .wait)
@@ -84,7 +84,7 @@ struct IdleDeadlineTests {
         var machine = ConnectionStateMachine.proxying(idleTimeout: Self.timeout)
         let bytes = parked(40, from: pool)
         _ = machine.upstreamReady(.read)
-        #expect(machine.upstreamRead(.done(40)) == .write(.scratch(40), to: .client))
+        #expect(machine.upstreamRead(.done(40), filledBuffer: false) == .write(.scratch(40), to: .client))
         #expect(machine.wrote(blocked(parking: bytes)) == .wait)
         #expect(machine.deadline == .idle, "a client that reads nothing is idle too")
         #expect(machine.timerFired(quietFor: Self.timeout) == .recycle(bytes.buffer))

@@ -73,6 +73,33 @@ struct EventLoopTests {
         watcher = nil // the handler captures `watcher`: break the cycle so nothing leaks (LeakSanitizer)
     }
 
+    @Test func aFedEventReachesTheHandlerWithoutReadinessAndSurvivesAnInterestChange() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0)
+        defer {
+            close(fds[0])
+            close(fds[1])
+        }
+        let loop = EventLoop()
+        var calls: [IOEvents] = []
+        var watcher: IOWatcher?
+        // Nothing is ever written to fds[1]: fds[0] is never readable, only writable.
+        watcher = IOWatcher(loop: loop, fd: fds[0]) { events in
+            calls.append(events)
+            watcher?.stop()
+        }
+        let kick = TimerWatcher(loop: loop) {
+            watcher?.feed(.read)
+            // Restarting the watcher for other events keeps the fed read pending.
+            watcher?.watch([.read, .write])
+        }
+        watcher?.watch(.read)
+        kick.start(after: 0.001)
+        loop.run()
+        #expect(calls.first == .read, "calls: \(calls)")
+        #expect(watcher?.events == [])
+    }
+
     @Test func jobsFromOtherThreadsRunInOrderOnTheLoopThread() throws {
         let published = Mutex<(handle: LoopHandle, loop: LoopBound<EventLoop>)?>(nil)
         let loopThreadID = Atomic<UInt>(0)

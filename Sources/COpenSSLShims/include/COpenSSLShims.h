@@ -11,6 +11,7 @@ typedef int (*COpenSSLShims_servername_cb)(SSL *ssl, int *alert, void *arg);
 
 // MARK: SSL_CTX configuration macros
 long COpenSSLShims_SSL_CTX_set_mode(SSL_CTX *ctx, long mode);
+void COpenSSLShims_SSL_CTX_set_read_ahead(SSL_CTX *ctx, int yes);
 int COpenSSLShims_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version);
 int COpenSSLShims_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int version);
 int COpenSSLShims_SSL_CTX_set1_groups_list(SSL_CTX *ctx, const char *list);
