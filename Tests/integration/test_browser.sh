@@ -17,7 +17,6 @@ CHROME_FLAGS=(--headless --disable-gpu --no-first-run --disable-extensions --dis
   --host-resolver-rules="MAP *.test 127.0.0.1")
 [ "$(id -u)" = 0 ] && CHROME_FLAGS+=(--no-sandbox)
 POLICY_FILE=""
-B_RUN=0
 
 # browser_init : skip the case unless Chromium can run here.
 browser_init() {
@@ -46,14 +45,13 @@ nss_home() {
   done
 }
 
-# browse HOME URL OUT : one headless Chromium run (fresh profile, $HOME = HOME) that loads URL and writes
+# browse HOME URL OUT : one headless Chromium run (fresh profile OUT.profile, $HOME = HOME) that loads URL and writes
 # the DOM after the load event to OUT (stderr to OUT.err), within B_TIMEOUT seconds (default 40).
 # Returns Chromium's status (124 when it timed out).
 browse() {
   local home=$1 url=$2 out=$3
-  B_RUN=$((B_RUN + 1))
   note "chromium (HOME=$(basename "$home")) $url"
-  HOME="$home" timeout "${B_TIMEOUT:-40}" chromium "${CHROME_FLAGS[@]}" --user-data-dir="$CG_TMP/profile-$B_RUN" \
+  HOME="$home" timeout "${B_TIMEOUT:-40}" chromium "${CHROME_FLAGS[@]}" --user-data-dir="$out.profile" \
     --dump-dom "$url" >"$out" 2>"$out.err"
 }
 
@@ -82,6 +80,7 @@ case_page_load_trusted_through_nss() {
   nss_home "$CG_TMP/untrusted"
   browse "$CG_TMP/untrusted" "$url" "$CG_TMP/untrusted.html" || true
   assert_not_contains "$(cat "$CG_TMP/untrusted.html")" "hello through certgate" "DOM with an NSS database that lacks the test CA"
+  assert_contains "$(cat "$CG_TMP/untrusted.html.err")" "net::ERR_CERT_AUTHORITY_INVALID" "chromium's error without the test CA"
   nss_home "$CG_TMP/trusted" "$CG_PKI/ca.crt"
   browse "$CG_TMP/trusted" "$url" "$CG_TMP/page.html" || fail "chromium failed: $(tail -n 3 "$CG_TMP/page.html.err")"
   assert_eq "hello through certgate" "$(dom_text "$CG_TMP/page.html" greeting)" "greeting in the DOM"
@@ -112,7 +111,7 @@ case_client_certificate_auto_selected() {
   # the page does not load.
   local rc=0
   B_TIMEOUT=10 browse "$home" "$url" "$CG_TMP/nopolicy.html" || rc=$?
-  note "chromium without the policy: status $rc"
+  assert_ne 0 "$rc" "chromium's status without the policy (124: still waiting for a certificate choice at 10 s)"
   assert_not_contains "$(cat "$CG_TMP/nopolicy.html")" "hello through certgate" "DOM without the AutoSelectCertificateForUrls policy"
   POLICY_FILE="/etc/chromium/policies/managed/certgate-test-$$.json"
   mkdir -p /etc/chromium/policies/managed
@@ -176,6 +175,7 @@ case_rotation_keeps_websocket() {
   assert_eq "$old" "$(served_serial "$CG_PORT" kube.test)" "serial for kube.test before rotation"
   browse "$CG_TMP/after" "https://kube.test:$CG_PORT/page" "$CG_TMP/before.html" || true
   assert_not_contains "$(cat "$CG_TMP/before.html")" "hello through certgate" "DOM, second-root browser, before rotation"
+  assert_contains "$(cat "$CG_TMP/before.html.err")" "net::ERR_CERT_AUTHORITY_INVALID" "chromium's error, second-root browser, before rotation"
   kube_rotate "$certs/web" "$new/kube2.crt" "$new/kube2.key"
   wait_serial 5 kube.test "$serial"
   local t; t=$(ws_lines ' tick-')
