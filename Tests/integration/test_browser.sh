@@ -34,7 +34,7 @@ browser_init() {
 }
 
 # nss_home DIR [CAFILE...] : DIR becomes a $HOME whose NSS database (DIR/.pki/nssdb) trusts the CAFILEs
-# for TLS servers (and nothing else: Chromium on Linux takes its roots from there and its built-in store).
+# for TLS servers (Chromium on Linux trusts its built-in root store plus the roots marked trusted there).
 nss_home() {
   local dir=$1 ca i=0; shift
   mkdir -p "$dir/.pki/nssdb"
