@@ -1,5 +1,7 @@
 # certgate container image: build with the Swift toolchain, run on a slim Debian with only the runtime
-# libraries.
+# libraries. scripts/image builds it (with podman or docker, and local base images where no registry
+# answers: then SWIFT_IMAGE and RUNTIME_IMAGE are given as --build-arg); scripts/image-test runs it the way
+# Kubernetes does. See docs/deployment.md, "Container image".
 #
 #   docker build -t certgate .
 #   docker run --rm -p 8443:8443 -v "$PWD/certs:/etc/certgate/certs:ro" certgate \
@@ -35,21 +37,30 @@ RUN groupadd --system --gid 10001 certgate \
 
 # Default configuration: TLS on every interface, certificates mounted at /etc/certgate/certs, the
 # application in the same pod or network namespace on port 8080 (override with --upstream or mount your
-# own /etc/certgate/certgate.yaml), admin listener reachable for probes and Prometheus.
+# own /etc/certgate/certgate.yaml). The admin listener stays on the loopback: nobody on the network can
+# POST /reload or read /metrics. The HEALTHCHECK and exec probes (`certgate health`) reach it there. To
+# expose it to Prometheus and httpGet probes, give it a token as well:
+#   --admin 0.0.0.0:9901 --admin-token-file /etc/certgate/admin/token   (a Secret mounted read-only)
+# (/healthz and /readyz never need the token.)
 RUN mkdir -p /etc/certgate/certs \
     && printf '%s\n' \
         '# certgate container default; see docs/configuration.md' \
         'listen: 0.0.0.0:8443' \
         'upstream: 127.0.0.1:8080' \
         'cert-dir: certs' \
-        'admin: 0.0.0.0:9901' \
+        'admin: 127.0.0.1:9901' \
         'workers: auto' \
         'log-format: json' \
         > /etc/certgate/certgate.yaml
 
 COPY --from=build /out/certgate /usr/local/bin/certgate
 
-USER certgate
+# Numeric, so a pod with runAsNonRoot: true needs no runAsUser to prove the user is not root.
+USER 10001:10001
 EXPOSE 8443 9901
+# GET /healthz on the admin address of the baked-in config (pass the same flags to `certgate health` when
+# run overrides --admin). No curl in the image: the binary asks itself.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=5s --retries=3 \
+    CMD ["/usr/local/bin/certgate", "health", "--config", "/etc/certgate/certgate.yaml"]
 ENTRYPOINT ["/usr/local/bin/certgate"]
 CMD ["run", "--config", "/etc/certgate/certgate.yaml"]

@@ -20,6 +20,9 @@ public struct AdminRoutes {
     private var openPaths: Set<String> = []
     /// When set, requests to every path not in `openPaths` must carry this token.
     public var token: AdminToken?
+    /// When true (and there is no token), requests to every path not in `openPaths` are refused with a
+    /// 403 (`AdminExposure.refusal`): a listener others can reach that has no token.
+    public var refusesProtectedPaths = false
 
     /// An empty table: every request is a 404 (or a 401 when `token` is set).
     public init(token: AdminToken? = nil) {
@@ -68,6 +71,9 @@ public struct AdminRoutes {
 
     /// Answers `request`; pass this to `AdminServer` as its handler.
     public func handle(_ request: AdminRequest) -> AdminResponse {
+        if token == nil, refusesProtectedPaths, !openPaths.contains(request.path) {
+            return AdminExposure.refusal
+        }
         if let token, !openPaths.contains(request.path), !token.authorizes(request) {
             let presented = request.header("authorization").flatMap(AdminToken.bearerCredential) != nil
             return .unauthorized(tokenPresented: presented)

@@ -40,6 +40,8 @@ public struct ProxyConfiguration: Sendable, Equatable {
     /// File holding the bearer token the admin listener requires on everything but `/healthz` and
     /// `/readyz`, as an absolute path; `nil` when no token is required. Only set together with `admin`.
     public var adminTokenFile: String?
+    /// Serve `/metrics` and `/reload` without a token even when `admin` is not a loopback address.
+    public var adminInsecure = false
     public var logFormat: LogFormat = .text
     public var logLevel: LogLevel = .info
     public var minimumTLSVersion: TLSVersion = .v1_2

@@ -1,5 +1,5 @@
 extension Settings {
-    static let addressSettings: [any AnySetting] = [listen, upstream, admin, adminTokenFile]
+    static let addressSettings: [any AnySetting] = [listen, upstream, admin, adminTokenFile, adminInsecure]
     static let certificateSettings: [any AnySetting] = [
         certificateDirectories, certificatePairs, defaultCertificate, strictSNI, expiryWarning,
     ]
@@ -41,6 +41,15 @@ extension Settings {
             try ValueParser.path(text, relativeTo: context.baseDirectory)
         },
         render: RenderedValue.optionalText)
+
+    public static let adminInsecure = Setting(
+        "admin-insecure", .toggle, group: .addresses, valueName: "", type: "switch; true or false in YAML",
+        default: "off", example: "true", reload: .restart,
+        help: "Serve /metrics and POST /reload without a token on a non-loopback --admin address. Without "
+            + "it, such a listener with no --admin-token-file answers them 403 (/healthz and /readyz stay open).",
+        keyPath: \.adminInsecure,
+        parse: { text, _ throws(ConfigurationValueError) in try ValueParser.boolean(text) },
+        render: RenderedValue.toggle)
 
     // MARK: Certificates
 

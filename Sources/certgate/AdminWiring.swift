@@ -8,7 +8,8 @@ import Logging
 /// The admin listener as the runtime sees it: `GET /healthz`, `GET /readyz`, `GET /metrics` and
 /// `POST /reload` on the control loop, or nothing when `--admin` is not given. With `--admin-token-file`,
 /// everything but `/healthz` and `/readyz` needs the bearer token, and the token file is re-read every
-/// second while the listener runs.
+/// second while the listener runs. On a non-loopback address with no token, everything but `/healthz` and
+/// `/readyz` is refused (403) unless `--admin-insecure` is given.
 final class AdminWiring: LoopService {
     private let server: AdminServer?
     private let token: AdminToken?
@@ -23,7 +24,7 @@ final class AdminWiring: LoopService {
     ///   - reload: runs a reload and returns whether it succeeded and the JSON report.
     init(
         loop: EventLoop, address: ResolvedAddress?, configured: SocketEndpoint?, metrics: ProxyMetrics,
-        logger: Logger, tokenFile: String? = nil, ready: @escaping () -> Bool = { true },
+        logger: Logger, tokenFile: String? = nil, insecure: Bool = false, ready: @escaping () -> Bool = { true },
         reload: @escaping () -> (succeeded: Bool, json: String)
     ) throws {
         self.loop = loop
@@ -43,6 +44,13 @@ final class AdminWiring: LoopService {
             token = nil
         }
         var routes = AdminRoutes(metrics: { metrics.exposition() }, health: { true }, ready: ready, token: token)
+        routes.refusesProtectedPaths = AdminExposure.refusesProtectedPaths(
+            address: address, hasToken: token != nil, insecure: insecure)
+        if routes.refusesProtectedPaths {
+            logger.warning(
+                "admin listener \(configured) is not on a loopback address and has no --admin-token-file: /metrics and /reload answer 403 (set a token, or --admin-insecure)"
+            )
+        }
         routes.register("POST", "/reload") { _ in
             let (succeeded, json) = reload()
             // 422: the reload ran, and some certificate material on disk is unusable (named in the body).

@@ -16,7 +16,7 @@ struct CertgateCommand: ParsableCommand {
             Configuration reference: docs/configuration.md
             """,
         version: CertgateVersion.current,
-        subcommands: [RunCommand.self, CheckCommand.self, VersionCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, HealthCommand.self, VersionCommand.self]
     )
 }
 

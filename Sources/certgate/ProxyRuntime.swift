@@ -84,6 +84,7 @@ final class ProxyRuntime {
         let admin = try AdminWiring(
             loop: loop, address: adminAddress, configured: configuration.admin,
             metrics: metrics, logger: logger, tokenFile: configuration.adminTokenFile,
+            insecure: configuration.adminInsecure,
             ready: { graceful?.isServing ?? false }
         ) {
             reloader.reload(trigger: .admin)

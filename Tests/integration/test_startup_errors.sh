@@ -231,6 +231,12 @@ case_no_flag_takes_no_value() {
   expect_error "--no-strict-sni" 'takes no value' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --no-strict-sni=true
 }
 
+case_bad_admin_insecure() {
+  base
+  expect_error "--admin-insecure" 'takes no value' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --admin-insecure=maybe
+  CERTGATE_ADMIN_INSECURE=maybe expect_error "CERTGATE_ADMIN_INSECURE" 'maybe' "${BASE[@]}" --cert-dir "$CG_TMP/certs"
+}
+
 case_bad_log_format() {
   base
   expect_error "--log-format" 'text|json|format' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --log-format xml
