@@ -21,7 +21,9 @@ struct NegatedFlagsTests {
 
     @Test func everyTrueOrFalseSettingHasItsNoForm() throws {
         #expect(
-            Set(Self.booleans.map(\.info.key)) == ["strict-sni", "allow-expired", "tcp-keepalive", "forward-headers"])
+            Set(Self.booleans.map(\.info.key)) == [
+                "strict-sni", "allow-expired", "tcp-keepalive", "forward-headers", "tickets",
+            ])
         for setting in Self.booleans {
             let info = setting.info
             #expect(info.negatedFlag == "--no-" + info.key)
