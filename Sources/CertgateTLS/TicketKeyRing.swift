@@ -29,7 +29,8 @@ public final class TicketKeyRing: Sendable {
 /// first key of the connection's ring names the ticket and protects it. Decrypting (`enc` 0): the key the
 /// ticket names, if the ring still has it; 0 (no key: OpenSSL does a full handshake and issues a new
 /// ticket, no error) when it does not, 2 (use it, and issue a new ticket under the current key) when it is
-/// not the first, 1 when it is. -1 fails the handshake.
+/// not the first or the handshake is TLS 1.3, 1 when it is the first key under TLS 1.2. -1 fails the
+/// handshake.
 func ticketKeyCallback(
     _ ssl: OpaquePointer?, _ keyName: UnsafeMutablePointer<UInt8>?, _ iv: UnsafeMutablePointer<UInt8>?,
     _ cipher: OpaquePointer?, _ mac: OpaquePointer?, _ enc: Int32
@@ -55,5 +56,8 @@ func ticketKeyCallback(
             cipher, mac, base + TicketKey.nameLength, base + TicketKey.nameLength + TicketKey.secretLength, iv, enc)
     }
     guard ok == 1 else { return -1 }
-    return enc == 1 || index == 0 ? 1 : 2
+    // 2 also for every TLS 1.3 resumption: OpenSSL 3 then sends the client a fresh ticket, as it does with
+    // its own keys (RFC 8446 §C.4: a client should not reuse a ticket); without it a resumed TLS 1.3
+    // connection gets none.
+    return enc == 1 || (index == 0 && SSL_version(ssl) < TLS1_3_VERSION) ? 1 : 2
 }

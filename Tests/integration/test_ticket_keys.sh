@@ -59,6 +59,12 @@ case_replicas_resume_each_other_tls13_and_tls12() {
     assert_resumes "$PORT_A" "$v" "$CG_TMP/$v.sess"
   done
   assert_ge "$(metric certgate_tls_resumptions_total)" 2 "resumptions counted on B"
+  # A resumed TLS 1.3 connection gets a fresh ticket, as with OpenSSL's own keys (tlsfuzzer's
+  # test-tls13-session-resumption expects it).
+  local tickets
+  tickets=$( (sleep 0.5) | timeout 10 openssl s_client -connect "127.0.0.1:$CG_PORT" -servername alpha.test -tls1_3 \
+    -sess_in "$CG_TMP/tls1_3.sess" -msg 2>&1 | grep -c 'NewSessionTicket')
+  assert_eq 1 "$tickets" "NewSessionTicket messages after a TLS 1.3 resumption"
   assert_eq 1 "$(metric certgate_tls_ticket_keys)" "keys loaded on B"
 }
 
