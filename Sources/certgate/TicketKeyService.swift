@@ -9,7 +9,8 @@ import Logging
 
 /// The session ticket keys of the process, on the control loop: loads `--ticket-keys` (or makes a random
 /// key), and keeps the `TicketKeyRing` every TLS context reads current. With a file: re-read when its
-/// `stat()` signature changes (every `--stat-interval` unless `--watch off`), on SIGHUP and on
+/// `stat()` signature changes, looked at after inotify events in its directory and every
+/// `--stat-interval` (as `--watch` says), on SIGHUP and on
 /// `POST /reload`; a file that cannot be read or parsed keeps the keys in use and is logged naming the
 /// file and line. Without one: a random key, replaced every `--ticket-lifetime`, the previous one kept.
 ///
@@ -20,17 +21,25 @@ final class TicketKeyService {
     private let path: String?
     private let lifetime: Duration
     private let statInterval: Duration?
+    /// Watch the file's directory with inotify (`--watch auto` or `inotify`).
+    private let useInotify: Bool
     private let loop: EventLoop
     private let metrics: TicketKeyMetrics
     private let logger: Logger
     private var signature: FileSignature?
     private var timer: TimerWatcher?
+    private var inotify: InotifyWatcher?
+    /// Runs `checkFile` a moment after the last inotify event, so a file being written is read once whole.
+    private var settleTimer: TimerWatcher?
+    static let settleDelay = Duration.milliseconds(150)
 
     /// - Throws: `StartupFailure` naming the file (and line) when `--ticket-keys` cannot be used.
     init(configuration: ProxyConfiguration, loop: EventLoop, metrics: TicketKeyMetrics, logger: Logger) throws {
         self.path = configuration.tickets ? configuration.ticketKeys : nil
         self.lifetime = configuration.ticketLifetime
-        self.statInterval = configuration.watchMode == .off ? nil : configuration.statInterval
+        self.statInterval =
+            configuration.watchMode == .auto || configuration.watchMode == .stat ? configuration.statInterval : nil
+        self.useInotify = configuration.watchMode == .auto || configuration.watchMode == .inotify
         self.loop = loop
         self.metrics = metrics
         self.logger = logger
@@ -58,7 +67,8 @@ final class TicketKeyService {
     /// Starts watching the file, or the rotation of random keys. Never blocks.
     func start() {
         guard let ring, timer == nil else { return }
-        if path != nil {
+        if let path {
+            if useInotify { watchDirectory(of: path) }
             guard let statInterval else { return }
             let watcher = TimerWatcher(loop: loop) { [unowned self] in self.checkFile() }
             watcher.start(after: statInterval, repeating: statInterval)
@@ -73,6 +83,28 @@ final class TicketKeyService {
     func stop() {
         timer?.stop()
         timer = nil
+        settleTimer?.stop()
+        settleTimer = nil
+        inotify?.stop()
+        inotify = nil
+    }
+
+    /// inotify on the directory of `path` (where a Kubernetes `..data` swap or a `mv` shows up); any
+    /// event there schedules a `checkFile`. Without inotify the `stat()` check alone notices changes.
+    private func watchDirectory(of path: String) {
+        let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+            .joined(separator: "/")
+        do {
+            let settle = TimerWatcher(loop: loop) { [unowned self] in self.checkFile() }
+            let watcher = try InotifyWatcher(loop: loop) { _ in settle.start(after: Self.settleDelay) }
+            watcher.update([directory.isEmpty ? "/" : directory])
+            settleTimer = settle
+            inotify = watcher
+        } catch {
+            logger.warning(
+                "inotify unavailable; ticket key file changes are found by the stat() check only",
+                metadata: ["file": "\(path)", "error": "\(error)"])
+        }
     }
 
     /// Re-reads the key file (SIGHUP, `POST /reload`, a changed signature). `false` when it was refused

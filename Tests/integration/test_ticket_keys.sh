@@ -88,8 +88,17 @@ case_rotation_keeps_old_tickets_until_the_old_key_is_dropped() {
   assert_eq 0 "$(grep -c "readable by every user" "$CG_LOG")" "warnings about a private key file"
 }
 
-case_the_file_is_watched() {
-  two_instances --stat-interval 100ms
+case_the_file_is_watched_by_stat() {
+  two_instances --watch stat --stat-interval 100ms
+  watched
+}
+
+case_the_file_is_watched_by_inotify() {
+  two_instances --watch inotify
+  watched
+}
+
+watched() {
   sess_new "$PORT_A" tls1_3 "$CG_TMP/s.sess"
   # Replaced without any signal: B finds the change with its stat() check.
   newkey >"$CG_TMP/ticket.new" && mv "$CG_TMP/ticket.new" "$CG_TMP/ticket.keys"
