@@ -160,7 +160,7 @@ case_random_keys_rotate_with_the_lifetime() {
   admin_init
   std_start --ticket-lifetime 1s
   sess_new "$CG_PORT" tls1_2 "$CG_TMP/s.sess"
-  wait_for 5 metric_is certgate_tls_ticket_key_reloads_total 'result="success"' 1 || fail "no rotation"
+  wait_for 5 metric_ge certgate_tls_ticket_key_reloads_total 'result="success"' 1 || fail "no rotation"
   assert_eq 2 "$(metric certgate_tls_ticket_keys)" "keys after a rotation (new and previous)"
 }
 
