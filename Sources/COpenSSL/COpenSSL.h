@@ -10,4 +10,5 @@
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
 #include <openssl/bn.h>
+#include <openssl/rand.h>
 #endif

@@ -6,6 +6,9 @@
 #include <openssl/x509v3.h>
 #include <openssl/bn.h>
 #include <openssl/decoder.h>
+#include <openssl/rand.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
 
 long COpenSSLShims_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) { return SSL_CTX_set_mode(ctx, mode); }
 void COpenSSLShims_SSL_CTX_set_read_ahead(SSL_CTX *ctx, int yes) { SSL_CTX_set_read_ahead(ctx, yes); }
@@ -286,4 +289,20 @@ int COpenSSLShims_X509_CRL_signed_by(X509_CRL *crl, X509 *cert) {
     ERR_clear_error();
     if (!ok) return 0;
     return (X509_get_key_usage(cert) & KU_CRL_SIGN) ? 1 : -1;
+}
+
+int COpenSSLShims_SSL_CTX_set_ticket_key_cb(SSL_CTX *ctx, COpenSSLShims_ticket_key_cb cb) {
+    return (int)SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, cb);
+}
+
+int COpenSSLShims_ticket_key_init(
+    EVP_CIPHER_CTX *cipher, EVP_MAC_CTX *mac, const unsigned char *hmac_secret, const unsigned char *aes_key,
+    unsigned char *iv, int enc) {
+    if (enc && RAND_bytes(iv, 16) != 1) return -1;
+    OSSL_PARAM params[2];
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+    if (EVP_MAC_init(mac, hmac_secret, 32, params) != 1) return -1;
+    if (EVP_CipherInit_ex(cipher, EVP_aes_256_cbc(), NULL, aes_key, iv, enc) != 1) return -1;
+    return 1;
 }

@@ -52,6 +52,12 @@ public struct ProxyConfiguration: Sendable, Equatable {
     /// Key-exchange groups, colon-separated, most preferred first; `nil` keeps certgate's default
     /// (X25519:P-256:P-384).
     public var groups: String?
+    /// Session tickets on (`--no-tickets` turns them off).
+    public var tickets = true
+    /// The session ticket key file, as an absolute path; `nil`: random keys per process.
+    public var ticketKeys: String?
+    /// How long a session can be resumed, and how often random ticket keys rotate.
+    public var ticketLifetime: Duration = .seconds(7200)
     /// Upper bound for a non-blocking upstream connect.
     public var connectTimeout: Duration = .seconds(5)
     /// Upper bound for a client to complete the TLS handshake.

@@ -1,7 +1,7 @@
 extension Settings {
     static let reloadingSettings: [any AnySetting] = [watch, statInterval, reloadInterval, allowExpired]
     static let tlsSettings: [any AnySetting] = [
-        minimumTLSVersion, ciphers, ciphersuites, groups, handshakeTimeout,
+        minimumTLSVersion, ciphers, ciphersuites, groups, handshakeTimeout, tickets, ticketKeys, ticketLifetime,
     ]
     static let runtimeSettings: [any AnySetting] = [
         workers, maxConnections, connectTimeout, idleTimeout, tcpKeepalive, drainTimeout, shutdownDelay, logFormat,
@@ -113,6 +113,44 @@ extension Settings {
         keyPath: \.handshakeTimeout,
         parse: { text, _ throws(ConfigurationValueError) in
             try ValueParser.timeout(text, atMost: maximumHandshakeTimeout, what: "handshake timeout")
+        },
+        render: RenderedValue.duration)
+
+    public static let tickets = Setting(
+        "tickets", group: .tls, valueName: "true|false", type: "boolean", example: "false", reload: .restart,
+        help: "TLS session tickets (TLS 1.2 tickets and TLS 1.3 stateless tickets). --no-tickets turns them "
+            + "off; sessions then only resume from this process's own session cache.",
+        keyPath: \.tickets,
+        parse: { text, _ throws(ConfigurationValueError) in try ValueParser.boolean(text) },
+        render: RenderedValue.toggle)
+
+    public static let ticketKeys = Setting(
+        "ticket-keys", group: .tls, valueName: "file", type: "path",
+        default: "random keys per process, rotated every --ticket-lifetime", example: "/etc/certgate/ticket.keys",
+        reload: .restart,
+        help: "File of session ticket keys shared by every replica: one base64 key of 80 bytes per line "
+            + "(16-byte name, 32-byte HMAC secret, 32-byte AES key, as nginx and haproxy). The first line "
+            + "encrypts new tickets, every line decrypts. Reloaded when it changes, on SIGHUP and on "
+            + "POST /reload; a bad file keeps the keys in use.",
+        keyPath: \.ticketKeys,
+        parse: { text, context throws(ConfigurationValueError) in
+            try ValueParser.path(text, relativeTo: context.baseDirectory)
+        },
+        render: RenderedValue.optionalText)
+
+    /// The shortest and longest `--ticket-lifetime`, inclusive.
+    public static let ticketLifetimeRange = Duration.seconds(1)...Duration.seconds(7 * 86_400)
+
+    public static let ticketLifetime = Setting(
+        "ticket-lifetime", .duration, group: .tls, valueName: "duration", type: "duration, 1s to 7d",
+        example: "1h", reload: .restart,
+        help: "How long a TLS session can be resumed, "
+            + "\(DurationSyntax.format(ticketLifetimeRange.lowerBound)) to "
+            + "\(DurationSyntax.format(ticketLifetimeRange.upperBound)). Without --ticket-keys the random "
+            + "ticket key is also replaced this often, the previous one kept for one more period.",
+        keyPath: \.ticketLifetime,
+        parse: { text, _ throws(ConfigurationValueError) in
+            try ValueParser.duration(text, within: ticketLifetimeRange, what: "ticket lifetime")
         },
         render: RenderedValue.duration)
 

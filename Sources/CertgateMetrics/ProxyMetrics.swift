@@ -37,6 +37,8 @@ public final class ProxyMetrics: Sendable {
     public let http: HTTPMetrics
     /// Configuration reloads.
     public let configuration: ConfigurationMetrics
+    /// Session resumptions and ticket keys.
+    public let tickets: TicketKeyMetrics
 
     private let bytesClientToUpstream: Counter
     private let bytesUpstreamToClient: Counter
@@ -126,6 +128,7 @@ public final class ProxyMetrics: Sendable {
         reload = ReloadMetrics(registry: registry)
         http = HTTPMetrics(registry: registry, rejectionReasons: httpRejectionReasons)
         configuration = ConfigurationMetrics(registry: registry)
+        tickets = TicketKeyMetrics(registry: registry)
         process = ProcessMetrics(registry: registry)
     }
 

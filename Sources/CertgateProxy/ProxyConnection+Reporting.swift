@@ -9,6 +9,7 @@ extension ProxyConnection {
         switch report {
         case .handshakeSucceeded:
             metrics.handshakeSuccesses.increment()
+            if tls.sessionReused { metrics.tickets.resumptions.increment() }
             (tls.isTLS13 ? metrics.tls13Connections : metrics.tls12Connections).increment()
             metrics.handshakeDuration.record(worker.loop.now - acceptedAt)
         case .upstreamConnected:

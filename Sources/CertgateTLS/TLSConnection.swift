@@ -15,7 +15,7 @@ private let connectionExDataIndex: Int32 = COpenSSLShims_SSL_get_ex_new_index()
 public final class TLSConnection {
     private let ssl: OpaquePointer
     /// Held so the context outlives every connection made from it.
-    private let context: TLSServerContext
+    let context: TLSServerContext
     /// The snapshot this handshake resolves against: the one current when the connection was accepted.
     private let resolver: any CertificateResolver
     /// The certificate chosen in the ClientHello callback (kept alive as long as the connection).
@@ -222,6 +222,9 @@ public final class TLSConnection {
     public var hasBufferedData: Bool { SSL_has_pending(ssl) == 1 }
 
     /// Negotiated protocol, e.g. "TLSv1.3".
+    /// Whether the handshake resumed a session (a ticket or a session id) rather than a full one.
+    public var sessionReused: Bool { SSL_session_reused(ssl) == 1 }
+
     public var protocolVersion: String { SSL_get_version(ssl).map { String(cString: $0) } ?? "unknown" }
 
     /// Negotiated cipher, e.g. "TLS_AES_128_GCM_SHA256".

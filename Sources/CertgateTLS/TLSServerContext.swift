@@ -13,13 +13,17 @@ internal import COpenSSLShims
 public final class TLSServerContext: @unchecked Sendable {
     let raw: OpaquePointer
     public let settings: TLSSettings
+    /// The session ticket keys (`nil`: tickets are off, or OpenSSL's own per-context key is used).
+    public let ticketKeys: TicketKeyRing?
     /// The ALPN list the select callback reads (length-prefixed wire format); lives as long as `raw`.
     private let alpnList: UnsafeMutablePointer<UInt8>?
     /// The TLS 1.2 suites of `settings.ciphers` by authentication: what `ClientKeyOffer` checks a client's
     /// suites against when a name has an ECDSA and an RSA certificate. Set in `init`, read-only after.
     private(set) var cipherAuthentication = CipherSuiteAuthentication()
 
-    public init(settings: TLSSettings) throws(TLSConfigurationError) {
+    /// - Parameter ticketKeys: the keys that protect session tickets, shared by every context of the
+    ///   process; ignored when `settings.tickets` is off.
+    public init(settings: TLSSettings, ticketKeys: TicketKeyRing? = nil) throws(TLSConfigurationError) {
         OpenSSLError.clearQueue()
         guard let ctx = SSL_CTX_new(TLS_server_method()) else {
             throw .openSSL("SSL_CTX_new", OpenSSLError.drain())
@@ -27,6 +31,7 @@ public final class TLSServerContext: @unchecked Sendable {
         // From here on `deinit` frees the context on every failure path.
         self.raw = ctx
         self.settings = settings
+        self.ticketKeys = settings.tickets ? ticketKeys : nil
         let wire = settings.alpnWireFormat
         if wire.isEmpty {
             alpnList = nil
@@ -90,6 +95,14 @@ public final class TLSServerContext: @unchecked Sendable {
         let sessionContext = ClientTrust.noClientCertificateSessionContext
         guard SSL_CTX_set_session_id_context(ctx, sessionContext, UInt32(sessionContext.count)) == 1 else {
             throw .openSSL("setting the session id context", OpenSSLError.drain())
+        }
+        SSL_CTX_set_timeout(ctx, Int(max(1, settings.ticketLifetime.components.seconds)))
+        if !settings.tickets {
+            SSL_CTX_set_options(ctx, COpenSSLShims_SSL_OP_NO_TICKET)
+        } else if self.ticketKeys != nil {
+            guard COpenSSLShims_SSL_CTX_set_ticket_key_cb(ctx, ticketKeyCallback) == 1 else {
+                throw .openSSL("setting the session ticket key callback", OpenSSLError.drain())
+            }
         }
         SSL_CTX_set_client_hello_cb(ctx, clientHelloCallback, nil)
         COpenSSLShims_SSL_CTX_set_tlsext_servername_callback(ctx, servernameCallback)

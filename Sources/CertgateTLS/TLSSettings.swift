@@ -22,10 +22,19 @@ public struct TLSSettings: Sendable, Equatable {
     /// the default certificate.
     public var strictSNI: Bool
 
+    /// Session tickets (TLS 1.2 tickets, TLS 1.3 stateless tickets); off sets `SSL_OP_NO_TICKET`.
+    public var tickets: Bool
+    /// How long a session (and so a ticket) can be resumed: `SSL_CTX_set_timeout`, and the TLS 1.3
+    /// ticket lifetime hint.
+    public var ticketLifetime: Duration
+
     public init(
         minimumVersion: ProtocolVersion = .tls12, ciphers: String? = nil, ciphersuites: String? = nil,
-        groups: String? = nil, alpn: [String] = [], strictSNI: Bool = false
+        groups: String? = nil, alpn: [String] = [], strictSNI: Bool = false, tickets: Bool = true,
+        ticketLifetime: Duration = .seconds(7200)
     ) {
+        self.tickets = tickets
+        self.ticketLifetime = ticketLifetime
         self.minimumVersion = minimumVersion
         self.ciphers = ciphers
         self.ciphersuites = ciphersuites

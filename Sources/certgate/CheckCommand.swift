@@ -28,7 +28,7 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         try runReportingFailures {
             let configuration = try options.resolve()
-            _ = try TLSServerContext(settings: configuration.tlsSettings)
+            _ = try TLSServerContext(settings: configuration.tlsSettings, ticketKeys: nil)
             _ = try configuration.resolveUpstream()
             if let tokenFile = configuration.adminTokenFile {
                 do {
@@ -47,6 +47,14 @@ struct CheckCommand: ParsableCommand {
             }
             for warning in SettingArguments.environmentWarnings {
                 print("warning: \(warning)")
+            }
+            // Counts only: never a key, nor a key name.
+            if configuration.tickets, let path = configuration.ticketKeys {
+                let count = try TicketKeyService.read(path).keys.count
+                print("ticket key file \(path): \(count) key\(count == 1 ? "" : "s")")
+                if TicketKeyService.isReadableByOthers(path) {
+                    print("warning: ticket key file \(path) is readable by every user")
+                }
             }
             let now = Timestamp.now
             for certificate in snapshot.certificates {

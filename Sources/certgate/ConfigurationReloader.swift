@@ -34,6 +34,8 @@ final class ConfigurationReloader {
     /// Called on the control loop with each configuration a reload put in force, for the parts of the
     /// process that keep a value of their own (the graceful stop's timings).
     var applied: (ProxyConfiguration) -> Void = { _ in }
+    /// Re-read after the certificates on every reload.
+    var ticketKeys: TicketKeyService?
 
     init(
         commandLine: CommandLineSettings, environment: EnvironmentSettings, running: ProxyConfiguration,
@@ -57,10 +59,11 @@ final class ConfigurationReloader {
         let outcome = reloadConfiguration()
         metrics.configuration.recordReload(result: outcome.result, restartPending: outcome.restartRequired.count)
         let report = certificates.controller.reloadNow(trigger: trigger)
+        let ticketKeysLoaded = ticketKeys?.reload(trigger: trigger) ?? true
         let json =
             "{\"configuration\":\(outcome.json),"
             + report.json(certificates: certificates.store.snapshot.count).dropFirst()
-        return (outcome.result != "failure" && report.result != .failure, json)
+        return (outcome.result != "failure" && report.result != .failure && ticketKeysLoaded, json)
     }
 
     /// One configuration reload: what it did, for the metrics and the report.
@@ -144,7 +147,8 @@ final class ConfigurationReloader {
         let upstream = next.upstream == running.upstream ? settings.upstream : try next.resolveUpstream()
         let context =
             next.tlsSettings == running.tlsSettings
-            ? settings.context : try TLSServerContext(settings: next.tlsSettings)
+            ? settings.context
+            : try TLSServerContext(settings: next.tlsSettings, ticketKeys: settings.context.ticketKeys)
         let candidate = next.proxySettings(upstream: upstream, context: context)
         return candidate == settings ? nil : candidate
     }

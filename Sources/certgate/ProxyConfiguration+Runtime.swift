@@ -13,7 +13,9 @@ extension ProxyConfiguration {
             ciphersuites: ciphersuites,
             groups: groups,
             alpn: alpn,
-            strictSNI: strictSNI
+            strictSNI: strictSNI,
+            tickets: tickets,
+            ticketLifetime: ticketLifetime
         )
     }
 

@@ -56,7 +56,9 @@ final class ProxyRuntime {
         let snapshot = certificates.store.snapshot
         let loadTime = ContinuousClock.now - started
         certificates.logLoadWarnings(logger)
-        let context = try TLSServerContext(settings: configuration.tlsSettings)
+        let ticketKeys = try TicketKeyService(
+            configuration: configuration, loop: loop, metrics: metrics.tickets, logger: logger)
+        let context = try TLSServerContext(settings: configuration.tlsSettings, ticketKeys: ticketKeys.ring)
         let upstream = try configuration.resolveUpstream()
         let listen = try configuration.resolveListen()
         let adminAddress = try configuration.resolveAdmin()
@@ -79,6 +81,7 @@ final class ProxyRuntime {
         let reloader = ConfigurationReloader(
             commandLine: commandLine, environment: environment, running: configuration, settings: settings,
             certificates: certificates, server: server, loop: loop, metrics: metrics, logger: logger)
+        reloader.ticketKeys = ticketKeys
         certificates.controller.recordStartup(duration: loadTime)
         var graceful: GracefulStop?
         let admin = try AdminWiring(
@@ -107,6 +110,7 @@ final class ProxyRuntime {
 
         try server.start()
         certificates.controller.start()
+        ticketKeys.start()
         admin.start()
         graceful = stopper
         logLimits(descriptors: descriptors, budget: budget, maxConnections: maxConnections)
@@ -126,6 +130,7 @@ final class ProxyRuntime {
             ])
         loop.run()
         withExtendedLifetime(signals) {}
+        ticketKeys.stop()
         logger.notice("stopped")
     }
 }

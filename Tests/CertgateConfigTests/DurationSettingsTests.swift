@@ -86,6 +86,10 @@ struct DurationSettingsTests {
                 "--expiry-warning", "365d", "365d1ms",
                 "--expiry-warning: '365d1ms' is out of range; the expiry warning must be between 0 and 365d"
             ),
+            (
+                "--ticket-lifetime", "7d", "7d1s",
+                "--ticket-lifetime: '7d1s' is out of range; the ticket lifetime must be between 1s and 7d"
+            ),
         ]
     )
     func upperBounds(flag: String, largest: String, tooLarge: String, message: String) throws {
@@ -98,7 +102,7 @@ struct DurationSettingsTests {
     func everyDurationSettingHasADocumentedUpperBound() {
         let tested: Set<String> = [
             "connect-timeout", "handshake-timeout", "idle-timeout", "reload-interval", "roots-max-age",
-            "stat-interval", "drain-timeout", "shutdown-delay", "expiry-warning",
+            "stat-interval", "drain-timeout", "shutdown-delay", "expiry-warning", "ticket-lifetime",
         ]
         #expect(Set(Self.durationSettings.map(\.key)) == tested)
         for info in Self.durationSettings {

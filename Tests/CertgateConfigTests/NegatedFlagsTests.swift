@@ -22,7 +22,7 @@ struct NegatedFlagsTests {
     @Test func everyTrueOrFalseSettingHasItsNoForm() throws {
         #expect(
             Set(Self.booleans.map(\.info.key)) == [
-                "strict-sni", "allow-expired", "tcp-keepalive", "forward-headers", "admin-insecure",
+                "strict-sni", "allow-expired", "tcp-keepalive", "forward-headers", "admin-insecure", "tickets",
             ])
         for setting in Self.booleans {
             let info = setting.info

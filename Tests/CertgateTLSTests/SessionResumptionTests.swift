@@ -22,7 +22,9 @@ struct SessionResumptionTests {
 
     init() throws {
         fixture = try TLSFixture.get()
-        context = try TLSServerContext(settings: TLSSettings())
+        // As certgate runs: tickets protected by the process's ticket key ring (random or --ticket-keys).
+        let key = try #require(TicketKey.random())
+        context = try TLSServerContext(settings: TLSSettings(), ticketKeys: TicketKeyRing(TicketKeySet([key])))
     }
 
     private func options(_ mode: Mode, _ name: String, certificate: Bool, session: TLSTestSession? = nil)

@@ -285,4 +285,33 @@ case_default_cert_unknown() {
     "${BASE[@]}" --cert-dir "$CG_TMP/certs" --default-cert nosuchcert
 }
 
+case_bad_ticket_keys() {
+  base
+  local good bad
+  good=$(head -c 80 /dev/urandom | base64 -w0)
+  printf '%s\n%s\n' "$good" 'not base64 at all!' >"$CG_TMP/bad64.keys"
+  expect_error "$CG_TMP/bad64.keys line 2" 'not valid base64' "${BASE[@]}" --cert-dir "$CG_TMP/certs" \
+    --ticket-keys "$CG_TMP/bad64.keys"
+  head -c 48 /dev/urandom | base64 -w0 >"$CG_TMP/short.keys"
+  expect_error "$CG_TMP/short.keys line 1" '48 bytes, not 80' "${BASE[@]}" --cert-dir "$CG_TMP/certs" \
+    --ticket-keys "$CG_TMP/short.keys"
+  printf '\r\n\n' >"$CG_TMP/empty.keys"
+  expect_error "$CG_TMP/empty.keys" 'holds no key' "${BASE[@]}" --cert-dir "$CG_TMP/certs" \
+    --ticket-keys "$CG_TMP/empty.keys"
+  expect_error "$CG_TMP/none.keys" 'no such|not found|does not exist' "${BASE[@]}" --cert-dir "$CG_TMP/certs" \
+    --ticket-keys "$CG_TMP/none.keys"
+  # The error names the file and line, never what is in it.
+  bad=$(head -c 79 /dev/urandom | base64 -w0)
+  echo "$bad" >"$CG_TMP/79.keys"
+  expect_error "$CG_TMP/79.keys line 1" '79 bytes' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --ticket-keys "$CG_TMP/79.keys"
+  assert_not_contains "$(cat "$CG_TMP/err")" "$bad" "error line (no key material)"
+}
+
+case_bad_ticket_lifetime() {
+  base
+  expect_error "--ticket-lifetime" 'between 1s and 7d' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --ticket-lifetime 8d
+  expect_error "--ticket-lifetime" 'between 1s and 7d' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --ticket-lifetime 0s
+  expect_error "--tickets" 'true|false' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --tickets maybe
+}
+
 run_cases "$@"

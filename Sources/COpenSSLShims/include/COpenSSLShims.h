@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/evp.h>
 
 typedef int (*COpenSSLShims_servername_cb)(SSL *ssl, int *alert, void *arg);
 
@@ -106,5 +107,18 @@ int COpenSSLShims_X509_CRL_issuer_line(X509_CRL *crl, char *buf, int size);
 /// 1 when `cert`'s subject is the CRL's issuer and its public key verifies the CRL's signature; -1 when it
 /// does but its keyUsage extension does not allow cRLSign (OpenSSL would refuse the CRL); 0 otherwise.
 int COpenSSLShims_X509_CRL_signed_by(X509_CRL *crl, X509 *cert);
+
+// MARK: Session ticket keys
+/// SSL_CTX_set_tlsext_ticket_key_evp_cb's callback (OpenSSL 3: EVP_MAC for the HMAC).
+typedef int (*COpenSSLShims_ticket_key_cb)(
+    SSL *ssl, unsigned char *key_name, unsigned char *iv, EVP_CIPHER_CTX *cipher, EVP_MAC_CTX *mac, int enc);
+/// SSL_CTX_set_tlsext_ticket_key_evp_cb (a macro); 1 on success.
+int COpenSSLShims_SSL_CTX_set_ticket_key_cb(SSL_CTX *ctx, COpenSSLShims_ticket_key_cb cb);
+/// Sets up one ticket's protection inside that callback: HMAC-SHA256 under the 32-byte `hmac_secret` on
+/// `mac`, AES-256-CBC under the 32-byte `aes_key` on `cipher`. When `enc` is 1 it first fills the 16-byte
+/// `iv` with random bytes; when 0 `iv` is the ticket's. 1 on success, -1 on failure.
+int COpenSSLShims_ticket_key_init(
+    EVP_CIPHER_CTX *cipher, EVP_MAC_CTX *mac, const unsigned char *hmac_secret, const unsigned char *aes_key,
+    unsigned char *iv, int enc);
 
 #endif
