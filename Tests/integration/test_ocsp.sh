@@ -144,4 +144,19 @@ case_invalid_responses_are_not_stapled_and_counted() {
   assert_eq 1 "$(log_count "still stapling the previous one")" "log lines keeping the previous response"
 }
 
+case_check_shows_the_ocsp_state() {
+  CERTS="$CG_TMP/certs"
+  cert_install chained:pem "$CERTS"
+  ocsp_make "$CERTS/chained.ocsp" good int 1
+  local out rc=0
+  out=$("$CG_BIN" check --listen 127.0.0.1:1 --upstream 127.0.0.1:9 --cert-dir "$CERTS" 2>&1) || rc=$?
+  assert_eq 0 "$rc" "check exit status (good response)"
+  assert_contains "$out" "ocsp=stapled(next-update=" "check output"
+  ocsp_make "$CERTS/chained.ocsp" good ca 1
+  rc=0
+  out=$("$CG_BIN" check --listen 127.0.0.1:1 --upstream 127.0.0.1:9 --cert-dir "$CERTS" 2>&1) || rc=$?
+  assert_eq 0 "$rc" "check exit status (a refused response does not fail the certificate)"
+  assert_contains "$out" "ocsp=not-stapled(invalid: not signed by the certificate's issuer" "check output"
+}
+
 run_cases "$@"
