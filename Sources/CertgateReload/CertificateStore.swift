@@ -427,7 +427,7 @@ public final class CertificateStore {
     /// itself: its timestamped subdirectories come and go with every rotation and must not be watched.
     static func watchDirectories(of source: CertificateSource) -> [String] {
         var directories: [String] = []
-        for path in source.paths {
+        for path in source.signaturePaths {
             let directory = PathName.directory(of: path)
             if !directories.contains(directory) { directories.append(directory) }
             guard PathName.isSymbolicLink(path), let target = PathName.resolved(path),
