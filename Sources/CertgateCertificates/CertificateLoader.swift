@@ -12,15 +12,19 @@ public enum CertificateLoader {
         _ source: CertificateSource, decoder: PrivateKeyDecoder? = nil,
         validity: ValidityPolicy = .allowAny
     ) throws(CertificateLoadError) -> LoadedCertificate {
-        let content = try SourceContent.read(source, stable: false)
+        let content = try SourceContent.read(source, stable: false, ocsp: true)
         return try parse(source, content: content, decoder: decoder, validity: validity)
     }
 
     /// Parses bytes already read, checks that the key belongs to the certificate and, unless `validity`
-    /// allows anything, that the certificate is valid now.
+    /// allows anything, that the certificate is valid now. OCSP bytes in `content` are checked (see
+    /// `OCSPLoad`); a bad response never fails the certificate.
+    ///
+    /// - Parameter previous: what the source served before (a reload), whose OCSP response stays while
+    ///   current when the new one is bad.
     public static func parse(
         _ source: CertificateSource, content: SourceContent, decoder: PrivateKeyDecoder? = nil,
-        validity: ValidityPolicy = .allowAny
+        validity: ValidityPolicy = .allowAny, previous: LoadedCertificate? = nil
     ) throws(CertificateLoadError) -> LoadedCertificate {
         let certificateBytes = content.certificateBytes
         let key: CertifiedKey
@@ -45,7 +49,10 @@ public enum CertificateLoader {
         if let problem = validity.problem(notBefore: key.leaf.notBefore, notAfter: key.leaf.notAfter) {
             throw .notValidNow(path: source.certificatePath, problem: problem)
         }
-        return LoadedCertificate(source: source, certifiedKey: key, digest: content.digest)
+        let ocsp = OCSPLoad.staple(
+            content.ocspBytes, path: source.ocspPath, for: key, previous: previous, now: Timestamp.now)
+        return LoadedCertificate(
+            source: source, certifiedKey: key, digest: content.digest, ocspStaple: ocsp.staple, ocspLoad: ocsp.load)
     }
 
     /// Loads every source; the first failure (in source order) is thrown (start-up semantics: a proxy

@@ -121,8 +121,9 @@ public final class CertificateSnapshot: CertificateResolver {
             clientTrust: clientTrusts.trust(forCertificate: chosen.primary.name), match: match,
             rsaAlternative: chosen.rsaAlternative.map {
                 CertificateSelection.Alternative(
-                    certificate: $0.certifiedKey, clientTrust: clientTrusts.trust(forCertificate: $0.name))
-            })
+                    certificate: $0.certifiedKey, clientTrust: clientTrusts.trust(forCertificate: $0.name),
+                    ocspStaple: $0.ocspStaple)
+            }, ocspStaple: chosen.primary.ocspStaple)
     }
 
     public func certificate(forServerName serverName: String?) -> CertifiedKey? {

@@ -20,6 +20,19 @@ public struct CertificateSource: Sendable, Equatable, Hashable, CustomStringConv
     /// The files to read: one for a combined PEM, two otherwise.
     public var paths: [String] { isCombined ? [certificatePath] : [certificatePath, keyPath] }
 
+    /// The OCSP response stapled for this certificate, when the file exists: `NAME.ocsp` beside
+    /// `NAME.pem`/`NAME.crt`, `tls.ocsp` in a secret directory (the certificate file's stem + `.ocsp`).
+    public var ocspPath: String {
+        let slash = certificatePath.lastIndex(of: "/")
+        let fileStart = slash.map { certificatePath.index(after: $0) } ?? certificatePath.startIndex
+        let file = certificatePath[fileStart...]
+        let stem = file.lastIndex(of: ".").flatMap { $0 == file.startIndex ? nil : file[..<$0] } ?? file
+        return String(certificatePath[..<fileStart]) + stem + ".ocsp"
+    }
+
+    /// The files whose `stat()` tells whether to read the source again: `paths` and `ocspPath`.
+    public var signaturePaths: [String] { paths + [ocspPath] }
+
     public var description: String {
         isCombined ? certificatePath : "\(certificatePath) + \(keyPath)"
     }

@@ -7,15 +7,22 @@ public struct SourceContent: Sendable {
     public let certificateBytes: [UInt8]
     /// The same bytes as `certificateBytes` for a combined PEM file.
     public let keyBytes: [UInt8]
-    /// SHA-256 over certificate and key bytes: equal digests mean nothing changed.
+    /// The OCSP response file's bytes (`source.ocspPath`) when it was asked for and exists; empty when it
+    /// exists but cannot be read.
+    public let ocspBytes: [UInt8]?
+    /// SHA-256 over certificate, key (and OCSP) bytes: equal digests mean nothing changed.
     public let digest: ContentDigest
-    /// One per `source.paths`, `nil` where `stat()` failed.
+    /// One per `source.paths` (`source.signaturePaths` when the OCSP file was read), `nil` where
+    /// `stat()` failed.
     public let signatures: [FileSignature?]
 
-    public init(certificateBytes: [UInt8], keyBytes: [UInt8], signatures: [FileSignature?]) {
+    public init(
+        certificateBytes: [UInt8], keyBytes: [UInt8], ocspBytes: [UInt8]? = nil, signatures: [FileSignature?]
+    ) {
         self.certificateBytes = certificateBytes
         self.keyBytes = keyBytes
-        self.digest = ContentDigest(parts: [certificateBytes, keyBytes])
+        self.ocspBytes = ocspBytes
+        self.digest = ContentDigest(parts: [certificateBytes, keyBytes] + (ocspBytes.map { [$0] } ?? []))
         self.signatures = signatures
     }
 
@@ -27,23 +34,34 @@ public struct SourceContent: Sendable {
     /// - Parameter stable: read again until two consecutive reads give the same digest, so a writer
     ///   caught half-way (a certificate written before its key, a file being truncated and refilled) is
     ///   not mistaken for the new content. Used by reloads; start-up reads once.
-    public static func read(_ source: CertificateSource, stable: Bool) throws(CertificateLoadError) -> SourceContent {
-        var previous = try readOnce(source)
+    /// - Parameter ocsp: also read `source.ocspPath` when it exists (served certificates; not CA or CRL
+    ///   files).
+    public static func read(_ source: CertificateSource, stable: Bool, ocsp: Bool = false) throws(CertificateLoadError)
+        -> SourceContent
+    {
+        var previous = try readOnce(source, ocsp: ocsp)
         guard stable else { return previous }
         for _ in 1..<maximumReads {
-            let next = try readOnce(source)
+            let next = try readOnce(source, ocsp: ocsp)
             if next.digest == previous.digest { return previous }
             previous = next
         }
         throw .changing(path: source.certificatePath, reads: maximumReads)
     }
 
-    private static func readOnce(_ source: CertificateSource) throws(CertificateLoadError) -> SourceContent {
-        let signatures = source.paths.map(FileSignature.of)
+    private static func readOnce(_ source: CertificateSource, ocsp: Bool) throws(CertificateLoadError) -> SourceContent
+    {
+        let signatures = (ocsp ? source.signaturePaths : source.paths).map(FileSignature.of)
         do {
             let certificate = try FileSystem.readFile(source.certificatePath)
             let key = source.isCombined ? certificate : try FileSystem.readFile(source.keyPath)
-            return SourceContent(certificateBytes: certificate, keyBytes: key, signatures: signatures)
+            // A missing OCSP file is the normal case; one that cannot be read is an invalid response.
+            var ocspBytes: [UInt8]?
+            if ocsp, FileSystem.kind(of: source.ocspPath) != .missing {
+                ocspBytes = (try? FileSystem.readFile(source.ocspPath)) ?? []
+            }
+            return SourceContent(
+                certificateBytes: certificate, keyBytes: key, ocspBytes: ocspBytes, signatures: signatures)
         } catch {
             throw .unreadable(error)
         }

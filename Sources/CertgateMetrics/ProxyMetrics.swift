@@ -33,6 +33,8 @@ public final class ProxyMetrics: Sendable {
     public let certificatesLoaded: Gauge
     /// Certificate reloads, expiry per certificate, watcher state.
     public let reload: ReloadMetrics
+    /// Stapled OCSP responses: their nextUpdate and the results of checking response files.
+    public let ocsp: OCSPMetrics
     /// `--forward-headers`: refused requests and certgate's own error responses.
     public let http: HTTPMetrics
     /// Configuration reloads.
@@ -126,6 +128,7 @@ public final class ProxyMetrics: Sendable {
             descriptor: describe("certgate_certificates_loaded", "Certificates in the snapshot being served.")
         )
         reload = ReloadMetrics(registry: registry)
+        ocsp = OCSPMetrics(registry: registry)
         http = HTTPMetrics(registry: registry, rejectionReasons: httpRejectionReasons)
         configuration = ConfigurationMetrics(registry: registry)
         tickets = TicketKeyMetrics(registry: registry)

@@ -29,6 +29,7 @@ final class CertificateReloadReporter {
     func recordStartup(duration: Duration) {
         warnAboutUnmatchedPolicies(when: "start-up")
         warnAboutExpiry(store.snapshot.certificates, when: "start-up")
+        recordOCSP(store.snapshot.certificates, when: "start-up")
         updateCertificateMetrics()
         metrics.reload.recordReload(
             trigger: ReloadTrigger.startup.rawValue,
@@ -87,6 +88,39 @@ final class CertificateReloadReporter {
             expiries[certificate.name] = certificate.certifiedKey.leaf.notAfter
         }
         metrics.reload.setNotAfter(expiries)
+        var nextUpdates: [String: Int64] = [:]
+        for certificate in snapshot.certificates {
+            if let staple = certificate.ocspStaple { nextUpdates[certificate.name] = staple.nextUpdate }
+        }
+        metrics.ocsp.setNextUpdate(nextUpdates)
+    }
+
+    /// Counts and logs the OCSP response files of certificates just parsed: one line per file not
+    /// stapled, naming the file and why.
+    private func recordOCSP(_ certificates: [LoadedCertificate], when: String) {
+        for certificate in certificates {
+            guard let load = certificate.ocspLoad else { continue }
+            metrics.ocsp.recordResponse(result: load.metricResult)
+            switch load {
+            case .loaded:
+                logger.info(
+                    "OCSP response loaded",
+                    metadata: [
+                        "cert": "\(certificate.name)", "file": "\(certificate.source.ocspPath)",
+                        "next_update": "\(certificate.ocspStaple.map { Timestamp.rfc3339($0.nextUpdate) } ?? "-")",
+                        "check": "\(when)",
+                    ])
+            case .rejected(let path, let error, let keptPrevious):
+                logger.error(
+                    keptPrevious
+                        ? "OCSP response not stapled; still stapling the previous one while it is current"
+                        : "OCSP response not stapled",
+                    metadata: [
+                        "cert": "\(certificate.name)", "file": "\(path)", "error": "\(error)",
+                        "result": "\(load.metricResult)", "check": "\(when)",
+                    ])
+            }
+        }
     }
 
     /// One line per changed or failed source and per problem, then the summary line, quieter (debug) for
@@ -153,7 +187,9 @@ final class CertificateReloadReporter {
                     default: return nil
                     }
                 })
-            warnAboutExpiry(snapshot.certificates.filter { fresh.contains($0.name) }, when: "reload")
+            let parsed = snapshot.certificates.filter { fresh.contains($0.name) }
+            warnAboutExpiry(parsed, when: "reload")
+            recordOCSP(parsed, when: "reload")
         }
         let metadata: Logger.Metadata = [
             "trigger": "\(trigger)", "result": "\(report.result.rawValue)",

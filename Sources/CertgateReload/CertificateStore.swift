@@ -71,7 +71,7 @@ public final class CertificateStore {
         let validity = ValidityPolicy.current(allowExpired: options.allowExpired)
         let results = CertificateLoader.inParallel(count: sources.count) { index, decoder in
             do throws(CertificateLoadError) {
-                let content = try SourceContent.read(sources[index], stable: false)
+                let content = try SourceContent.read(sources[index], stable: false, ocsp: true)
                 let loaded = try CertificateLoader.parse(
                     sources[index], content: content, decoder: decoder,
                     validity: validity)
@@ -119,7 +119,7 @@ public final class CertificateStore {
         for (directory, signature) in directorySignatures where FileSignature.of(directory) != signature {
             return true
         }
-        for entry in entries.values where entry.source.paths.map(FileSignature.of) != entry.signatures {
+        for entry in entries.values where entry.source.signaturePaths.map(FileSignature.of) != entry.signatures {
             return true
         }
         return false
@@ -171,8 +171,9 @@ public final class CertificateStore {
         var toRead: [CertificateSource] = []
         for source in sources {
             if !forceRead, let entry = entries[source.name], entry.source == source,
-                entry.loaded != nil, failures[source.name] == nil, !entry.signatures.contains(nil),
-                source.paths.map(FileSignature.of) == entry.signatures
+                entry.loaded != nil, failures[source.name] == nil,
+                !entry.signatures.prefix(source.paths.count).contains(nil),
+                source.signaturePaths.map(FileSignature.of) == entry.signatures
             {
                 delta.outcomes[source.name] = .unchanged
                 continue
@@ -237,7 +238,7 @@ public final class CertificateStore {
                 // does not see this same state as a new change every time; the retry timer re-tries it.
                 delta.updated[name] = Entry(
                     source: served.source, loaded: served,
-                    signatures: served.source.paths.map(FileSignature.of),
+                    signatures: served.source.signaturePaths.map(FileSignature.of),
                     watchDirectories: previous.watchDirectories)
             } else {
                 delta.updated[name] = nil
@@ -376,15 +377,16 @@ public final class CertificateStore {
         let directories = watchDirectories(of: source)
         let content: SourceContent
         do {
-            content = try SourceContent.read(source, stable: true)
+            content = try SourceContent.read(source, stable: true, ocsp: true)
         } catch {
-            return (source.paths.map(FileSignature.of), directories, false, .failure(error))
+            return (source.signaturePaths.map(FileSignature.of), directories, false, .failure(error))
         }
         if let previous, previous.source == source, previous.digest == content.digest {
             return (content.signatures, directories, false, .success(nil))
         }
         do {
-            let loaded = try CertificateLoader.parse(source, content: content, decoder: decoder, validity: validity)
+            let loaded = try CertificateLoader.parse(
+                source, content: content, decoder: decoder, validity: validity, previous: previous)
             return (content.signatures, directories, true, .success(loaded))
         } catch {
             return (content.signatures, directories, true, .failure(error))
@@ -425,7 +427,7 @@ public final class CertificateStore {
     /// itself: its timestamped subdirectories come and go with every rotation and must not be watched.
     static func watchDirectories(of source: CertificateSource) -> [String] {
         var directories: [String] = []
-        for path in source.paths {
+        for path in source.signaturePaths {
             let directory = PathName.directory(of: path)
             if !directories.contains(directory) { directories.append(directory) }
             guard PathName.isSymbolicLink(path), let target = PathName.resolved(path),

@@ -17,10 +17,12 @@ public struct CertificateSelection {
     public struct Alternative {
         public let certificate: CertifiedKey
         public let clientTrust: ClientTrust?
+        public let ocspStaple: OCSPStaple?
 
-        public init(certificate: CertifiedKey, clientTrust: ClientTrust?) {
+        public init(certificate: CertifiedKey, clientTrust: ClientTrust?, ocspStaple: OCSPStaple? = nil) {
             self.certificate = certificate
             self.clientTrust = clientTrust
+            self.ocspStaple = ocspStaple
         }
     }
 
@@ -30,21 +32,26 @@ public struct CertificateSelection {
     /// When `certificate` is an ECDSA one and the name also has an RSA certificate: that one, which the
     /// connection serves instead to a client that cannot take ECDSA (`ClientKeyOffer`).
     public let rsaAlternative: Alternative?
+    /// The checked OCSP response of `certificate`, stapled when the client asks for one.
+    public let ocspStaple: OCSPStaple?
 
     public init(
-        certificate: CertifiedKey, clientTrust: ClientTrust?, match: Match, rsaAlternative: Alternative? = nil
+        certificate: CertifiedKey, clientTrust: ClientTrust?, match: Match, rsaAlternative: Alternative? = nil,
+        ocspStaple: OCSPStaple? = nil
     ) {
         self.certificate = certificate
         self.clientTrust = clientTrust
         self.match = match
         self.rsaAlternative = rsaAlternative
+        self.ocspStaple = ocspStaple
     }
 
     /// The same selection serving `rsaAlternative` (itself when there is none).
     public var servingRSAAlternative: CertificateSelection {
         guard let rsaAlternative else { return self }
         return CertificateSelection(
-            certificate: rsaAlternative.certificate, clientTrust: rsaAlternative.clientTrust, match: match)
+            certificate: rsaAlternative.certificate, clientTrust: rsaAlternative.clientTrust, match: match,
+            ocspStaple: rsaAlternative.ocspStaple)
     }
 
     /// The client-policy part of the session id context: sessions only resume under the same client

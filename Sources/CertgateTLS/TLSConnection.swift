@@ -20,6 +20,8 @@ public final class TLSConnection {
     private let resolver: any CertificateResolver
     /// The certificate chosen in the ClientHello callback (kept alive as long as the connection).
     public private(set) var selectedCertificate: CertifiedKey?
+    /// The OCSP response of that certificate, stapled if the client asks (`ocspStatusCallback`).
+    private(set) var selectedStaple: OCSPStaple?
     /// Whether the client's SNI name chose that certificate (else it is the default, served for no name
     /// or an unknown one): only then does the ServerHello acknowledge the name.
     private(set) var servedForServerName = false
@@ -86,10 +88,20 @@ public final class TLSConnection {
             SSL_set_verify(ssl, SSL_VERIFY_NONE, nil)
         }
         selectedCertificate = certificate
+        selectedStaple = chosen.ocspStaple
         clientTrust = chosen.clientTrust
         servedForServerName = chosen.match == .serverName
         rejection = nil
         return nil
+    }
+
+    /// Staples `selectedStaple` while it is current (from OpenSSL's status callback, which runs only for
+    /// a client that sent status_request). `false`: nothing stapled.
+    func stapleOCSPResponse(now: Int64) -> Bool {
+        guard let staple = selectedStaple, staple.isCurrent(at: now) else { return false }
+        return staple.der.withUnsafeBufferPointer {
+            COpenSSLShims_SSL_staple_ocsp_response(ssl, $0.baseAddress, $0.count) == 1
+        }
     }
 
     /// What the ClientHello offers for choosing between an ECDSA and an RSA certificate: its

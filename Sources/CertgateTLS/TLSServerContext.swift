@@ -106,6 +106,7 @@ public final class TLSServerContext: @unchecked Sendable {
         }
         SSL_CTX_set_client_hello_cb(ctx, clientHelloCallback, nil)
         COpenSSLShims_SSL_CTX_set_tlsext_servername_callback(ctx, servernameCallback)
+        COpenSSLShims_SSL_CTX_set_tlsext_status_cb(ctx, ocspStatusCallback)
         OpenSSLError.clearQueue()
     }
 

@@ -11,6 +11,14 @@ enum CertificateInventory {
         let names = leaf.serverNames.isEmpty ? "-" : leaf.serverNames.joined(separator: ",")
         var line = "\(certificate.name) names=\(names) key=\(certificate.certifiedKey.privateKey.typeDescription)"
         line += " not-after=\(Timestamp.rfc3339(leaf.notAfter)) source=\(certificate.source)"
+        switch certificate.ocspLoad {
+        case nil: break
+        case .loaded:
+            let nextUpdate = certificate.ocspStaple.map { Timestamp.rfc3339($0.nextUpdate) } ?? "-"
+            line += " ocsp=stapled(next-update=\(nextUpdate))"
+        case .rejected(_, let error, _):
+            line += " ocsp=not-stapled(\(error.metricResult): \(error))"
+        }
         if isDefault { line += " default" }
         return line
     }

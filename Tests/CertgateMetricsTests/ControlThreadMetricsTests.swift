@@ -77,6 +77,13 @@ struct ControlThreadMetricsTests {
             }
         }
 
+        @Test func ocspMetricsTrapOffTheirThread() async {
+            await #expect(processExitsWith: .failure) {
+                let metrics = OCSPMetrics(registry: PrometheusCollectorRegistry())
+                onAnotherThread { metrics.recordResponse(result: "loaded") }
+            }
+        }
+
         @Test func clientCAMetricsTrapOffTheirThread() async {
             await #expect(processExitsWith: .failure) {
                 let metrics = ClientCAMetrics(registry: PrometheusCollectorRegistry(), caFile: "ca.pem")

@@ -140,6 +140,33 @@ public final class TestPKI {
         return path("\(name).crl")
     }
 
+    /// The status an OCSP response made by `ocspResponse` gives.
+    public enum OCSPStatus { case good, revoked, unknown }
+
+    /// Writes `NAME.ocsp`, a DER OCSP response made by `openssl ocsp` for the certificate at `certificate`
+    /// issued by `issuer` (`ca` by default), signed by `signer` (`NAME.crt`/`NAME.key`), valid for `days`.
+    @discardableResult
+    public func ocspResponse(
+        _ name: String, for certificate: String, status: OCSPStatus = .good, issuer: String = "ca",
+        signer: String = "ca", days: Int = 1
+    ) throws -> String {
+        let serial = try Command.run("/usr/bin/openssl", ["x509", "-in", certificate, "-noout", "-serial"])
+            .outputText.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "serial=", with: "")
+        let line: String
+        switch status {
+        case .good: line = "V\t300101000000Z\t\t\(serial)\tunknown\t/CN=x\n"
+        case .revoked: line = "R\t300101000000Z\t200101000000Z\t\(serial)\tunknown\t/CN=x\n"
+        case .unknown: line = ""
+        }
+        try line.write(toFile: path("\(name).ocsp-index"), atomically: true, encoding: .utf8)
+        try openssl([
+            "ocsp", "-index", path("\(name).ocsp-index"), "-CA", path("\(issuer).crt"), "-issuer",
+            path("\(issuer).crt"), "-cert", certificate, "-rsigner", path("\(signer).crt"), "-rkey",
+            path("\(signer).key"), "-no_nonce", "-ndays", "\(days)", "-respout", path("\(name).ocsp"),
+        ])
+        return path("\(name).ocsp")
+    }
+
     private func openssl(_ arguments: [String]) throws {
         let result = try Command.run("/usr/bin/openssl", arguments)
         guard result.status == 0 else {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `certgate check`: validates without serving; prints one line per certificate:
-#   NAME names=a,b key=ECDSA-P256 not-after=2026-12-13T10:00:00Z source=/path[ default]
+#   NAME names=a,b key=ECDSA-P256 not-after=2026-12-13T10:00:00Z source=/path[ ocsp=...][ default]
 source "$(dirname "$0")/lib.sh"
 
 # run_check ARGS... : sets CHECK_RC, CHECK_OUT, CHECK_ERR. Like run, check takes the whole configuration,

@@ -56,7 +56,8 @@ tf_pki() {
 tf_certgate() {
   local certs="$CG_TMP/tfcerts"
   mkdir -p "$certs"
-  cat "$CG_TMP/tf/main.crt" "$CG_TMP/tf/main.key" > "$certs/main.pem"
+  # TF_CHAIN: files to put between the leaf and its key (the issuer, for OCSP stapling).
+  cat "$CG_TMP/tf/main.crt" ${TF_CHAIN:+"${TF_CHAIN[@]}"} "$CG_TMP/tf/main.key" > "$certs/main.pem"
   if [ "${1:-}" = --several ]; then
     shift
     cat "$CG_TMP/tf/other.crt" "$CG_TMP/tf/other.key" > "$certs/other.pem"
@@ -76,6 +77,7 @@ tf_s_server() {
   SS_PORT=$(free_port)
   openssl s_server -accept "127.0.0.1:$SS_PORT" -cert "$CG_TMP/tf/main.crt" -key "$CG_TMP/tf/main.key" \
     -cipher "$TF_CIPHERS" -alpn http/1.1 -min_protocol TLSv1.2 -serverpref -no_renegotiation -no_comp -www \
+    ${TF_SS_ARGS:+"${TF_SS_ARGS[@]}"} \
     </dev/null >"$CG_TMP/s_server.log" 2>&1 &
   _register_aux $!
   wait_port "$SS_PORT" 10 $! || fail "s_server did not start: $(cat "$CG_TMP/s_server.log")"
@@ -190,5 +192,29 @@ case_session_ticket_resumption() { tf_versus test-session-ticket-resumption -d; 
 case_tls13_session_resumption() { tf_versus test-tls13-session-resumption; }
 case_tls13_count_tickets() { tf_versus test-tls13-count-tickets -t 2; }
 case_ocsp_stapling() { tf_versus test-ocsp-stapling -d --no-status; }
+
+# With a good OCSP response for the leaf: certgate staples it from main.ocsp, s_server from -status_file.
+case_ocsp_stapling_with_response() {
+  tf_require
+  tf_pki
+  local d="$CG_TMP/tf" serial
+  serial=$(cert_serial "$d/main.crt")
+  printf 'V\t300101000000Z\t\t%s\tunknown\t/CN=x\n' "$serial" > "$d/ocsp-index.txt"
+  openssl ocsp -index "$d/ocsp-index.txt" -CA "$d/ca.crt" -issuer "$d/ca.crt" -cert "$d/main.crt" \
+    -rsigner "$d/ca.crt" -rkey "$d/ca.key" -no_nonce -ndays 1 -respout "$d/main.ocsp" >/dev/null 2>&1 \
+    || fail "OCSP response for the tlsfuzzer leaf"
+  mkdir -p "$CG_TMP/tfcerts"
+  cp "$d/main.ocsp" "$CG_TMP/tfcerts/main.ocsp"
+  TF_CHAIN=("$d/ca.crt")
+  TF_SS_ARGS=(-status_file "$d/main.ocsp")
+  # Renegotiation is off in both servers (SSL_OP_NO_RENEGOTIATION, -no_renegotiation): those two cases are
+  # expected failures; the stapling cases (sanity, with and without responder ids) must pass.
+  local args=(-d -x renegotiate -x "renegotiate with large responder_id_list")
+  tf_s_server
+  tf_run "$SS_PORT" test-ocsp-stapling "${args[@]}" || fail "test-ocsp-stapling against s_server -status_file"
+  tf_certgate
+  tf_exact test-ocsp-stapling 2 "${args[@]}"
+  assert_eq 2 "$TF_XFAIL" "test-ocsp-stapling: renegotiation cases (expected failures)"
+}
 
 run_cases "$@"

@@ -121,4 +121,30 @@ int COpenSSLShims_ticket_key_init(
     EVP_CIPHER_CTX *cipher, EVP_MAC_CTX *mac, const unsigned char *hmac_secret, const unsigned char *aes_key,
     unsigned char *iv, int enc);
 
+// MARK: OCSP stapling (ocsp.c)
+typedef int (*COpenSSLShims_status_cb)(SSL *ssl, void *arg);
+/// SSL_CTX_set_tlsext_status_cb: on a server, called per handshake whose client sent status_request,
+/// after the certificate is chosen.
+void COpenSSLShims_SSL_CTX_set_tlsext_status_cb(SSL_CTX *ctx, COpenSSLShims_status_cb cb);
+/// Copies `der` into an OPENSSL_malloc'd buffer and hands it to SSL_set_tlsext_status_ocsp_resp (OpenSSL
+/// frees it). 1 on success.
+int COpenSSLShims_SSL_staple_ocsp_response(SSL *ssl, const unsigned char *der, long length);
+
+#define COPENSSL_SHIMS_OCSP_GOOD 0
+#define COPENSSL_SHIMS_OCSP_UNPARSABLE 1
+#define COPENSSL_SHIMS_OCSP_NOT_SUCCESSFUL 2
+#define COPENSSL_SHIMS_OCSP_NOT_FOR_CERTIFICATE 3
+#define COPENSSL_SHIMS_OCSP_BAD_SIGNATURE 4
+#define COPENSSL_SHIMS_OCSP_NO_NEXT_UPDATE 5
+#define COPENSSL_SHIMS_OCSP_REVOKED 6
+#define COPENSSL_SHIMS_OCSP_UNKNOWN_STATUS 7
+#define COPENSSL_SHIMS_OCSP_INTERNAL 8
+/// Checks a DER OCSP response for `leaf` issued by `issuer`: it parses (nothing after it), is
+/// successful, has a single response for this certificate and issuer (OCSP_CERTID), and is signed by the
+/// issuer or a responder it delegated to. Returns one of COPENSSL_SHIMS_OCSP_*; thisUpdate and nextUpdate
+/// (seconds since the epoch) are set for GOOD, REVOKED and UNKNOWN_STATUS. Leaves the error queue for the
+/// caller to clear.
+int COpenSSLShims_OCSP_check(const unsigned char *der, long length, X509 *leaf, X509 *issuer,
+                             int64_t *this_update, int64_t *next_update);
+
 #endif
