@@ -137,7 +137,10 @@ case_shipped_examples_pass_in_a_clean_checkout() {
     run_check --config "$clone/$cfg"
     assert_eq 0 "$CHECK_RC" "exit status of check --config $cfg in a clean checkout"
     assert_eq "" "$CHECK_ERR" "stderr of check --config $cfg"
-    assert_match "$CHECK_OUT" "^warning: --cert-dir .* does not exist" "$cfg: the missing cert-dir is a warning"
+    # (An absolute cert-dir such as /etc/certgate/certs may exist on a machine where certgate is installed.)
+    if ! grep -qE '^cert-dir: /' "$clone/$cfg" || [ ! -e "$(sed -n 's/^cert-dir: *\([^ #]*\).*/\1/p' "$clone/$cfg")" ]; then
+      assert_match "$CHECK_OUT" "^warning: --cert-dir .* does not exist" "$cfg: the missing cert-dir is a warning"
+    fi
     assert_match "$CHECK_OUT" '^ok: ' "$cfg: last line"
   done
 }
