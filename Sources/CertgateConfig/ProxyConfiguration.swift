@@ -30,6 +30,8 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var allowExpired = false
     /// Certificates that expire within this period are warned about; zero turns the warnings off.
     public var expiryWarning: Duration = .seconds(14 * 86_400)
+    /// `certgate check` only: a certificate directory that does not exist is a warning, not an error.
+    public var checkMissingCertDir = false
     /// Number of worker threads (`auto` already became the core count).
     public var workers = 1
     /// Most client connections open at once across all workers; `nil` (auto): derived at start-up from

@@ -1,7 +1,7 @@
 extension Settings {
     static let addressSettings: [any AnySetting] = [listen, upstream, admin, adminTokenFile, adminInsecure]
     static let certificateSettings: [any AnySetting] = [
-        certificateDirectories, certificatePairs, defaultCertificate, strictSNI, expiryWarning,
+        certificateDirectories, certificatePairs, defaultCertificate, strictSNI, expiryWarning, checkMissingCertDir,
     ]
 
     // MARK: Addresses
@@ -98,4 +98,14 @@ extension Settings {
             try ValueParser.duration(text, within: expiryWarningRange, what: "expiry warning")
         },
         render: RenderedValue.duration)
+
+    public static let checkMissingCertDir = Setting(
+        "check-missing-cert-dir", .toggle, group: .certificates, valueName: "",
+        type: "switch; true or false in YAML", default: "off", example: "true", reload: .live,
+        help: "For `certgate check` only: a --cert-dir that does not exist is a warning instead of an error "
+            + "(for example configurations whose certificates are created where they are deployed). "
+            + "run still needs it.",
+        keyPath: \.checkMissingCertDir,
+        parse: { text, _ throws(ConfigurationValueError) in try ValueParser.boolean(text) },
+        render: RenderedValue.toggle)
 }

@@ -237,6 +237,13 @@ case_bad_admin_insecure() {
   CERTGATE_ADMIN_INSECURE=maybe expect_error "CERTGATE_ADMIN_INSECURE" 'maybe' "${BASE[@]}" --cert-dir "$CG_TMP/certs"
 }
 
+case_bad_check_missing_cert_dir() {
+  base
+  expect_error "--check-missing-cert-dir" 'takes no value' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --check-missing-cert-dir=maybe
+  printf 'check-missing-cert-dir: maybe\n' > "$CG_TMP/cfg.yaml"
+  expect_error "check-missing-cert-dir" 'maybe' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --config "$CG_TMP/cfg.yaml"
+}
+
 case_bad_log_format() {
   base
   expect_error "--log-format" 'text|json|format' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --log-format xml
