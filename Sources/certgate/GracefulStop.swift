@@ -1,3 +1,4 @@
+import CertgateConfig
 import CertgateProxy
 import Glibc
 import LibEV
@@ -58,7 +59,7 @@ final class GracefulStop {
         guard delay > .zero else { return drain(name) }
         logger.notice(
             "\(name) received: not ready, still accepting until the shutdown delay has passed",
-            metadata: ["shutdown_delay": "\(delay)"])
+            metadata: ["shutdown_delay": "\(DurationSyntax.format(delay))"])
         let timer = TimerWatcher(loop: loop) { [unowned self] in self.drain(name) }
         timer.start(after: delay)
         delayTimer = timer
@@ -70,7 +71,8 @@ final class GracefulStop {
         logger.notice(
             "\(name) received: draining",
             metadata: [
-                "drain_timeout": "\(timeout)", "connections": "\(server.activeConnectionEstimate)",
+                "drain_timeout": "\(DurationSyntax.format(timeout))",
+                "connections": "\(server.activeConnectionEstimate)",
             ])
         beforeDrain()
         server.drain()
