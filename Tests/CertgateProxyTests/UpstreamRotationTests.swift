@@ -65,7 +65,8 @@ struct UpstreamRotationTests {
         #expect(same == .init(publish: nil, log: nil, result: "success"))
 
         let failure = ResolveError(host: "svc", message: "Name or service not known")
-        #expect(state.record(.failure(failure)) == .init(publish: nil, log: .failing(failure.message), result: "failure"))
+        #expect(
+            state.record(.failure(failure)) == .init(publish: nil, log: .failing(failure.message), result: "failure"))
         #expect(state.record(.failure(failure)) == .init(publish: nil, log: nil, result: "failure"), "logged once")
         #expect(state.addresses == (try addresses([1])), "the last good list stays")
         #expect(state.record(.success([])).log == .failing("no addresses"))
