@@ -31,8 +31,8 @@ extension Settings {
     public static let upstreamResolveInterval = Setting(
         "upstream-resolve-interval", .duration, group: .addresses, valueName: "duration|off",
         type: "duration, 1s to 1h, or off (also 0)", example: "30s", reload: .live,
-        help: "How often a host name in --upstream is resolved again (on a resolver thread, never on a "
-            + "worker); new connections rotate through its addresses and a failed connect tries the next. "
+        help: "How often a host name in --upstream is resolved again, from 1s to 1h (on a resolver thread, "
+            + "never on a worker); new connections rotate through its addresses and a failed connect tries the next. "
             + "A failed resolution keeps the last good addresses. off resolves at start and on reload "
             + "only; a literal IP address is never resolved again.",
         keyPath: \.upstreamResolveInterval,
