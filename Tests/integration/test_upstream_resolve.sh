@@ -93,20 +93,28 @@ case_a_changed_name_is_resolved_again_and_a_failed_resolution_keeps_the_last_goo
   grep -q 'upstream resolves again' "$CG_LOG" || fail "the recovery is not logged"
 }
 
-case_the_interval_reloads_live() {
+case_the_interval_and_the_upstream_reload_live() {
   private_hosts
   hosts_set 127.0.0.1
   admin_init
   up_start http
   std_certs "$CG_TMP/certs"
-  printf 'upstream-resolve-interval: off\n' >"$CG_TMP/cfg.yaml"
-  cg_start --upstream "$UP_NAME:$UP_PORT" --cert-dir "$CG_TMP/certs" $(cg_admin_args) --config "$CG_TMP/cfg.yaml"
+  printf 'upstream: %s:%s\nupstream-resolve-interval: off\n' "$UP_NAME" "$UP_PORT" >"$CG_TMP/cfg.yaml"
+  cg_start --cert-dir "$CG_TMP/certs" $(cg_admin_args) --config "$CG_TMP/cfg.yaml"
   sleep 1.5
   assert_eq 0 "$(metric certgate_upstream_resolutions_total)" "resolutions with the interval off"
-  printf 'upstream-resolve-interval: 1s\n' >"$CG_TMP/cfg.yaml"
+  printf 'upstream: %s:%s\nupstream-resolve-interval: 1s\n' "$UP_NAME" "$UP_PORT" >"$CG_TMP/cfg.yaml"
   kill -HUP "$CG_PID"
   wait_for 5 metric_is certgate_upstream_resolutions_total 'result="success"' 2 \
     || fail "no resolution after the reload turned the interval on"
+  assert_hello alpha.test
+  # A literal address in force: the timer stops resolving.
+  printf 'upstream: 127.0.0.1:%s\nupstream-resolve-interval: 1s\n' "$UP_PORT" >"$CG_TMP/cfg.yaml"
+  kill -HUP "$CG_PID"
+  wait_for 5 grep -q 'configuration reloaded.*upstream' "$CG_LOG" || fail "the upstream change was not applied"
+  local before; before=$(metric certgate_upstream_resolutions_total)
+  sleep 2.5
+  assert_eq "$before" "$(metric certgate_upstream_resolutions_total)" "resolutions after a literal upstream"
   assert_hello alpha.test
 }
 
