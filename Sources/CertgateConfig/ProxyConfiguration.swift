@@ -60,6 +60,8 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var ticketKeys: String?
     /// How long a session can be resumed, and how often random ticket keys rotate.
     public var ticketLifetime: Duration = .seconds(7200)
+    /// How often a host name in `--upstream` is resolved again; `nil` when off.
+    public var upstreamResolveInterval: Duration? = .seconds(10)
     /// Upper bound for a non-blocking upstream connect.
     public var connectTimeout: Duration = .seconds(5)
     /// Upper bound for a client to complete the TLS handshake.

@@ -1,5 +1,7 @@
 extension Settings {
-    static let addressSettings: [any AnySetting] = [listen, upstream, admin, adminTokenFile, adminInsecure]
+    static let addressSettings: [any AnySetting] = [
+        listen, upstream, upstreamResolveInterval, admin, adminTokenFile, adminInsecure,
+    ]
     static let certificateSettings: [any AnySetting] = [
         certificateDirectories, certificatePairs, defaultCertificate, strictSNI, expiryWarning, checkMissingCertDir,
     ]
@@ -15,12 +17,31 @@ extension Settings {
 
     public static let upstream = Setting(
         "upstream", group: .addresses, valueName: "host:port",
-        type: "address (a host name is resolved at start and on reload)",
+        type: "address (a host name is resolved at start, on reload and every --upstream-resolve-interval)",
         default: "required", example: "127.0.0.1:8080", reload: .live,
         help: "Plaintext backend to forward to, e.g. 127.0.0.1:8080.",
         keyPath: \.upstream,
         parse: { text, _ throws(ConfigurationValueError) in try SocketEndpoint(parsing: text, role: .upstream) },
         render: { .text($0.description) })
+
+    /// The shortest and longest `--upstream-resolve-interval` other than off.
+    public static let minimumUpstreamResolveInterval = Duration.seconds(1)
+    public static let maximumUpstreamResolveInterval = Duration.seconds(3600)
+
+    public static let upstreamResolveInterval = Setting(
+        "upstream-resolve-interval", .duration, group: .addresses, valueName: "duration|off",
+        type: "duration, 1s to 1h, or off (also 0)", example: "30s", reload: .live,
+        help: "How often a host name in --upstream is resolved again, from 1s to 1h (on a resolver thread, "
+            + "never on a worker); new connections rotate through its addresses and a failed connect tries the next. "
+            + "A failed resolution keeps the last good addresses. off resolves at start and on reload "
+            + "only; a literal IP address is never resolved again.",
+        keyPath: \.upstreamResolveInterval,
+        parse: { text, _ throws(ConfigurationValueError) in
+            try ValueParser.offOrDuration(
+                text, atLeast: minimumUpstreamResolveInterval, atMost: maximumUpstreamResolveInterval,
+                what: "the upstream resolve interval")
+        },
+        render: RenderedValue.durationOrOff)
 
     public static let admin = Setting(
         "admin", group: .addresses, valueName: "host:port", type: "address, or bare port",

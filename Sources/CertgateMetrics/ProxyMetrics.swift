@@ -41,6 +41,7 @@ public final class ProxyMetrics: Sendable {
     public let configuration: ConfigurationMetrics
     /// Session resumptions and ticket keys.
     public let tickets: TicketKeyMetrics
+    public let upstream: UpstreamMetrics
 
     private let bytesClientToUpstream: Counter
     private let bytesUpstreamToClient: Counter
@@ -132,6 +133,7 @@ public final class ProxyMetrics: Sendable {
         http = HTTPMetrics(registry: registry, rejectionReasons: httpRejectionReasons)
         configuration = ConfigurationMetrics(registry: registry)
         tickets = TicketKeyMetrics(registry: registry)
+        self.upstream = UpstreamMetrics(registry: registry)
         process = ProcessMetrics(registry: registry)
     }
 

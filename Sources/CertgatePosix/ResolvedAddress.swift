@@ -111,5 +111,9 @@ public struct ResolvedAddress: Sendable, Equatable, CustomStringConvertible {
 public struct ResolveError: Error, CustomStringConvertible {
     public let host: String
     public let message: String
+    public init(host: String, message: String) {
+        self.host = host
+        self.message = message
+    }
     public var description: String { "cannot resolve '\(host)': \(message)" }
 }

@@ -53,7 +53,12 @@ struct ConnectionStateMachine {
     /// Send close_notify before closing (the client gets a polite end when the upstream is unusable).
     private var saysGoodbye = false
 
-    init(forwardsHeaders: Bool, sendsProxyHeader: Bool, idleTimeout: Duration? = nil) {
+    /// Upstream addresses left to try after the current connect fails.
+    private var connectRetries: Int
+
+    /// `upstreamAddresses`: how many addresses a failed connect may move through (each once).
+    init(forwardsHeaders: Bool, sendsProxyHeader: Bool, idleTimeout: Duration? = nil, upstreamAddresses: Int = 1) {
+        self.connectRetries = max(upstreamAddresses, 1) - 1
         self.forwardsHeaders = forwardsHeaders
         self.sendsProxyHeader = sendsProxyHeader
         self.idleTimeout = idleTimeout
@@ -127,7 +132,7 @@ struct ConnectionStateMachine {
             guard let idleTimeout, quietFor >= idleTimeout else { return next() }
             return close(.idleTimedOut)
         case .handshake: return close(.handshakeTimedOut)
-        case .connect: return upstreamUnusable(.upstreamConnectTimedOut, answer: .gatewayTimeout)
+        case .connect: return connectFailed(.upstreamConnectTimedOut, answer: .gatewayTimeout)
         case .responseGrace: return close(.refusalTimedOut)
         case .linger: return close(.lingerEnded)
         case nil: return next()
@@ -166,13 +171,13 @@ struct ConnectionStateMachine {
         switch result {
         case .connected: return startProxying()
         case .inProgress: return next()
-        case .failed(let code): return upstreamUnusable(.upstreamConnectFailed(code), answer: .badGateway)
+        case .failed(let code): return connectFailed(.upstreamConnectFailed(code), answer: .badGateway)
         }
     }
 
     /// `code`: the socket's pending error, 0 when the connect succeeded.
     mutating func connectChecked(_ code: Int32) -> ConnectionAction {
-        code == 0 ? startProxying() : upstreamUnusable(.upstreamConnectFailed(code), answer: .badGateway)
+        code == 0 ? startProxying() : connectFailed(.upstreamConnectFailed(code), answer: .badGateway)
     }
 
     mutating func clientRead(_ result: TLSResult) -> ConnectionAction {
@@ -249,6 +254,14 @@ struct ConnectionStateMachine {
 
     /// No upstream after a successful handshake. With `--forward-headers` the client gets `answer`;
     /// otherwise a close_notify, then the close.
+    /// A connect failed: the next upstream address gets its turn (after the report) while there is one.
+    private mutating func connectFailed(_ report: ConnectionReport, answer: OwnResponse) -> ConnectionAction {
+        guard connectRetries > 0 else { return upstreamUnusable(report, answer: answer) }
+        connectRetries -= 1
+        connectDue = true
+        return .report(report)
+    }
+
     private mutating func upstreamUnusable(_ report: ConnectionReport, answer: OwnResponse) -> ConnectionAction {
         if forwardsHeaders {
             phase = .proxying

@@ -19,14 +19,14 @@ extension ProxyConnection {
             worker.logger.warning(
                 "upstream connect failed",
                 metadata: [
-                    "conn": "\(id)", "upstream": "\(settings.upstream)", "error": "\(SystemError.message(for: code))",
+                    "conn": "\(id)", "upstream": "\(upstreamAddress)", "error": "\(SystemError.message(for: code))",
                 ])
         case .upstreamConnectTimedOut:
             metrics.upstreamConnectFailures(reason: "timeout").increment()
             worker.logger.warning(
                 "upstream connect timed out",
                 metadata: [
-                    "conn": "\(id)", "upstream": "\(settings.upstream)",
+                    "conn": "\(id)", "upstream": "\(upstreamAddress)",
                 ])
         case .requestRefused(let rejection):
             metrics.http.rejected(reason: rejection.rawValue)

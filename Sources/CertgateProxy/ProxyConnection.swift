@@ -30,6 +30,10 @@ final class ProxyConnection {
     private var timer: TimerWatcher!
     /// The deadline the timer is armed for (nil: stopped).
     private var armedFor: ConnectionDeadline?
+    /// Which of the upstream addresses to try next (round robin per worker, failover on a failed connect).
+    private var rotation: UpstreamRotation
+    /// The address of the latest connect, for the log lines.
+    private(set) var upstreamAddress: ResolvedAddress
     /// OpenSSL holds client bytes that this event had no read budget left for (`.readClientLater`).
     private var readsClientLater = false
     /// `--forward-headers`: the rewriter between the client and the upstream, once proxying (unchecked
@@ -55,8 +59,13 @@ final class ProxyConnection {
     /// it (see `settle`).
     private var lastActivity: Double
 
-    init(worker: Worker, id: UInt64, clientFD: Int32, tls: TLSConnection, settings: SharedProxySettings) {
+    init(
+        worker: Worker, id: UInt64, clientFD: Int32, tls: TLSConnection, settings: SharedProxySettings,
+        upstreamCursor: Int
+    ) {
         self.worker = worker
+        self.rotation = UpstreamRotation(count: settings.value.upstreamAddresses.count, cursor: upstreamCursor)
+        self.upstreamAddress = settings.value.upstream
         self.shared = settings
         self.id = id
         self.clientFD = clientFD
@@ -68,7 +77,8 @@ final class ProxyConnection {
         self.lastActivity = MonotonicClock.coarseSeconds
         self.machine = ConnectionStateMachine(
             forwardsHeaders: settings.value.forwardHeaders,
-            sendsProxyHeader: settings.value.proxyProtocol != .off, idleTimeout: settings.value.idleTimeout)
+            sendsProxyHeader: settings.value.proxyProtocol != .off, idleTimeout: settings.value.idleTimeout,
+            upstreamAddresses: settings.value.upstreamAddresses.count)
         self.clientWatcher = IOWatcher(loop: worker.loop, fd: clientFD) { [unowned self] events in
             self.lastActivity = MonotonicClock.coarseSeconds
             self.run(self.machine.clientReady(events))
@@ -183,8 +193,13 @@ final class ProxyConnection {
     }
 
     private func connectUpstream() -> ConnectResult {
+        // A retry after a failed connect: the previous socket goes, the connect timeout starts over.
+        closeUpstream()
+        armedFor = nil
+        let addresses = settings.upstreamAddresses
+        if let index = rotation.next(), index < addresses.count { upstreamAddress = addresses[index] }
         connectStartedAt = worker.loop.now
-        let result = Socket.connect(to: settings.upstream)
+        let result = Socket.connect(to: upstreamAddress)
         switch result {
         case .connected(let fd), .inProgress(let fd):
             upstreamFD = fd

@@ -8,6 +8,9 @@ import CertgateTLS
 public struct ProxySettings: Sendable, Equatable {
     /// Resolved at start-up and when a configuration reload changes `--upstream`; connects never hit DNS.
     public var upstream: ResolvedAddress
+    /// Every address of `--upstream` (`upstream` first); new connections rotate through them and a failed
+    /// connect moves on to the next. Re-resolved every `--upstream-resolve-interval` off the workers.
+    public var upstreamAddresses: [ResolvedAddress]
     public var connectTimeout: Duration
     public var handshakeTimeout: Duration
     public var context: TLSServerContext
@@ -36,6 +39,7 @@ public struct ProxySettings: Sendable, Equatable {
         context: TLSServerContext
     ) {
         self.upstream = upstream
+        self.upstreamAddresses = [upstream]
         self.connectTimeout = connectTimeout
         self.handshakeTimeout = handshakeTimeout
         self.context = context
@@ -43,7 +47,8 @@ public struct ProxySettings: Sendable, Equatable {
 
     /// Equal when every setting is, and the TLS context is the same object.
     public static func == (lhs: ProxySettings, rhs: ProxySettings) -> Bool {
-        lhs.upstream == rhs.upstream && lhs.connectTimeout == rhs.connectTimeout
+        lhs.upstream == rhs.upstream && lhs.upstreamAddresses == rhs.upstreamAddresses
+            && lhs.connectTimeout == rhs.connectTimeout
             && lhs.handshakeTimeout == rhs.handshakeTimeout && lhs.context === rhs.context
             && lhs.bufferSize == rhs.bufferSize && lhs.pooledBuffersPerWorker == rhs.pooledBuffersPerWorker
             && lhs.proxyProtocol == rhs.proxyProtocol && lhs.forwardHeaders == rhs.forwardHeaders

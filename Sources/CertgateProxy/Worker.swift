@@ -193,7 +193,7 @@ final class Worker {
         nextConnectionID &+= 1
         let connection = ProxyConnection(
             worker: self, id: nextConnectionID, clientFD: fd, tls: tls,
-            settings: settings)
+            settings: settings, upstreamCursor: Int(truncatingIfNeeded: nextConnectionID))
         connections[connection.id] = connection
         metrics.connectionOpened()
         connection.start()

@@ -141,10 +141,23 @@ final class ConfigurationReloader {
         return Outcome(result: "failure", error: error)
     }
 
+    /// The upstream addresses new connections use.
+    var upstreamAddresses: [ResolvedAddress] { settings.upstreamAddresses }
+
+    /// `UpstreamResolver` found a new address list for `endpoint`: new connections use it (unless a
+    /// reload has put another upstream in force meanwhile).
+    func publishUpstream(_ addresses: [ResolvedAddress], for endpoint: SocketEndpoint) {
+        guard endpoint == running.upstream, !addresses.isEmpty, addresses != settings.upstreamAddresses else { return }
+        settings.upstream = addresses[0]
+        settings.upstreamAddresses = addresses
+        server.publish(settings)
+    }
+
     /// New proxy settings when `next` changes any of them, resolving the upstream and building a TLS
     /// context only when their settings changed; `nil` when the current ones still apply.
     private func proxySettings(for next: ProxyConfiguration) throws -> ProxySettings? {
-        let upstream = next.upstream == running.upstream ? settings.upstream : try next.resolveUpstream()
+        let upstream =
+            next.upstream == running.upstream ? settings.upstreamAddresses : try next.resolveUpstream()
         let context =
             next.tlsSettings == running.tlsSettings
             ? settings.context

@@ -19,10 +19,11 @@ extension ProxyConfiguration {
         )
     }
 
-    /// The upstream's first address (resolved once; connects never hit DNS).
-    func resolveUpstream() throws -> ResolvedAddress {
+    /// Every address of the upstream, in resolver order (connects never hit DNS; `UpstreamResolver`
+    /// refreshes the list off the workers).
+    func resolveUpstream() throws -> [ResolvedAddress] {
         do {
-            return try ResolvedAddress.resolve(host: upstream.host, port: upstream.port)[0]
+            return try ResolvedAddress.resolve(host: upstream.host, port: upstream.port)
         } catch {
             throw StartupFailure("--upstream \(upstream): \(error)")
         }
@@ -48,10 +49,11 @@ extension ProxyConfiguration {
 
 extension ProxyConfiguration {
     /// What every worker needs for the connections it accepts (from now on, after a configuration reload).
-    func proxySettings(upstream: ResolvedAddress, context: TLSServerContext) -> ProxySettings {
+    func proxySettings(upstream: [ResolvedAddress], context: TLSServerContext) -> ProxySettings {
         var settings = ProxySettings(
-            upstream: upstream, connectTimeout: connectTimeout,
+            upstream: upstream[0], connectTimeout: connectTimeout,
             handshakeTimeout: handshakeTimeout, context: context)
+        settings.upstreamAddresses = upstream
         settings.proxyProtocol = ProxyProtocolVersion(rawValue: proxyProtocol.rawValue) ?? .off
         settings.forwardHeaders = forwardHeaders
         settings.idleTimeout = idleTimeout

@@ -82,6 +82,10 @@ final class ProxyRuntime {
             commandLine: commandLine, environment: environment, running: configuration, settings: settings,
             certificates: certificates, server: server, loop: loop, metrics: metrics, logger: logger)
         reloader.ticketKeys = ticketKeys
+        let upstreamResolver = UpstreamResolver(
+            loop: loop, endpoint: configuration.upstream, interval: configuration.upstreamResolveInterval,
+            addresses: upstream, metrics: metrics.upstream, logger: logger)
+        upstreamResolver.publish = { reloader.publishUpstream($0, for: $1) }
         certificates.controller.recordStartup(duration: loadTime)
         var graceful: GracefulStop?
         let admin = try AdminWiring(
@@ -100,6 +104,9 @@ final class ProxyRuntime {
         reloader.applied = { configuration in
             stopper.timeout = configuration.drainTimeout
             stopper.delay = configuration.shutdownDelay
+            upstreamResolver.update(
+                endpoint: configuration.upstream, interval: configuration.upstreamResolveInterval,
+                addresses: reloader.upstreamAddresses)
         }
         let signals = [
             SignalWatcher(loop: loop, signal: SIGTERM) { stopper.signalled("SIGTERM") },
@@ -111,6 +118,7 @@ final class ProxyRuntime {
         try server.start()
         certificates.controller.start()
         ticketKeys.start()
+        upstreamResolver.start()
         admin.start()
         graceful = stopper
         logLimits(descriptors: descriptors, budget: budget, maxConnections: maxConnections)
@@ -118,7 +126,7 @@ final class ProxyRuntime {
             "listening",
             metadata: [
                 "listen": "\(listen.description.replacingPort(server.port))",
-                "upstream": "\(upstream)",
+                "upstream": "\(upstream.map(\.description).joined(separator: ","))",
                 "workers": "\(server.workerCount)",
                 "max_connections": "\(maxConnections)",
                 "certificates": "\(snapshot.count)",
@@ -131,6 +139,7 @@ final class ProxyRuntime {
         loop.run()
         withExtendedLifetime(signals) {}
         ticketKeys.stop()
+        upstreamResolver.stop()
         logger.notice("stopped")
     }
 }

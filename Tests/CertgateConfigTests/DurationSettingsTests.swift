@@ -87,6 +87,10 @@ struct DurationSettingsTests {
                 "--expiry-warning: '365d1ms' is out of range; the expiry warning must be between 0 and 365d"
             ),
             (
+                "--upstream-resolve-interval", "1h", "1h1s",
+                "--upstream-resolve-interval: '1h1s' is too long; the upstream resolve interval must be at most 1h (or off)"
+            ),
+            (
                 "--ticket-lifetime", "7d", "7d1s",
                 "--ticket-lifetime: '7d1s' is out of range; the ticket lifetime must be between 1s and 7d"
             ),
@@ -103,6 +107,7 @@ struct DurationSettingsTests {
         let tested: Set<String> = [
             "connect-timeout", "handshake-timeout", "idle-timeout", "reload-interval", "roots-max-age",
             "stat-interval", "drain-timeout", "shutdown-delay", "expiry-warning", "ticket-lifetime",
+            "upstream-resolve-interval",
         ]
         #expect(Set(Self.durationSettings.map(\.key)) == tested)
         for info in Self.durationSettings {

@@ -17,10 +17,12 @@ func blocked(parking bytes: PendingBytes, written: Int = 0, waitsFor: IOEvents =
 extension ConnectionStateMachine {
     /// A machine driven through a successful handshake, that has just asked for the upstream connect.
     static func connecting(
-        forwardHeaders: Bool = false, proxyHeader: Bool = false, idleTimeout: Duration? = nil
+        forwardHeaders: Bool = false, proxyHeader: Bool = false, idleTimeout: Duration? = nil,
+        upstreamAddresses: Int = 1
     ) -> ConnectionStateMachine {
         var machine = ConnectionStateMachine(
-            forwardsHeaders: forwardHeaders, sendsProxyHeader: proxyHeader, idleTimeout: idleTimeout)
+            forwardsHeaders: forwardHeaders, sendsProxyHeader: proxyHeader, idleTimeout: idleTimeout,
+            upstreamAddresses: upstreamAddresses)
         #expect(machine.start() == .wait)
         #expect(machine.clientReady(.read) == .handshake)
         #expect(machine.handshakeStepped(.done(0)) == .report(.handshakeSucceeded))

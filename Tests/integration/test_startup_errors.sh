@@ -259,6 +259,16 @@ case_idle_timeout_too_short() {
   expect_error "--idle-timeout" 'too short|at least' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --idle-timeout 10ms
 }
 
+case_bad_upstream_resolve_interval() {
+  base
+  expect_error "--upstream-resolve-interval" 'duration|off' "${BASE[@]}" --cert-dir "$CG_TMP/certs" \
+    --upstream-resolve-interval sometimes
+  expect_error "--upstream-resolve-interval" 'too short|at least' "${BASE[@]}" --cert-dir "$CG_TMP/certs" \
+    --upstream-resolve-interval 500ms
+  expect_error "--upstream-resolve-interval" 'too long.*at most 1h' "${BASE[@]}" --cert-dir "$CG_TMP/certs" \
+    --upstream-resolve-interval 2h
+}
+
 case_bad_tcp_keepalive() {
   base
   expect_error "--tcp-keepalive" 'true|false' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --tcp-keepalive maybe
