@@ -92,10 +92,19 @@ final class ProxyRuntime {
         ) {
             reloader.reload(trigger: .admin)
         }
+        // --ocsp-fetch: on this (the control) loop, for whatever certificates are served at the time.
+        let ocspFetcher =
+            configuration.ocspFetch
+            ? OCSPFetcher(
+                loop: loop, certificates: { reloader.certificates.store.snapshot.certificates },
+                metrics: metrics.ocsp, logger: logger) : nil
         let stopper = GracefulStop(
             loop: loop, server: server, timeout: configuration.drainTimeout, delay: configuration.shutdownDelay,
             logger: logger,
-            beforeDrain: { reloader.certificates.controller.stop() },
+            beforeDrain: {
+                reloader.certificates.controller.stop()
+                ocspFetcher?.stop()
+            },
             afterDrain: { admin.stop() })
         reloader.applied = { configuration in
             stopper.timeout = configuration.drainTimeout
@@ -111,6 +120,7 @@ final class ProxyRuntime {
         try server.start()
         certificates.controller.start()
         ticketKeys.start()
+        ocspFetcher?.start()
         admin.start()
         graceful = stopper
         logLimits(descriptors: descriptors, budget: budget, maxConnections: maxConnections)
