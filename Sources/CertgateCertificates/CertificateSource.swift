@@ -36,7 +36,9 @@ public struct CertificateSource: Sendable, Equatable, Hashable, CustomStringConv
     /// `NAME.pem`/`NAME.crt`, `tls.ocsp` in a secret directory (the certificate file's stem + `.ocsp`);
     /// with `ocspDirectory`, `NAME.ocsp` in it (NAME: the certificate's name).
     public var ocspPath: String {
-        if let ocspDirectory { return (ocspDirectory.hasSuffix("/") ? ocspDirectory : ocspDirectory + "/") + name + ".ocsp" }
+        if let ocspDirectory {
+            return (ocspDirectory.hasSuffix("/") ? ocspDirectory : ocspDirectory + "/") + name + ".ocsp"
+        }
         let slash = certificatePath.lastIndex(of: "/")
         let fileStart = slash.map { certificatePath.index(after: $0) } ?? certificatePath.startIndex
         let file = certificatePath[fileStart...]

@@ -65,7 +65,9 @@ final class OCSPExchange {
 
     private func writeRequest() {
         while sent < request.count {
-            let result = request.withUnsafeBytes { Socket.write(fd, from: $0.baseAddress! + sent, count: request.count - sent) }
+            let result = request.withUnsafeBytes {
+                Socket.write(fd, from: $0.baseAddress! + sent, count: request.count - sent)
+            }
             switch result {
             case .done(let count): sent += count
             case .wouldBlock: return

@@ -71,7 +71,8 @@ public final class OCSPFetcher {
                 entries[certificate.name]?.exchange?.cancel()
                 var first = now
                 if let staple = certificate.ocspStaple, staple.isCurrent(at: now) {
-                    first = schedule.afterSuccess(thisUpdate: staple.thisUpdate, nextUpdate: staple.nextUpdate, now: now)
+                    first = schedule.afterSuccess(
+                        thisUpdate: staple.thisUpdate, nextUpdate: staple.nextUpdate, now: now)
                 }
                 entries[certificate.name] = Entry(fingerprint: fingerprint, nextFetch: first)
             }

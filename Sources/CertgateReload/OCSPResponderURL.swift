@@ -30,7 +30,9 @@ public struct OCSPResponderURL: Equatable, Sendable {
             guard let close = authority.firstIndex(of: "]") else { return .failure(.unsupportedURL(url)) }
             host = authority[authority.index(after: authority.startIndex)..<close]
             let after = authority[authority.index(after: close)...]
-            if after.hasPrefix(":") { portText = after.dropFirst() } else if !after.isEmpty {
+            if after.hasPrefix(":") {
+                portText = after.dropFirst()
+            } else if !after.isEmpty {
                 return .failure(.unsupportedURL(url))
             }
         } else if let colon = authority.lastIndex(of: ":") {
@@ -58,9 +60,10 @@ public struct OCSPResponderURL: Equatable, Sendable {
 
     private static func isIPv4(_ host: Substring) -> Bool {
         let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { part in
-            !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCIIDigit) && (Int(part) ?? 256) <= 255
-        }
+        return parts.count == 4
+            && parts.allSatisfy { part in
+                !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCIIDigit) && (Int(part) ?? 256) <= 255
+            }
     }
 
     /// The HTTP/1.0 POST carrying `der` (a DER OCSP request).

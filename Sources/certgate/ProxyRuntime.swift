@@ -45,6 +45,10 @@ final class ProxyRuntime {
             version: CertgateVersion.current, openSSLVersion: TLSServerContext.libraryVersion,
             handshakeFailureReasons: HandshakeFailureReason.allCases.map(\.rawValue),
             httpRejectionReasons: RequestRejection.allCases.map(\.rawValue))
+        if let directory = configuration.ocspDirectory, FileSystem.kind(of: directory) != .directory {
+            throw StartupFailure(
+                "--ocsp-dir \(directory): not a directory (create it; certgate writes responses there)")
+        }
         let loop = EventLoop.makeDefault()
         // The server does not exist yet while the certificates load; it publishes what they produce later.
         var publishTarget: ProxyServer?

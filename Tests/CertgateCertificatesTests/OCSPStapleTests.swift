@@ -29,6 +29,10 @@ struct OCSPStapleTests {
             CertificateSource(name: "s", certificatePath: "/c/s/tls.crt", keyPath: "/c/s/tls.key").ocspPath
                 == "/c/s/tls.ocsp")
         #expect(CertificateSource(name: "x", certificatePath: "x.crt", keyPath: "x.key").ocspPath == "x.ocsp")
+        // --ocsp-dir: NAME.ocsp there, named after the certificate, not its file.
+        let secret = CertificateSource(name: "site", certificatePath: "/c/site/tls.crt", keyPath: "/c/site/tls.key")
+        #expect(secret.withOCSPDirectory("/var/ocsp").ocspPath == "/var/ocsp/site.ocsp")
+        #expect(secret.withOCSPDirectory("/var/ocsp/").signaturePaths.last == "/var/ocsp/site.ocsp")
     }
 
     @Test func goodResponseIsStapledWithItsNextUpdate() throws {

@@ -23,6 +23,7 @@ struct NegatedFlagsTests {
         #expect(
             Set(Self.booleans.map(\.info.key)) == [
                 "strict-sni", "allow-expired", "tcp-keepalive", "forward-headers", "admin-insecure", "tickets",
+                "ocsp-fetch",
             ])
         for setting in Self.booleans {
             let info = setting.info

@@ -7,7 +7,8 @@ struct OCSPHTTPResponseTests {
     func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
     @Test func bodyByContentLength() {
-        let answer = bytes("HTTP/1.0 200 OK\r\nContent-Type: application/ocsp-response\r\nContent-Length: 3\r\n\r\nabcde")
+        let answer = bytes(
+            "HTTP/1.0 200 OK\r\nContent-Type: application/ocsp-response\r\nContent-Length: 3\r\n\r\nabcde")
         #expect(OCSPHTTPResponse.parse(answer, ended: false) == .body(bytes("abc")))
     }
 
@@ -25,11 +26,14 @@ struct OCSPHTTPResponseTests {
     }
 
     @Test func refusesErrorsAndOddResponses() {
-        #expect(OCSPHTTPResponse.parse(bytes("HTTP/1.0 404 Not Found\r\n\r\n"), ended: true) == .failed("HTTP status 404"))
+        #expect(
+            OCSPHTTPResponse.parse(bytes("HTTP/1.0 404 Not Found\r\n\r\n"), ended: true) == .failed("HTTP status 404"))
         #expect(OCSPHTTPResponse.parse(bytes("SSH-2.0-x\r\n\r\n"), ended: true) == .failed("not an HTTP response"))
         let chunked = bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
         #expect(OCSPHTTPResponse.parse(chunked, ended: true) == .failed("unsupported Transfer-Encoding chunked"))
-        #expect(OCSPHTTPResponse.parse(bytes("HTTP/1.0 200 OK\r\n"), ended: true) == .failed("the response ended inside its header"))
+        #expect(
+            OCSPHTTPResponse.parse(bytes("HTTP/1.0 200 OK\r\n"), ended: true)
+                == .failed("the response ended inside its header"))
     }
 
     @Test func urlsWithLiteralHosts() throws {
@@ -37,7 +41,9 @@ struct OCSPHTTPResponseTests {
         #expect(url == OCSPResponderURL(host: "127.0.0.1", port: 8888, path: "/ocsp", hostHeader: "127.0.0.1:8888"))
         #expect(try OCSPResponderURL.parse("http://localhost").get().host == "127.0.0.1")
         #expect(try OCSPResponderURL.parse("http://localhost").get().port == 80)
-        #expect(try OCSPResponderURL.parse("http://[::1]:81/").get() == OCSPResponderURL(host: "::1", port: 81, path: "/", hostHeader: "[::1]:81"))
+        #expect(
+            try OCSPResponderURL.parse("http://[::1]:81/").get()
+                == OCSPResponderURL(host: "::1", port: 81, path: "/", hostHeader: "[::1]:81"))
     }
 
     @Test func refusesNamesAndOtherSchemes() {

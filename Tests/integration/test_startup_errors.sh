@@ -237,6 +237,14 @@ case_bad_admin_insecure() {
   CERTGATE_ADMIN_INSECURE=maybe expect_error "CERTGATE_ADMIN_INSECURE" 'maybe' "${BASE[@]}" --cert-dir "$CG_TMP/certs"
 }
 
+case_bad_ocsp_settings() {
+  base
+  expect_error "--ocsp-fetch" 'takes no value' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --ocsp-fetch=maybe
+  expect_error "--ocsp-dir $CG_TMP/no-such-dir" 'not a directory' "${BASE[@]}" --cert-dir "$CG_TMP/certs" \
+    --ocsp-dir "$CG_TMP/no-such-dir"
+  expect_error "--ocsp-dir" 'empty path' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --ocsp-dir ""
+}
+
 case_bad_log_format() {
   base
   expect_error "--log-format" 'text|json|format' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --log-format xml
