@@ -28,17 +28,24 @@ status_output() {
 }
 _stapled_good() { status_output "$1" | grep -q 'Cert Status: good'; }
 
-case_fetched_from_the_aia_responder_and_stapled() {
-  admin_init
-  up_start http
-  CERTS="$CG_TMP/certs"
+# responder_start : `site` with its AIA naming a local `openssl ocsp -port` responder that says it is
+# good, signed by the intermediate; RESPONDER is its pid.
+RESPONDER=""
+responder_start() {
   local port; port=$(free_port)
   aia_leaf site "http://127.0.0.1:$port/"
   printf 'V\t300101000000Z\t\t%s\tunknown\t/CN=site\n' "$(cert_serial "$CG_TMP/site.crt")" > "$CG_TMP/index.txt"
   openssl ocsp -index "$CG_TMP/index.txt" -port "$port" -CA "$CG_PKI/int.crt" \
     -rsigner "$CG_PKI/int.crt" -rkey "$CG_PKI/int.key" -ndays 1 >>"$CG_TMP/responder.log" 2>&1 &
-  local responder=$!
-  _register_aux "$responder"
+  RESPONDER=$!
+  _register_aux "$RESPONDER"
+}
+
+case_fetched_from_the_aia_responder_and_stapled() {
+  admin_init
+  up_start http
+  CERTS="$CG_TMP/certs"
+  responder_start
   mkdir -p "$CG_TMP/ocsp"
   [ ! -e "$CERTS/site.ocsp" ] || fail "a response file exists before the start"
   cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CERTS" $(cg_admin_args) \
@@ -57,10 +64,23 @@ case_fetched_from_the_aia_responder_and_stapled() {
   # The fetch timer does not hold up a graceful stop (cg_stop: exit 0 within 5 s of SIGTERM). A restart
   # staples the written file at once, with the responder gone and without fetching.
   cg_stop
-  kill "$responder"
+  kill "$RESPONDER"
   cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CERTS" $(cg_admin_args) --ocsp-dir "$CG_TMP/ocsp"
   _stapled_good site || fail "not stapled at once after a restart"
   assert_eq 0 "$(metric certgate_ocsp_fetches_total 'result="error"')" 'fetches_total{result="error"} (no fetching)'
+}
+
+case_without_ocsp_dir_written_beside_the_certificate() {
+  admin_init
+  up_start http
+  CERTS="$CG_TMP/certs"
+  responder_start
+  cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CERTS" $(cg_admin_args) --ocsp-fetch
+  wait_for 5 _stapled_good site || { cat "$CG_TMP/responder.log"; fail "nothing stapled within 5 s"; }
+  [ -s "$CERTS/site.ocsp" ] || fail "no $CERTS/site.ocsp written"
+  assert_eq "" "$(find "$CERTS" -name '*.tmp')" "temporary files left in the certificate directory"
+  assert_eq 1 "$(metric certgate_ocsp_fetches_total 'result="success"')" 'fetches_total{result="success"}'
+  assert_eq 0 "$(grep -cE '^[^ ]+ (warning|error|critical) ' "$CG_LOG")" "warnings or errors in the log"
 }
 
 case_dead_responder_counts_failures_and_serves_on() {
