@@ -51,6 +51,21 @@ struct OCSPStapleTests {
         #expect(snapshot.selection(forServerName: "api.example.com")?.ocspStaple === staple)
     }
 
+    @Test func fetchRequestNamesTheAIAResponderAndIsDER() throws {
+        let pki = try TestPKI()
+        try pki.leaf(
+            "api", san: "DNS:api.example.com", extensions: ["authorityInfoAccess=OCSP;URI:http://127.0.0.1:8888/ocsp"])
+        let request = try #require(OCSPRequest(for: try load(try combined(pki, "api")).certifiedKey))
+        #expect(request.url == "http://127.0.0.1:8888/ocsp")
+        // An OCSPRequest is a DER SEQUENCE.
+        #expect(request.der.first == 0x30)
+        #expect(request.der.count > 40)
+        // Without the AIA extension, or without the issuer after the leaf, there is nothing to fetch.
+        try pki.leaf("plain", san: "DNS:plain.example.com")
+        #expect(OCSPRequest(for: try load(try combined(pki, "plain")).certifiedKey) == nil)
+        #expect(OCSPRequest(for: try load(try combined(pki, "api", withIssuer: false)).certifiedKey) == nil)
+    }
+
     @Test func noFileMeansNoStapleAndNothingToReport() throws {
         let pki = try TestPKI()
         try pki.leaf("api", san: "DNS:api.example.com")
