@@ -93,3 +93,32 @@ done:
     OCSP_RESPONSE_free(response);
     return result;
 }
+
+long COpenSSLShims_OCSP_request_der(X509 *leaf, X509 *issuer, unsigned char **out) {
+    long length = -1;
+    *out = NULL;
+    OCSP_REQUEST *request = OCSP_REQUEST_new();
+    OCSP_CERTID *id = OCSP_cert_to_id(NULL, leaf, issuer);
+    if (request == NULL || id == NULL) goto done;
+    // On success the request owns the id.
+    if (OCSP_request_add0_id(request, id) == NULL) goto done;
+    id = NULL;
+    int written = i2d_OCSP_REQUEST(request, out);
+    if (written > 0) length = written;
+done:
+    OCSP_CERTID_free(id);
+    OCSP_REQUEST_free(request);
+    return length;
+}
+
+char *COpenSSLShims_OCSP_responder_url(X509 *leaf) {
+    STACK_OF(OPENSSL_STRING) *urls = X509_get1_ocsp(leaf);
+    char *result = NULL;
+    if (urls != NULL && sk_OPENSSL_STRING_num(urls) > 0) {
+        result = OPENSSL_strdup(sk_OPENSSL_STRING_value(urls, 0));
+    }
+    X509_email_free(urls);
+    return result;
+}
+
+void COpenSSLShims_free(void *pointer) { OPENSSL_free(pointer); }

@@ -58,6 +58,10 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var tickets = true
     /// The session ticket key file, as an absolute path; `nil`: random keys per process.
     public var ticketKeys: String?
+    /// `--ocsp-fetch`.
+    public var ocspFetch = false
+    /// `--ocsp-dir`; `nil`: OCSP responses beside the certificates.
+    public var ocspDirectory: String?
     /// How long a session can be resumed, and how often random ticket keys rotate.
     public var ticketLifetime: Duration = .seconds(7200)
     /// How often a host name in `--upstream` is resolved again; `nil` when off.

@@ -4,7 +4,8 @@
 public enum Settings {
     /// Every setting, in display order.
     public static let all: [any AnySetting] =
-        [config] + addressSettings + certificateSettings + reloadingSettings + tlsSettings + runtimeSettings
+        [config] + addressSettings + certificateSettings + reloadingSettings + tlsSettings + ocspSettings
+        + runtimeSettings
         + clientCertificateSettings + upstreamProtocolSettings
 
     /// The settings an entry of `per-certificate:` may override.

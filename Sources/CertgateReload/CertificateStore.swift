@@ -157,7 +157,8 @@ public final class CertificateStore {
         -> (inventory: SourceInventory, directorySignatures: [String: FileSignature?])
     {
         var directorySignatures = signatures(of: options.directories)
-        let inventory = CertificateSourceScanner.inventory(directories: options.directories, pairs: options.pairs)
+        var inventory = CertificateSourceScanner.inventory(directories: options.directories, pairs: options.pairs)
+        inventory.sources = inventory.sources.map { $0.withOCSPDirectory(options.ocspDirectory) }
         directorySignatures.merge(signatures(of: inventory.directories)) { old, _ in old }
         return (inventory, directorySignatures)
     }

@@ -11,12 +11,17 @@ public struct CertificateStoreOptions: Sendable, Equatable {
     public var defaultName: String?
     /// `--allow-expired`.
     public var allowExpired: Bool
+    /// `--ocsp-dir`: where OCSP responses are read (and fetched ones written); `nil`: beside each certificate.
+    public var ocspDirectory: String?
 
-    public init(directories: [String], pairs: [CertificatePair], defaultName: String? = nil, allowExpired: Bool = false)
-    {
+    public init(
+        directories: [String], pairs: [CertificatePair], defaultName: String? = nil, allowExpired: Bool = false,
+        ocspDirectory: String? = nil
+    ) {
         self.directories = directories
         self.pairs = pairs
         self.defaultName = defaultName
         self.allowExpired = allowExpired
+        self.ocspDirectory = ocspDirectory
     }
 }

@@ -67,7 +67,7 @@ extension ProxyConfiguration {
     var certificateStoreOptions: CertificateStoreOptions {
         CertificateStoreOptions(
             directories: certificateDirectories, pairs: certificatePairs,
-            defaultName: defaultCertificate, allowExpired: allowExpired)
+            defaultName: defaultCertificate, allowExpired: allowExpired, ocspDirectory: ocspDirectory)
     }
 
     /// `--watch`, `--stat-interval` and `--reload-interval` as the reload controller takes them.

@@ -45,6 +45,10 @@ final class ProxyRuntime {
             version: CertgateVersion.current, openSSLVersion: TLSServerContext.libraryVersion,
             handshakeFailureReasons: HandshakeFailureReason.allCases.map(\.rawValue),
             httpRejectionReasons: RequestRejection.allCases.map(\.rawValue))
+        if let directory = configuration.ocspDirectory, FileSystem.kind(of: directory) != .directory {
+            throw StartupFailure(
+                "--ocsp-dir \(directory): not a directory (create it; certgate writes responses there)")
+        }
         let loop = EventLoop.makeDefault()
         // The server does not exist yet while the certificates load; it publishes what they produce later.
         var publishTarget: ProxyServer?
@@ -96,10 +100,19 @@ final class ProxyRuntime {
         ) {
             reloader.reload(trigger: .admin)
         }
+        // --ocsp-fetch: on this (the control) loop, for whatever certificates are served at the time.
+        let ocspFetcher =
+            configuration.ocspFetch
+            ? OCSPFetcher(
+                loop: loop, certificates: { reloader.certificates.store.snapshot.certificates },
+                metrics: metrics.ocsp, logger: logger) : nil
         let stopper = GracefulStop(
             loop: loop, server: server, timeout: configuration.drainTimeout, delay: configuration.shutdownDelay,
             logger: logger,
-            beforeDrain: { reloader.certificates.controller.stop() },
+            beforeDrain: {
+                reloader.certificates.controller.stop()
+                ocspFetcher?.stop()
+            },
             afterDrain: { admin.stop() })
         reloader.applied = { configuration in
             stopper.timeout = configuration.drainTimeout
@@ -119,6 +132,7 @@ final class ProxyRuntime {
         certificates.controller.start()
         ticketKeys.start()
         upstreamResolver.start()
+        ocspFetcher?.start()
         admin.start()
         graceful = stopper
         logLimits(descriptors: descriptors, budget: budget, maxConnections: maxConnections)

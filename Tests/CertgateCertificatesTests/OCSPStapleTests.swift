@@ -29,6 +29,10 @@ struct OCSPStapleTests {
             CertificateSource(name: "s", certificatePath: "/c/s/tls.crt", keyPath: "/c/s/tls.key").ocspPath
                 == "/c/s/tls.ocsp")
         #expect(CertificateSource(name: "x", certificatePath: "x.crt", keyPath: "x.key").ocspPath == "x.ocsp")
+        // --ocsp-dir: NAME.ocsp there, named after the certificate, not its file.
+        let secret = CertificateSource(name: "site", certificatePath: "/c/site/tls.crt", keyPath: "/c/site/tls.key")
+        #expect(secret.withOCSPDirectory("/var/ocsp").ocspPath == "/var/ocsp/site.ocsp")
+        #expect(secret.withOCSPDirectory("/var/ocsp/").signaturePaths.last == "/var/ocsp/site.ocsp")
     }
 
     @Test func goodResponseIsStapledWithItsNextUpdate() throws {
@@ -45,6 +49,21 @@ struct OCSPStapleTests {
         // The handshake gets it with the certificate.
         let snapshot = try CertificateSnapshot(certificates: [loaded], defaultName: nil)
         #expect(snapshot.selection(forServerName: "api.example.com")?.ocspStaple === staple)
+    }
+
+    @Test func fetchRequestNamesTheAIAResponderAndIsDER() throws {
+        let pki = try TestPKI()
+        try pki.leaf(
+            "api", san: "DNS:api.example.com", extensions: ["authorityInfoAccess=OCSP;URI:http://127.0.0.1:8888/ocsp"])
+        let request = try #require(OCSPRequest(for: try load(try combined(pki, "api")).certifiedKey))
+        #expect(request.url == "http://127.0.0.1:8888/ocsp")
+        // An OCSPRequest is a DER SEQUENCE.
+        #expect(request.der.first == 0x30)
+        #expect(request.der.count > 40)
+        // Without the AIA extension, or without the issuer after the leaf, there is nothing to fetch.
+        try pki.leaf("plain", san: "DNS:plain.example.com")
+        #expect(OCSPRequest(for: try load(try combined(pki, "plain")).certifiedKey) == nil)
+        #expect(OCSPRequest(for: try load(try combined(pki, "api", withIssuer: false)).certifiedKey) == nil)
     }
 
     @Test func noFileMeansNoStapleAndNothingToReport() throws {

@@ -24,6 +24,7 @@ struct NegatedFlagsTests {
             Set(Self.booleans.map(\.info.key)) == [
                 "strict-sni", "allow-expired", "tcp-keepalive", "forward-headers", "admin-insecure", "tickets",
                 "check-missing-cert-dir",
+                "ocsp-fetch",
             ])
         for setting in Self.booleans {
             let info = setting.info

@@ -40,4 +40,22 @@ struct OCSPMetricsTests {
         #expect(scraped.labelSets("certgate_ocsp_next_update_timestamp_seconds") == [["cert": "www"]])
         #expect(scraped.value("certgate_ocsp_next_update_timestamp_seconds", ["cert": "www"]) == 3_000)
     }
+
+    @Test func fetchesByResultExistAtZero() {
+        let metrics = OCSPMetrics(registry: registry)
+        var scraped = Exposition.scrape(registry)
+        #expect(
+            scraped.labelSets("certgate_ocsp_fetches_total") == Set(OCSPMetrics.fetchResults.map { ["result": $0] }))
+        #expect(scraped.series("certgate_ocsp_fetches_total").allSatisfy { $0.value == 0 })
+        #expect(scraped.type["certgate_ocsp_fetches_total"] == "counter")
+        metrics.recordFetch(result: "success")
+        metrics.recordFetch(result: "error")
+        metrics.recordFetch(result: "error")
+        metrics.recordFetch(result: "no-such-result")
+        scraped = Exposition.scrape(registry)
+        #expect(scraped.value("certgate_ocsp_fetches_total", ["result": "success"]) == 1)
+        #expect(scraped.value("certgate_ocsp_fetches_total", ["result": "error"]) == 2)
+        #expect(scraped.value("certgate_ocsp_fetches_total", ["result": "unsupported"]) == 0)
+        #expect(scraped.series("certgate_ocsp_fetches_total").count == OCSPMetrics.fetchResults.count)
+    }
 }

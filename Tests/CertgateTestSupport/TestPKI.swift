@@ -21,10 +21,12 @@ public final class TestPKI {
     public func path(_ name: String) -> String { directory + "/" + name }
 
     /// Issues `NAME.crt` + `NAME.key` signed by the test CA. `san` like "DNS:a.example.com,DNS:b"; nil for none.
+    /// `extensions`: more `openssl x509 -extfile` lines.
     @discardableResult
-    public func leaf(_ name: String, cn: String? = nil, san: String?, rsa: Bool = false, days: Int = 20) throws -> (
-        crt: String, key: String
-    ) {
+    public func leaf(
+        _ name: String, cn: String? = nil, san: String?, rsa: Bool = false, days: Int = 20,
+        extensions more: [String] = []
+    ) throws -> (crt: String, key: String) {
         let keyOptions = rsa ? ["-newkey", "rsa:2048"] : ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
         try openssl(
             ["req", "-new"] + keyOptions + [
@@ -33,6 +35,7 @@ public final class TestPKI {
             ])
         var extensions = "basicConstraints=CA:FALSE\n"
         if let san { extensions += "subjectAltName=\(san)\n" }
+        for line in more { extensions += line + "\n" }
         try extensions.write(toFile: path("\(name).ext"), atomically: true, encoding: .utf8)
         try openssl([
             "x509", "-req", "-in", path("\(name).csr"), "-CA", path("ca.crt"), "-CAkey", path("ca.key"),

@@ -244,6 +244,14 @@ case_bad_check_missing_cert_dir() {
   expect_error "check-missing-cert-dir" 'maybe' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --config "$CG_TMP/cfg.yaml"
 }
 
+case_bad_ocsp_settings() {
+  base
+  expect_error "--ocsp-fetch" 'takes no value' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --ocsp-fetch=maybe
+  expect_error "--ocsp-dir $CG_TMP/no-such-dir" 'not a directory' "${BASE[@]}" --cert-dir "$CG_TMP/certs" \
+    --ocsp-dir "$CG_TMP/no-such-dir"
+  expect_error "--ocsp-dir" 'empty path' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --ocsp-dir ""
+}
+
 case_bad_log_format() {
   base
   expect_error "--log-format" 'text|json|format' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --log-format xml

@@ -130,6 +130,15 @@ void COpenSSLShims_SSL_CTX_set_tlsext_status_cb(SSL_CTX *ctx, COpenSSLShims_stat
 /// frees it). 1 on success.
 int COpenSSLShims_SSL_staple_ocsp_response(SSL *ssl, const unsigned char *der, long length);
 
+/// The DER OCSP request (one CERTID from `leaf` and `issuer`, SHA-1 as responders expect) in a buffer
+/// the caller frees with COpenSSLShims_free; its length, or -1 on failure.
+long COpenSSLShims_OCSP_request_der(X509 *leaf, X509 *issuer, unsigned char **out);
+/// The first OCSP responder URL of `leaf`'s AIA extension, NUL-terminated, in a buffer the caller frees
+/// with COpenSSLShims_free; NULL when it has none.
+char *COpenSSLShims_OCSP_responder_url(X509 *leaf);
+/// OPENSSL_free.
+void COpenSSLShims_free(void *pointer);
+
 #define COPENSSL_SHIMS_OCSP_GOOD 0
 #define COPENSSL_SHIMS_OCSP_UNPARSABLE 1
 #define COPENSSL_SHIMS_OCSP_NOT_SUCCESSFUL 2
