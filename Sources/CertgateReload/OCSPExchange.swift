@@ -11,6 +11,7 @@ final class OCSPExchange {
     private var fd: Int32 = -1
     private var watcher: IOWatcher?
     private var timer: TimerWatcher?
+    private var remaining: ArraySlice<ResolvedAddress> = []
     private var sent = 0
     private var received: [UInt8] = []
 
@@ -20,29 +21,31 @@ final class OCSPExchange {
         self.completion = completion
     }
 
-    /// Connects to `url`'s literal address; the answer or the failure comes through `completion`.
-    func start(_ url: OCSPResponderURL, timeout: Duration) {
+    /// Connects to the first of `addresses` (already resolved: nothing blocks here), then to the next
+    /// when connecting fails; the answer or the failure comes through `completion`.
+    func start(_ addresses: [ResolvedAddress], timeout: Duration) {
         let timer = TimerWatcher(loop: loop) { [weak self] in self?.finish(.failure(.timeout)) }
         self.timer = timer
         timer.start(after: timeout)
-        let address: ResolvedAddress
-        do {
-            // The host is an IP literal (OCSPResponderURL refuses names): no lookup, nothing blocks.
-            guard let first = try ResolvedAddress.resolve(host: url.host, port: url.port).first else {
-                return finish(.failure(.connect("no address for \(url.host)")))
+        remaining = addresses[...]
+        connectNext(failure: "no address")
+    }
+
+    /// Connects to the next address, or fails with `failure` (the last connect error) when none is left.
+    private func connectNext(failure: String) {
+        var failure = failure
+        while let address = remaining.popFirst() {
+            switch Socket.connect(to: address) {
+            case .failed(let code): failure = SystemError.message(for: code)
+            case .connected(let fd), .inProgress(let fd):
+                self.fd = fd
+                let watcher = IOWatcher(loop: loop, fd: fd) { [weak self] events in self?.ready(events) }
+                self.watcher = watcher
+                watcher.watch(.write)
+                return
             }
-            address = first
-        } catch {
-            return finish(.failure(.connect("\(error)")))
         }
-        switch Socket.connect(to: address) {
-        case .failed(let code): return finish(.failure(.connect(SystemError.message(for: code))))
-        case .connected(let fd), .inProgress(let fd):
-            self.fd = fd
-            let watcher = IOWatcher(loop: loop, fd: fd) { [weak self] events in self?.ready(events) }
-            self.watcher = watcher
-            watcher.watch(.write)
-        }
+        finish(.failure(.connect(failure)))
     }
 
     /// Stops it without calling `completion`.
@@ -55,7 +58,10 @@ final class OCSPExchange {
         if sent < request.count {
             if sent == 0 {
                 let pending = Socket.pendingError(of: fd)
-                if pending != 0 { return finish(.failure(.connect(SystemError.message(for: pending)))) }
+                if pending != 0 {
+                    closeSocket()
+                    return connectNext(failure: SystemError.message(for: pending))
+                }
             }
             writeRequest()
         } else {
@@ -114,6 +120,10 @@ final class OCSPExchange {
     private func close() {
         timer?.stop()
         timer = nil
+        closeSocket()
+    }
+
+    private func closeSocket() {
         watcher?.stop()
         watcher = nil
         if fd >= 0 {

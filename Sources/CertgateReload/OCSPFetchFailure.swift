@@ -2,6 +2,7 @@
 public enum OCSPFetchFailure: Error, Equatable, Sendable, CustomStringConvertible {
     case unsupportedURL(String)
     case noURL
+    case resolve(String)
     case connect(String)
     case timeout
     case http(String)
@@ -11,7 +12,7 @@ public enum OCSPFetchFailure: Error, Equatable, Sendable, CustomStringConvertibl
     public var metricResult: String {
         switch self {
         case .unsupportedURL, .noURL: return "unsupported"
-        case .connect, .timeout, .http: return "error"
+        case .resolve, .connect, .timeout, .http: return "error"
         case .invalid: return "invalid"
         case .write: return "error"
         }
@@ -21,6 +22,7 @@ public enum OCSPFetchFailure: Error, Equatable, Sendable, CustomStringConvertibl
         switch self {
         case .unsupportedURL(let reason): return "unsupported responder URL \(reason)"
         case .noURL: return "the certificate has no OCSP responder URL (AIA) or no issuer after the leaf"
+        case .resolve(let reason): return "resolving the responder failed (\(reason))"
         case .connect(let reason): return "connecting failed (\(reason))"
         case .timeout: return "the responder did not answer in time"
         case .http(let reason): return "bad HTTP response (\(reason))"

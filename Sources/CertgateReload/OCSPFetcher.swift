@@ -14,6 +14,11 @@ import Logging
 /// A once-a-second timer looks at the current certificates: a new certificate (or a new leaf under the
 /// same name) is fetched at once unless it already staples a current response; later fetches follow
 /// `OCSPFetchSchedule`. Control thread only.
+///
+/// A responder URL with a host name is resolved first on a short-lived thread ("cg-ocsp-resolve"; at
+/// most one in flight per host), since `getaddrinfo` blocks and must never run on the control loop; the
+/// thread posts the addresses back to the loop, which then starts the non-blocking exchange. A failed
+/// resolution counts as `error`, with the usual back-off.
 public final class OCSPFetcher {
     private struct Entry {
         var fingerprint: [UInt8]
@@ -30,6 +35,8 @@ public final class OCSPFetcher {
     private let timeout: Duration
     private var entries: [String: Entry] = [:]
     private var tick: TimerWatcher?
+    /// Resolver threads in flight, by responder host.
+    private var resolving: [String: LoopThread] = [:]
 
     /// - Parameter certificates: the certificates served now (read at every tick, so reloads show up).
     public init(
@@ -83,7 +90,6 @@ public final class OCSPFetcher {
     }
 
     private func fetch(_ certificate: LoadedCertificate) {
-        let name = certificate.name
         guard let request = OCSPRequest(for: certificate.certifiedKey) else {
             return finished(certificate, .failure(.noURL))
         }
@@ -92,13 +98,62 @@ public final class OCSPFetcher {
         case .success(let parsed): url = parsed
         case .failure(let failure): return finished(certificate, .failure(failure))
         }
+        guard !url.isLiteral else {
+            // A literal: getaddrinfo only converts it, nothing blocks.
+            let addresses = Result { () throws(ResolveError) in
+                try ResolvedAddress.resolve(host: url.host, port: url.port)
+            }
+            return exchange(certificate, url, request, addresses)
+        }
+        // One lookup per host at a time: a certificate whose host is being resolved waits for a later tick.
+        guard resolving[url.host] == nil else { return }
+        let handle = loop.handle!
+        let bound = LoopBound(self)
+        let fingerprint = certificate.certifiedKey.leaf.sha256Fingerprint
+        do {
+            resolving[url.host] = try LoopThread.spawn(name: "cg-ocsp-resolve") {
+                let addresses = Result { () throws(ResolveError) in
+                    try ResolvedAddress.resolve(host: url.host, port: url.port)
+                }
+                handle.execute { bound.value.resolved(certificate, fingerprint, url, request, addresses) }
+            }
+        } catch {
+            finished(certificate, .failure(.resolve("\(error)")))
+        }
+    }
+
+    /// Back on the control loop after a lookup: goes on unless the certificate changed or went away meanwhile.
+    private func resolved(
+        _ certificate: LoadedCertificate, _ fingerprint: [UInt8], _ url: OCSPResponderURL, _ request: OCSPRequest,
+        _ addresses: Result<[ResolvedAddress], ResolveError>
+    ) {
+        resolving.removeValue(forKey: url.host)?.join()
+        guard let entry = entries[certificate.name], entry.fingerprint == fingerprint, entry.exchange == nil else {
+            return
+        }
+        exchange(certificate, url, request, addresses)
+    }
+
+    private func exchange(
+        _ certificate: LoadedCertificate, _ url: OCSPResponderURL, _ request: OCSPRequest,
+        _ addresses: Result<[ResolvedAddress], ResolveError>
+    ) {
+        let name = certificate.name
+        let list: [ResolvedAddress]
+        switch addresses {
+        case .success(let resolved) where !resolved.isEmpty: list = resolved
+        case .success: return finished(certificate, .failure(.resolve("no address for \(url.host)")))
+        case .failure(let error): return finished(certificate, .failure(.resolve(error.description)))
+        }
         let exchange = OCSPExchange(loop: loop, request: url.request(der: request.der)) { [weak self] result in
             self?.entries[name]?.exchange = nil
             self?.received(result, for: certificate)
         }
         entries[name]?.exchange = exchange
-        logger.debug("fetching OCSP response", metadata: ["cert": "\(name)", "url": "\(request.url)"])
-        exchange.start(url, timeout: timeout)
+        logger.debug(
+            "fetching OCSP response",
+            metadata: ["cert": "\(name)", "url": "\(request.url)", "address": "\(list[0])"])
+        exchange.start(list, timeout: timeout)
     }
 
     private func received(_ result: Result<[UInt8], OCSPFetchFailure>, for certificate: LoadedCertificate) {

@@ -1,6 +1,7 @@
-/// An OCSP responder URL from a certificate's AIA extension that certgate can fetch from without a
-/// blocking name lookup: `http://` with an IPv4 literal, a bracketed IPv6 literal, or `localhost`
-/// (taken as 127.0.0.1). Other host names are refused with a reason (pure).
+/// An OCSP responder URL from a certificate's AIA extension that certgate fetches from: `http://` with an
+/// IPv4 literal, a bracketed IPv6 literal, `localhost` (taken as 127.0.0.1) or a host name, which
+/// `OCSPFetcher` resolves off the control loop (`isLiteral` is false). Other schemes are refused with a
+/// reason (pure).
 public struct OCSPResponderURL: Equatable, Sendable {
     public let host: String
     public let port: UInt16
@@ -46,16 +47,27 @@ public struct OCSPResponderURL: Equatable, Sendable {
             guard let parsed = UInt16(portText), parsed > 0 else { return .failure(.unsupportedURL(url)) }
             port = parsed
         }
-        let literal: String
+        let resolved: String
         if host.lowercased() == "localhost" {
-            literal = "127.0.0.1"
+            resolved = "127.0.0.1"
         } else if isIPv4(host) || (authority.hasPrefix("[") && host.contains(":")) {
-            literal = String(host)
+            resolved = String(host)
+        } else if isHostName(host) {
+            resolved = String(host)
         } else {
-            return .failure(
-                .unsupportedURL("\(url): only IP-literal and localhost responders are fetched (no DNS lookups)"))
+            return .failure(.unsupportedURL("\(url): not a host name or IP literal"))
         }
-        return .success(OCSPResponderURL(host: literal, port: port, path: path, hostHeader: String(authority)))
+        return .success(OCSPResponderURL(host: resolved, port: port, path: path, hostHeader: String(authority)))
+    }
+
+    /// Whether `host` is an IP literal (connected to as is) rather than a name to resolve first.
+    public var isLiteral: Bool { Self.isIPv4(host[...]) || host.contains(":") }
+
+    /// Letters, digits, `-` and `.` (DNS names, hosts-file names); not all digits and dots (a bad IPv4).
+    private static func isHostName(_ host: Substring) -> Bool {
+        !host.isEmpty && host.count <= 253
+            && host.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }
+            && !host.allSatisfy { $0 == "." || $0.isASCIIDigit }
     }
 
     private static func isIPv4(_ host: Substring) -> Bool {

@@ -46,8 +46,23 @@ struct OCSPHTTPResponseTests {
                 == OCSPResponderURL(host: "::1", port: 81, path: "/", hostHeader: "[::1]:81"))
     }
 
-    @Test func refusesNamesAndOtherSchemes() {
-        #expect(throws: OCSPFetchFailure.self) { try OCSPResponderURL.parse("http://ocsp.example.com/").get() }
+    @Test func urlsWithHostNamesAreResolvedLater() throws {
+        let url = try OCSPResponderURL.parse("http://ocsp.example.com:8080/ocsp").get()
+        #expect(
+            url
+                == OCSPResponderURL(
+                    host: "ocsp.example.com", port: 8080, path: "/ocsp", hostHeader: "ocsp.example.com:8080"))
+        #expect(!url.isLiteral)
+        #expect(try OCSPResponderURL.parse("http://r3.o.lencr.org").get().host == "r3.o.lencr.org")
+        #expect(try OCSPResponderURL.parse("http://127.0.0.1/").get().isLiteral)
+        #expect(try OCSPResponderURL.parse("http://[::1]/").get().isLiteral)
+        #expect(try OCSPResponderURL.parse("http://localhost/").get().isLiteral)
+    }
+
+    @Test func refusesOtherSchemesAndBadHosts() {
+        #expect(throws: OCSPFetchFailure.self) { try OCSPResponderURL.parse("ldap://ocsp.example.com/").get() }
+        #expect(throws: OCSPFetchFailure.self) { try OCSPResponderURL.parse("http:///ocsp").get() }
+        #expect(throws: OCSPFetchFailure.self) { try OCSPResponderURL.parse("http://bad_host/").get() }
         #expect(throws: OCSPFetchFailure.self) { try OCSPResponderURL.parse("https://127.0.0.1/").get() }
         #expect(throws: OCSPFetchFailure.self) { try OCSPResponderURL.parse("http://127.0.0.1:99999/").get() }
         #expect(throws: OCSPFetchFailure.self) { try OCSPResponderURL.parse("http://256.1.1.1/").get() }

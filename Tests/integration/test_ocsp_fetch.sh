@@ -2,7 +2,10 @@
 # --ocsp-fetch: certgate fetches the OCSP response itself from the responder URL in the certificate (AIA),
 # here a local `openssl ocsp -port` responder on 127.0.0.1, staples it within seconds with no .ocsp file
 # provided, writes it to --ocsp-dir/NAME.ocsp and counts certgate_ocsp_fetches_total{result="success"}. A
-# dead responder counts failures and handshakes go on without a staple.
+# dead responder counts failures and handshakes go on without a staple. A responder URL with a host name
+# is resolved on a resolver thread (the name lives in a private /etc/hosts bind-mounted in certgate's own
+# mount namespace, as in test_upstream_resolve.sh; needs root, skipped otherwise); only other schemes than
+# http:// are unsupported.
 source "$(dirname "$0")/lib.sh"
 
 CERTS=""
@@ -28,12 +31,13 @@ status_output() {
 }
 _stapled_good() { status_output "$1" | grep -q 'Cert Status: good'; }
 
-# responder_start : `site` with its AIA naming a local `openssl ocsp -port` responder that says it is
-# good, signed by the intermediate; RESPONDER is its pid.
+# responder_start [HOST] : `site` with its AIA naming a local `openssl ocsp -port` responder (on
+# 127.0.0.1, named HOST in the URL, 127.0.0.1 by default) that says it is good, signed by the
+# intermediate; RESPONDER is its pid.
 RESPONDER=""
 responder_start() {
   local port; port=$(free_port)
-  aia_leaf site "http://127.0.0.1:$port/"
+  aia_leaf site "http://${1:-127.0.0.1}:$port/"
   printf 'V\t300101000000Z\t\t%s\tunknown\t/CN=site\n' "$(cert_serial "$CG_TMP/site.crt")" > "$CG_TMP/index.txt"
   openssl ocsp -index "$CG_TMP/index.txt" -port "$port" -CA "$CG_PKI/int.crt" \
     -rsigner "$CG_PKI/int.crt" -rkey "$CG_PKI/int.key" -ndays 1 >>"$CG_TMP/responder.log" 2>&1 &
@@ -89,8 +93,8 @@ case_dead_responder_counts_failures_and_serves_on() {
   CERTS="$CG_TMP/certs"
   # Nothing listens on this port: the connection is refused.
   aia_leaf site "http://127.0.0.1:$(free_port)/"
-  # A host name would need a (blocking) lookup: not fetched, counted as unsupported.
-  aia_leaf named "http://ocsp.example.test/"
+  # Only http:// is fetched: another scheme is counted as unsupported.
+  aia_leaf named "ldap://ocsp.example.test/"
   cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CERTS" $(cg_admin_args) --ocsp-fetch
   wait_for 5 metric_is certgate_ocsp_fetches_total 'result="error"' 1 || fail "failed fetch not counted"
   local out; out=$(status_output site)
@@ -98,9 +102,40 @@ case_dead_responder_counts_failures_and_serves_on() {
   assert_contains "$out" "Verify return code" "handshake"
   assert_eq 0 "$(metric certgate_ocsp_fetches_total 'result="success"')" 'fetches_total{result="success"}'
   assert_eq 1 "$(metric certgate_ocsp_fetches_total 'result="unsupported"')" 'fetches_total{result="unsupported"}'
-  assert_eq 1 "$(log_count "only IP-literal and localhost responders")" "log line for the host name URL"
+  assert_eq 1 "$(log_count "only http:// responders are fetched")" "log line for the ldap:// URL"
   [ ! -e "$CERTS/site.ocsp" ] || fail "a response file was written"
   assert_eq 2 "$(log_count "OCSP fetch failed")" "warning lines, one per certificate (the next try is a minute later)"
+}
+
+# private_hosts NAME... : CG_BIN becomes a wrapper that runs certgate with a private /etc/hosts mapping
+# each NAME to 127.0.0.1 (test_upstream_resolve.sh does the same).
+private_hosts() {
+  { echo "127.0.0.1 localhost"; for n in "$@"; do echo "127.0.0.1 $n"; done; } >"$CG_TMP/hosts"
+  unshare -m mount --bind "$CG_TMP/hosts" /etc/hosts 2>/dev/null || skip "unshare -m with a bind mount is not allowed here"
+  cat >"$CG_TMP/certgate-ns" <<WRAP
+#!/bin/sh
+exec unshare -m sh -c 'mount --bind "\$0" /etc/hosts && exec "\$@"' "$CG_TMP/hosts" "$CG_BIN" "\$@"
+WRAP
+  chmod +x "$CG_TMP/certgate-ns"
+  CG_BIN="$CG_TMP/certgate-ns"
+}
+
+case_a_host_name_responder_is_resolved_off_the_loop_and_stapled() {
+  private_hosts ocsp.certgate.test
+  admin_init
+  up_start http
+  CERTS="$CG_TMP/certs"
+  responder_start ocsp.certgate.test
+  # A name that the hosts file does not know: resolution fails, counted as error.
+  aia_leaf unknown "http://ocsp-unknown.certgate.test/"
+  cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CERTS" $(cg_admin_args) --ocsp-fetch
+  wait_for 10 _stapled_good site || { cat "$CG_TMP/responder.log"; fail "nothing stapled within 10 s"; }
+  [ -s "$CERTS/site.ocsp" ] || fail "no $CERTS/site.ocsp written"
+  wait_for 5 metric_is certgate_ocsp_fetches_total 'result="error"' 1 || fail "failed resolution not counted"
+  assert_eq 1 "$(metric certgate_ocsp_fetches_total 'result="success"')" 'fetches_total{result="success"}'
+  assert_eq 0 "$(metric certgate_ocsp_fetches_total 'result="unsupported"')" 'fetches_total{result="unsupported"}'
+  assert_eq 1 "$(log_count "resolving the responder failed")" "log line for the unknown name"
+  assert_eq 1 "$(log_count "ocsp-unknown.certgate.test")" "the failed name in the log"
 }
 
 run_cases "$@"
