@@ -6,8 +6,8 @@ extension Settings {
     public static let ocspFetch = Setting(
         "ocsp-fetch", .toggle, group: .tls, valueName: "", type: "switch; true or false in YAML",
         default: "off", example: "true", reload: .restart,
-        help: "Fetch each certificate's OCSP response from the responder URL in it (AIA, plain http:// with an "
-            + "IP-literal or localhost host) on the control thread, refresh it at half its validity, and write "
+        help: "Fetch each certificate's OCSP response from the responder URL in it (AIA, plain http://; a host "
+            + "name is resolved on a thread of its own) on the control thread, refresh it at half its validity, and write "
             + "it to its .ocsp file (in --ocsp-dir when set) to be stapled.",
         keyPath: \.ocspFetch,
         parse: { text, _ throws(ConfigurationValueError) in try ValueParser.boolean(text) },
