@@ -4,16 +4,7 @@ import Testing
 
 /// Every duration setting: the forms people write, and an upper bound that is documented and checked.
 @Suite("Duration settings")
-struct DurationSettingsTests {
-    let resolver = ConfigurationResolver(currentDirectory: "/srv", processorCount: 2)
-    let base = ["--listen", "0.0.0.0:8443", "--upstream", "127.0.0.1:8080", "--cert-dir", "certs"]
-
-    private func resolve(_ arguments: [String], yaml: String? = nil) throws -> ProxyConfiguration {
-        let file = try yaml.map { try ConfigurationFile.parse(yaml: $0, path: "/etc/c.yaml", baseDirectory: "/etc") }
-        return try resolver.resolve(
-            CommandLineSettings(arguments: base + arguments), environment: EnvironmentSettings(), file: file)
-    }
-
+struct DurationSettingsTests: ResolvesMinimalConfiguration {
     private func error(_ arguments: [String], yaml: String? = nil) -> String? {
         do {
             _ = try resolve(arguments, yaml: yaml)

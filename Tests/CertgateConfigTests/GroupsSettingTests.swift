@@ -5,16 +5,7 @@ import Testing
 /// `--groups` (`groups:`, `CERTGATE_GROUPS`): the key-exchange group list. The syntax is checked here;
 /// whether OpenSSL knows each name is checked when the TLS context is built (CertgateTLSTests).
 @Suite("--groups setting")
-struct GroupsSettingTests {
-    let resolver = ConfigurationResolver(currentDirectory: "/srv", processorCount: 2)
-    let base = ["--listen", "0.0.0.0:8443", "--upstream", "127.0.0.1:8080", "--cert-dir", "certs"]
-
-    private func resolve(_ arguments: [String] = [], yaml: String? = nil) throws -> ProxyConfiguration {
-        let file = try yaml.map { try ConfigurationFile.parse(yaml: $0, path: "/etc/c.yaml", baseDirectory: "/etc") }
-        return try resolver.resolve(
-            CommandLineSettings(arguments: base + arguments), environment: EnvironmentSettings(), file: file)
-    }
-
+struct GroupsSettingTests: ResolvesMinimalConfiguration {
     @Test func unsetByDefaultAndTakenFromFlagsAndFile() throws {
         #expect(try resolve().groups == nil)
         #expect(try resolve(["--groups", "X25519"]).groups == "X25519")

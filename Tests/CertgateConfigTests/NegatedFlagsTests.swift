@@ -5,19 +5,8 @@ import Testing
 /// `--no-KEY` for every true-or-false setting: the command line can turn off a `true` from the config file
 /// or the environment. Variables and YAML keys keep `true`/`false`.
 @Suite("--no- forms of true-or-false settings")
-struct NegatedFlagsTests {
-    let resolver = ConfigurationResolver(currentDirectory: "/srv", processorCount: 2)
-    let base = ["--listen", "0.0.0.0:8443", "--upstream", "127.0.0.1:8080", "--cert-dir", "certs"]
-
+struct NegatedFlagsTests: ResolvesMinimalConfiguration {
     static let booleans = Settings.all.filter { $0.info.form == .toggle || $0.info.type == "boolean" }
-
-    private func resolve(_ arguments: [String], environment: [String: String] = [:], yaml: String? = nil) throws
-        -> ProxyConfiguration
-    {
-        let file = try yaml.map { try ConfigurationFile.parse(yaml: $0, path: "/etc/c.yaml", baseDirectory: "/etc") }
-        return try resolver.resolve(
-            CommandLineSettings(arguments: base + arguments), environment: EnvironmentSettings(environment), file: file)
-    }
 
     @Test func everyTrueOrFalseSettingHasItsNoForm() throws {
         #expect(

@@ -5,16 +5,7 @@ import Testing
 /// `--tickets` / `--no-tickets`, `--ticket-keys` and `--ticket-lifetime`. The key file's contents are
 /// checked when it is loaded (CertgateTLSTests, TicketKeyFileTests).
 @Suite("Session ticket settings")
-struct TicketSettingsTests {
-    let resolver = ConfigurationResolver(currentDirectory: "/srv", processorCount: 2)
-    let base = ["--listen", "0.0.0.0:8443", "--upstream", "127.0.0.1:8080", "--cert-dir", "certs"]
-
-    private func resolve(_ arguments: [String] = [], yaml: String? = nil) throws -> ProxyConfiguration {
-        let file = try yaml.map { try ConfigurationFile.parse(yaml: $0, path: "/etc/c.yaml", baseDirectory: "/etc") }
-        return try resolver.resolve(
-            CommandLineSettings(arguments: base + arguments), environment: EnvironmentSettings(), file: file)
-    }
-
+struct TicketSettingsTests: ResolvesMinimalConfiguration {
     @Test func defaultsAreTicketsOnRandomKeysTwoHours() throws {
         let configuration = try resolve()
         #expect(configuration.tickets)
