@@ -11,8 +11,9 @@ the rounds and listed when any proxy had some.
 With a `certgate-base` column (scripts/bench --baseline), a last column gives certgate / certgate-base.
 
 Rows of other certgate variants (e.g. `certgate-stat`, certgate run with --watch stat in reload, or
-`certgate-fwd`, certgate --forward-headers in forward) get a column of their own but are not peers:
-"best peer" is never a certgate variant. In forward the ratio is certgate-fwd / best peer. When the best
+`certgate-fwd`, certgate --forward-headers in forward, `certgate-h2` in h2) get a column of their own but are
+not peers: "best peer" is never a certgate variant. In forward the ratio is certgate-fwd / best peer, in h2
+certgate-h2 / best of nginx-h2 and haproxy-h2. When the best
 peer's value is 0 the ratio is meaningless and the table says `both 0` or `peer 0`. A text value
 (`timeout`, `n/a`) prints as is and gives no ratio.
 """
@@ -27,6 +28,7 @@ ROWS = [
     ("keepalive", "cpu_us_per_req", "keepalive: CPU us per keep-alive request (/hello)"),
     ("mib", "cpu_us_per_req", "mib: CPU us per MiB (/mib, 1 MiB body, keep-alive)"),
     ("forward", "cpu_us_per_req", "forward: CPU us per keep-alive request, X-Forwarded-* set"),
+    ("h2", "cpu_us_per_req", "h2: CPU us per HTTP/2 request (h2 -> HTTP/1.1, X-Forwarded-*)"),
     ("idle", "kib_per_conn", "idle: RSS KiB per idle TLS connection"),
     ("certs10k", "ready_s", "certsN: seconds from exec to first handshake"),
     ("certs10k", "rss_mib", "certsN: RSS MiB when ready (sum of processes)"),
@@ -41,9 +43,10 @@ ROWS = [
     ("reload", "errors_newconn", "reload: wrk new-connection errors (socket + non-2xx)"),
     ("reload", "ll_dropped", "reload: long-lived connections dropped (of 20)"),
 ]
-PROXY_ORDER = ["certgate", "certgate-base", "certgate-fwd", "hitch", "haproxy", "nginx", "haproxy-http", "nginx-http"]
+PROXY_ORDER = ["certgate", "certgate-base", "certgate-fwd", "certgate-h2", "hitch", "haproxy", "nginx", "haproxy-http",
+               "nginx-http", "haproxy-h2", "nginx-h2"]
 # The certgate variant compared with the peers, per scenario (default: certgate).
-SUBJECT = {"forward": "certgate-fwd"}
+SUBJECT = {"forward": "certgate-fwd", "h2": "certgate-h2"}
 
 
 def num(s):
@@ -157,7 +160,7 @@ def main(path):
                   " or at the deadline)")
     bad = {k: v for k, v in errors.items() if v}
     if bad:
-        print("\nerrors reported by wrk (connect/read/write/timeout/non-2xx, summed over rounds):")
+        print("\nerrors reported by wrk, or h2load in h2 (connect/read/write/timeout/4xx-5xx, summed over rounds):")
         for (scen, p), v in sorted(bad.items()):
             print(f"  {scen:<10} {p:<10} {v:.0f}")
 
