@@ -201,23 +201,29 @@ case_refuses_nul_in_value() { refused nul "NUL in a field value"; }
 # ---------------------------------------------------------------------------------------------------
 # Attacks: limited, counted, memory bounded, the proxy goes on serving
 
-# attack CASE KIND WHAT [h2_client.py args] : GOAWAY or a closed connection; KIND counted at least once;
-# peak RSS grew by at most H2_MAX_PEAK_GROWTH_KIB; a new connection is served. Sets H2_CASE.
+# attack CASE KIND WHAT [stream] : GOAWAY or a closed connection (with "stream": also an RST_STREAM or a
+# 4xx answer on stream 1 is enough); KIND counted at least once; peak RSS grew by at most
+# H2_MAX_PEAK_GROWTH_KIB; a new connection is served. Sets H2_CASE.
 attack() {
-  local c=$1 kind=$2 what=$3 before peak0 peak1 goaway closed
-  shift 3
+  local c=$1 kind=$2 what=$3 level=${4:-connection} before peak0 peak1 goaway closed rst status
   h2_start
   H2_CASE=get
   h2c get --path /h2/warm-up
   before=$(attacks "$kind")
   peak0=$(peak_kib)
   H2_CASE=$c
-  h2c "$c" "$@"
+  h2c "$c"
   goaway=$(r "(r['goaway'] or {}).get('error', '')")
   closed=$(r "r['closed']")
-  [ -n "$goaway" ] || [ "$closed" = true ] ||
-    fail "$what: expected GOAWAY or a closed connection, got neither ($(cut -c1-400 "$CG_TMP/$c.json"))"
-  note "ok: $what: goaway=[$goaway] closed=[$closed] sent=$(r "r['sent']")"
+  rst=$(r "dict(r['rst_streams']).get(1, '')")
+  status=$(r "r['status'].get('1', '')")
+  if [ -z "$goaway" ] && [ "$closed" != true ]; then
+    local or=""
+    [ "$level" = stream ] && or=", RST_STREAM or 4xx on stream 1"
+    [ "$level" = stream ] && { [ -n "$rst" ] || [[ $status == 4?? ]]; } ||
+      fail "$what: expected GOAWAY or a closed connection$or; got none ($(cut -c1-400 "$CG_TMP/$c.json"))"
+  fi
+  note "ok: $what: goaway=[$goaway] closed=[$closed] rst=[$rst] status=[$status] sent=$(r "r['sent']")"
   wait_for 5 metric_ge "$H2_ATTACK_METRIC" "kind=\"$kind\"" $((before + 1)) ||
     fail "$what: $H2_ATTACK_METRIC{kind=\"$kind\"} did not move from $before (now $(attacks "$kind"))"
   note "ok: $H2_ATTACK_METRIC{kind=\"$kind\"} $before -> $(attacks "$kind")"
@@ -240,7 +246,7 @@ case_continuation_flood() {
 }
 
 case_hpack_bomb() {
-  attack hpack-bomb "$H2_KIND_HPACK_BOMB" "HPACK bomb (65536 references to a 4000-byte entry)"
+  attack hpack-bomb "$H2_KIND_HPACK_BOMB" "HPACK bomb (65536 references to a 4000-byte entry)" stream
   local status
   status=$(r "r['status'].get('1', '')")
   [ -z "$status" ] || [ "$status" -ge 400 ] || fail "HPACK bomb answered $status"
