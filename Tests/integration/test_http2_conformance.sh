@@ -38,16 +38,12 @@ h2_python() {
   skip "Python h2 is not installed for $PY or /usr/bin/python3 (Debian python3-h2, or pip install h2)"
 }
 
-# h2_start [certgate args] : http_upstream.py + std certificates + certgate with admin, --alpn h2,http/1.1
-# and --forward-headers. Skips when certgate refuses h2 at start-up (no HTTP/2 termination yet).
+# h2_start [certgate args] : std certificates + certgate with admin, --alpn h2,http/1.1 and
+# --forward-headers, then http_upstream.py behind it (started second, so that a certgate that refuses h2
+# at start-up makes the case skip at once).
 h2_start() {
   h2_python
   UP_PORT=$(free_port)
-  UP_LOG="$CG_TMP/up.log"
-  : > "$UP_LOG"
-  "$PY" "$IT_DIR/http_upstream.py" --port "$UP_PORT" --log "$UP_LOG" >>"$CG_TMP/upstream.log" 2>&1 &
-  _register_aux $!
-  wait_port "$UP_PORT" 10 $! || { cat "$CG_TMP/upstream.log"; fail "http upstream did not start on $UP_PORT"; }
   std_certs "$CG_TMP/certs"
   admin_init
   CG_PORT=$(free_port)
@@ -71,6 +67,11 @@ h2_start() {
   CG_PIDS+=("$CG_PID")
   [ $rc -eq 0 ] || fail "certgate did not accept on 127.0.0.1:$CG_PORT within 20 s"
   wait_port "$CG_ADMIN" 20 "$CG_PID" || fail "certgate's admin port $CG_ADMIN did not open"
+  UP_LOG="$CG_TMP/up.log"
+  : > "$UP_LOG"
+  "$PY" "$IT_DIR/http_upstream.py" --port "$UP_PORT" --log "$UP_LOG" >>"$CG_TMP/upstream.log" 2>&1 &
+  _register_aux $!
+  wait_port "$UP_PORT" 10 $! || { cat "$CG_TMP/upstream.log"; fail "http upstream did not start on $UP_PORT"; }
 }
 
 # h2c CASE [h2_client.py args] : one h2_client.py run against certgate (SNI alpha.test, the test CA); the
