@@ -351,7 +351,7 @@ def control_flood(c, n, case):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("case")
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--host", default="127.0.0.1")
@@ -383,16 +383,11 @@ def main():
         return 3
     c.start()
     c.pump(lambda: c.res["frames"].get("SETTINGS", 0) > 0, idle=5)
+    runs = {"rapid-reset": rapid_reset, "continuation-flood": continuation_flood, "hpack-bomb": hpack_bomb}
     if a.case in singles:
         last = one_request(c, a.case)
-    elif a.case == "rapid-reset":
-        last = rapid_reset(c, n)
-    elif a.case == "continuation-flood":
-        last = continuation_flood(c, n)
-    elif a.case == "hpack-bomb":
-        last = hpack_bomb(c, n)
     else:
-        last = control_flood(c, n, a.case)
+        last = runs.get(a.case, lambda c, n: control_flood(c, n, a.case))(c, n)
     print(json.dumps(c.finish(last, t0), sort_keys=True))
     return 0
 
