@@ -20,7 +20,7 @@
 // out. The result is one line on stdout:
 //   target_rps= seconds= scheduled= ok= errors= achieved_rps= lat_p50_ms= lat_p99_ms= lat_max_ms=
 //   err_connect= err_tls= err_http= err_closed= err_timeout= err_dropped= handshakes= resumed= tls13=
-//   cipher= [pid_ticks=]
+//   cipher= client_cpu_s= [pid_ticks=]
 // achieved_rps is ok / the longer of SECONDS and the time from the first due operation to the last
 // completion; latency is from when an operation was due to its response's last byte.
 //
@@ -41,6 +41,7 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -410,6 +411,9 @@ int main(int argc, char **argv) {
            rate, secs, total, ok, nerr, ok / span, pct(0.5), pct(0.99), pct(1.0));
     for (int k = 0; k < E_N; k++) printf(" err_%s=%ld", err_names[k], errs[k]);
     printf(" handshakes=%ld resumed=%ld tls13=%ld cipher=%s", handshakes, resumed, tls13, cipher[0] ? cipher : "-");
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru); // our own CPU: near 1 s per second means the generator was the limit
+    printf(" client_cpu_s=%.2f", ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
     if (pids) printf(" pid_ticks=%ld", ticks1 - ticks0);
     printf("\n");
     for (int k = 0; k < nconns; k++)

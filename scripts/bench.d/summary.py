@@ -8,6 +8,11 @@ every (scenario, metric) that the table knows, it prints the median over the rou
 best (lowest) peer and certgate / best peer: below 1 means certgate uses less. Errors are summed over
 the rounds and listed when any proxy had some.
 
+The fixed-rate scenarios (newconn-fixed, keepalive-fixed) come right after their saturated counterparts,
+with the rate wrk reached in the saturated run (from its `rps=` detail) and the rate each proxy achieved
+at the fixed rate; rate rows are for reading only and get no ratio. Fixed-rate runs that did not sustain
+the offered rate are listed under the table: their CPU figures were taken at a lower rate.
+
 With a `certgate-base` column (scripts/bench --baseline), a last column gives certgate / certgate-base.
 
 Rows of other certgate variants (e.g. `certgate-stat`, certgate run with --watch stat in reload, or
@@ -24,8 +29,14 @@ import sys
 # (scenario, metric, label); lower is better for all of them.
 ROWS = [
     ("newconn", "cpu_us_per_req", "newconn: CPU us per new TLS connection (full handshake + 1 request)"),
+    ("newconn", "rps", "newconn: connections/s wrk reached (saturated)"),
+    ("newconn-fixed", "cpu_us_per_req", "newconn-fixed: CPU us per new TLS connection at RATE/s"),
+    ("newconn-fixed", "achieved_rps", "newconn-fixed: connections/s achieved (of RATE)"),
     ("resume", "cpu_us_per_req", "resume: CPU us per connection, wrk resuming sessions (TLS 1.3 PSK)"),
     ("keepalive", "cpu_us_per_req", "keepalive: CPU us per keep-alive request (/hello)"),
+    ("keepalive", "rps", "keepalive: requests/s wrk reached (saturated)"),
+    ("keepalive-fixed", "cpu_us_per_req", "keepalive-fixed: CPU us per keep-alive request at RATE/s"),
+    ("keepalive-fixed", "achieved_rps", "keepalive-fixed: requests/s achieved (of RATE)"),
     ("mib", "cpu_us_per_req", "mib: CPU us per MiB (/mib, 1 MiB body, keep-alive)"),
     ("forward", "cpu_us_per_req", "forward: CPU us per keep-alive request, X-Forwarded-* set"),
     ("h2", "cpu_us_per_req", "h2: CPU us per HTTP/2 request (h2 -> HTTP/1.1, X-Forwarded-*)"),
@@ -45,6 +56,8 @@ ROWS = [
 ]
 PROXY_ORDER = ["certgate", "certgate-base", "certgate-fwd", "certgate-h2", "hitch", "haproxy", "nginx", "haproxy-http",
                "nginx-http", "haproxy-h2", "nginx-h2"]
+# Rates: informational, no best peer or ratio.
+NO_RATIO = {"rps", "achieved_rps"}
 # The certgate variant compared with the peers, per scenario (default: certgate).
 SUBJECT = {"forward": "certgate-fwd", "h2": "certgate-h2"}
 
@@ -95,6 +108,14 @@ def main(path):
             values.setdefault(key, []).append(v)
         if r["scenario"] == "certs10k" and r["metric"] == "certs":
             certs_n = r["value"]
+        if r["metric"] == "cpu_us_per_req" and r["detail"].startswith("rps="):  # wrk's requests/s
+            rps = num(r["detail"].split()[0][4:])
+            if rps is not None:
+                values.setdefault((r["scenario"], "rps", r["proxy"]), []).append(rps)
+    rates = {}  # fixed-rate scenario -> offered rate
+    for (scen, metric, _), vs in values.items():
+        if metric == "target_rps":
+            rates[scen] = fmt(statistics.median(vs))
 
     label_w = max(len(l) for _, _, l in ROWS)
     has_base = "certgate-base" in proxies
@@ -106,6 +127,7 @@ def main(path):
             continue
         if certs_n:
             label = label.replace("certsN", f"certs{certs_n}")
+        label = label.replace("RATE", rates.get(scen, "?"))
         med = {}
         cells = []
         for p in proxies:
@@ -118,6 +140,8 @@ def main(path):
         best = min(peers, key=peers.get) if peers else None
         ratio = "-"
         subject = SUBJECT.get(scen, "certgate")
+        if metric in NO_RATIO:
+            best = None
         if best is not None and subject in med:
             if peers[best] > 0:
                 ratio = f"{med[subject] / peers[best]:.2f}"
@@ -127,7 +151,7 @@ def main(path):
         base_ratio = ""
         if has_base:
             base_ratio = "-"
-            if "certgate" in med and med.get("certgate-base"):
+            if "certgate" in med and metric not in NO_RATIO and med.get("certgate-base"):
                 base_ratio = f"{med['certgate'] / med['certgate-base']:.2f}"
         out.append(f"{label:<{label_w}}  " + "".join(f"{c:>{col_w}}" for c in cells) + f"{best_s:>18}{ratio:>15}"
                    + (f"{base_ratio:>15}" if has_base else ""))
@@ -158,6 +182,15 @@ def main(path):
         if r["scenario"] == "reload" and r["metric"] == "not_attempted" and num(r["value"]):
             print(f"  {r['proxy']}: {r['value']} rotations not attempted (stopped after 3 consecutive timeouts"
                   " or at the deadline)")
+    short = [r for r in rows if r["metric"] == "sustained" and r["value"] == "0"]
+    if short:
+        print("\nfixed-rate runs that did NOT sustain the offered rate (CPU per operation taken at a lower rate;"
+              " not comparable):")
+        for r in short:
+            got = {m["metric"]: m["value"] for m in rows
+                   if (m["scenario"], m["proxy"], m["round"]) == (r["scenario"], r["proxy"], r["round"])}
+            print(f"  {r['scenario']:<16} {r['proxy']:<10} round {r['round']}: achieved {got.get('achieved_rps', '?')}"
+                  f"/s of {got.get('target_rps', '?')}/s, {got.get('requests', '?')} ok, {got.get('errors', '?')} errors")
     bad = {k: v for k, v in errors.items() if v}
     if bad:
         print("\nerrors reported by wrk, or h2load in h2 (connect/read/write/timeout/4xx-5xx, summed over rounds):")
