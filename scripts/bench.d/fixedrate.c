@@ -52,6 +52,7 @@ static const char *err_names[E_N] = {"connect", "tls", "http", "closed", "timeou
 
 typedef struct {
     int state, fd, busy; // busy: an operation is assigned
+    unsigned interest;   // the epoll events asked for
     SSL *ssl;
     double due;          // when the current operation was due
     size_t len;          // bytes in buf
@@ -82,6 +83,8 @@ static double now(void) {
 }
 
 static void set_interest(conn_t *c, unsigned ev) {
+    if (ev == c->interest) return;
+    c->interest = ev;
     struct epoll_event e = {.events = ev, .data.u32 = (unsigned)(c - conns)};
     epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &e);
 }
@@ -95,6 +98,7 @@ static void conn_open(conn_t *c) {
     struct epoll_event e = {.events = EPOLLOUT, .data.u32 = (unsigned)(c - conns)};
     epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &e);
     c->state = S_CONNECTING;
+    c->interest = EPOLLOUT;
     open_conns++;
     if (connect(c->fd, (struct sockaddr *)&addr, sizeof addr) < 0 && errno != EINPROGRESS) c->state = -1;
 }

@@ -74,9 +74,9 @@ fixedrate_measure() {
     other=$(awk -v b=$((b1 - b0)) -v p="$ticks" 'BEGIN { o = b > 0 ? 100 * (b - p) / b : 0; if (o < 0) o = 0; printf "%.0f", o }')
     ((ok == sched && errs == 0)) || sustained=0
     awk -v a="$achieved" -v t="$target" 'BEGIN { exit !(a >= 0.98 * t) }' || sustained=0
-    printf '  %-15s round %s  %-8s  %8s us/op  ok=%s/%s errors=%s achieved=%s/s of %s/s latency p50 %s ms p99 %s ms cpu=%ss other=%s%%  handshakes=%s resumed=%s tls13=%s%s\n' \
+    printf '  %-15s round %s  %-8s  %8s us/op  ok=%s/%s errors=%s achieved=%s/s of %s/s latency p50 %s ms p99 %s ms cpu=%ss other=%s%% client_cpu=%ss  handshakes=%s resumed=%s tls13=%s%s\n' \
         "$scen" "$round" "$name" "$per" "$ok" "$sched" "$errs" "$achieved" "$target" "$(fr_kv lat_p50_ms)" \
-        "$(fr_kv lat_p99_ms)" "$cpu_s" "$other" "$(fr_kv handshakes)" "$(fr_kv resumed)" "$(fr_kv tls13)" \
+        "$(fr_kv lat_p99_ms)" "$cpu_s" "$other" "$(fr_kv client_cpu_s)" "$(fr_kv handshakes)" "$(fr_kv resumed)" "$(fr_kv tls13)" \
         "$( ((sustained)) || echo '  !! NOT SUSTAINED')"
     local detail="target_rps=$target achieved_rps=$achieved cpu_s=$cpu_s cpu${PROXY_CPU}_other=${other}% $FR_OUT"
     record "$scen" "$name" "$round" cpu_us_per_req "$per" us "$detail"
