@@ -11,7 +11,8 @@ the rounds and listed when any proxy had some.
 The fixed-rate scenarios (newconn-fixed, keepalive-fixed) come right after their saturated counterparts,
 with the rate wrk reached in the saturated run (from its `rps=` detail) and the rate each proxy achieved
 at the fixed rate; rate rows are for reading only and get no ratio. Fixed-rate runs that did not sustain
-the offered rate are listed under the table: their CPU figures were taken at a lower rate.
+the offered rate are listed under the table, and their cells are marked `*`: their CPU figures were
+taken at a lower rate.
 
 With a `certgate-base` column (scripts/bench --baseline), a last column gives certgate / certgate-base.
 
@@ -117,6 +118,7 @@ def main(path):
         if metric == "target_rps":
             rates[scen] = fmt(statistics.median(vs))
 
+    unsustained = {(r["scenario"], r["proxy"]) for r in rows if r["metric"] == "sustained" and r["value"] == "0"}
     label_w = max(len(l) for _, _, l in ROWS)
     has_base = "certgate-base" in proxies
     head = (f"{'':<{label_w}}  " + "".join(f"{p:>{col_w}}" for p in proxies) + f"{'best peer':>18}{'certgate/best':>15}"
@@ -133,7 +135,7 @@ def main(path):
         for p in proxies:
             if (scen, metric, p) in values:
                 med[p] = statistics.median(values[(scen, metric, p)])
-                cells.append(fmt(med[p], (scen, metric) in counts))
+                cells.append(fmt(med[p], (scen, metric) in counts) + ("*" if (scen, p) in unsustained else ""))
             else:
                 cells.append(texts.get((scen, metric, p), "-"))
         peers = {p: v for p, v in med.items() if not p.startswith("certgate")}
@@ -184,7 +186,7 @@ def main(path):
                   " or at the deadline)")
     short = [r for r in rows if r["metric"] == "sustained" and r["value"] == "0"]
     if short:
-        print("\nfixed-rate runs that did NOT sustain the offered rate (CPU per operation taken at a lower rate;"
+        print("\n* fixed-rate runs that did NOT sustain the offered rate (CPU per operation taken at a lower rate;"
               " not comparable):")
         for r in short:
             got = {m["metric"]: m["value"] for m in rows
