@@ -29,12 +29,12 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +53,7 @@ static const char *err_names[E_N] = {"connect", "tls", "http", "closed", "timeou
 typedef struct {
     int state, fd, busy; // busy: an operation is assigned
     unsigned interest;   // the epoll events asked for
+    unsigned gen;        // bumped per socket, so that a stale event for a closed one is ignored
     SSL *ssl;
     double due;          // when the current operation was due
     size_t len;          // bytes in buf
@@ -66,7 +67,7 @@ static conn_t *conns;
 static int nconns;
 static char req[512];
 static size_t req_len;
-static long errs[E_N], ok, handshakes, resumed, tls13, open_conns;
+static long errs[E_N], ok, handshakes, resumed, tls13;
 static double *lat; // ms, one per completed operation
 static long lat_cap;
 static double last_done;
@@ -85,7 +86,7 @@ static double now(void) {
 static void set_interest(conn_t *c, unsigned ev) {
     if (ev == c->interest) return;
     c->interest = ev;
-    struct epoll_event e = {.events = ev, .data.u32 = (unsigned)(c - conns)};
+    struct epoll_event e = {.events = ev, .data.u64 = (uint64_t)c->gen << 32 | (uint64_t)(c - conns)};
     epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &e);
 }
 
@@ -95,11 +96,11 @@ static void conn_open(conn_t *c) {
     if (c->fd < 0) { c->state = S_FREE; errs[E_CONNECT]++; return; }
     int one = 1;
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct epoll_event e = {.events = EPOLLOUT, .data.u32 = (unsigned)(c - conns)};
+    c->gen++;
+    struct epoll_event e = {.events = EPOLLOUT, .data.u64 = (uint64_t)c->gen << 32 | (uint64_t)(c - conns)};
     epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &e);
     c->state = S_CONNECTING;
     c->interest = EPOLLOUT;
-    open_conns++;
     if (connect(c->fd, (struct sockaddr *)&addr, sizeof addr) < 0 && errno != EINPROGRESS) c->state = -1;
 }
 
@@ -109,7 +110,7 @@ static void conn_close(conn_t *c, int graceful) {
         SSL_free(c->ssl);
         c->ssl = NULL;
     }
-    if (c->fd >= 0) { close(c->fd); open_conns--; }
+    if (c->fd >= 0) close(c->fd);
     c->fd = -1;
     c->state = S_FREE;
     c->busy = 0;
@@ -123,7 +124,6 @@ static void done_op(conn_t *c, double t) {
 }
 
 static void fail(conn_t *c, int kind);
-
 static void ka_idle(conn_t *c);
 
 // Response complete in c->buf? 1 yes (status 200), 0 not yet, -1 bad.
@@ -235,6 +235,7 @@ static void ka_idle(conn_t *c) {
 }
 
 static void fail(conn_t *c, int kind) {
+    ERR_clear_error(); // a stale error would make the next SSL_get_error lie
     if (c->busy || kind == E_CONNECT || kind == E_TLS) errs[kind]++;
     else if (c->state == S_IDLE) { // closed while idle: take it off the idle list
         errs[kind]++;
@@ -330,7 +331,10 @@ static void poll_until(double until) {
     struct timespec ts = {.tv_sec = (time_t)wait, .tv_nsec = (long)((wait - (time_t)wait) * 1e9)};
     int n = epoll_pwait2(epfd, ev, 256, &ts, NULL);
     if (n < 0 && errno == ENOSYS) n = epoll_wait(epfd, ev, 256, (int)(wait * 1000 + 0.999));
-    for (int i = 0; i < n; i++) step(&conns[ev[i].data.u32], ev[i].events);
+    for (int i = 0; i < n; i++) {
+        conn_t *c = &conns[(uint32_t)ev[i].data.u64];
+        if (c->gen == (unsigned)(ev[i].data.u64 >> 32)) step(c, ev[i].events);
+    }
 }
 
 int main(int argc, char **argv) {
