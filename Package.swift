@@ -78,7 +78,7 @@ let package = Package(
             name: "CertgateProxy",
             dependencies: [
                 "LibEV", "CertgatePosix", "CertgateTLS", "CertgateCertificates", "CertgateMetrics",
-                "CertgateIdentity", "CertgateHTTP",
+                "CertgateIdentity", "CertgateHTTP", "CertgateLogging",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -42,7 +42,7 @@ final class ProxyConnection {
     /// The last TLS failure seen, for the log line of the close it causes.
     var failure: TLSFailure?
     /// Looked up once, when the PROXY header or the X-Forwarded-* fields first need them.
-    private lazy var endpoints = ClientEndpoints(clientFD: clientFD)
+    lazy var endpoints = ClientEndpoints(clientFD: clientFD)
     /// The worker's scratch buffer, its size and its byte counters, held here so that the data path does
     /// not go through the `unowned` worker reference (a checked retain and release) on every step.
     private let scratch: UnsafeMutableRawPointer
@@ -58,6 +58,8 @@ final class ProxyConnection {
     /// took some): one vDSO clock read per event, no syscall, and the idle timer is never re-armed for
     /// it (see `settle`).
     private var lastActivity: Double
+    /// What the access log line says at the close (bytes each way, connect time, the client's address).
+    var access = ConnectionFacts()
 
     init(
         worker: Worker, id: UInt64, clientFD: Int32, tls: TLSConnection, settings: SharedProxySettings,
@@ -91,6 +93,7 @@ final class ProxyConnection {
 
     /// Starts the handshake clock and waits for the ClientHello.
     func start() {
+        if worker.accessLog?.format != nil { noteClientAddress() }
         run(machine.start())
     }
 
@@ -121,7 +124,11 @@ final class ProxyConnection {
                     action = machine.nothingBuffered()
                 } else {
                     let result = tls.read(into: scratch, count: bufferSize)
-                    if case .failed(let failure) = result { self.failure = failure }
+                    switch result {
+                    case .done(let n): access.bytesFromClient &+= n
+                    case .failed(let failure): self.failure = failure
+                    default: break
+                    }
                     action = machine.clientRead(result)
                 }
             case .readClientLater:
@@ -278,6 +285,7 @@ final class ProxyConnection {
                 switch tls.write(from: bytes + written, count: count - written) {
                 case .done(let n):
                     if counted { traffic.addUpstreamToClient(n) }
+                    access.bytesToClient &+= n
                     written += n
                     if !parking { break sending }
                 case .wantWrite:
@@ -310,6 +318,7 @@ final class ProxyConnection {
     /// reference (the machine has given the buffers back already).
     private func release(_ cause: CloseCause) {
         countAndLog(cause)
+        writeAccessLine(cause)
         timer.stop()
         armedFor = nil
         clientWatcher.stop()
