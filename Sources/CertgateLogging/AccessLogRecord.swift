@@ -9,17 +9,18 @@ public struct AccessLogRecord: Sendable, Equatable {
     public struct Request: Sendable, Equatable {
         /// 1 for the first request of the connection.
         public var number: Int
-        public var method: String
+        /// `nil` for a request certgate refused (it may not even have a method).
+        public var method: String?
         /// The request target without its query string (`/search`, not `/search?q=...`): queries often
         /// carry tokens. An absolute-form target keeps its scheme and authority.
-        public var path: String
+        public var path: String?
         /// The upstream's status code, or certgate's own for a refused request; `nil` when the connection
         /// ended before a response.
         public var status: Int?
         /// The request head as received (request line and fields), in bytes.
-        public var headBytes: Int
+        public var headBytes: Int?
 
-        public init(number: Int, method: String, path: String, status: Int?, headBytes: Int) {
+        public init(number: Int, method: String?, path: String?, status: Int?, headBytes: Int?) {
             self.number = number
             self.method = method
             self.path = path
@@ -48,10 +49,11 @@ public struct AccessLogRecord: Sendable, Equatable {
     public var alpn: String?
     /// The verified client certificate's subject (RFC 2253); `nil` without one.
     public var clientSubject: String?
-    /// Plaintext bytes from the client to the upstream and from the upstream to the client.
-    public var bytesFromClient: Int
-    public var bytesToClient: Int
-    /// Accept to close (or, per request, to the end of the response), in seconds.
+    /// Plaintext bytes from the client and to the client over the whole connection (`nil` on request
+    /// lines: the connection's line at its close has the totals).
+    public var bytesFromClient: Int?
+    public var bytesToClient: Int?
+    /// Accept to close (or, per request, from the request's head to the end of its response), in seconds.
     public var duration: Double
     /// How long the upstream connect took, in seconds; `nil` when there was none (or it failed).
     public var upstreamConnect: Double?
@@ -64,7 +66,7 @@ public struct AccessLogRecord: Sendable, Equatable {
     public var request: Request?
 
     public init(
-        time: LogTimestamp, connection: UInt64, bytesFromClient: Int = 0, bytesToClient: Int = 0,
+        time: LogTimestamp, connection: UInt64, bytesFromClient: Int? = nil, bytesToClient: Int? = nil,
         duration: Double = 0
     ) {
         self.time = time

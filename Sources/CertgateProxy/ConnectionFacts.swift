@@ -11,4 +11,8 @@ struct ConnectionFacts {
     /// Seconds the upstream connect took, once it succeeded.
     var upstreamConnect: Double?
     var handshakeCompleted = false
+    /// `--forward-headers`: request lines written so far (the next one's number is one more).
+    var requestsLogged = 0
+    /// The verified client certificate's subject, read once for all the lines of the connection.
+    var clientSubject: String?
 }

@@ -1,20 +1,60 @@
+import CertgateHTTP
 import CertgateIdentity
 import CertgateLogging
 import CertgateTLS
 
-/// The access log line of a connection (`--access-log`), written at its close.
+/// The access log lines of a connection (`--access-log`): one at its close and, with
+/// `--forward-headers`, one per request when its response has ended.
 extension ProxyConnection {
-    /// The client's address, for the line (the access log is on).
+    /// The client's address, for the lines (the access log is on).
     func noteClientAddress() {
         access.peer = .peer(of: clientFD)
     }
 
-    /// Hands the connection's line to the worker's access log buffer (nothing when the log is off).
+    /// The connection's line at its close, after the lines of its requests not written yet (nothing
+    /// when the log is off).
     func writeAccessLine(_ cause: CloseCause) {
         guard let log = worker.accessLog, let format = log.format else { return }
-        var record = AccessLogRecord(
-            time: .now(), connection: id, bytesFromClient: access.bytesFromClient,
-            bytesToClient: access.bytesToClient, duration: worker.loop.now - acceptedAt)
+        if let filter, filter.recordsRequests {
+            writeRequestLines()
+            for request in filter.unansweredRequests { writeRequestLine(request, log: log, format: format) }
+            if let rejection = filter.rejection {
+                access.requestsLogged += 1
+                var record = baseRecord()
+                record.request = .init(
+                    number: access.requestsLogged, method: nil, path: nil, status: rejection.status, headBytes: nil)
+                log.write(record, format: format)
+            }
+        }
+        var record = baseRecord()
+        record.bytesFromClient = access.bytesFromClient
+        record.bytesToClient = access.bytesToClient
+        record.duration = worker.loop.now - acceptedAt
+        record.upstreamConnect = access.upstreamConnect
+        record.closeReason = cause.closeReason.rawValue
+        record.closeDetail = closeDetail(cause)
+        log.write(record, format: format)
+    }
+
+    /// A line for each request whose response has ended since the last call (`--forward-headers`).
+    func writeRequestLines() {
+        guard let log = worker.accessLog, let format = log.format, let filter else { return }
+        for request in filter.takeAnsweredRequests() { writeRequestLine(request, log: log, format: format) }
+    }
+
+    private func writeRequestLine(_ request: RequestSummary, log: WorkerAccessLog, format: LogOutputFormat) {
+        access.requestsLogged += 1
+        var record = baseRecord()
+        record.request = .init(
+            number: access.requestsLogged, method: request.method, path: request.path, status: request.status,
+            headBytes: request.headBytes)
+        record.duration = worker.loop.now - request.receivedAt
+        log.write(record, format: format)
+    }
+
+    /// What every line of the connection says: who, and the TLS session.
+    private func baseRecord() -> AccessLogRecord {
+        var record = AccessLogRecord(time: .now(), connection: id)
         if let peer = access.peer {
             record.clientAddress = ClientEndpoints.addressText(peer.address)
             record.clientPort = Int(peer.port)
@@ -26,12 +66,12 @@ extension ProxyConnection {
             record.cipher = tls.cipherName
             record.resumed = tls.sessionReused
             record.alpn = tls.selectedALPN.map { String(decoding: $0, as: UTF8.self) }
-            if tls.hasVerifiedClientCertificate { record.clientSubject = tls.verifiedClientCertificate?.subject }
+            if tls.hasVerifiedClientCertificate {
+                if access.clientSubject == nil { access.clientSubject = tls.verifiedClientCertificate?.subject }
+                record.clientSubject = access.clientSubject
+            }
         }
-        record.upstreamConnect = access.upstreamConnect
-        record.closeReason = cause.closeReason.rawValue
-        record.closeDetail = closeDetail(cause)
-        log.write(record, format: format)
+        return record
     }
 
     /// The word after `close=` that says more than the reason: the handshake failure reason, or what

@@ -159,7 +159,7 @@ final class ProxyConnection {
             case .startRewriting:
                 filter = ForwardHeadersFilter(
                     headers: endpoints.forwardedHeaders(tls: tls),
-                    headLimit: settings.maximumRequestHead)
+                    headLimit: settings.maximumRequestHead, recordingOn: worker.accessLog?.format.map { _ in worker.loop })
                 action = machine.next()
             case .feedRewriter(let count):
                 countForwarded(filter!.feed(UnsafeRawBufferPointer(start: scratch, count: count)))
@@ -170,6 +170,7 @@ final class ProxyConnection {
                 action = machine.rewriterResumed(moved: moved, filter!.status)
             case .observeResponse(let count):
                 let released = filter!.observeResponse(UnsafeRawBufferPointer(start: scratch, count: count))
+                if filter!.recordsRequests { writeRequestLines() }
                 action = machine.responseObserved(releasedInput: released, filter!.status)
             case .close(let cause):
                 release(cause)

@@ -119,23 +119,43 @@ PY
 
 case_forward_headers_lines_per_request() {
   std_start --access-log json --access-log-file "$(al_file)" --forward-headers
-  # Two requests on one keep-alive connection, then one that certgate refuses itself (a bad header).
-  https alpha.test '/one?x=s3cr3t' -o /dev/null --next --cacert "$CG_PKI/ca.crt" --resolve "alpha.test:$CG_PORT:127.0.0.1" \
-    -o /dev/null "https://alpha.test:$CG_PORT/nope"
-  al_wait 2
+  # Two requests on one keep-alive connection (curl reuses it for the same host).
+  curl -sS --max-time 30 --cacert "$CG_PKI/ca.crt" --resolve "alpha.test:$CG_PORT:127.0.0.1" -o /dev/null -o /dev/null \
+    -H 'Authorization: Bearer s3cr3t-header' "https://alpha.test:$CG_PORT/hello?x=s3cr3t-query" \
+    "https://alpha.test:$CG_PORT/nope" || fail "curl"
+  al_wait 3
   note "$(cat "$(al_file)")"
-  local first second
-  first=$(al_line 1); second=$(al_line 2)
+  local first second last
+  first=$(al_line 1); second=$(al_line 2); last=$(al_line 3)
   assert_eq 1 "$(json_field "$first" request)" "first line: request 1"
   assert_eq GET "$(json_field "$first" method)" "method"
-  assert_eq /one "$(json_field "$first" path)" "path without the query string"
+  assert_eq /hello "$(json_field "$first" path)" "path without the query string"
   assert_eq 200 "$(json_field "$first" status)" "status"
+  assert_match "$(json_field "$first" request_head_bytes)" '^[1-9][0-9]*$' "request head bytes"
+  assert_eq null "$(json_field "$first" close)" "no close reason on a request's line"
+  assert_eq null "$(json_field "$first" bytes_in)" "no connection totals on a request's line"
   assert_eq 2 "$(json_field "$second" request)" "second line: request 2"
   assert_eq /nope "$(json_field "$second" path)" "second path"
   assert_eq 404 "$(json_field "$second" status)" "second status"
-  assert_eq client_close "$(json_field "$second" close)" "the close reason on the last request's line"
-  assert_eq null "$(json_field "$first" close)" "no close reason on an earlier request's line"
+  assert_eq "$(json_field "$first" conn)" "$(json_field "$second" conn)" "both requests on one connection"
+  assert_eq "$(json_field "$first" conn)" "$(json_field "$last" conn)" "then the connection's line"
+  "$PY" -c 'import json,sys; assert "request" not in json.loads(sys.argv[1])' "$last" || fail "the connection's line has request fields"
+  assert_eq client_close "$(json_field "$last" close)" "the close reason on the connection's line"
   assert_not_contains "$(cat "$(al_file)")" "s3cr3t" "access log"
+}
+
+case_forward_headers_refused_request_line() {
+  std_start --access-log text --access-log-file "$(al_file)" --forward-headers
+  local code
+  # Two Content-Length fields that disagree: certgate refuses the request itself (400).
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$CG_PKI/ca.crt" \
+    --resolve "alpha.test:$CG_PORT:127.0.0.1" -H 'Content-Length: 1' -H 'Content-Length: 2' -d x \
+    "https://alpha.test:$CG_PORT/upload") || true
+  assert_eq 400 "$code" "certgate's own answer"
+  al_wait 2
+  note "$(cat "$(al_file)")"
+  assert_match "$(al_line 1)" ' request=1 status=400 ' "the refused request's line"
+  assert_match "$(al_line 2)" ' close=[a-z_]+( close_detail=[a-z_]+)?$' "then the connection's line"
 }
 
 case_sigterm_flushes_the_tail() {
