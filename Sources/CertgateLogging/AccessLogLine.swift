@@ -117,10 +117,8 @@ public struct AccessLogLine {
         }
         jsonNumber("bytes_in", record.bytesFromClient)
         jsonNumber("bytes_out", record.bytesToClient)
-        line += ",\"duration_ms\":"
-        Self.appendMilliseconds(record.duration, to: &line)
-        line += ",\"connect_ms\":"
-        if let connect = record.upstreamConnect { Self.appendMilliseconds(connect, to: &line) } else { line += "null" }
+        jsonMilliseconds("duration_ms", record.duration)
+        jsonMilliseconds("connect_ms", record.upstreamConnect)
         jsonText("close", record.closeReason)
         jsonText("close_detail", record.closeDetail)
         line += "}\n"
@@ -138,6 +136,13 @@ public struct AccessLogLine {
         line += key
         line += "\":"
         if let value { line += String(value) } else { line += "null" }
+    }
+
+    private mutating func jsonMilliseconds(_ key: String, _ seconds: Double?) {
+        line += ",\""
+        line += key
+        line += "\":"
+        if let seconds { Self.appendMilliseconds(seconds, to: &line) } else { line += "null" }
     }
 
     // MARK: Values

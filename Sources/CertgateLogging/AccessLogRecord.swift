@@ -53,8 +53,9 @@ public struct AccessLogRecord: Sendable, Equatable {
     /// lines: the connection's line at its close has the totals).
     public var bytesFromClient: Int?
     public var bytesToClient: Int?
-    /// Accept to close (or, per request, from the request's head to the end of its response), in seconds.
-    public var duration: Double
+    /// Accept to close (or, per request, from the request's head to the end of its response), in seconds;
+    /// `nil` for a request certgate refused.
+    public var duration: Double?
     /// How long the upstream connect took, in seconds; `nil` when there was none (or it failed).
     public var upstreamConnect: Double?
     /// The `reason` of `certgate_connections_closed_total` (`client_close`, `error`, ...); per request, the
@@ -67,7 +68,7 @@ public struct AccessLogRecord: Sendable, Equatable {
 
     public init(
         time: LogTimestamp, connection: UInt64, bytesFromClient: Int? = nil, bytesToClient: Int? = nil,
-        duration: Double = 0
+        duration: Double? = nil
     ) {
         self.time = time
         self.connection = connection

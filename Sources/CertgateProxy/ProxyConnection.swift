@@ -159,7 +159,8 @@ final class ProxyConnection {
             case .startRewriting:
                 filter = ForwardHeadersFilter(
                     headers: endpoints.forwardedHeaders(tls: tls),
-                    headLimit: settings.maximumRequestHead, recordingOn: worker.accessLog?.format.map { _ in worker.loop })
+                    headLimit: settings.maximumRequestHead,
+                    recordingOn: worker.accessLog?.format.map { _ in worker.loop })
                 action = machine.next()
             case .feedRewriter(let count):
                 countForwarded(filter!.feed(UnsafeRawBufferPointer(start: scratch, count: count)))

@@ -65,7 +65,8 @@ public final class CertifiedKey: @unchecked Sendable {
         guard X509_check_private_key(certificates[0].raw, key.raw) == 1 else {
             throw .keyMismatch
         }
-        return try CertifiedKey(leaf: certificates[0], chain: Array(certificates.dropFirst()), privateKey: key, name: name)
+        return try CertifiedKey(
+            leaf: certificates[0], chain: Array(certificates.dropFirst()), privateKey: key, name: name)
     }
 
     /// Every `CERTIFICATE` block of `pem` (a CA bundle), other blocks skipped.

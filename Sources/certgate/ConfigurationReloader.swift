@@ -191,7 +191,9 @@ extension ConfigurationReloader {
         do {
             try accessLog?.reopen()
         } catch {
-            logger.error("access log: cannot reopen its file; still writing to the previous one", metadata: ["error": "\(error)"])
+            logger.error(
+                "access log: cannot reopen its file; still writing to the previous one", metadata: ["error": "\(error)"]
+            )
         }
     }
 }

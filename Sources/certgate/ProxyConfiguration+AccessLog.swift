@@ -26,7 +26,9 @@ extension ProxyConfiguration {
     /// The process's access log, writing already when `--access-log` is on. The file is opened even
     /// when it is off, so a bad path fails the start rather than a later reload.
     func startAccessLog(metrics: ProxyMetrics) throws -> AccessLog {
-        let log = AccessLog(target: try openAccessLogTarget()) { metrics.accessLogDroppedLines.increment(by: Int64($0)) }
+        let log = AccessLog(target: try openAccessLogTarget()) {
+            metrics.accessLogDroppedLines.increment(by: Int64($0))
+        }
         do {
             try log.configure(format: accessLogFormat)
         } catch {
