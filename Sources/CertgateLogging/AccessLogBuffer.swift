@@ -31,18 +31,22 @@ public struct AccessLogBuffer {
     /// Bytes collected so far.
     public var count: Int { bytes.count }
 
-    /// Adds one complete line (`line` must end in `\n`). Returns the lines collected before it when
+    /// Adds one complete line (`line` must end in `\n`, UTF-8). Returns the lines collected before it when
     /// `line` does not fit behind them: the caller hands that chunk on.
-    public mutating func append(_ line: String) -> AccessLogChunk? {
-        let size = line.utf8.count
+    public mutating func append(_ line: [UInt8]) -> AccessLogChunk? {
         var full: AccessLogChunk?
-        if lines > 0 && bytes.count + size > capacity {
+        if lines > 0 && bytes.count + line.count > capacity {
             full = take()
         }
         if bytes.capacity == 0 { bytes.reserveCapacity(capacity) }
-        bytes.append(contentsOf: line.utf8)
+        bytes.append(contentsOf: line)
         lines += 1
         return full
+    }
+
+    /// `append` of a line given as a string.
+    public mutating func append(_ line: String) -> AccessLogChunk? {
+        append(Array(line.utf8))
     }
 
     /// Every line collected so far (`nil` when there is none); the buffer starts over empty.

@@ -25,7 +25,7 @@ final class WorkerAccessLog {
     /// the buffer is full. The first line of an empty buffer arms the flush timer.
     func write(_ record: AccessLogRecord, format: LogOutputFormat) {
         renderer.format = format
-        if let full = buffer.append(renderer.render(record)) { log.submit(full) }
+        if let full = buffer.append(renderer.renderBytes(record)) { log.submit(full) }
         if !timerArmed {
             timerArmed = true
             timer.start(after: AccessLog.flushInterval)

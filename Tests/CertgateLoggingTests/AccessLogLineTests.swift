@@ -144,9 +144,47 @@ struct AccessLogLineTests {
             (0.0, "0.000"), (0.000_001, "0.001"), (0.05, "50.000"), (1.234_567_8, "1234.568"),
             (-1, "0.000"),
         ] {
-            var output = ""
+            var output: [UInt8] = []
             AccessLogLine.appendMilliseconds(seconds, to: &output)
-            #expect(output == text, "\(seconds)")
+            #expect(String(decoding: output, as: UTF8.self) == text, "\(seconds)")
+        }
+    }
+
+    @Test(
+        "the byte-level JSON escaper writes exactly what the string one does",
+        arguments: [
+            "", "plain", "quote\" back\\slash", "\n\r\t\u{08}\u{0C}", "\u{0}\u{1}\u{1B}\u{1F}\u{7F}",
+            "line\u{2028}para\u{2029}end", "\u{2027}\u{202A}€ é 日本 🎉", "x\u{E2}y",
+        ])
+    func jsonBytesMatchString(text: String) {
+        var bytes: [UInt8] = []
+        JSONText.appendQuoted(text, to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == JSONText.quote(text))
+    }
+
+    @Test("the byte-level text escaper: bare tokens, quoted otherwise, decoded back to the value")
+    func textBytes() {
+        for (value, expected) in [
+            ("token-1.2_x/y:z", "token-1.2_x/y:z"), ("", "\"\""), ("a b", "\"a b\""), ("k=v", "\"k=v\""),
+            ("q\"q", "\"q\\\"q\""), ("back\\", "\"back\\\\\""), ("nl\n", "\"nl\\n\""),
+            ("esc\u{1B}", "\"esc\\u001b\""), ("del\u{7F}", "\"del\\u007f\""), ("ls\u{2028}", "\"ls\\u2028\""),
+            ("é", "\"é\""), ("€uro", "\"€uro\""),
+        ] {
+            var bytes: [UInt8] = []
+            LogEscaping.textValue(value, into: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == expected, "\(value.debugDescription)")
+        }
+    }
+
+    @Test("the byte-level timestamp is rfc3339")
+    func timestampBytes() {
+        for seconds: Int64 in [0, 1, 59, 86_399, 951_782_400, 1_796_472_000, 4_102_444_799, 253_402_300_799] {
+            for milliseconds in [0, 7, 999] {
+                let time = LogTimestamp(secondsSinceEpoch: seconds, milliseconds: milliseconds)
+                var bytes: [UInt8] = []
+                time.appendRFC3339(to: &bytes)
+                #expect(String(decoding: bytes, as: UTF8.self) == time.rfc3339, "\(seconds)")
+            }
         }
     }
 
