@@ -59,7 +59,13 @@ public final class AccessLog: Sendable {
     /// Sets the format (`nil`: off) and, when given, a new target; starts the writer thread the first
     /// time the log is on. Control thread.
     public func configure(format: LogOutputFormat?, target: AccessLogTarget? = nil) throws(ThreadError) {
-        if let target { state.withLock { $0.next = target } }
+        if let target {
+            let replaced = state.withLock { state -> AccessLogTarget? in
+                defer { state.next = target }
+                return state.next
+            }
+            replaced?.close()
+        }
         if format != nil { try startWriter() }
         formatCode.store(format == .text ? 1 : format == .json ? 2 : 0, ordering: .relaxed)
         if target != nil { wake.signal() }
