@@ -118,7 +118,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CertgateProxyTests",
-            dependencies: ["CertgateProxy", "CertgateHTTP", "CertgateMetrics", "CertgatePosix", "CertgateTLS", "LibEV"]
+            dependencies: [
+                "CertgateProxy", "CertgateHTTP", "CertgateMetrics", "CertgatePosix", "CertgateTLS", "LibEV",
+                "CertgateLogging",
+            ]
         ),
         .testTarget(
             name: "CertgateReloadTests",
