@@ -42,7 +42,7 @@ final class ProxyConnection {
     /// The last TLS failure seen, for the log line of the close it causes.
     var failure: TLSFailure?
     /// Looked up once, when the PROXY header or the X-Forwarded-* fields first need them.
-    lazy var endpoints = ClientEndpoints(clientFD: clientFD)
+    private lazy var endpoints = ClientEndpoints(clientFD: clientFD)
     /// The worker's scratch buffer, its size and its byte counters, held here so that the data path does
     /// not go through the `unowned` worker reference (a checked retain and release) on every step.
     private let scratch: UnsafeMutableRawPointer
