@@ -6,8 +6,8 @@ extension Settings {
     public static let accessLog = Setting(
         "access-log", group: .runtime, valueName: "off|text|json", type: "enum", example: "json", reload: .live,
         help: "One line per client connection (per request with --forward-headers) to --access-log-file: "
-            + "text (logfmt key=value) or json (one object per line), or off. Written by the workers through "
-            + "a buffer, never with a system call per line.",
+            + "text (logfmt key=value) or json (one object per line), or off. Buffered per worker and written "
+            + "by a thread of its own: never a system call per line, never a wait on a worker.",
         keyPath: \.accessLog,
         parse: { text, _ throws(ConfigurationValueError) in
             try ValueParser.choice(text, AccessLogMode.self, what: "an access log format")
