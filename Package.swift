@@ -78,7 +78,7 @@ let package = Package(
             name: "CertgateProxy",
             dependencies: [
                 "LibEV", "CertgatePosix", "CertgateTLS", "CertgateCertificates", "CertgateMetrics",
-                "CertgateIdentity", "CertgateHTTP",
+                "CertgateIdentity", "CertgateHTTP", "CertgateLogging",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -118,7 +118,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CertgateProxyTests",
-            dependencies: ["CertgateProxy", "CertgateHTTP", "CertgateMetrics", "CertgatePosix", "CertgateTLS", "LibEV"]
+            dependencies: [
+                "CertgateProxy", "CertgateHTTP", "CertgateMetrics", "CertgatePosix", "CertgateTLS", "LibEV",
+                "CertgateLogging",
+            ]
         ),
         .testTarget(
             name: "CertgateReloadTests",

@@ -31,7 +31,7 @@ public enum CertificateLoader {
         do {
             key = try CertifiedKey.parse(
                 certificatePEM: certificateBytes, privateKeyPEM: content.keyBytes,
-                decoder: decoder)
+                decoder: decoder, name: source.name)
         } catch {
             switch error {
             case .keyMismatch:

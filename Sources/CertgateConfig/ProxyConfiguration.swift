@@ -46,6 +46,10 @@ public struct ProxyConfiguration: Sendable, Equatable {
     public var adminInsecure = false
     public var logFormat: LogFormat = .text
     public var logLevel: LogLevel = .info
+    /// `--access-log`: one line per connection (per request with `--forward-headers`), or off.
+    public var accessLog: AccessLogMode = .off
+    /// `--access-log-file`, as an absolute path; `nil`: stdout.
+    public var accessLogFile: String?
     public var minimumTLSVersion: TLSVersion = .v1_2
     /// OpenSSL cipher list for TLS 1.2; `nil` keeps certgate's hardened default.
     public var ciphers: String?
@@ -167,6 +171,13 @@ public enum WatchMode: String, Sendable, Equatable, CaseIterable {
 }
 
 public enum LogFormat: String, Sendable, Equatable, CaseIterable {
+    case text
+    case json
+}
+
+/// `--access-log`: off, or the format of its lines.
+public enum AccessLogMode: String, Sendable, Equatable, CaseIterable {
+    case off
     case text
     case json
 }

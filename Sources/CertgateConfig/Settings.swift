@@ -5,7 +5,7 @@ public enum Settings {
     /// Every setting, in display order.
     public static let all: [any AnySetting] =
         [config] + addressSettings + certificateSettings + reloadingSettings + tlsSettings + ocspSettings
-        + runtimeSettings
+        + runtimeSettings + accessLogSettings
         + clientCertificateSettings + upstreamProtocolSettings
 
     /// The settings an entry of `per-certificate:` may override.

@@ -69,6 +69,9 @@ public final class RequestRewriter {
     public private(set) var rejection: RequestRejection?
     /// Request heads forwarded so far.
     public private(set) var requestCount = 0
+    /// `--access-log`: keep a `RequestSummary` of each request (`answeredRequests`), stamped with `now`.
+    public var recordsRequests = false
+    public var now: Double = 0
 
     /// - Parameters:
     ///   - headers: the fields to add to every request.
@@ -131,6 +134,11 @@ public final class RequestRewriter {
         }
         return wasWaiting && !isWaitingForUpstream
     }
+
+    /// The requests answered since the last call (`recordsRequests`), oldest first; and those forwarded
+    /// and not answered (yet).
+    public func takeAnsweredRequests() -> [RequestSummary] { responses.takeAnswered() }
+    public var unansweredRequests: [RequestSummary] { responses.unanswered }
 
     /// Continues with held input once output has been written.
     public func resume() {
@@ -236,7 +244,8 @@ public final class RequestRewriter {
         responses.requestForwarded(
             .init(
                 isHead: method == HTTP_HEAD.rawValue, mayUpgrade: currentMayUpgrade,
-                isConnect: method == HTTP_CONNECT.rawValue))
+                isConnect: method == HTTP_CONNECT.rawValue,
+                summary: recordsRequests ? RequestSummary(head: head, scanner: scanner, method: method, at: now) : nil))
         earlyDecision = nil
         if messageComplete {
             startNextMessage()
@@ -413,30 +422,5 @@ public final class RequestRewriter {
         trailers.append(contentsOf: trailerValue)
         trailers.append(13)
         trailers.append(10)
-    }
-
-    // MARK: Helpers
-
-    private static func reset(_ bytes: inout [UInt8], keepingUpTo capacity: Int) {
-        bytes.removeAll(keepingCapacity: bytes.capacity <= capacity)
-    }
-
-    static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {
-        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
-        let expected = lowercase.utf8Start
-        for index in 0..<bytes.count {
-            var byte = bytes[index]
-            if byte >= 65 && byte <= 90 { byte |= 0x20 }
-            if byte != expected[index] { return false }
-        }
-        return true
-    }
-
-    static func trimmed(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-        var start = 0
-        var end = bytes.count
-        while start < end && (bytes[start] == 32 || bytes[start] == 9) { start += 1 }
-        while end > start && (bytes[end - 1] == 32 || bytes[end - 1] == 9) { end -= 1 }
-        return UnsafeRawBufferPointer(rebasing: bytes[start..<end])
     }
 }

@@ -21,6 +21,8 @@ final class ResponseTracker {
         /// An `Upgrade` request or CONNECT: its response decides whether the connection switches.
         var mayUpgrade: Bool
         var isConnect: Bool
+        /// What the access log says about it (only with `RequestRewriter.recordsRequests`).
+        var summary: RequestSummary?
     }
 
     private let parser: UnsafeMutablePointer<http_parser>
@@ -29,6 +31,8 @@ final class ResponseTracker {
     private var interim = false
     private(set) var decision: Decision?
     private(set) var failed = false
+    /// Summaries of the requests answered and not taken yet.
+    private var answered: [RequestSummary] = []
 
     init() {
         parser = .allocate(capacity: 1)
@@ -42,6 +46,13 @@ final class ResponseTracker {
 
     /// Requests forwarded and not answered yet.
     var outstandingCount: Int { outstanding.count - head }
+
+    func takeAnswered() -> [RequestSummary] {
+        defer { answered.removeAll() }
+        return answered
+    }
+
+    var unanswered: [RequestSummary] { outstanding[head...].compactMap(\.summary) }
 
     func requestForwarded(_ request: Request) {
         if head > 0 && head == outstanding.count {
@@ -77,8 +88,12 @@ final class ResponseTracker {
             return 2
         }
         let request = outstanding[head]
+        if request.summary != nil && (status == 101 || !(100..<200).contains(status)) {
+            outstanding[head].summary?.status = status
+        }
         if status == 101 || (request.isConnect && (200..<300).contains(status)) {
             if request.mayUpgrade {
+                if let summary = outstanding[head].summary { answered.append(summary) }
                 decision = .switched
                 http_parser_pause(parser, 1)
                 return 2
@@ -94,6 +109,7 @@ final class ResponseTracker {
         if outstanding[head].mayUpgrade && decision != .switched {
             decision = .declined
         }
+        if let summary = outstanding[head].summary { answered.append(summary) }
         head += 1
     }
 }

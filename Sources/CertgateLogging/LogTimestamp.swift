@@ -53,6 +53,33 @@ public struct LogTimestamp: Sendable, Equatable {
         return text
     }
 
+    /// `rfc3339` appended as UTF-8 bytes, without an intermediate string (the access log).
+    public func appendRFC3339(to output: inout [UInt8]) {
+        let days = Self.floorDivide(secondsSinceEpoch, 86_400)
+        let secondOfDay = Int(secondsSinceEpoch - days * 86_400)
+        let (year, month, day) = Self.civilDate(daysSinceEpoch: days)
+        func digits(_ value: Int, _ width: Int, then separator: UInt8) {
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            var rest = value
+            // Years past 9999 keep all their digits.
+            while rest / divisor >= 10 { divisor *= 10 }
+            while divisor > 0 {
+                output.append(UInt8(48 + rest / divisor))
+                rest %= divisor
+                divisor /= 10
+            }
+            output.append(separator)
+        }
+        digits(Int(max(year, 0)), 4, then: 0x2D)
+        digits(month, 2, then: 0x2D)
+        digits(day, 2, then: 0x54)
+        digits(secondOfDay / 3_600, 2, then: 0x3A)
+        digits(secondOfDay / 60 % 60, 2, then: 0x3A)
+        digits(secondOfDay % 60, 2, then: 0x2E)
+        digits(min(max(milliseconds, 0), 999), 3, then: 0x5A)
+    }
+
     /// Proleptic Gregorian date for a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
     static func civilDate(daysSinceEpoch: Int64) -> (year: Int64, month: Int, day: Int) {
         let shifted = daysSinceEpoch + 719_468

@@ -28,6 +28,8 @@ public final class ProxyMetrics: Sendable {
     private let closedByReason: [ConnectionCloseReason: Counter]
     /// Connections accepted and dropped at once because the process ran out of file descriptors.
     public let acceptShed: Counter
+    /// `--access-log` lines lost: the writer was too far behind, or a write failed.
+    public let accessLogDroppedLines: Counter
     /// The connection limit and accept pauses.
     public let listener: ListenerMetrics
     public let certificatesLoaded: Gauge
@@ -119,6 +121,12 @@ public final class ProxyMetrics: Sendable {
             closedByReason[reason] = registry.makeCounter(descriptor: closed, labels: [("reason", reason.rawValue)])
         }
         self.closedByReason = closedByReason
+        accessLogDroppedLines = registry.makeCounter(
+            descriptor: describe(
+                "certgate_access_log_dropped_lines_total",
+                "Access log lines lost: the writer was more than its queue behind (a full pipe, a slow disk), "
+                    + "or a write failed.")
+        )
         acceptShed = registry.makeCounter(
             descriptor: describe(
                 "certgate_connections_shed_total",

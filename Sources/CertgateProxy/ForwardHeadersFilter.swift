@@ -1,4 +1,5 @@
 import CertgateHTTP
+import LibEV
 
 /// `--forward-headers` as a connection plugs it in: the client → upstream bytes go through a
 /// `RequestRewriter`, and the upstream → client bytes are shown to it (read only).
@@ -14,10 +15,23 @@ struct ForwardHeadersFilter {
     private let rewriter: RequestRewriter
     /// Requests already added to the worker's forwarded-request counter.
     private var requestsCounted = 0
+    /// `--access-log`: the loop whose time stamps each request (`nil`: requests are not recorded).
+    private let loop: EventLoop?
 
-    init(headers: ForwardedHeaders, headLimit: Int) {
+    init(headers: ForwardedHeaders, headLimit: Int, recordingOn loop: EventLoop? = nil) {
         rewriter = RequestRewriter(headers: headers, headLimit: headLimit)
+        rewriter.recordsRequests = loop != nil
+        self.loop = loop
     }
+
+    /// Whether the access log wants a line per request (`answeredRequests`).
+    var recordsRequests: Bool { loop != nil }
+
+    /// The requests answered since the last call, and those forwarded and not answered (at the close).
+    func takeAnsweredRequests() -> [RequestSummary] { rewriter.takeAnsweredRequests() }
+    var unansweredRequests: [RequestSummary] { rewriter.unansweredRequests }
+    /// Why the stream was refused, if it was (certgate answered the refused request itself).
+    var rejection: RequestRejection? { rewriter.rejection }
 
     var status: RewriterStatus {
         RewriterStatus(
@@ -31,6 +45,7 @@ struct ForwardHeadersFilter {
     /// Processes bytes read from the client. Returns how many requests were forwarded since the last
     /// call (for the worker's counter).
     mutating func feed(_ bytes: UnsafeRawBufferPointer) -> Int {
+        if let loop { rewriter.now = loop.now }
         rewriter.feed(bytes)
         return takeForwarded()
     }
@@ -39,6 +54,7 @@ struct ForwardHeadersFilter {
     /// when nothing did, the connection stops asking, so it never spins.
     mutating func resume() -> (moved: Bool, forwarded: Int) {
         let held = rewriter.heldInputCount
+        if let loop { rewriter.now = loop.now }
         rewriter.resume()
         let moved = rewriter.heldInputCount < held || rewriter.pendingOutputCount > 0 || rewriter.rejection != nil
         return (moved, takeForwarded())

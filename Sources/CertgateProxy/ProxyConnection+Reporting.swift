@@ -9,11 +9,13 @@ extension ProxyConnection {
         switch report {
         case .handshakeSucceeded:
             metrics.handshakeSuccesses.increment()
+            access.handshakeCompleted = true
             if tls.sessionReused { metrics.tickets.resumptions.increment() }
             (tls.isTLS13 ? metrics.tls13Connections : metrics.tls12Connections).increment()
             metrics.handshakeDuration.record(worker.loop.now - acceptedAt)
         case .upstreamConnected:
-            metrics.upstreamConnectDuration.record(worker.loop.now - connectStartedAt)
+            access.upstreamConnect = worker.loop.now - connectStartedAt
+            metrics.upstreamConnectDuration.record(access.upstreamConnect!)
         case .upstreamConnectFailed(let code):
             metrics.upstreamConnectFailures(reason: ConnectionReport.connectFailureReason(code)).increment()
             worker.logger.warning(

@@ -58,6 +58,8 @@ final class ProxyConnection {
     /// took some): one vDSO clock read per event, no syscall, and the idle timer is never re-armed for
     /// it (see `settle`).
     private var lastActivity: Double
+    /// What the access log line says at the close (bytes each way, connect time, the client's address).
+    var access = ConnectionFacts()
 
     init(
         worker: Worker, id: UInt64, clientFD: Int32, tls: TLSConnection, settings: SharedProxySettings,
@@ -91,6 +93,7 @@ final class ProxyConnection {
 
     /// Starts the handshake clock and waits for the ClientHello.
     func start() {
+        if worker.accessLog?.format != nil { noteClientAddress() }
         run(machine.start())
     }
 
@@ -121,7 +124,11 @@ final class ProxyConnection {
                     action = machine.nothingBuffered()
                 } else {
                     let result = tls.read(into: scratch, count: bufferSize)
-                    if case .failed(let failure) = result { self.failure = failure }
+                    switch result {
+                    case .done(let n): access.bytesFromClient &+= n
+                    case .failed(let failure): self.failure = failure
+                    default: break
+                    }
                     action = machine.clientRead(result)
                 }
             case .readClientLater:
@@ -152,7 +159,8 @@ final class ProxyConnection {
             case .startRewriting:
                 filter = ForwardHeadersFilter(
                     headers: endpoints.forwardedHeaders(tls: tls),
-                    headLimit: settings.maximumRequestHead)
+                    headLimit: settings.maximumRequestHead,
+                    recordingOn: worker.accessLog?.format.map { _ in worker.loop })
                 action = machine.next()
             case .feedRewriter(let count):
                 countForwarded(filter!.feed(UnsafeRawBufferPointer(start: scratch, count: count)))
@@ -163,6 +171,7 @@ final class ProxyConnection {
                 action = machine.rewriterResumed(moved: moved, filter!.status)
             case .observeResponse(let count):
                 let released = filter!.observeResponse(UnsafeRawBufferPointer(start: scratch, count: count))
+                if filter!.recordsRequests { writeRequestLines() }
                 action = machine.responseObserved(releasedInput: released, filter!.status)
             case .close(let cause):
                 release(cause)
@@ -278,6 +287,7 @@ final class ProxyConnection {
                 switch tls.write(from: bytes + written, count: count - written) {
                 case .done(let n):
                     if counted { traffic.addUpstreamToClient(n) }
+                    access.bytesToClient &+= n
                     written += n
                     if !parking { break sending }
                 case .wantWrite:
@@ -310,6 +320,7 @@ final class ProxyConnection {
     /// reference (the machine has given the buffers back already).
     private func release(_ cause: CloseCause) {
         countAndLog(cause)
+        writeAccessLine(cause)
         timer.stop()
         armedFor = nil
         clientWatcher.stop()

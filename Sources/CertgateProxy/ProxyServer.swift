@@ -22,6 +22,7 @@ public final class ProxyServer: Sendable {
     private let settings: ProxySettings
     private let metrics: ProxyMetrics
     private let logger: Logger
+    private let accessLog: AccessLog?
     /// `--max-connections`, shared by every worker.
     public let connectionLimit: ConnectionLimit
     /// Filled by each worker thread once it is ready: how the control thread reaches it.
@@ -34,7 +35,7 @@ public final class ProxyServer: Sendable {
     /// connections are open at once, across all workers.
     public init(
         listen: ResolvedAddress, workers: Int, maxConnections: Int, settings: ProxySettings,
-        snapshot: CertificateSnapshot, metrics: ProxyMetrics, logger: Logger
+        snapshot: CertificateSnapshot, metrics: ProxyMetrics, logger: Logger, accessLog: AccessLog? = nil
     ) throws(SystemError) {
         var fds: [Int32] = []
         var address = listen
@@ -59,6 +60,7 @@ public final class ProxyServer: Sendable {
         self.settings = settings
         self.metrics = metrics
         self.logger = logger
+        self.accessLog = accessLog
         self.connectionLimit = ConnectionLimit(maximum: maxConnections)
         metrics.listener.connectionsLimit.set(to: Double(connectionLimit.maximum))
     }
@@ -73,7 +75,8 @@ public final class ProxyServer: Sendable {
                 let loop = EventLoop()
                 let worker = Worker(
                     index: index, loop: loop, listenFD: entry.listenFD, slot: entry.slot,
-                    settings: settings, limit: connectionLimit, metrics: metrics, logger: logger)
+                    settings: settings, limit: connectionLimit, metrics: metrics, logger: logger,
+                    accessLog: accessLog)
                 let handle: LoopHandle = loop.handle
                 let bound = LoopBound(worker)
                 worker.start { handle.execute { bound.value.slotFreed() } }
@@ -82,6 +85,8 @@ public final class ProxyServer: Sendable {
                 loop.run()
                 // The loop ended (shutdown): release every connection before the loop goes away.
                 worker.closeAllConnections()
+                // Their access log lines (and every earlier one still buffered) go to the writer.
+                worker.accessLog?.flush()
                 running.withLock { _ = $0.removeValue(forKey: index) }
             }
             threads.withLock { $0.append(thread) }

@@ -28,6 +28,8 @@ final class Worker {
     let traffic: TrafficCounters
     /// Where every read lands first; shared by all connections of this worker (one runs at a time).
     let scratch: UnsafeMutableRawPointer
+    /// `--access-log`: this worker's line buffer (`nil` when the process has no access log at all).
+    let accessLog: WorkerAccessLog?
 
     private let slot: SnapshotSlot
     private var listenFD: Int32
@@ -46,7 +48,7 @@ final class Worker {
 
     init(
         index: Int, loop: EventLoop, listenFD: Int32, slot: SnapshotSlot, settings: ProxySettings,
-        limit: ConnectionLimit, metrics: ProxyMetrics, logger: Logger
+        limit: ConnectionLimit, metrics: ProxyMetrics, logger: Logger, accessLog: AccessLog? = nil
     ) {
         self.index = index
         self.limit = limit
@@ -61,6 +63,7 @@ final class Worker {
         self.traffic = metrics.makeTrafficCounters()
         self.buffers = BufferPool(bufferSize: settings.bufferSize, maximumFree: settings.pooledBuffersPerWorker)
         self.scratch = .allocate(byteCount: settings.bufferSize, alignment: 16)
+        self.accessLog = accessLog.map { WorkerAccessLog(log: $0, loop: loop) }
         // Connection ids are unique per process: the worker index lives in the top bits.
         self.nextConnectionID = UInt64(index) << 48
     }

@@ -16,10 +16,14 @@ public final class CertifiedKey: @unchecked Sendable {
     public let privateKey: PrivateKey
     /// RSA, ECDSA (with its curve) or other: read once, for choosing between two certificates of a name.
     public let keyType: CertificateKeyType
+    /// The name of the certificate's source (`NAME` of `NAME.pem`), for log lines; empty when not given.
+    public let name: String
     let chainStack: OpaquePointer
 
     /// - Throws: `.openSSL` when OpenSSL cannot build the chain stack (out of memory).
-    private init(leaf: Certificate, chain: [Certificate], privateKey: PrivateKey) throws(CertificateParseError) {
+    private init(leaf: Certificate, chain: [Certificate], privateKey: PrivateKey, name: String)
+        throws(CertificateParseError)
+    {
         guard let stack = COpenSSLShims_sk_X509_new_null() else { throw .openSSL(OpenSSLError.drain().reason) }
         for certificate in chain {
             X509_up_ref(certificate.raw)
@@ -34,6 +38,7 @@ public final class CertifiedKey: @unchecked Sendable {
         self.chain = chain
         self.privateKey = privateKey
         self.keyType = CertificateKeyType.of(privateKey)
+        self.name = name
         self.chainStack = stack
     }
 
@@ -49,7 +54,8 @@ public final class CertifiedKey: @unchecked Sendable {
     public static func parse(
         certificatePEM: [UInt8],
         privateKeyPEM: [UInt8],
-        decoder: PrivateKeyDecoder? = nil
+        decoder: PrivateKeyDecoder? = nil,
+        name: String = ""
     ) throws(CertificateParseError) -> CertifiedKey {
         OpenSSLError.clearQueue()
         defer { OpenSSLError.clearQueue() }
@@ -59,7 +65,8 @@ public final class CertifiedKey: @unchecked Sendable {
         guard X509_check_private_key(certificates[0].raw, key.raw) == 1 else {
             throw .keyMismatch
         }
-        return try CertifiedKey(leaf: certificates[0], chain: Array(certificates.dropFirst()), privateKey: key)
+        return try CertifiedKey(
+            leaf: certificates[0], chain: Array(certificates.dropFirst()), privateKey: key, name: name)
     }
 
     /// Every `CERTIFICATE` block of `pem` (a CA bundle), other blocks skipped.

@@ -36,6 +36,8 @@ final class ConfigurationReloader {
     var applied: (ProxyConfiguration) -> Void = { _ in }
     /// Re-read after the certificates on every reload.
     var ticketKeys: TicketKeyService?
+    /// `--access-log`: its file is reopened on every reload (logrotate), and its settings are live.
+    var accessLog: AccessLog?
 
     init(
         commandLine: CommandLineSettings, environment: EnvironmentSettings, running: ProxyConfiguration,
@@ -56,6 +58,7 @@ final class ConfigurationReloader {
     /// Reloads the configuration, then the certificates; whether both went well, and the JSON report
     /// (`POST /reload`'s body: the certificate report with a `configuration` object).
     func reload(trigger: ReloadTrigger) -> (succeeded: Bool, json: String) {
+        reopenAccessLog()
         let outcome = reloadConfiguration()
         metrics.configuration.recordReload(result: outcome.result, restartPending: outcome.restartRequired.count)
         let report = certificates.controller.reloadNow(trigger: trigger)
@@ -94,6 +97,12 @@ final class ConfigurationReloader {
         // Prepare: everything that can fail, before anything changes.
         let newSettings: ProxySettings?
         let newService: CertificateService?
+        let accessLogTarget: AccessLogTarget?
+        do {
+            accessLogTarget = change.changed(Settings.accessLogFile) ? try next.openAccessLogTarget() : nil
+        } catch {
+            return refused("\(error)")
+        }
         do {
             newSettings = try proxySettings(for: next)
             newService =
@@ -103,6 +112,7 @@ final class ConfigurationReloader {
                     logger: logger, publish: { [server] in server.publish($0) })
                 : nil
         } catch {
+            accessLogTarget?.close()
             return refused("\(error)")
         }
         // Commit: nothing below can fail.
@@ -117,6 +127,13 @@ final class ConfigurationReloader {
         if let newSettings {
             settings = newSettings
             server.publish(newSettings)
+        }
+        if change.changed(Settings.accessLog, Settings.accessLogFile) {
+            do {
+                try accessLog?.configure(format: next.accessLogFormat, target: accessLogTarget)
+            } catch {
+                logger.error("access log: cannot start its writer thread", metadata: ["error": "\(error)"])
+            }
         }
         if change.changed(Settings.logFormat, Settings.logLevel) {
             try? CertgateLogging.update(formatName: next.logFormat.rawValue, levelName: next.logLevel.rawValue)
@@ -164,5 +181,19 @@ final class ConfigurationReloader {
             : try TLSServerContext(settings: next.tlsSettings, ticketKeys: settings.context.ticketKeys)
         let candidate = next.proxySettings(upstream: upstream, context: context)
         return candidate == settings ? nil : candidate
+    }
+}
+
+extension ConfigurationReloader {
+    /// A reload reopens the access log file (logrotate moved it away and sent SIGHUP); a failure keeps
+    /// the file in use and is logged.
+    fileprivate func reopenAccessLog() {
+        do {
+            try accessLog?.reopen()
+        } catch {
+            logger.error(
+                "access log: cannot reopen its file; still writing to the previous one", metadata: ["error": "\(error)"]
+            )
+        }
     }
 }

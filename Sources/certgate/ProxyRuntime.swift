@@ -68,6 +68,7 @@ final class ProxyRuntime {
         let adminAddress = try configuration.resolveAdmin()
 
         let settings = configuration.proxySettings(upstream: upstream, context: context)
+        let accessLog = try configuration.startAccessLog(metrics: metrics)
         let budget = ConnectionBudget(
             descriptorLimit: descriptors?.after ?? 1024, workers: configuration.workers,
             adminConnections: adminAddress == nil ? nil : AdminServerOptions().maxConnections)
@@ -76,7 +77,8 @@ final class ProxyRuntime {
         do {
             server = try ProxyServer(
                 listen: listen, workers: configuration.workers, maxConnections: maxConnections,
-                settings: settings, snapshot: snapshot, metrics: metrics, logger: logger)
+                settings: settings, snapshot: snapshot, metrics: metrics, logger: logger,
+                accessLog: accessLog)
         } catch {
             throw StartupFailure("--listen \(configuration.listen): \(SystemError.message(for: error.errno))")
         }
@@ -86,6 +88,7 @@ final class ProxyRuntime {
             commandLine: commandLine, environment: environment, running: configuration, settings: settings,
             certificates: certificates, server: server, loop: loop, metrics: metrics, logger: logger)
         reloader.ticketKeys = ticketKeys
+        reloader.accessLog = accessLog
         let upstreamResolver = UpstreamResolver(
             loop: loop, endpoint: configuration.upstream, interval: configuration.upstreamResolveInterval,
             addresses: upstream, metrics: metrics.upstream, logger: logger)
@@ -152,6 +155,8 @@ final class ProxyRuntime {
             ])
         loop.run()
         withExtendedLifetime(signals) {}
+        // The workers have stopped and handed on their last lines: write them all.
+        accessLog.finish()
         ticketKeys.stop()
         upstreamResolver.stop()
         logger.notice("stopped")

@@ -51,7 +51,7 @@ struct SupportTests {
         #expect(Settings.perCertificate.info.flags.isEmpty)
         let keys = Settings.all.map(\.info.key)
         #expect(Set(keys).count == keys.count)
-        #expect(Settings.all.count == 50)
+        #expect(Settings.all.count == 52)
     }
 
     @Test("paths are made absolute lexically")

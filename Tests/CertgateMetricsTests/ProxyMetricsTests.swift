@@ -26,7 +26,7 @@ struct ProxyMetricsTests {
             "certgate_connections_total", "certgate_tls_handshakes_total", "certgate_tls_connections_total",
             "certgate_bytes_total", "certgate_upstream_connect_failures_total",
             "certgate_connections_shed_total", "certgate_cert_reloads_total",
-            "certgate_http_requests_total",
+            "certgate_http_requests_total", "certgate_access_log_dropped_lines_total",
             "certgate_http_requests_rejected_total", "certgate_http_error_responses_total",
             "process_cpu_seconds_total",
         ]
@@ -58,7 +58,7 @@ struct ProxyMetricsTests {
         #expect(scraped.value("certgate_build_info", ["version": "1.2.3", "openssl": "OpenSSL 3.0.19"]) == 1)
         for name in [
             "certgate_connections_total", "certgate_connections_active", "certgate_connections_shed_total",
-            "certgate_certificates_loaded", "certgate_http_requests_total",
+            "certgate_certificates_loaded", "certgate_http_requests_total", "certgate_access_log_dropped_lines_total",
         ] {
             #expect(scraped.value(name) == 0, "\(name)")
         }

@@ -121,6 +121,7 @@ family("certgate_upstream_connect_failures_total", "counter",
        [{"reason": r} for r in ("refused", "timeout", "unreachable", "no_descriptors", "other")])
 histogram("certgate_upstream_connect_duration_seconds")
 family("certgate_connections_shed_total", "counter")
+family("certgate_access_log_dropped_lines_total", "counter")
 family("certgate_connections_limit", "gauge")
 family("certgate_connections_limit_reached_total", "counter")
 family("certgate_accept_paused_total", "counter", [{"reason": r} for r in ("no_descriptors", "no_memory", "other")])

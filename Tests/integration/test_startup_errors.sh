@@ -252,6 +252,17 @@ case_bad_ocsp_settings() {
   expect_error "--ocsp-dir" 'empty path' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --ocsp-dir ""
 }
 
+case_bad_access_log() {
+  base
+  expect_error "--access-log" 'off|text|json|format' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --access-log yes
+}
+
+case_access_log_file_unwritable() {
+  base
+  expect_error "--access-log-file $CG_TMP/nope/access.log" 'no such|not exist' "${BASE[@]}" \
+    --cert-dir "$CG_TMP/certs" --access-log json --access-log-file "$CG_TMP/nope/access.log"
+}
+
 case_bad_log_format() {
   base
   expect_error "--log-format" 'text|json|format' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --log-format xml
