@@ -111,10 +111,15 @@ public final class HTTP1ResponseParser {
     }
 
     func onMessageComplete() -> Int32 {
+        // Trailer fields of a chunked body arrive like header fields: dropped, not left for the next head.
+        fields = []
+        name = []
+        value = []
+        inValue = false
+        headBytes = 0
         guard !interim else { return 0 }
         let keepAlive = http_should_keep_alive(parser) != 0
         sink?.responseComplete(keepAlive: keepAlive)
-        // One response per request: anything after it before the next request is an error.
         return 0
     }
 }

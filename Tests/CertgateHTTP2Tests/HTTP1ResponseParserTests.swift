@@ -64,6 +64,17 @@ struct HTTP1ResponseParserTests {
         #expect(c.completions == [false])
     }
 
+    @Test("trailers of a chunked body are dropped, not added to the next response's head")
+    func trailers() {
+        let (c, ok) = parse(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\nX-Trailer: t\r\n\r\n"
+                + "HTTP/1.1 204 No Content\r\nX-Next: n\r\n\r\n")
+        #expect(ok)
+        #expect(c.heads.map(\.0) == [200, 204])
+        #expect(c.heads[1].1 == [HTTP2Request.Field(Array("x-next".utf8), Array("n".utf8))])
+        #expect(c.completions == [true, true])
+    }
+
     @Test("garbage is an error")
     func garbage() {
         #expect(!parse("<html>hello</html>\r\n\r\n").1)
