@@ -4,6 +4,7 @@ protocol ClientConnection: AnyObject {
     var id: UInt64 { get }
     /// Closes at once, whatever the state (shutdown).
     func close()
-    /// The worker drains: finish what is in flight, accept no new work (HTTP/2: GOAWAY).
+    /// Finish what is in flight, accept no new work (HTTP/2: GOAWAY): the worker drains, or the client
+    /// trust was reloaded.
     func drain()
 }

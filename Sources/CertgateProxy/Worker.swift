@@ -111,6 +111,12 @@ final class Worker {
 
     var isDraining: Bool { draining }
 
+    /// The client CAs or CRLs were reloaded: connections that can (HTTP/2) stop taking new requests, so
+    /// their clients reconnect and are verified against the new trust.
+    func clientTrustChanged() {
+        for connection in Array(connections.values) { connection.drain() }
+    }
+
     /// Closes every connection at once (shutdown without draining).
     func closeAllConnections() {
         for connection in Array(connections.values) {

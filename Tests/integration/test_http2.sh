@@ -4,7 +4,7 @@
 # connections. GET and POST (sized and chunked bodies) arrive intact with certgate's X-Forwarded-* fields
 # and never the client's; many concurrent streams over few connections all succeed; a large response
 # arrives intact; a dead upstream gives 502 on the stream; a drain sends GOAWAY and the stream in flight
-# still finishes. Frame-level attack and conformance tests live elsewhere (h2 conformance suite).
+# still finishes, and so does a reload of the client CAs. Frame-level attack and conformance tests live elsewhere (h2 conformance suite).
 #
 # Upstreams: http_upstream.py (answers each request with a JSON body holding the raw head it received,
 # logs to $UP_LOG) and upstream.py http (/big?mib=N, /hello).
@@ -146,13 +146,9 @@ case_drain_sends_goaway_and_the_stream_in_flight_finishes() {
   up_start http
   std_certs "$CG_TMP/certs"
   cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/certs" --alpn h2,http/1.1
-  "$PY" "$H2_DRAIN_CLIENT_PY" --port "$CG_PORT" --ca "$CG_PKI/ca.crt" --path "/big?mib=4" --ready "$CG_TMP/ready" \
-    >"$CG_TMP/drain.json" 2>"$CG_TMP/drain.err" &
-  local client=$!
-  _register_aux "$client"
-  wait_for 10 test -f "$CG_TMP/ready" || fail "the h2 download did not start: $(cat "$CG_TMP/drain.err")"
+  drain_client_start "/big?mib=4"
   kill -TERM "$CG_PID"
-  wait_for 20 _pid_gone "$client" || fail "the h2 client did not finish within 20 s of SIGTERM"
+  wait_for 20 _pid_gone "$H2_CLIENT" || fail "the h2 client did not finish within 20 s of SIGTERM"
   local out; out=$(cat "$CG_TMP/drain.json")
   note "client: $out"
   assert_eq "[1, 0]" "$(q "$out" "str(r['goaway'])")" "GOAWAY (last stream 1, NO_ERROR)"
@@ -163,6 +159,40 @@ case_drain_sends_goaway_and_the_stream_in_flight_finishes() {
   local rc=0; wait "$CG_PID" || rc=$?
   _cg_forget "$CG_PID"
   assert_eq 0 "$rc" "certgate exit status after the drain"
+}
+
+# drain_client_start PATH : the hand-built h2 client (h2_drain_client.py) downloading PATH, stalled after the
+# first window, in the background (H2_CLIENT); returns once its download has started.
+drain_client_start() {
+  "$PY" "$H2_DRAIN_CLIENT_PY" --port "$CG_PORT" --ca "$CG_PKI/ca.crt" --path "$1" --ready "$CG_TMP/ready" \
+    >"$CG_TMP/drain.json" 2>"$CG_TMP/drain.err" &
+  H2_CLIENT=$!
+  _register_aux "$H2_CLIENT"
+  wait_for 10 test -f "$CG_TMP/ready" || fail "the h2 download did not start: $(cat "$CG_TMP/drain.err")"
+}
+
+# A reload of the client CAs: HTTP/2 connections get GOAWAY (their next requests come on a new connection,
+# verified against the new trust); the stream in flight finishes.
+case_client_trust_reload_sends_goaway() {
+  MT="$CG_TMP/mtls"
+  mtls_pki "$MT" || fail "making the client PKI"
+  install_ca A
+  up_start http
+  std_certs "$CG_TMP/certs"
+  cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/certs" --alpn h2,http/1.1 \
+    --client-ca "$MT/clientca.pem" --client-auth optional
+  drain_client_start "/big?mib=2"
+  install_ca A B
+  kill -HUP "$CG_PID"
+  wait_for 20 _pid_gone "$H2_CLIENT" || fail "the h2 client did not finish within 20 s of the reload"
+  local out; out=$(cat "$CG_TMP/drain.json")
+  note "client: $out"
+  assert_eq "[1, 0]" "$(q "$out" "str(r['goaway'])")" "GOAWAY after the client-CA reload"
+  assert_eq true "$(q "$out" "r['goaway_before_end']")" "GOAWAY came while the stream was in flight"
+  assert_eq "$((2 * 1024 * 1024)) true true" "$(q "$out" "'%d %s %s' % (r['bytes'], str(r['ended']).lower(), str(r['eof']).lower())")" "the stream finished, then certgate closed"
+  out=$(https alpha.test /hello --http2 --cert "$MT/clB.crt" --key "$MT/clB.key" -w ' %{http_version}')
+  assert_eq "hello from upstream
+ 2" "$out" "a new h2 connection with a client of the new CA"
 }
 
 run_cases "$@"
