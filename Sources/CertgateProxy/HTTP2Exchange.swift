@@ -18,6 +18,7 @@ final class HTTP2Exchange: HTTP1ResponseSink {
     enum Outcome: String {
         case pending
         case forwarded
+        case refused
         case upstreamFailed = "upstream_failed"
     }
 
@@ -98,9 +99,17 @@ final class HTTP2Exchange: HTTP1ResponseSink {
             self.upstream = nil
             upstream.close()
         }
+        dropUnwrittenBody()
+    }
+
+    /// Body bytes that will never be written upstream (the stream or the upstream exchange ended): their
+    /// window goes back to the client at once, so it is never left waiting for it.
+    private func dropUnwrittenBody() {
         for mark in marks[markStart...] { session.consume(stream: stream, count: mark.count) }
         marks = []
         markStart = 0
+        out = []
+        outStart = 0
     }
 
     // MARK: From the pool and the upstream socket
@@ -223,7 +232,12 @@ final class HTTP2Exchange: HTTP1ResponseSink {
         guard let upstream else { return }
         self.upstream = nil
         let reusable = keepAlive && requestEnded && outStart == out.count
-        if reusable { connection.worker.upstreamPool.giveBack(upstream) } else { upstream.close() }
+        if reusable {
+            connection.worker.upstreamPool.giveBack(upstream)
+        } else {
+            upstream.close()
+            dropUnwrittenBody()
+        }
     }
 
     // MARK: Failures
@@ -236,6 +250,7 @@ final class HTTP2Exchange: HTTP1ResponseSink {
         }
         guard !gone, !responseComplete else { return }
         responseComplete = true
+        dropUnwrittenBody()
         if responseStarted {
             outcome = .upstreamFailed
             session.reset(stream: stream, errorCode: 2) // INTERNAL_ERROR
@@ -246,6 +261,7 @@ final class HTTP2Exchange: HTTP1ResponseSink {
 
     /// The body disagrees with content-length: the stream is malformed (RFC 9113 §8.1.1).
     private func refuse() {
+        outcome = .refused
         abandon()
         session.reset(stream: stream, errorCode: 1) // PROTOCOL_ERROR
     }
@@ -253,6 +269,7 @@ final class HTTP2Exchange: HTTP1ResponseSink {
     private func answerItself(status: Int) {
         outcome = .upstreamFailed
         responseComplete = true
+        dropUnwrittenBody()
         let body = Array((status == 504 ? "504 Gateway Timeout\n" : "502 Bad Gateway\n").utf8)
         let fields = [HTTP2Request.Field(Array("content-type".utf8), Array("text/plain".utf8))]
         session.submitResponse(stream: stream, status: status, fields: fields, hasBody: true)
