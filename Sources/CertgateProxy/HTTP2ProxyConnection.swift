@@ -44,6 +44,7 @@ final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
     private var lastActivity = MonotonicClock.coarseSeconds
     /// A defence fired on this connection (its connection error is counted as that attack).
     private var defended = false
+    private var loggedDefences: Set<HTTP2Defence> = []
 
     init(worker: Worker, id: UInt64, clientFD: Int32, tls: TLSConnection, settings: SharedProxySettings) {
         self.worker = worker
@@ -246,6 +247,8 @@ final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
     func http2Defended(_ defence: HTTP2Defence) {
         defended = true
         worker.metrics.http2.attack(kind: defence.rawValue)
+        // One line per connection and kind: a client refused stream after stream must not flood the log.
+        guard loggedDefences.insert(defence).inserted else { return }
         worker.logger.warning(
             "HTTP/2 defence fired", metadata: ["conn": "\(id)", "kind": "\(defence.rawValue)"])
     }
