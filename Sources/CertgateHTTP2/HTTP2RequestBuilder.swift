@@ -49,6 +49,13 @@ public struct HTTP2RequestBuilder {
         }
     }
 
+    /// `add`, returning whether this field took the list past the limit (the HPACK bomb defence fired).
+    mutating func addReportingOverflow(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
+        let wasRefused = error != nil
+        add(name: name, value: value)
+        return !wasRefused && error == .headerListTooLarge
+    }
+
     /// Adds one decoded field; false once the request is refused (the rest of the block is only counted).
     @discardableResult
     public mutating func add(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
