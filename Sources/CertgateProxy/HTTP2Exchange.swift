@@ -45,6 +45,10 @@ final class HTTP2Exchange: HTTP1ResponseSink {
     private var responseStarted = false
     private var responseComplete = false
     private var gone = false
+    /// The upstream connection was kept alive from an earlier request, and no response byte came on it.
+    private var reused = false
+    private var responseBytes = false
+    private var retried = false
 
     init(stream: Int32, request: HTTP2Request, connection: HTTP2ProxyConnection) {
         self.stream = stream
@@ -117,6 +121,7 @@ final class HTTP2Exchange: HTTP1ResponseSink {
     func upstreamAssigned(_ upstream: PooledUpstream, connected: Bool) {
         self.upstream = upstream
         self.connected = connected
+        reused = connected
         if connected { writeUpstream() }
     }
 
@@ -195,6 +200,7 @@ final class HTTP2Exchange: HTTP1ResponseSink {
             guard room > 0 else { break }
             switch Socket.read(upstream.fd, into: worker.scratch, count: min(room, worker.settings.bufferSize)) {
             case .done(let n):
+                responseBytes = true
                 worker.traffic.addUpstreamToClient(n)
                 if !parser.feed(UnsafeRawBufferPointer(start: worker.scratch, count: n)) { return upstreamBroken() }
             case .wouldBlock:
@@ -242,13 +248,25 @@ final class HTTP2Exchange: HTTP1ResponseSink {
 
     // MARK: Failures
 
-    /// The upstream failed mid-exchange: 502 if the client has no response head yet, else a reset.
+    /// The upstream failed mid-exchange: 502 if the client has no response head yet, else a reset. A
+    /// request without a body that met a kept-alive connection the upstream had just closed (nothing came
+    /// back) is sent once more, on a new connection.
     private func upstreamBroken() {
         if let upstream {
             self.upstream = nil
             upstream.close()
         }
         guard !gone, !responseComplete else { return }
+        if reused && !responseBytes && !retried && request.endsStream {
+            retried = true
+            reused = false
+            connected = false
+            out = request.http1Head(forwarded: connection.forwarded)
+            outStart = 0
+            written = 0
+            connection.worker.upstreamPool.lease(for: self, fresh: true)
+            return
+        }
         responseComplete = true
         dropUnwrittenBody()
         if responseStarted {

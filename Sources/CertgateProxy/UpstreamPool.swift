@@ -25,9 +25,10 @@ final class UpstreamPool {
     var openCount: Int { open.count }
     var idleCount: Int { idle.count }
 
-    /// Finds `exchange` an upstream connection: at once, or when one comes free.
-    func lease(for exchange: HTTP2Exchange) {
-        if let upstream = idle.popLast() {
+    /// Finds `exchange` an upstream connection: at once, or when one comes free. `fresh`: a new
+    /// connection, not an idle one (the retry after a kept-alive connection turned out closed).
+    func lease(for exchange: HTTP2Exchange, fresh: Bool = false) {
+        if !fresh, let upstream = idle.popLast() {
             worker.metrics.http2.poolReuses.increment()
             upstream.assign(exchange)
             exchange.upstreamAssigned(upstream, connected: true)

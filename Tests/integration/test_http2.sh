@@ -4,7 +4,9 @@
 # connections. GET and POST (sized and chunked bodies) arrive intact with certgate's X-Forwarded-* fields
 # and never the client's; many concurrent streams over few connections all succeed; a large response
 # arrives intact; a dead upstream gives 502 on the stream; a drain sends GOAWAY and the stream in flight
-# still finishes, and so does a reload of the client CAs. Frame-level attack and conformance tests live elsewhere (h2 conformance suite).
+# still finishes, and so does a reload of the client CAs; a request that meets a kept-alive upstream
+# connection the upstream just closed is retried once. Frame-level attack and conformance tests live
+# elsewhere (h2 conformance suite).
 #
 # Upstreams: http_upstream.py (answers each request with a JSON body holding the raw head it received,
 # logs to $UP_LOG) and upstream.py http (/big?mib=N, /hello).
@@ -159,6 +161,50 @@ case_drain_sends_goaway_and_the_stream_in_flight_finishes() {
   local rc=0; wait "$CG_PID" || rc=$?
   _cg_forget "$CG_PID"
   assert_eq 0 "$rc" "certgate exit status after the drain"
+}
+
+# An upstream that closes a kept-alive connection just as the next request arrives (the race every
+# keep-alive pool meets): the request, which has no body, is sent again on a new connection, once.
+case_request_on_a_connection_the_upstream_closed_is_retried() {
+  UP_PORT=$(free_port)
+  cat > "$CG_TMP/once.py" <<'PYEOF'
+import socket, sys, threading
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", int(sys.argv[1]))); srv.listen(16)
+conns = 0
+def serve(c, n):
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        d = c.recv(65536)
+        if not d: return c.close()
+        buf += d
+    body = b"answer on connection %d\n" % n
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    # Keep-alive promised, but the next request only gets the close.
+    c.recv(65536)
+    c.close()
+while True:
+    c, _ = srv.accept(); conns += 1
+    threading.Thread(target=serve, args=(c, conns), daemon=True).start()
+PYEOF
+  "$PY" "$CG_TMP/once.py" "$UP_PORT" >"$CG_TMP/once.log" 2>&1 &
+  _register_aux $!
+  wait_port "$UP_PORT" 10 $! || fail "the closing upstream did not start"
+  std_certs "$CG_TMP/certs"
+  admin_init
+  cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/certs" --alpn h2,http/1.1 --workers 1 \
+    --admin "127.0.0.1:$CG_ADMIN"
+  # (wait_port's probe was the upstream's connection 1.)
+  local first; first=$(https alpha.test /one --http2)
+  assert_match "$first" '^answer on connection [0-9]+$' "first request"
+  local n=${first##* }
+  # The pooled connection looks alive; the upstream closes it when the next request arrives.
+  assert_eq "answer on connection $((n + 1))" "$(https alpha.test /two --http2)" "second request, retried on a new connection"
+  assert_eq "answer on connection $((n + 2))" "$(https alpha.test /three --http2)" "third request, retried too"
+  assert_eq 3 "$(metric certgate_http2_requests_total 'result="forwarded"')" "forwarded"
+  assert_eq 0 "$(metric certgate_http2_requests_total 'result="upstream_failed"')" "no 502"
+  assert_eq 3 "$(metric certgate_upstream_pool_connects_total)" "pool connects"
+  assert_eq 2 "$(metric certgate_upstream_pool_reuses_total)" "pool reuses (each met the close)"
 }
 
 # drain_client_start PATH : the hand-built h2 client (h2_drain_client.py) downloading PATH, stalled after the
