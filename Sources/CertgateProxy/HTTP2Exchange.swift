@@ -147,6 +147,7 @@ final class HTTP2Exchange: HTTP1ResponseSink {
     }
 
     func upstreamReady(_ events: IOEvents) {
+        connection.lastActivity = MonotonicClock.coarseSeconds
         if events.contains(.write) { writeUpstream() }
         if events.contains(.read) { readUpstream() }
         connection.flushSoon()

@@ -41,7 +41,9 @@ final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
     /// A connection error: send what is queued (the GOAWAY), then close.
     private var failed = false
     private var closed = false
-    private var lastActivity = MonotonicClock.coarseSeconds
+    /// `MonotonicClock` time of the last readiness event on the client socket or on an upstream socket
+    /// of one of its streams (`--idle-timeout` counts from it, as for an HTTP/1.x connection).
+    var lastActivity = MonotonicClock.coarseSeconds
     /// A defence fired on this connection (its connection error is counted as that attack).
     private var defended = false
     private var loggedDefences: Set<HTTP2Defence> = []
@@ -193,7 +195,7 @@ final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
     }
 
     private func idleCheck(_ idle: Duration) {
-        guard exchanges.isEmpty, MonotonicClock.coarseSeconds - lastActivity >= idle.seconds else { return }
+        guard MonotonicClock.coarseSeconds - lastActivity >= idle.seconds else { return }
         close(.idleTimeout)
     }
 
@@ -211,7 +213,10 @@ final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
         watcher.stop()
         let open = exchanges.values
         exchanges = [:]
-        for exchange in open { exchange.abandon() }
+        for exchange in open {
+            exchange.abandon()
+            countClosed(exchange)
+        }
         if reason != .clientClose && reason != .error { _ = tls.sendCloseNotify() }
         Socket.close(clientFD)
         worker.connectionClosed(id: id)
@@ -247,6 +252,11 @@ final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
     func http2StreamClosed(stream: Int32, errorCode: UInt32) {
         guard let exchange = exchanges.removeValue(forKey: stream) else { return }
         exchange.abandon()
+        countClosed(exchange)
+    }
+
+    /// A stream ends (closed, or with its connection): counted by outcome, `reset` when still pending.
+    private func countClosed(_ exchange: HTTP2Exchange) {
         worker.metrics.http2.request(result: exchange.outcome == .pending ? "reset" : exchange.outcome.rawValue)
     }
 

@@ -5,8 +5,8 @@
 # and never the client's; many concurrent streams over few connections all succeed; a large response
 # arrives intact; a dead upstream gives 502 on the stream; a drain sends GOAWAY and the stream in flight
 # still finishes, and so does a reload of the client CAs; a request that meets a kept-alive upstream
-# connection the upstream just closed is retried once. Frame-level attack and conformance tests live
-# elsewhere (h2 conformance suite).
+# connection the upstream just closed is retried once; a client that stops reading is closed by
+# --idle-timeout. Frame-level attack and conformance tests live elsewhere (h2 conformance suite).
 #
 # Upstreams: http_upstream.py (answers each request with a JSON body holding the raw head it received,
 # logs to $UP_LOG) and upstream.py http (/big?mib=N, /hello).
@@ -205,6 +205,25 @@ PYEOF
   assert_eq 0 "$(metric certgate_http2_requests_total 'result="upstream_failed"')" "no 502"
   assert_eq 3 "$(metric certgate_upstream_pool_connects_total)" "pool connects"
   assert_eq 2 "$(metric certgate_upstream_pool_reuses_total)" "pool reuses (each met the close)"
+}
+
+# A client that stops reading: its stalled stream holds a pooled upstream connection until
+# --idle-timeout (no bytes moving on either side) closes the client connection and gives it back.
+case_stalled_client_is_closed_by_the_idle_timeout() {
+  up_start http
+  std_certs "$CG_TMP/certs"
+  admin_init
+  cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/certs" --alpn h2,http/1.1 --idle-timeout 1s \
+    --admin "127.0.0.1:$CG_ADMIN"
+  local t0; t0=$(now_ms)
+  drain_client_start "/big?mib=2"
+  wait_for 10 _pid_gone "$H2_CLIENT" || fail "the stalled h2 client was not closed within 10 s"
+  local out; out=$(cat "$CG_TMP/drain.json")
+  note "client after $(( $(now_ms) - t0 )) ms: $out"
+  assert_eq "None false true" "$(q "$out" "'%s %s %s' % (r['goaway'], str(r['ended']).lower(), str(r['eof']).lower())")" "closed mid-stream, no GOAWAY"
+  assert_eq 1 "$(metric certgate_connections_closed_total 'reason="idle_timeout"')" "closes by idle timeout"
+  assert_eq 1 "$(metric certgate_http2_requests_total 'result="reset"')" "the stalled stream"
+  assert_eq "hello from upstream" "$(https alpha.test /hello --http2)" "a new client afterwards"
 }
 
 # drain_client_start PATH : the hand-built h2 client (h2_drain_client.py) downloading PATH, stalled after the
