@@ -8,7 +8,8 @@ extension HTTP2Request {
     /// The HTTP/1.1 request head for the upstream, under the `--forward-headers` rules: the request line
     /// from `:method` and `:path`, `Host` from the authority, the client's fields except those certgate
     /// manages (`ForwardedHeaders.isManaged`: X-Forwarded-For/-Proto/-Port and X-Forwarded-Client-Cert,
-    /// whatever the client sent are removed), `cookie` fields joined into one (RFC 9113 §8.2.3), then
+    /// whatever the client sent are removed) and `te` (hop-by-hop), `cookie` fields joined into one (RFC
+    /// 9113 §8.2.3), then
     /// `Transfer-Encoding: chunked` when the body's length is unknown, certgate's own forwarded fields,
     /// and the empty line.
     public func http1Head(forwarded: ForwardedHeaders) -> [UInt8] {
@@ -23,7 +24,8 @@ extension HTTP2Request {
         var cookies: [[UInt8]] = []
         for field in fields {
             let managed = field.name.withUnsafeBytes { ForwardedHeaders.isManaged($0) }
-            if managed { continue }
+            // `te: trailers` is hop-by-hop (and only means something with HTTP/2's trailers): not passed on.
+            if managed || field.name == Self.te { continue }
             if field.name == Self.cookie {
                 cookies.append(field.value)
                 continue
@@ -46,6 +48,7 @@ extension HTTP2Request {
 
     static let crlf: [UInt8] = [13, 10]
     static let cookie = Array("cookie".utf8)
+    static let te = Array("te".utf8)
     static let colonSpace = Array(": ".utf8)
     static let cookieSeparator = Array("; ".utf8)
     static let versionAndHost = Array(" HTTP/1.1\r\nHost: ".utf8)

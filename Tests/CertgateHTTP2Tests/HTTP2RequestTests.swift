@@ -108,13 +108,13 @@ struct HTTP2RequestTests {
 struct HTTP1HeadTests {
     let forwarded = ForwardedHeaders(clientAddress: "192.0.2.7", port: 8443, clientCertificate: nil)
 
-    @Test("the client's forwarded fields go, certgate's come, cookies are joined, Host from the authority")
+    @Test("the client's forwarded fields and te go, certgate's come, cookies are joined, Host from the authority")
     func head() throws {
         let request = try build(
             base + [
                 ("x-forwarded-for", "6.6.6.6"), ("x-forwarded-client-cert", "By=spoofed"),
                 ("x_forwarded_proto", "http"),
-                ("cookie", "a=1"), ("accept", "*/*"), ("cookie", "b=2"),
+                ("cookie", "a=1"), ("accept", "*/*"), ("te", "trailers"), ("cookie", "b=2"),
             ]
         ).get()
         let head = String(decoding: request.http1Head(forwarded: forwarded), as: UTF8.self)
