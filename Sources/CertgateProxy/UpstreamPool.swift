@@ -16,7 +16,7 @@ final class UpstreamPool {
     private var waiting: [HTTP2Exchange] = []
     private var rotation = 0
 
-    init(worker: Worker, maximumOpen: Int = 256, maximumIdle: Int = 32) {
+    init(worker: Worker, maximumOpen: Int = 256, maximumIdle: Int = 100) {
         self.worker = worker
         self.maximumOpen = maximumOpen
         self.maximumIdle = maximumIdle
