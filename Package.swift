@@ -9,10 +9,11 @@
 //   CertgateReload (certificate store, change detection, reload control on the control loop)
 //   CertgateCertificates (sources, loading, SNI snapshot)  CertgateMetrics   CertgateLogging
 //   CertgateConfig (pure: configuration model, YAML, durations)   CertgateHTTP (request head rewriting)
+//   CertgateHTTP2 (HTTP/2 server session over nghttp2, request rules, HTTP/1.1 response parsing)
 //   CertgateIdentity (PROXY protocol headers)
 //   LibEV (Swift over libev)   CertgateTLS (Swift over OpenSSL)
 //   CertgatePosix (sockets, files, inotify, errno, thread ownership)
-//   CLibEV / CLibEVShims       COpenSSL / COpenSSLShims        CPosixShims   CHTTPParser
+//   CLibEV / CLibEVShims       COpenSSL / COpenSSLShims        CPosixShims   CHTTPParser   CNGHTTP2
 import PackageDescription
 
 let package = Package(
@@ -35,6 +36,7 @@ let package = Package(
         .target(name: "COpenSSLShims", dependencies: ["COpenSSL"]),
         .target(name: "CPosixShims"),
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
+        .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
 
         // MARK: Thin Swift wrappers over C
         .target(name: "LibEV", dependencies: ["CLibEV", "CLibEVShims", "CPosixShims", "CertgatePosix"]),
@@ -48,6 +50,7 @@ let package = Package(
         ),
         .target(name: "CertgateIdentity", dependencies: ["CertgatePosix"]),
         .target(name: "CertgateHTTP", dependencies: ["CHTTPParser"]),
+        .target(name: "CertgateHTTP2", dependencies: ["CNGHTTP2", "CHTTPParser", "CertgateHTTP"]),
         .target(
             name: "CertgateLogging",
             dependencies: [.product(name: "Logging", package: "swift-log")]
@@ -78,7 +81,7 @@ let package = Package(
             name: "CertgateProxy",
             dependencies: [
                 "LibEV", "CertgatePosix", "CertgateTLS", "CertgateCertificates", "CertgateMetrics",
-                "CertgateIdentity", "CertgateHTTP", "CertgateLogging",
+                "CertgateIdentity", "CertgateHTTP", "CertgateHTTP2", "CertgateLogging",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -119,8 +122,8 @@ let package = Package(
         .testTarget(
             name: "CertgateProxyTests",
             dependencies: [
-                "CertgateProxy", "CertgateHTTP", "CertgateMetrics", "CertgatePosix", "CertgateTLS", "LibEV",
-                "CertgateLogging",
+                "CertgateProxy", "CertgateHTTP", "CertgateHTTP2", "CertgateMetrics", "CertgatePosix", "CertgateTLS",
+                "LibEV", "CertgateLogging",
             ]
         ),
         .testTarget(
@@ -136,6 +139,7 @@ let package = Package(
         .testTarget(
             name: "CertgateIdentityTests", dependencies: ["CertgateIdentity", "CertgatePosix", "CertgateTestSupport"]),
         .testTarget(name: "CertgateHTTPTests", dependencies: ["CertgateHTTP"]),
+        .testTarget(name: "CertgateHTTP2Tests", dependencies: ["CertgateHTTP2", "CertgateHTTP", "CNGHTTP2"]),
         .testTarget(
             name: "CertgateTLSTests",
             dependencies: ["CertgateTLS", "CertgateCertificates", "COpenSSL", "COpenSSLShims", "CertgateTestSupport"]

@@ -149,22 +149,27 @@ public struct ConfigurationResolver: Sendable {
         }
     }
 
-    /// A connection that agrees on `h2` is passed through untouched, so:
-    /// - `h2` in `--alpn` needs an upstream declared to speak HTTP/2 (`--upstream-protocol h2c`); offered
-    ///   in front of an HTTP/1.1 service it breaks every browser;
-    /// - `--forward-headers` cannot be combined with `h2` (nor with an h2c upstream): the identity fields
-    ///   of HTTP/2 requests would reach the upstream as the client wrote them, spoofable by anyone.
+    /// HTTP/2 from clients:
+    /// - with `--upstream-protocol http1` (the default) certgate terminates it and forwards each request
+    ///   as HTTP/1.1 under the `--forward-headers` rules; the per-worker upstream pool is shared by many
+    ///   clients, so a PROXY protocol header (one per upstream connection, about one client) cannot go
+    ///   with it;
+    /// - with `--upstream-protocol h2c` it is passed through untouched, so `--forward-headers` cannot be
+    ///   combined with it: the identity fields of HTTP/2 requests would reach the upstream as the client
+    ///   wrote them, spoofable by anyone.
     private static func checkHTTP2(_ configuration: ProxyConfiguration, _ origins: Origins)
         throws(ConfigurationError)
     {
         let offersH2 = configuration.alpn.contains("h2")
         let forwardHeaders = name(Settings.forwardHeaders.info, from: origins[Settings.forwardHeaders])
-        if offersH2, configuration.forwardHeaders, let origin = origins[Settings.alpn] {
+        if offersH2, configuration.upstreamProtocol == .http1, configuration.proxyProtocol != .off,
+            let origin = origins[Settings.alpn]
+        {
             throw ConfigurationError(
                 origin,
-                "'h2' cannot be offered together with \(forwardHeaders): HTTP/2 connections are passed through "
-                    + "untouched, so their X-Forwarded-* and X-Forwarded-Client-Cert fields would reach the "
-                    + "upstream as the client wrote them; remove h2 from the ALPN list"
+                "'h2' with \(Settings.upstreamProtocol.info.flag) http1 cannot be combined with "
+                    + "\(Settings.proxyProtocol.info.flag): HTTP/2 is terminated and its requests share pooled "
+                    + "upstream connections, which cannot carry one client's PROXY header; offer only http/1.1"
             )
         }
         if configuration.upstreamProtocol == .h2c, configuration.forwardHeaders,
@@ -174,14 +179,6 @@ public struct ConfigurationResolver: Sendable {
                 origin,
                 "'h2c' cannot be combined with \(forwardHeaders): HTTP/2 is passed through untouched, so "
                     + "identity fields could not be rewritten"
-            )
-        }
-        if offersH2, configuration.upstreamProtocol != .h2c, let origin = origins[Settings.alpn] {
-            throw ConfigurationError(
-                origin,
-                "'h2' needs an upstream that speaks HTTP/2 in clear text: HTTP/2 connections are passed "
-                    + "through untouched; declare it with \(Settings.upstreamProtocol.info.flag) h2c, or "
-                    + "offer only http/1.1"
             )
         }
     }

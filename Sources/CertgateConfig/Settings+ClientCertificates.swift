@@ -138,12 +138,13 @@ extension Settings {
 
     public static let alpn = Setting(
         "alpn", .commaList, group: .upstreamProtocol, valueName: "list",
-        type: "comma-separated protocol names (YAML: a string or a list), or off; h2 needs --upstream-protocol h2c "
-            + "and no --forward-headers",
+        type: "comma-separated protocol names (YAML: a string or a list), or off; h2 with --upstream-protocol "
+            + "http1 cannot go with --proxy-protocol",
         example: "http/1.1", reload: .live,
-        help: "ALPN protocols to agree on, most preferred first, e.g. http/1.1 (off: no ALPN). A connection "
-            + "that agrees on h2 is passed through untouched, so h2 needs --upstream-protocol h2c and "
-            + "cannot be combined with --forward-headers.",
+        help: "ALPN protocols to agree on, most preferred first, e.g. h2,http/1.1 (off: no ALPN). With "
+            + "--upstream-protocol http1 certgate terminates HTTP/2 and forwards each request as HTTP/1.1 with "
+            + "the --forward-headers fields (client copies removed); with h2c a connection that agrees on h2 is "
+            + "passed through untouched.",
         keyPath: \.alpn,
         parse: { text, _ throws(ConfigurationValueError) in try ValueParser.protocolList(text) },
         render: { .text($0.isEmpty ? "off" : $0.joined(separator: ",")) })
@@ -151,8 +152,9 @@ extension Settings {
     public static let upstreamProtocol = Setting(
         "upstream-protocol", group: .upstreamProtocol, valueName: "http1|h2c",
         type: "enum; h2c cannot be combined with --forward-headers", example: "h2c", reload: .live,
-        help: "What the upstream speaks in clear text: http1 (HTTP/1.x or any byte stream) or h2c (HTTP/2 "
-            + "with prior knowledge, needed to offer h2 with --alpn).",
+        help: "What the upstream speaks in clear text: http1 (HTTP/1.x or any byte stream; HTTP/2 clients are "
+            + "terminated and their requests sent as HTTP/1.1) or h2c (HTTP/2 with prior knowledge: h2 "
+            + "connections are passed through untouched).",
         keyPath: \.upstreamProtocol,
         parse: { text, _ throws(ConfigurationValueError) in
             try ValueParser.choice(text, UpstreamProtocol.self, what: "an upstream protocol")

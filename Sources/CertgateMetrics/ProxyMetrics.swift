@@ -44,6 +44,8 @@ public final class ProxyMetrics: Sendable {
     /// Session resumptions and ticket keys.
     public let tickets: TicketKeyMetrics
     public let upstream: UpstreamMetrics
+    /// HTTP/2 termination: connections by protocol, requests, defences, the upstream pool.
+    public let http2: HTTP2Metrics
 
     private let bytesClientToUpstream: Counter
     private let bytesUpstreamToClient: Counter
@@ -142,6 +144,7 @@ public final class ProxyMetrics: Sendable {
         configuration = ConfigurationMetrics(registry: registry)
         tickets = TicketKeyMetrics(registry: registry)
         self.upstream = UpstreamMetrics(registry: registry)
+        http2 = HTTP2Metrics(registry: registry)
         process = ProcessMetrics(registry: registry)
     }
 

@@ -15,7 +15,7 @@ import LibEV
 ///
 /// Loop-confined to its worker's thread. The worker's registry holds the only strong reference; the
 /// watchers' callbacks capture the connection `unowned` (it stops them before it goes away).
-final class ProxyConnection {
+final class ProxyConnection: ClientConnection {
     unowned let worker: Worker
     let id: UInt64
     let clientFD: Int32
@@ -51,7 +51,7 @@ final class ProxyConnection {
     /// Loop time of the accept, and of the start of the upstream connect (for the duration histograms).
     let acceptedAt: Double
     /// The settings in force when this connection was accepted, kept for its whole life.
-    private let shared: SharedProxySettings
+    let shared: SharedProxySettings
     var settings: ProxySettings { shared.value }
     private(set) var connectStartedAt: Double = 0
     /// `MonotonicClock` time of the last readiness event on either socket (bytes arrived, or a full sink
@@ -100,6 +100,21 @@ final class ProxyConnection {
     /// Closes at once, whatever the state (the worker is shutting down).
     func close() {
         run(machine.forceClose())
+    }
+
+    /// Nothing to announce: the connection ends on its own (or at the end of the drain timeout).
+    func drain() {}
+
+    /// Right after the handshake: a client that agreed on h2 with `--upstream-protocol http1` is served
+    /// by an `HTTP2ProxyConnection` from now on (nothing has been read or connected yet).
+    private func becomesHTTP2() -> Bool {
+        let terminates = settings.terminatesHTTP2 && tls.selectedALPN == HTTP2ProxyConnection.alpn
+        worker.metrics.http2.connection(protocol: terminates ? "h2" : "http1")
+        guard terminates else { return false }
+        timer.stop()
+        clientWatcher.stop()
+        worker.switchToHTTP2(self)
+        return true
     }
 
     // MARK: Performing actions
@@ -152,6 +167,7 @@ final class ProxyConnection {
                 action = machine.next()
             case .report(let report):
                 self.report(report)
+                if case .handshakeSucceeded = report, becomesHTTP2() { return }
                 action = machine.next()
             case .recycle(let buffer):
                 worker.buffers.give(buffer)
@@ -327,6 +343,6 @@ final class ProxyConnection {
         upstreamWatcher?.stop()
         Socket.close(clientFD)
         closeUpstream()
-        worker.connectionClosed(self)
+        worker.connectionClosed(id: id)
     }
 }

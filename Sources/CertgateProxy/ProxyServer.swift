@@ -97,10 +97,18 @@ public final class ProxyServer: Sendable {
     }
 
     /// Makes `snapshot` the one new connections use, on every worker. Connections already accepted keep
-    /// the snapshot they started with.
+    /// the snapshot they started with; when the client trust changed (a new `ClientTrustTable`: the CAs
+    /// or CRLs were reloaded), HTTP/2 connections get a GOAWAY, so their clients' next requests come on a
+    /// new connection, verified against the new trust.
     public func publish(_ snapshot: CertificateSnapshot) {
+        let trustChanged = entries.first.map { $0.slot.snapshot.clientTrusts !== snapshot.clientTrusts } ?? false
         for entry in entries {
             entry.slot.publish(snapshot)
+        }
+        guard trustChanged else { return }
+        let workers = running.withLock { Array($0.values) }
+        for (handle, worker) in workers {
+            handle.execute { worker.value.clientTrustChanged() }
         }
     }
 

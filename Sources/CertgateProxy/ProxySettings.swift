@@ -33,6 +33,9 @@ public struct ProxySettings: Sendable, Equatable {
     public var idleTimeout: Duration? = .seconds(300)
     /// `--tcp-keepalive`: SO_KEEPALIVE on the client and upstream sockets.
     public var tcpKeepalive = true
+    /// `h2` in `--alpn` with `--upstream-protocol http1`: connections that agree on h2 are terminated
+    /// (`HTTP2ProxyConnection`) and their requests go to the upstream as HTTP/1.1.
+    public var terminatesHTTP2 = false
 
     public init(
         upstream: ResolvedAddress, connectTimeout: Duration, handshakeTimeout: Duration,
@@ -54,5 +57,6 @@ public struct ProxySettings: Sendable, Equatable {
             && lhs.proxyProtocol == rhs.proxyProtocol && lhs.forwardHeaders == rhs.forwardHeaders
             && lhs.maximumRequestHead == rhs.maximumRequestHead && lhs.responseGrace == rhs.responseGrace
             && lhs.idleTimeout == rhs.idleTimeout && lhs.tcpKeepalive == rhs.tcpKeepalive
+            && lhs.terminatesHTTP2 == rhs.terminatesHTTP2
     }
 }

@@ -36,7 +36,9 @@ final class Worker {
     private var listener: ListenerWatcher?
     private let limit: ConnectionLimit
     private let reserve = DescriptorReserve()
-    private var connections: [UInt64: ProxyConnection] = [:]
+    private var connections: [UInt64: any ClientConnection] = [:]
+    /// Keep-alive HTTP/1.1 connections to the upstream for the streams of HTTP/2 clients.
+    private(set) lazy var upstreamPool = UpstreamPool(worker: self)
     private var nextConnectionID: UInt64
     /// Rate limit for the "accept paused" warning (loop time of the last one).
     private var lastExhaustionWarning: Double = -.infinity
@@ -105,7 +107,17 @@ final class Worker {
     func beginDrain() {
         stopAccepting()
         draining = true
+        for connection in Array(connections.values) { connection.drain() }
+        upstreamPool.closeIdle()
         if connections.isEmpty { loop.stop() }
+    }
+
+    var isDraining: Bool { draining }
+
+    /// The client CAs or CRLs were reloaded: connections that can (HTTP/2) stop taking new requests, so
+    /// their clients reconnect and are verified against the new trust.
+    func clientTrustChanged() {
+        for connection in Array(connections.values) { connection.drain() }
     }
 
     /// Closes every connection at once (shutdown without draining).
@@ -211,9 +223,19 @@ final class Worker {
         listenerKeepalive = on
     }
 
+    /// A client agreed on h2 (and the upstream speaks HTTP/1.1): an `HTTP2ProxyConnection` takes over its
+    /// descriptor, TLS session, id and connection slot.
+    func switchToHTTP2(_ connection: ProxyConnection) {
+        let terminated = HTTP2ProxyConnection(
+            worker: self, id: connection.id, clientFD: connection.clientFD, tls: connection.tls,
+            settings: connection.shared)
+        connections[connection.id] = terminated
+        terminated.start()
+    }
+
     /// Called by a connection once it has released everything; drops the last strong reference.
-    func connectionClosed(_ connection: ProxyConnection) {
-        if connections.removeValue(forKey: connection.id) != nil {
+    func connectionClosed(id: UInt64) {
+        if connections.removeValue(forKey: id) != nil {
             metrics.connectionClosed()
             limit.release()
             // A descriptor (two, with the upstream's) was just freed: a paused listener may try again.

@@ -58,6 +58,7 @@ extension ProxyConfiguration {
         settings.forwardHeaders = forwardHeaders
         settings.idleTimeout = idleTimeout
         settings.tcpKeepalive = tcpKeepalive
+        settings.terminatesHTTP2 = alpn.contains("h2") && upstreamProtocol == .http1
         return settings
     }
 }

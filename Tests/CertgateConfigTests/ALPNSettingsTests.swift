@@ -99,35 +99,43 @@ struct ALPNSettingsTests {
     }
 
     @Test(
-        "h2 without an h2c upstream is refused in one line that says why",
+        "h2 with an http1 upstream (the default) is terminated: accepted, with or without --forward-headers",
         arguments: ["h2,http/1.1", "http/1.1,h2", "h2"])
-    func h2NeedsH2CUpstream(list: String) throws {
-        var flags = minimalFlags
-        flags.alpn = list
-        let error = try #require(resolveError(flags))
-        #expect(error.hasPrefix("--alpn: 'h2' needs an upstream that speaks HTTP/2 in clear text"))
-        #expect(error.contains("--upstream-protocol h2c"))
-        #expect(!error.contains("\n"))
-        flags.upstreamProtocol = "http1"
-        #expect(resolveError(flags) == error)
-        let fromFile = try #require(resolveError(minimalFlags, file: try file("alpn: [\(list)]\n")))
-        #expect(fromFile.hasPrefix("\(Self.filePath): key 'alpn': 'h2' needs an upstream"))
+    func h2TerminatedWithHTTP1Upstream(list: String) throws {
+        for forwardHeaders in [false, true] {
+            var flags = minimalFlags
+            flags.alpn = list
+            flags.forwardHeaders = forwardHeaders
+            let configuration = try resolver.resolve(flags, file: nil)
+            #expect(configuration.upstreamProtocol == .http1 && configuration.alpn.contains("h2"))
+        }
+        #expect(try resolver.resolve(minimalFlags, file: try file("alpn: [\(list)]\n")).alpn.contains("h2"))
     }
 
-    @Test("h2 with --forward-headers is refused naming both settings, whatever the upstream protocol")
-    func h2WithForwardHeaders() throws {
-        for upstream in [nil, "http1", "h2c"] {
-            var flags = minimalFlags
-            flags.alpn = "h2,http/1.1"
-            flags.forwardHeaders = true
-            flags.upstreamProtocol = upstream
-            let error = try #require(resolveError(flags))
-            #expect(error.hasPrefix("--alpn: 'h2' cannot be offered together with --forward-headers:"), "\(error)")
-        }
+    @Test("terminated h2 cannot go with --proxy-protocol: one line naming both settings")
+    func h2TerminatedWithProxyProtocol() throws {
+        var flags = minimalFlags
+        flags.alpn = "h2,http/1.1"
+        flags.proxyProtocol = "v2"
+        let error = try #require(resolveError(flags))
+        #expect(error.hasPrefix("--alpn: 'h2' with --upstream-protocol http1 cannot be combined with --proxy-protocol"))
+        #expect(!error.contains("\n"))
+        flags.upstreamProtocol = "h2c"
+        #expect(resolveError(flags) == nil)
+    }
+
+    @Test("h2 passed through to an h2c upstream is still refused with --forward-headers")
+    func h2PassThroughWithForwardHeaders() throws {
+        var flags = minimalFlags
+        flags.alpn = "h2,http/1.1"
+        flags.forwardHeaders = true
+        flags.upstreamProtocol = "h2c"
+        let error = try #require(resolveError(flags))
+        #expect(error.hasPrefix("--upstream-protocol: 'h2c' cannot be combined with --forward-headers"), "\(error)")
         let yaml = "forward-headers: true\nupstream-protocol: h2c\nalpn: [h2, http/1.1]\n"
-        let error = try #require(resolveError(minimalFlags, file: try file(yaml)))
+        let fromFile = try #require(resolveError(minimalFlags, file: try file(yaml)))
         #expect(
-            error.hasPrefix("\(Self.filePath): key 'alpn': 'h2' cannot be offered together with 'forward-headers:'"))
+            fromFile.hasPrefix("\(Self.filePath): key 'upstream-protocol': 'h2c' cannot be combined"), "\(fromFile)")
     }
 
     @Test("an h2c upstream with --forward-headers is refused; http/1.1 alone with --forward-headers is fine")

@@ -2,8 +2,8 @@
 # Real-browser tests: headless Chromium (Debian `chromium`) through certgate to real upstreams
 # (browser_upstream.py: HTML pages and a WebSocket echo). Trust comes from an NSS database in a temporary
 # $HOME (certutil, libnss3-tools), never from --ignore-certificate-errors; client certificates are imported
-# with pk12util and chosen by the AutoSelectCertificateForUrls policy. HTTP/1.1 only: certgate does not
-# terminate HTTP/2 yet (issue 16 item 3), so there is no HTTP/2 browser case.
+# with pk12util and chosen by the AutoSelectCertificateForUrls policy. One case offers h2: Chromium loads
+# the page over terminated HTTP/2 and opens its WebSocket on an HTTP/1.1 connection beside it.
 #
 # Skips (one clear line) when chromium or the NSS tools are missing or Chromium cannot start here, and
 # unless CG_BROWSER=1 (scripts/test --browser sets it). As root Chromium needs --no-sandbox (it refuses
@@ -149,6 +149,30 @@ case_websocket_echo_forward_headers() {
   assert_contains "$first" '"X-Forwarded-Proto": ["https"]' "headers of the upgrade request seen upstream"
   assert_eq 1 "$(ws_lines '^1 hello-1$')" "hello-1 received by the upstream on WebSocket connection 1"
   [ -n "$dom" ] || fail "empty DOM"
+}
+
+# --alpn h2,http/1.1 with --forward-headers: the page comes over HTTP/2 (terminated, forwarded as HTTP/1.1
+# with certgate's X-Forwarded-* fields), the WebSocket (no RFC 8441 over HTTP/2) on an HTTP/1.1 connection.
+case_page_and_websocket_over_http2() {
+  browser_init
+  bup_start
+  cert_install alpha:pem "$CG_TMP/certs"
+  admin_init
+  cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/certs" --forward-headers --alpn h2,http/1.1 \
+    --admin "127.0.0.1:$CG_ADMIN"
+  nss_home "$CG_TMP/home" "$CG_PKI/ca.crt"
+  browse "$CG_TMP/home" "https://alpha.test:$CG_PORT/page" "$CG_TMP/page.html" \
+    || fail "chromium failed: $(tail -n 3 "$CG_TMP/page.html.err")"
+  assert_eq "hello through certgate" "$(dom_text "$CG_TMP/page.html" greeting)" "greeting in the DOM (h2)"
+  assert_eq '["127.0.0.1"]' "$(dom_text "$CG_TMP/page.html" x-forwarded-for | sed 's/&quot;/"/g')" "X-Forwarded-For seen upstream"
+  # (Chromium may open a spare connection next to the one it uses.)
+  assert_ge "$(metric certgate_connections_by_protocol_total 'protocol="h2"')" 1 "h2 connections after the page"
+  assert_eq 0 "$(metric certgate_connections_by_protocol_total 'protocol="http1"')" "HTTP/1.1 connections after the page"
+  assert_ge "$(metric certgate_http2_requests_total 'result="forwarded"')" 1 "h2 requests forwarded"
+  browse "$CG_TMP/home" "https://alpha.test:$CG_PORT/ws.html" "$CG_TMP/ws.html" \
+    || fail "chromium failed: $(tail -n 3 "$CG_TMP/ws.html.err")"
+  assert_eq "hello-1" "$(dom_text "$CG_TMP/ws.html" echo)" "WebSocket echo written into the DOM"
+  assert_ge "$(metric certgate_connections_by_protocol_total 'protocol="http1"')" 1 "HTTP/1.1 connections (the WebSocket)"
 }
 
 case_rotation_keeps_websocket() {

@@ -350,4 +350,14 @@ case_bad_ticket_lifetime() {
   expect_error "--tickets" 'true|false' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --tickets maybe
 }
 
+# HTTP/2: terminated (--upstream-protocol http1, the default) it cannot carry one client's PROXY header on
+# pooled upstream connections; passed through to an h2c upstream it cannot go with --forward-headers.
+case_http2_combinations() {
+  base
+  expect_error "--alpn" 'proxy-protocol' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --alpn h2,http/1.1 --proxy-protocol v2
+  expect_error "--upstream-protocol" 'forward-headers' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --alpn h2,http/1.1 \
+    --upstream-protocol h2c --forward-headers
+  expect_error "--upstream-protocol" 'not an upstream protocol' "${BASE[@]}" --cert-dir "$CG_TMP/certs" --upstream-protocol h3
+}
+
 run_cases "$@"

@@ -1,0 +1,164 @@
+/// Collects the fields of one request's header block, one at a time as HPACK decodes them, and checks
+/// each against the rules that keep an HTTP/2 request from turning into something else on the HTTP/1.1
+/// side (RFC 9113 §8.2 and §8.3):
+/// - pseudo-header fields: only `:method`, `:scheme`, `:path`, `:authority`, each at most once, all
+///   before the regular fields; `:method`, `:scheme` and `:path` present (no CONNECT: certgate does not
+///   tunnel over HTTP/2);
+/// - no connection-specific field (`connection`, `keep-alive`, `proxy-connection`, `transfer-encoding`,
+///   `upgrade`), `te` only as `trailers`;
+/// - no CR, LF or NUL in any value, nothing but visible ASCII in the method, path and authority (they
+///   become the request line and `Host`), names lower case tokens;
+/// - `content-length` digits only, every copy equal;
+/// - the whole list (names + values + 32 bytes each, as SETTINGS_MAX_HEADER_LIST_SIZE counts) within
+///   `limit`: past it nothing more is stored (an HPACK bomb expands here).
+/// The first violation sticks; the stream is refused once the block is complete.
+public struct HTTP2RequestBuilder {
+    public private(set) var error: HTTP2RequestError?
+    /// Bytes counted so far, as SETTINGS_MAX_HEADER_LIST_SIZE counts them.
+    public private(set) var size = 0
+    private let limit: Int
+    private var method: [UInt8]?
+    private var scheme: [UInt8]?
+    private var path: [UInt8]?
+    private var authority: [UInt8]?
+    private var host: [UInt8]?
+    private var fields: [HTTP2Request.Field] = []
+    private var contentLength: Int?
+    private var sawRegularField = false
+
+    public init(limit: Int) {
+        self.limit = limit
+    }
+
+    static let connectionSpecific: [[UInt8]] = [
+        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
+    ]
+    .map { Array($0.utf8) }
+    static let teName = Array("te".utf8)
+    static let trailers = Array("trailers".utf8)
+    static let contentLengthName = Array("content-length".utf8)
+    static let hostName = Array("host".utf8)
+    static let connect = Array("CONNECT".utf8)
+    static let https = Array("https".utf8)
+    static let http = Array("http".utf8)
+    /// RFC 9110 token characters, by byte value.
+    static let tokenBytes: [Bool] = (0..<256).map { byte in
+        switch byte {
+        case 48...57, 65...90, 97...122: return true
+        default: return "!#$%&'*+-.^_`|~".utf8.contains(UInt8(byte))
+        }
+    }
+
+    /// `add`, returning whether this field took the list past the limit (the HPACK bomb defence fired).
+    mutating func addReportingOverflow(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
+        let wasRefused = error != nil
+        add(name: name, value: value)
+        return !wasRefused && error == .headerListTooLarge
+    }
+
+    /// Adds one decoded field; false once the request is refused (the rest of the block is only counted).
+    @discardableResult
+    public mutating func add(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
+        size += name.count + value.count + 32
+        guard error == nil else { return false }
+        guard size <= limit else { return refuse(.headerListTooLarge) }
+        guard !value.contains(where: { $0 == 0 || $0 == 10 || $0 == 13 }) else { return refuse(.badCharacter) }
+        guard let first = name.first else { return refuse(.badCharacter) }
+        if first == UInt8(ascii: ":") {
+            return addPseudo(Array(name), Array(value))
+        }
+        guard name.allSatisfy(Self.isNameByte) else { return refuse(.badCharacter) }
+        sawRegularField = true
+        let name = Array(name)
+        if Self.connectionSpecific.contains(name) { return refuse(.connectionSpecificField) }
+        switch name {
+        case Self.teName:
+            guard value.map(Self.lowered) == Self.trailers else { return refuse(.badTE) }
+        case Self.contentLengthName:
+            guard !value.isEmpty, value.count <= 18, value.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+                return refuse(.badContentLength)
+            }
+            let length = value.reduce(0) { $0 * 10 + Int($1 - 48) }
+            guard contentLength == nil || contentLength == length else { return refuse(.badContentLength) }
+            contentLength = length
+        case Self.hostName:
+            guard host == nil, Self.isVisible(value) else { return refuse(.badCharacter) }
+            host = Array(value)
+            return true
+        default:
+            break
+        }
+        fields.append(HTTP2Request.Field(name, Array(value)))
+        return true
+    }
+
+    /// The request, once the block is complete; `endsStream`: the HEADERS frame carried END_STREAM.
+    public func finish(endsStream: Bool) -> Result<HTTP2Request, HTTP2RequestError> {
+        if let error { return .failure(error) }
+        guard let method, let scheme, let path, let authority = authority ?? host, !authority.isEmpty else {
+            return .failure(.missingPseudoHeader)
+        }
+        if let contentLength, endsStream, contentLength != 0 { return .failure(.contentLengthMismatch) }
+        return .success(
+            HTTP2Request(
+                method: method, scheme: scheme, path: path, authority: authority, fields: fields,
+                endsStream: endsStream, contentLength: contentLength))
+    }
+
+    private mutating func addPseudo(_ name: [UInt8], _ value: [UInt8]) -> Bool {
+        guard !sawRegularField, !value.isEmpty, Self.isVisible(value) else { return refuse(.badPseudoHeader) }
+        switch name {
+        case Self.methodName:
+            guard method == nil else { return refuse(.badPseudoHeader) }
+            guard value.allSatisfy(Self.isTokenByte) else { return refuse(.badCharacter) }
+            guard value != Self.connect else { return refuse(.unsupportedMethod) }
+            method = value
+        case Self.schemeName:
+            guard scheme == nil, value == Self.https || value == Self.http else {
+                return refuse(.badPseudoHeader)
+            }
+            scheme = value
+        case Self.pathName:
+            guard path == nil, value.first == UInt8(ascii: "/") || value == [UInt8(ascii: "*")] else {
+                return refuse(.badPseudoHeader)
+            }
+            path = value
+        case Self.authorityName:
+            guard authority == nil else { return refuse(.badPseudoHeader) }
+            authority = value
+        default:
+            return refuse(.badPseudoHeader)
+        }
+        return true
+    }
+
+    private mutating func refuse(_ reason: HTTP2RequestError) -> Bool {
+        error = reason
+        fields = []
+        return false
+    }
+
+    static func isVisible(_ bytes: some Sequence<UInt8>) -> Bool {
+        bytes.allSatisfy { $0 > 32 && $0 < 127 }
+    }
+
+    static func lowered(_ byte: UInt8) -> UInt8 {
+        byte >= 65 && byte <= 90 ? byte | 0x20 : byte
+    }
+
+    static let methodName = Array(":method".utf8)
+    static let schemeName = Array(":scheme".utf8)
+    static let pathName = Array(":path".utf8)
+    static let authorityName = Array(":authority".utf8)
+
+    /// RFC 9110 token characters.
+    @inline(__always)
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        tokenBytes[Int(byte)]
+    }
+
+    /// A token character that is not an upper-case letter.
+    static func isNameByte(_ byte: UInt8) -> Bool {
+        isTokenByte(byte) && !(byte >= 65 && byte <= 90)
+    }
+}

@@ -1,0 +1,227 @@
+internal import CNGHTTP2
+
+/// One client's HTTP/2 connection, server side: nghttp2's session fed with `receive(_:)` (mem_recv) and
+/// drained with `nextOutput()` (mem_send). nghttp2 does the framing, HPACK, flow control, stream states
+/// and the HTTP messaging checks; this type adds certgate's request rules (`HTTP2RequestBuilder`), holds
+/// the response bodies waiting for DATA frames, and notices which defence fired.
+///
+/// Flow control is manual (NGHTTP2_OPT_NO_AUTO_WINDOW_UPDATE): the window a stream's body uses opens
+/// again only when the owner calls `consume`, after it has written those bytes upstream, so a stream
+/// never has more than SETTINGS_INITIAL_WINDOW_SIZE bytes buffered in certgate.
+///
+/// Loop-confined; callbacks reach it through nghttp2's user_data (an unretained reference).
+public final class HTTP2Session {
+    public weak var delegate: HTTP2SessionDelegate?
+    let raw: OpaquePointer
+    let limits: HTTP2Limits
+    /// The request head being received, and its stream: one at a time, since a header block (HEADERS and
+    /// its CONTINUATIONs) cannot be interleaved with any other frame.
+    var builder: HTTP2RequestBuilder?
+    var builderStream: Int32 = 0
+    /// Streams whose request was handed to the delegate.
+    var accepted: Set<Int32> = []
+    /// Response bodies not yet in DATA frames.
+    var bodies: [Int32: HTTP2ResponseBody] = [:]
+    /// The type of the frame being received (for telling what a flood error was about).
+    var receivingFrameType: UInt8 = 0
+    /// certgate submitted a GOAWAY itself (a GOAWAY with an error it did not submit is a defence).
+    var submittedGoAway = false
+    /// The defence the last failed `receive` tripped, if it was one.
+    public private(set) var failure: Int32 = 0
+
+    public init(limits: HTTP2Limits = HTTP2Limits()) {
+        self.limits = limits
+        var callbacks: OpaquePointer?
+        nghttp2_session_callbacks_new(&callbacks)
+        HTTP2SessionCallbacks.install(callbacks!)
+        var option: OpaquePointer?
+        nghttp2_option_new(&option)
+        nghttp2_option_set_no_auto_window_update(option, 1)
+        nghttp2_option_set_stream_reset_rate_limit(option, limits.resetBurst, limits.resetRate)
+        nghttp2_option_set_max_continuations(option, limits.maxContinuations)
+        nghttp2_option_set_max_settings(option, limits.maxSettings)
+        nghttp2_option_set_max_outbound_ack(option, limits.maxOutboundAcks)
+        nghttp2_option_set_max_deflate_dynamic_table_size(option, 4096)
+        var session: OpaquePointer?
+        let placeholder = UnsafeMutableRawPointer(bitPattern: 1)
+        nghttp2_session_server_new2(&session, callbacks, placeholder, option)
+        nghttp2_option_del(option)
+        nghttp2_session_callbacks_del(callbacks)
+        raw = session!
+        nghttp2_session_set_user_data(raw, Unmanaged.passUnretained(self).toOpaque())
+        var settings = [
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS.rawValue), value: limits.maxConcurrentStreams
+            ),
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE.rawValue),
+                value: UInt32(limits.initialWindowSize)),
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE.rawValue),
+                value: UInt32(limits.maxHeaderListSize)),
+            nghttp2_settings_entry(
+                settings_id: Int32(NGHTTP2_SETTINGS_HEADER_TABLE_SIZE.rawValue), value: limits.headerTableSize),
+        ]
+        nghttp2_submit_settings(raw, UInt8(NGHTTP2_FLAG_NONE.rawValue), &settings, settings.count)
+        nghttp2_session_set_local_window_size(raw, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, limits.connectionWindowSize)
+    }
+
+    deinit {
+        nghttp2_session_del(raw)
+    }
+
+    /// Whether the session still wants to read from, or write to, the client; both false: close.
+    public var wantsRead: Bool { nghttp2_session_want_read(raw) != 0 }
+    public var wantsWrite: Bool { nghttp2_session_want_write(raw) != 0 }
+
+    /// Feeds bytes read from the client. False on a connection error: the session has queued its
+    /// GOAWAY (send what `nextOutput` gives, then close); `failure` holds nghttp2's error code.
+    public func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let result = nghttp2_session_mem_recv(raw, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
+        guard result < 0 else { return true }
+        failure = Int32(result)
+        switch Int32(result) {
+        case NGHTTP2_ERR_FLOODED.rawValue:
+            delegate?.http2Defended(receivingFrameType == UInt8(NGHTTP2_PING.rawValue) ? .pingFlood : .settingsFlood)
+        case NGHTTP2_ERR_TOO_MANY_SETTINGS.rawValue:
+            delegate?.http2Defended(.settingsFlood)
+        case NGHTTP2_ERR_TOO_MANY_CONTINUATIONS.rawValue:
+            delegate?.http2Defended(.continuationFlood)
+        case NGHTTP2_ERR_HEADER_COMP.rawValue:
+            delegate?.http2Defended(.hpackBomb)
+        default:
+            break
+        }
+        // A fatal error leaves nothing to send; otherwise a GOAWAY goes out before the close.
+        if nghttp2_session_want_write(raw) == 0 && !submittedGoAway {
+            terminate(errorCode: UInt32(NGHTTP2_PROTOCOL_ERROR.rawValue))
+        }
+        return false
+    }
+
+    /// The next bytes to send to the client, valid until the next call; nil when nothing is queued. The
+    /// caller must send them all (keeping what the socket refuses) before asking again.
+    public func nextOutput() -> UnsafeRawBufferPointer? {
+        var data: UnsafePointer<UInt8>?
+        let count = nghttp2_session_mem_send(raw, &data)
+        guard count > 0, let data else { return nil }
+        return UnsafeRawBufferPointer(start: data, count: count)
+    }
+
+    // MARK: Responses
+
+    /// Submits a response's HEADERS; `hasBody`: DATA follows from `appendBody`/`endBody`.
+    @discardableResult
+    public func submitResponse(stream: Int32, status: Int, fields: [HTTP2Request.Field], hasBody: Bool) -> Bool {
+        var provider = nghttp2_data_provider()
+        provider.read_callback = HTTP2SessionCallbacks.readBody
+        if hasBody { bodies[stream] = HTTP2ResponseBody() }
+        let result = Self.withHeaderBlock(status: status, fields) { nva, count in
+            hasBody
+                ? nghttp2_submit_response(raw, stream, nva, count, &provider)
+                : nghttp2_submit_response(raw, stream, nva, count, nil)
+        }
+        if result != 0 { bodies[stream] = nil }
+        return result == 0
+    }
+
+    /// Response body bytes waiting for DATA frames on `stream`.
+    public func bufferedBody(stream: Int32) -> Int {
+        bodies[stream]?.count ?? 0
+    }
+
+    public func appendBody(stream: Int32, _ bytes: UnsafeRawBufferPointer) {
+        guard bodies[stream] != nil, !bytes.isEmpty else { return }
+        bodies[stream]!.append(bytes)
+        resumeIfDeferred(stream)
+    }
+
+    public func endBody(stream: Int32) {
+        guard bodies[stream] != nil else { return }
+        bodies[stream]!.ended = true
+        resumeIfDeferred(stream)
+    }
+
+    private func resumeIfDeferred(_ stream: Int32) {
+        guard bodies[stream]?.deferred == true else { return }
+        bodies[stream]!.deferred = false
+        nghttp2_session_resume_data(raw, stream)
+    }
+
+    // MARK: Streams and the connection
+
+    /// `count` body bytes of `stream` are written upstream: the client may send that much more.
+    public func consume(stream: Int32, count: Int) {
+        guard count > 0 else { return }
+        if nghttp2_session_consume(raw, stream, count) != 0 { consumeConnection(count) }
+    }
+
+    /// Body bytes of a stream that went away before they were written (the connection window only).
+    public func consumeConnection(_ count: Int) {
+        guard count > 0 else { return }
+        nghttp2_session_consume_connection(raw, count)
+    }
+
+    public func reset(stream: Int32, errorCode: UInt32) {
+        nghttp2_submit_rst_stream(raw, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream, errorCode)
+    }
+
+    /// Graceful GOAWAY (drain): no new stream is accepted; those already received finish.
+    public func goAway() {
+        guard !submittedGoAway else { return }
+        submittedGoAway = true
+        nghttp2_submit_goaway(
+            raw, UInt8(NGHTTP2_FLAG_NONE.rawValue), nghttp2_session_get_last_proc_stream_id(raw),
+            UInt32(NGHTTP2_NO_ERROR.rawValue), nil, 0)
+    }
+
+    /// GOAWAY with an error; the session wants nothing more once it is sent.
+    public func terminate(errorCode: UInt32) {
+        submittedGoAway = true
+        nghttp2_session_terminate_session(raw, errorCode)
+    }
+
+    /// Streams whose request was accepted and that are not closed yet.
+    public var openStreams: Int { accepted.count }
+
+    static let statusName = Array(":status".utf8)
+
+    /// The nghttp2 name/value list of a response head (`:status`, then `fields`), valid inside `body`:
+    /// every name and value copied once into one buffer.
+    static func withHeaderBlock<R>(
+        status: Int, _ fields: [HTTP2Request.Field], _ body: (UnsafePointer<nghttp2_nv>, Int) -> R
+    ) -> R {
+        var flat = statusName
+        flat.reserveCapacity(16 + fields.reduce(0) { $0 + $1.name.count + $1.value.count })
+        var status = status
+        var digits: [UInt8] = []
+        repeat {
+            digits.append(UInt8(48 + status % 10))
+            status /= 10
+        } while status > 0
+        flat += digits.reversed()
+        for field in fields {
+            flat += field.name
+            flat += field.value
+        }
+        return flat.withUnsafeMutableBufferPointer { storage in
+            withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: fields.count + 1) { nva in
+                let base = storage.baseAddress!
+                let none = UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)
+                nva[0] = nghttp2_nv(
+                    name: base, value: base + statusName.count, namelen: statusName.count, valuelen: digits.count,
+                    flags: none)
+                var offset = statusName.count + digits.count
+                for (index, field) in fields.enumerated() {
+                    let name = base + offset
+                    offset += field.name.count
+                    nva[index + 1] = nghttp2_nv(
+                        name: name, value: base + offset, namelen: field.name.count, valuelen: field.value.count,
+                        flags: none)
+                    offset += field.value.count
+                }
+                return body(UnsafePointer(nva.baseAddress!), nva.count)
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+internal import CNGHTTP2
+
+/// nghttp2's callbacks for `HTTP2Session`: plain C functions (non-capturing closures) that find the
+/// session through user_data and do the work there.
+enum HTTP2SessionCallbacks {
+    @inline(__always)
+    static func session(_ userData: UnsafeMutableRawPointer?) -> HTTP2Session {
+        Unmanaged<HTTP2Session>.fromOpaque(userData!).takeUnretainedValue()
+    }
+
+    static func install(_ callbacks: OpaquePointer) {
+        nghttp2_session_callbacks_set_on_begin_frame_callback(callbacks) { _, header, userData in
+            HTTP2SessionCallbacks.session(userData).receivingFrameType = header!.pointee.type
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
+            let frame = frame!.pointee
+            guard frame.hd.type == UInt8(NGHTTP2_HEADERS.rawValue), frame.headers.cat == NGHTTP2_HCAT_REQUEST else {
+                return 0
+            }
+            let owner = HTTP2SessionCallbacks.session(userData)
+            owner.builder = HTTP2RequestBuilder(limit: owner.limits.maxHeaderListSize)
+            owner.builderStream = frame.hd.stream_id
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_header_callback(callbacks) {
+            _, frame, name, nameLength, value, valueLength, _, userData in
+            let owner = HTTP2SessionCallbacks.session(userData)
+            let stream = frame!.pointee.hd.stream_id
+            // Trailers (and anything not a request head) are not forwarded.
+            guard stream == owner.builderStream,
+                let bomb = owner.builder?.addReportingOverflow(
+                    name: UnsafeRawBufferPointer(start: name, count: nameLength),
+                    value: UnsafeRawBufferPointer(start: value, count: valueLength))
+            else { return 0 }
+            if bomb { owner.delegate?.http2Defended(.hpackBomb) }
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
+            HTTP2SessionCallbacks.session(userData).frameReceived(frame!.pointee)
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, stream, data, length, userData in
+            let owner = HTTP2SessionCallbacks.session(userData)
+            if owner.accepted.contains(stream) {
+                owner.delegate?.http2Body(UnsafeRawBufferPointer(start: data, count: length), stream: stream)
+            } else {
+                // Nobody will write these: the window opens again at once.
+                owner.consume(stream: stream, count: length)
+            }
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, stream, errorCode, userData in
+            let owner = HTTP2SessionCallbacks.session(userData)
+            if owner.builderStream == stream { owner.builder = nil }
+            owner.bodies[stream] = nil
+            if owner.accepted.remove(stream) != nil {
+                owner.delegate?.http2StreamClosed(stream: stream, errorCode: errorCode)
+            }
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_frame_send_callback(callbacks) { _, frame, userData in
+            let owner = HTTP2SessionCallbacks.session(userData)
+            let frame = frame!.pointee
+            // A GOAWAY with an error certgate did not ask for: one of nghttp2's limits fired.
+            if frame.hd.type == UInt8(NGHTTP2_GOAWAY.rawValue), !owner.submittedGoAway,
+                frame.goaway.error_code != UInt32(NGHTTP2_NO_ERROR.rawValue)
+            {
+                owner.submittedGoAway = true
+                let debug = frame.goaway.opaque_data.map {
+                    String(decoding: UnsafeBufferPointer(start: $0, count: frame.goaway.opaque_data_len), as: UTF8.self)
+                }
+                if let defence = HTTP2SessionCallbacks.defence(
+                    goAwayDebug: debug ?? "", frameType: owner.receivingFrameType)
+                {
+                    owner.delegate?.http2Defended(defence)
+                }
+            }
+            return 0
+        }
+    }
+
+    /// Which limit a GOAWAY that nghttp2 sent by itself enforced, from its debug text and the frame
+    /// being received: the RST_STREAM rate limit (no text), or too many settings in one frame.
+    static func defence(goAwayDebug: String, frameType: UInt8) -> HTTP2Defence? {
+        if goAwayDebug.hasPrefix("SETTINGS: too many") { return .settingsFlood }
+        if goAwayDebug.isEmpty && frameType == UInt8(NGHTTP2_RST_STREAM.rawValue) { return .rapidReset }
+        return nil
+    }
+
+    /// The data source of every response body: what the stream's buffer holds, EOF once it ended,
+    /// NGHTTP2_ERR_DEFERRED while it is empty and more will come.
+    static let readBody: nghttp2_data_source_read_callback = { _, stream, buffer, length, flags, _, userData in
+        let owner = HTTP2SessionCallbacks.session(userData)
+        guard owner.bodies[stream] != nil else {
+            flags!.pointee |= UInt32(NGHTTP2_DATA_FLAG_EOF.rawValue)
+            return 0
+        }
+        let taken = owner.bodies[stream]!.take(into: UnsafeMutableRawBufferPointer(start: buffer, count: length))
+        if owner.bodies[stream]!.count == 0 {
+            if owner.bodies[stream]!.ended {
+                flags!.pointee |= UInt32(NGHTTP2_DATA_FLAG_EOF.rawValue)
+            } else if taken == 0 {
+                owner.bodies[stream]!.deferred = true
+                return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+            }
+        }
+        if taken > 0 { owner.delegate?.http2BodyTaken(stream: stream) }
+        return taken
+    }
+}
+
+extension HTTP2Session {
+    /// A complete frame: a request head is accepted or refused; END_STREAM ends the request.
+    func frameReceived(_ frame: nghttp2_frame) {
+        let stream = frame.hd.stream_id
+        let endsStream = frame.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
+        switch UInt32(frame.hd.type) {
+        case NGHTTP2_HEADERS.rawValue:
+            if stream == builderStream, let builder {
+                self.builder = nil
+                switch builder.finish(endsStream: endsStream) {
+                case .success(let request):
+                    accepted.insert(stream)
+                    delegate?.http2Request(request, stream: stream)
+                case .failure(let reason):
+                    reset(stream: stream, errorCode: UInt32(NGHTTP2_PROTOCOL_ERROR.rawValue))
+                    delegate?.http2Refused(reason, stream: stream)
+                    return
+                }
+            }
+            if endsStream && accepted.contains(stream) { delegate?.http2RequestEnded(stream: stream) }
+        case NGHTTP2_DATA.rawValue:
+            if endsStream && accepted.contains(stream) { delegate?.http2RequestEnded(stream: stream) }
+        default:
+            break
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Testing
+
+@testable import CertgateHTTP2
+
+private final class Collector: HTTP1ResponseSink {
+    var heads: [(Int, [HTTP2Request.Field])] = []
+    var body: [UInt8] = []
+    var completions: [Bool] = []
+
+    func responseHead(status: Int, fields: [HTTP2Request.Field]) { heads.append((status, fields)) }
+    func responseBody(_ bytes: UnsafeRawBufferPointer) { body += bytes }
+    func responseComplete(keepAlive: Bool) { completions.append(keepAlive) }
+}
+
+private func parse(_ text: String, head: Bool = false, finish: Bool = false) -> (Collector, Bool) {
+    let parser = HTTP1ResponseParser()
+    let collector = Collector()
+    parser.sink = collector
+    parser.expectResponse(toHead: head)
+    // One byte at a time: every callback must cope with split fields.
+    var ok = true
+    for byte in Array(text.utf8) where ok { ok = [byte].withUnsafeBytes { parser.feed($0) } }
+    if finish && ok { ok = parser.finish() }
+    return (collector, ok)
+}
+
+@Suite("HTTP/1.1 responses for HTTP/2")
+struct HTTP1ResponseParserTests {
+    @Test("chunked body is decoded; names lower-cased; connection-specific fields dropped")
+    func chunked() {
+        let (c, ok) = parse(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n"
+                + "Keep-Alive: timeout=5\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+        #expect(ok)
+        #expect(c.heads.count == 1 && c.heads[0].0 == 200)
+        #expect(c.heads[0].1 == [HTTP2Request.Field(Array("content-type".utf8), Array("text/plain".utf8))])
+        #expect(c.body == Array("hello world".utf8))
+        #expect(c.completions == [true])
+    }
+
+    @Test("interim 100 is skipped; Connection: close means no keep-alive")
+    func interimAndClose() {
+        let (c, ok) = parse(
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno")
+        #expect(ok)
+        #expect(c.heads.map(\.0) == [404])
+        #expect(c.body == Array("no".utf8))
+        #expect(c.completions == [false])
+    }
+
+    @Test("a response to HEAD has no body whatever Content-Length says")
+    func head() {
+        let (c, ok) = parse("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", head: true)
+        #expect(ok)
+        #expect(c.completions == [true])
+        #expect(c.body.isEmpty)
+    }
+
+    @Test("a body framed by the close ends at EOF")
+    func closeDelimited() {
+        let (c, ok) = parse("HTTP/1.1 200 OK\r\n\r\nuntil the end", finish: true)
+        #expect(ok)
+        #expect(c.body == Array("until the end".utf8))
+        #expect(c.completions == [false])
+    }
+
+    @Test("trailers of a chunked body are dropped, not added to the next response's head")
+    func trailers() {
+        let (c, ok) = parse(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\nX-Trailer: t\r\n\r\n"
+                + "HTTP/1.1 204 No Content\r\nX-Next: n\r\n\r\n")
+        #expect(ok)
+        #expect(c.heads.map(\.0) == [200, 204])
+        #expect(c.heads[1].1 == [HTTP2Request.Field(Array("x-next".utf8), Array("n".utf8))])
+        #expect(c.completions == [true, true])
+    }
+
+    @Test("garbage is an error")
+    func garbage() {
+        #expect(!parse("<html>hello</html>\r\n\r\n").1)
+    }
+}
