@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Real-browser tests: headless Chromium (Debian `chromium`) through certgate to real upstreams
-# (browser_upstream.py: HTML pages and a WebSocket echo). Trust comes from an NSS database in a temporary
-# $HOME (certutil, libnss3-tools), never from --ignore-certificate-errors; client certificates are imported
-# with pk12util and chosen by the AutoSelectCertificateForUrls policy. One case offers h2: Chromium loads
-# the page over terminated HTTP/2 and opens its WebSocket on an HTTP/1.1 connection beside it.
+# (browser_upstream.py: HTML pages, a WebSocket echo, held subresources, a polling page). Trust comes from
+# an NSS database in a temporary $HOME (certutil, libnss3-tools), never from --ignore-certificate-errors;
+# client certificates are imported with pk12util and chosen by the AutoSelectCertificateForUrls policy.
+# Every case runs in HTTP/1.1 (no --alpn) and in HTTP/2 (--alpn h2,http/1.1, terminated by certgate onto
+# the HTTP/1.1 upstream): each page writes the protocol Chromium loaded it over (the navigation entry's
+# nextHopProtocol) into its DOM, and the h2 cases also check certgate's protocol metrics. The WebSocket
+# goes on an HTTP/1.1 connection of its own even with h2 offered: certgate does not send
+# SETTINGS_ENABLE_CONNECT_PROTOCOL, so Chromium does not use RFC 8441 over the h2 connection.
 #
 # Skips (one clear line) when chromium or the NSS tools are missing or Chromium cannot start here, and
 # unless CG_BROWSER=1 (scripts/test --browser sets it). As root Chromium needs --no-sandbox (it refuses
@@ -70,11 +74,46 @@ bup_start() {
 ws_lines() { cat "$CG_TMP/bup/ws.log" 2>/dev/null | grep -c -- "$1"; }
 _ws_ticks_past() { [ "$(ws_lines ' tick-')" -ge "$1" ]; }
 
-case_page_load_trusted_through_nss() {
+H2_ARGS=(--alpn h2,http/1.1)
+
+# variant h1|h2 : sets ALPN (certgate's --alpn arguments) and PROTO (the nextHopProtocol Chromium must
+# report) for the HTTP/1.1 (no --alpn) or the HTTP/2 (--alpn h2,http/1.1) run of a case.
+variant() {
+  case $1 in
+    h1) ALPN=(); PROTO=http/1.1 ;;
+    h2) ALPN=("${H2_ARGS[@]}"); PROTO=h2 ;;
+    *) fail "variant $1" ;;
+  esac
+  note "variant $1: certgate ${ALPN[*]:-(no --alpn)}, pages expected over $PROTO"
+}
+
+# bcg_start ARGS... : certgate in front of browser_upstream.py, with an admin listener (metrics).
+bcg_start() {
+  admin_init
+  cg_start --upstream "127.0.0.1:$UP_PORT" --admin "127.0.0.1:$CG_ADMIN" "$@"
+}
+
+conns() { metric certgate_connections_by_protocol_total "protocol=\"$1\""; }
+h2_requests() { metric certgate_http2_requests_total "result=\"$1\""; }
+
+# assert_protocol FILE : the page dumped to FILE says it was loaded over $PROTO (its nextHopProtocol).
+assert_protocol() { assert_eq "$PROTO" "$(dom_text "$1" protocol)" "protocol of $(basename "$1") (nextHopProtocol)"; }
+
+# assert_conns H2 HTTP1 : certgate's completed handshakes by protocol (H2 may be "N+": at least N, as
+# Chromium may open a spare connection next to the one it uses).
+assert_conns() {
+  if [[ $1 == *+ ]]; then assert_ge "$(conns h2)" "${1%+}" "h2 connections"; else assert_eq "$1" "$(conns h2)" "h2 connections"; fi
+  assert_eq "$2" "$(conns http1)" "HTTP/1.1 connections"
+}
+
+unq() { sed 's/&quot;/"/g'; }
+
+_page_load_trusted_through_nss() {
   browser_init
+  variant "$1"
   bup_start
   cert_install alpha:pem "$CG_TMP/certs"
-  cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/certs"
+  bcg_start --cert-dir "$CG_TMP/certs" "${ALPN[@]}"
   local url="https://alpha.test:$CG_PORT/page"
   # Without the test CA in the NSS database the page must not load (so the trust below is what counts).
   nss_home "$CG_TMP/untrusted"
@@ -84,19 +123,90 @@ case_page_load_trusted_through_nss() {
   nss_home "$CG_TMP/trusted" "$CG_PKI/ca.crt"
   browse "$CG_TMP/trusted" "$url" "$CG_TMP/page.html" || fail "chromium failed: $(tail -n 3 "$CG_TMP/page.html.err")"
   assert_eq "hello through certgate" "$(dom_text "$CG_TMP/page.html" greeting)" "greeting in the DOM"
-  assert_eq "[]" "$(dom_text "$CG_TMP/page.html" x-forwarded-for)" "X-Forwarded-For seen upstream (no --forward-headers)"
+  assert_protocol "$CG_TMP/page.html"
+  if [ "$1" = h1 ]; then
+    assert_eq "[]" "$(dom_text "$CG_TMP/page.html" x-forwarded-for)" "X-Forwarded-For seen upstream (no --forward-headers)"
+    assert_eq 0 "$(conns h2)" "h2 connections"
+    assert_ge "$(conns http1)" 1 "HTTP/1.1 connections"
+  else
+    # Terminated HTTP/2 always sets the forwarding fields, --forward-headers or not.
+    assert_eq '["127.0.0.1"]' "$(dom_text "$CG_TMP/page.html" x-forwarded-for | unq)" "X-Forwarded-For seen upstream (h2)"
+    assert_conns 1+ 0
+    assert_ge "$(h2_requests forwarded)" 1 "h2 requests forwarded"
+    assert_eq 0 "$(h2_requests refused)" "h2 requests refused"
+  fi
+}
+case_page_load_trusted_through_nss() { _page_load_trusted_through_nss h1; }
+case_page_load_trusted_through_nss_http2() { _page_load_trusted_through_nss h2; }
+
+# --forward-headers: the page's own script sends X-Forwarded-For/-Proto and XFCC of its own (a synchronous
+# XMLHttpRequest may set them); the upstream sees certgate's values only.
+_forward_headers_against_page_script() {
+  browser_init
+  variant "$1"
+  bup_start
+  cert_install alpha:pem "$CG_TMP/certs"
+  bcg_start --cert-dir "$CG_TMP/certs" --forward-headers "${ALPN[@]}"
+  nss_home "$CG_TMP/home" "$CG_PKI/ca.crt"
+  browse "$CG_TMP/home" "https://alpha.test:$CG_PORT/spoof.html" "$CG_TMP/spoof.html" \
+    || fail "chromium failed: $(tail -n 3 "$CG_TMP/spoof.html.err")"
+  assert_protocol "$CG_TMP/spoof.html"
+  assert_eq 200 "$(dom_text "$CG_TMP/spoof.html" spoof-status)" "status of the script's request"
+  assert_eq '["127.0.0.1"]' "$(dom_text "$CG_TMP/spoof.html" spoof-x-forwarded-for | unq)" "X-Forwarded-For seen upstream"
+  assert_eq '["https"]' "$(dom_text "$CG_TMP/spoof.html" spoof-x-forwarded-proto | unq)" "X-Forwarded-Proto seen upstream"
+  assert_eq '[]' "$(dom_text "$CG_TMP/spoof.html" spoof-x-forwarded-client-cert | unq)" "XFCC seen upstream (no client certificate)"
+  if [ "$1" = h2 ]; then
+    assert_conns 1+ 0
+    assert_ge "$(h2_requests forwarded)" 2 "h2 requests forwarded (the page and the script's request)"
+  fi
+}
+case_forward_headers_against_page_script() { _forward_headers_against_page_script h1; }
+case_forward_headers_against_page_script_http2() { _forward_headers_against_page_script h2; }
+
+# 20 subresources (10 images, 10 async scripts) that the upstream holds until all 20 have arrived: over
+# HTTP/2 they must all be in flight at once on the page's one connection (Chromium opens at most 6
+# HTTP/1.1 connections to a host), each forwarded as an HTTP/1.1 request on a pooled upstream connection.
+case_subresources_multiplexed_over_http2() {
+  browser_init
+  variant h2
+  bup_start
+  cert_install alpha:pem "$CG_TMP/certs"
+  bcg_start --cert-dir "$CG_TMP/certs" "${ALPN[@]}"
+  nss_home "$CG_TMP/home" "$CG_PKI/ca.crt"
+  local n=20 t0 t1
+  t0=$(now_ms)
+  browse "$CG_TMP/home" "https://alpha.test:$CG_PORT/multi.html?n=$n&g=m" "$CG_TMP/multi.html" \
+    || fail "chromium failed: $(tail -n 3 "$CG_TMP/multi.html.err")"
+  t1=$(now_ms)
+  note "page with $n held subresources loaded in $((t1 - t0)) ms"
+  local f="$CG_TMP/multi.html" log="$CG_TMP/bup/slow.log"
+  assert_protocol "$f"
+  assert_eq "$n" "$(dom_text "$f" loaded)" "subresources loaded (images and scripts)"
+  assert_eq 0 "$(dom_text "$f" failed)" "subresources failed"
+  assert_eq "$n" "$(dom_text "$f" sub-entries)" "subresource timing entries"
+  assert_eq h2 "$(dom_text "$f" sub-protocols)" "protocols of the subresources"
+  assert_eq 0 "$(dom_text "$f" sub-new-connections)" "subresources that opened a connection of their own"
+  assert_eq "$n" "$(wc -l < "$log")" "subresource requests seen upstream"
+  assert_eq "$n" "$(grep -c ' HTTP/1.1$' "$log")" "of them HTTP/1.1 requests"
+  assert_eq "$n" "$(awk '{ print $3 }' "$log" | sort -n | tail -n 1)" "subresource requests in flight at once upstream"
+  assert_conns 1+ 0
+  assert_le "$(conns h2)" 2 "h2 connections (the page's and at most one spare)"
+  assert_ge "$(h2_requests forwarded)" $((n + 1)) "h2 requests forwarded (the page and its subresources)"
+  assert_eq 0 "$(h2_requests refused)" "h2 requests refused"
+  assert_ge "$(metric certgate_upstream_pool_connects_total)" "$n" "upstream pool connections (one request in flight on each)"
 }
 
-case_client_certificate_auto_selected() {
+_client_certificate_auto_selected() {
   browser_init
+  variant "$1"
   [ -w /etc ] || skip "cannot write the managed policy under /etc/chromium/policies (not root)"
   MT="$CG_TMP/mt"
   mtls_pki "$MT" || fail "client PKI"
   cat "$MT/caA.crt" > "$MT/clientca.pem"
   bup_start
   cert_install alpha:pem "$CG_TMP/certs"
-  cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/certs" --client-ca "$MT/clientca.pem" \
-    --client-auth require --forward-headers
+  bcg_start --cert-dir "$CG_TMP/certs" --client-ca "$MT/clientca.pem" --client-auth require --forward-headers \
+    "${ALPN[@]}"
   local url="https://alpha.test:$CG_PORT/page" home="$CG_TMP/home"
   nss_home "$home" "$CG_PKI/ca.crt"
   # Two client certificates in the database (A, trusted by certgate, and B, not): the policy's issuer
@@ -125,95 +235,153 @@ EOF
   browse "$home" "$url" "$CG_TMP/page.html" || fail "chromium failed: $(tail -n 3 "$CG_TMP/page.html.err")"
   rm -f "$POLICY_FILE"
   assert_eq "hello through certgate" "$(dom_text "$CG_TMP/page.html" greeting)" "greeting in the DOM (client certificate required)"
+  assert_protocol "$CG_TMP/page.html"
   local xfcc
   xfcc=$(dom_text "$CG_TMP/page.html" x-forwarded-client-cert)
   assert_contains "$xfcc" "CN=client-A" "X-Forwarded-Client-Cert seen upstream"
   assert_not_contains "$xfcc" "client-B" "X-Forwarded-Client-Cert seen upstream"
+  if [ "$1" = h2 ]; then
+    assert_conns 1+ 0
+    assert_ge "$(h2_requests forwarded)" 1 "h2 requests forwarded"
+  fi
 }
+case_client_certificate_auto_selected() { _client_certificate_auto_selected h1; }
+case_client_certificate_auto_selected_http2() { _client_certificate_auto_selected h2; }
 
-case_websocket_echo_forward_headers() {
+# With h2 offered the page comes over HTTP/2 but its WebSocket does not: certgate's SETTINGS carry no
+# SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441), so Chromium opens the WebSocket on a new connection on
+# which it offers only http/1.1, and the upgrade goes through the --forward-headers rules there.
+_websocket_echo_forward_headers() {
   browser_init
+  variant "$1"
   bup_start
   cert_install alpha:pem "$CG_TMP/certs"
-  cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/certs" --forward-headers
+  bcg_start --cert-dir "$CG_TMP/certs" --forward-headers "${ALPN[@]}"
   nss_home "$CG_TMP/home" "$CG_PKI/ca.crt"
   browse "$CG_TMP/home" "https://alpha.test:$CG_PORT/ws.html" "$CG_TMP/ws.html" \
     || fail "chromium failed: $(tail -n 3 "$CG_TMP/ws.html.err")"
   local dom; dom=$(cat "$CG_TMP/ws.html")
+  [ -n "$dom" ] || fail "empty DOM"
+  assert_protocol "$CG_TMP/ws.html"
   assert_eq "hello-1" "$(dom_text "$CG_TMP/ws.html" echo)" "WebSocket echo written into the DOM"
   assert_eq "open" "$(dom_text "$CG_TMP/ws.html" state)" "WebSocket state at the load event"
   assert_eq "open;" "$(dom_text "$CG_TMP/ws.html" events)" "WebSocket events"
   # The upgrade request went through the forwarding rules: the upstream saw certgate's headers.
-  local first; first=$(dom_text "$CG_TMP/ws.html" first | sed 's/&quot;/"/g')
+  local first; first=$(dom_text "$CG_TMP/ws.html" first | unq)
   assert_contains "$first" '"X-Forwarded-For": ["127.0.0.1"]' "headers of the upgrade request seen upstream"
   assert_contains "$first" '"X-Forwarded-Proto": ["https"]' "headers of the upgrade request seen upstream"
   assert_eq 1 "$(ws_lines '^1 hello-1$')" "hello-1 received by the upstream on WebSocket connection 1"
-  [ -n "$dom" ] || fail "empty DOM"
+  if [ "$1" = h2 ]; then
+    # One HTTP/1.1 connection, the WebSocket's; no extended CONNECT tried on the h2 connection (certgate
+    # would refuse a :protocol stream).
+    assert_conns 1+ 1
+    assert_eq 0 "$(h2_requests refused)" "h2 requests refused (no RFC 8441 CONNECT tried)"
+    assert_ge "$(h2_requests forwarded)" 2 "h2 requests forwarded (the page and /hold)"
+    if command -v nghttp >/dev/null 2>&1; then
+      local settings
+      settings=$(nghttp -nv "https://127.0.0.1:$CG_PORT/page" 2>&1 | sed -n '/recv SETTINGS frame <length=[1-9]/,/^\[/p')
+      note "certgate's SETTINGS: $(tr -s ' \n' ' ' <<<"$settings")"
+      assert_contains "$settings" "SETTINGS_MAX_CONCURRENT_STREAMS" "certgate's SETTINGS frame (nghttp -v)"
+      assert_not_contains "$settings" "ENABLE_CONNECT_PROTOCOL" "certgate's SETTINGS frame (nghttp -v)"
+    fi
+  fi
+}
+case_websocket_echo_forward_headers() { _websocket_echo_forward_headers h1; }
+case_websocket_echo_forward_headers_h2_offered() { _websocket_echo_forward_headers h2; }
+
+# rotation_setup [certgate args] : certgate serving kube.test from a kubelet-style secret dir ($CERTS/web)
+# and, in $NEW, a certificate for kube.test (kube2.crt/.key) from a second root: the "after" browser
+# ($CG_TMP/after) trusts only that root, so it can load a page only once certgate serves the new
+# certificate; the "home" browser trusts the test root. Sets SERIAL (new) and OLD (current serial).
+rotation_setup() {
+  CERTS="$CG_TMP/certs" NEW="$CG_TMP/new"
+  cert_install kube:kube:web "$CERTS"
+  bcg_start --cert-dir "$CERTS" "$@"
+  mkdir -p "$NEW"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 -keyout "$NEW/ca2.key" \
+    -out "$NEW/ca2.crt" -subj "/CN=certgate-test-root-2" -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null || fail "second root"
+  pki_leaf "$NEW" kube2 cg-kube2 "DNS:kube.test" ec ca2 || fail "issuing the new certificate"
+  SERIAL=$(cert_serial "$NEW/kube2.crt"); OLD=$(cert_serial "$CG_PKI/kube.crt")
+  nss_home "$CG_TMP/home" "$CG_PKI/ca.crt"
+  nss_home "$CG_TMP/after" "$NEW/ca2.crt"
 }
 
-# --alpn h2,http/1.1 with --forward-headers: the page comes over HTTP/2 (terminated, forwarded as HTTP/1.1
-# with certgate's X-Forwarded-* fields), the WebSocket (no RFC 8441 over HTTP/2) on an HTTP/1.1 connection.
-case_page_and_websocket_over_http2() {
-  browser_init
-  bup_start
-  cert_install alpha:pem "$CG_TMP/certs"
-  admin_init
-  cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/certs" --forward-headers --alpn h2,http/1.1 \
-    --admin "127.0.0.1:$CG_ADMIN"
-  nss_home "$CG_TMP/home" "$CG_PKI/ca.crt"
-  browse "$CG_TMP/home" "https://alpha.test:$CG_PORT/page" "$CG_TMP/page.html" \
-    || fail "chromium failed: $(tail -n 3 "$CG_TMP/page.html.err")"
-  assert_eq "hello through certgate" "$(dom_text "$CG_TMP/page.html" greeting)" "greeting in the DOM (h2)"
-  assert_eq '["127.0.0.1"]' "$(dom_text "$CG_TMP/page.html" x-forwarded-for | sed 's/&quot;/"/g')" "X-Forwarded-For seen upstream"
-  # (Chromium may open a spare connection next to the one it uses.)
-  assert_ge "$(metric certgate_connections_by_protocol_total 'protocol="h2"')" 1 "h2 connections after the page"
-  assert_eq 0 "$(metric certgate_connections_by_protocol_total 'protocol="http1"')" "HTTP/1.1 connections after the page"
-  assert_ge "$(metric certgate_http2_requests_total 'result="forwarded"')" 1 "h2 requests forwarded"
-  browse "$CG_TMP/home" "https://alpha.test:$CG_PORT/ws.html" "$CG_TMP/ws.html" \
-    || fail "chromium failed: $(tail -n 3 "$CG_TMP/ws.html.err")"
-  assert_eq "hello-1" "$(dom_text "$CG_TMP/ws.html" echo)" "WebSocket echo written into the DOM"
-  assert_ge "$(metric certgate_connections_by_protocol_total 'protocol="http1"')" 1 "HTTP/1.1 connections (the WebSocket)"
+# rotate_after_refusal : the second-root browser cannot load a page before the rotation; the
+# secret is rotated (..data swap) and the new serial served.
+rotate_after_refusal() {
+  assert_eq "$OLD" "$(served_serial "$CG_PORT" kube.test)" "serial for kube.test before rotation"
+  browse "$CG_TMP/after" "https://kube.test:$CG_PORT/page" "$CG_TMP/before.html" || true
+  assert_not_contains "$(cat "$CG_TMP/before.html")" "hello through certgate" "DOM, second-root browser, before rotation"
+  assert_contains "$(cat "$CG_TMP/before.html.err")" "net::ERR_CERT_AUTHORITY_INVALID" "chromium's error, second-root browser, before rotation"
+  kube_rotate "$CERTS/web" "$NEW/kube2.crt" "$NEW/kube2.key"
+  wait_serial 5 kube.test "$SERIAL"
+}
+
+# after_browser_loads : the second-root browser loads a page (over $PROTO) after the rotation.
+after_browser_loads() {
+  browse "$CG_TMP/after" "https://kube.test:$CG_PORT/page" "$CG_TMP/after.html" \
+    || fail "chromium failed: $(tail -n 3 "$CG_TMP/after.html.err")"
+  assert_eq "hello through certgate" "$(dom_text "$CG_TMP/after.html" greeting)" "greeting, second-root browser, after rotation"
+  assert_protocol "$CG_TMP/after.html"
 }
 
 case_rotation_keeps_websocket() {
   browser_init
+  variant h1
   bup_start
-  local certs="$CG_TMP/certs" new="$CG_TMP/new"
-  cert_install kube:kube:web "$certs"
-  cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$certs"
-  # The rotated certificate comes from a second root, trusted only by the "after" browser: that browser can
-  # load a page only once it is served the new certificate.
-  mkdir -p "$new"
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 -keyout "$new/ca2.key" \
-    -out "$new/ca2.crt" -subj "/CN=certgate-test-root-2" -addext basicConstraints=critical,CA:TRUE \
-    -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null || fail "second root"
-  pki_leaf "$new" kube2 cg-kube2 "DNS:kube.test" ec ca2 || fail "issuing the new certificate"
-  local serial old; serial=$(cert_serial "$new/kube2.crt"); old=$(cert_serial "$CG_PKI/kube.crt")
-  nss_home "$CG_TMP/home" "$CG_PKI/ca.crt"
-  nss_home "$CG_TMP/after" "$new/ca2.crt"
+  rotation_setup
   # The long-lived page: its WebSocket sends a tick every 100 ms until /hold?key=rot is released.
   browse "$CG_TMP/home" "https://kube.test:$CG_PORT/ws.html?key=rot" "$CG_TMP/ws.html" &
   local bpid=$!
   _register_aux "$bpid"
   wait_for 20 _ws_ticks_past 3 || fail "the page's WebSocket never ticked: $(tail -n 3 "$CG_TMP/ws.html.err")"
-  assert_eq "$old" "$(served_serial "$CG_PORT" kube.test)" "serial for kube.test before rotation"
-  browse "$CG_TMP/after" "https://kube.test:$CG_PORT/page" "$CG_TMP/before.html" || true
-  assert_not_contains "$(cat "$CG_TMP/before.html")" "hello through certgate" "DOM, second-root browser, before rotation"
-  assert_contains "$(cat "$CG_TMP/before.html.err")" "net::ERR_CERT_AUTHORITY_INVALID" "chromium's error, second-root browser, before rotation"
-  kube_rotate "$certs/web" "$new/kube2.crt" "$new/kube2.key"
-  wait_serial 5 kube.test "$serial"
+  rotate_after_refusal
   local t; t=$(ws_lines ' tick-')
   wait_for 10 _ws_ticks_past $((t + 10)) || fail "the WebSocket stopped after the rotation (ticks stuck at $(ws_lines ' tick-'))"
   note "ok: WebSocket ticks $t at the rotation, $(ws_lines ' tick-') now"
-  browse "$CG_TMP/after" "https://kube.test:$CG_PORT/page" "$CG_TMP/after.html" \
-    || fail "chromium failed: $(tail -n 3 "$CG_TMP/after.html.err")"
-  assert_eq "hello through certgate" "$(dom_text "$CG_TMP/after.html" greeting)" "greeting, second-root browser, after rotation"
+  after_browser_loads
   touch "$CG_TMP/bup/release-rot"
   wait "$bpid" || fail "the long-lived chromium failed: $(tail -n 3 "$CG_TMP/ws.html.err")"
   assert_eq "open" "$(dom_text "$CG_TMP/ws.html" state)" "WebSocket state at the end"
   assert_eq "open;" "$(dom_text "$CG_TMP/ws.html" events)" "WebSocket events (no error, no close)"
   assert_ge "$(dom_text "$CG_TMP/ws.html" ticks)" $((t + 10)) "ticks echoed back to the page"
   assert_eq 0 "$(grep -vc '^1 ' "$CG_TMP/bup/ws.log")" "upstream lines from any WebSocket connection but the first"
+}
+
+tick_lines() { wc -l < "$CG_TMP/bup/ticks.log" 2>/dev/null || echo 0; }
+_ticks_past() { [ "$(tick_lines)" -ge "$1" ]; }
+
+# The HTTP/2 counterpart: a page loaded over h2 fetches /tick every 100 ms, each fetch a new stream on
+# the page's h2 connection; across the rotation the fetches go on on that same connection (no new h2
+# connection at certgate, none opened by the fetches as the page's resource timing sees them).
+case_rotation_keeps_http2_connection() {
+  browser_init
+  variant h2
+  bup_start
+  rotation_setup "${ALPN[@]}"
+  browse "$CG_TMP/home" "https://kube.test:$CG_PORT/poll.html?key=rot" "$CG_TMP/poll.html" &
+  local bpid=$!
+  _register_aux "$bpid"
+  wait_for 20 _ticks_past 3 || fail "the page never fetched a tick: $(tail -n 3 "$CG_TMP/poll.html.err")"
+  local h2c; h2c=$(conns h2)
+  assert_conns 1+ 0
+  rotate_after_refusal
+  local t; t=$(tick_lines)
+  wait_for 10 _ticks_past $((t + 10)) || fail "the page's fetches stopped after the rotation (stuck at $(tick_lines))"
+  note "ok: ticks $t at the rotation, $(tick_lines) now"
+  assert_eq "$h2c" "$(conns h2)" "h2 connections after the rotation (the page kept its connection)"
+  after_browser_loads
+  assert_ge "$(conns h2)" $((h2c + 1)) "h2 connections after the second-root browser"
+  touch "$CG_TMP/bup/release-rot"
+  wait "$bpid" || fail "the long-lived chromium failed: $(tail -n 3 "$CG_TMP/poll.html.err")"
+  local f="$CG_TMP/poll.html"
+  assert_protocol "$f"
+  assert_eq 0 "$(dom_text "$f" errors)" "failed tick fetches"
+  assert_ge "$(dom_text "$f" ticks)" $((t + 10)) "tick fetches answered"
+  assert_eq h2 "$(dom_text "$f" tick-protocols)" "protocols of the tick fetches"
+  assert_eq 0 "$(dom_text "$f" tick-new-connections)" "tick fetches that opened a connection"
+  assert_eq 0 "$(h2_requests reset)" "h2 streams reset"
 }
 
 run_cases "$@"
