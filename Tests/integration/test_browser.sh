@@ -3,11 +3,13 @@
 # (browser_upstream.py: HTML pages, a WebSocket echo, held subresources, a polling page). Trust comes from
 # an NSS database in a temporary $HOME (certutil, libnss3-tools), never from --ignore-certificate-errors;
 # client certificates are imported with pk12util and chosen by the AutoSelectCertificateForUrls policy.
-# Every case runs in HTTP/1.1 (no --alpn) and in HTTP/2 (--alpn h2,http/1.1, terminated by certgate onto
-# the HTTP/1.1 upstream): each page writes the protocol Chromium loaded it over (the navigation entry's
-# nextHopProtocol) into its DOM, and the h2 cases also check certgate's protocol metrics. The WebSocket
-# goes on an HTTP/1.1 connection of its own even with h2 offered: certgate does not send
-# SETTINGS_ENABLE_CONNECT_PROTOCOL, so Chromium does not use RFC 8441 over the h2 connection.
+# HTTP/1.1 and HTTP/2: each case runs without --alpn (HTTP/1.1) and in an HTTP/2 variant (*_http2*: --alpn
+# h2,http/1.1, terminated by certgate onto the HTTP/1.1 upstream); the subresource case is h2 only, and the
+# rotation case has an h2 counterpart with a polling page in place of the WebSocket. Each page writes the
+# protocol Chromium loaded it over (the navigation entry's nextHopProtocol) into its DOM, and the h2 cases
+# also check certgate's protocol metrics. The WebSocket goes on an HTTP/1.1 connection of its own even
+# with h2 offered: certgate does not send SETTINGS_ENABLE_CONNECT_PROTOCOL, so Chromium does not use RFC
+# 8441 over the h2 connection.
 #
 # Skips (one clear line) when chromium or the NSS tools are missing or Chromium cannot start here, and
 # unless CG_BROWSER=1 (scripts/test --browser sets it). As root Chromium needs --no-sandbox (it refuses
@@ -287,7 +289,7 @@ _websocket_echo_forward_headers() {
   fi
 }
 case_websocket_echo_forward_headers() { _websocket_echo_forward_headers h1; }
-case_websocket_echo_forward_headers_h2_offered() { _websocket_echo_forward_headers h2; }
+case_websocket_echo_forward_headers_http2_offered() { _websocket_echo_forward_headers h2; }
 
 # rotation_setup [certgate args] : certgate serving kube.test from a kubelet-style secret dir ($CERTS/web)
 # and, in $NEW, a certificate for kube.test (kube2.crt/.key) from a second root: the "after" browser
