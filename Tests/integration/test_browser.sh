@@ -4,12 +4,13 @@
 # an NSS database in a temporary $HOME (certutil, libnss3-tools), never from --ignore-certificate-errors;
 # client certificates are imported with pk12util and chosen by the AutoSelectCertificateForUrls policy.
 # HTTP/1.1 and HTTP/2: each case runs without --alpn (HTTP/1.1) and in an HTTP/2 variant (*_http2*: --alpn
-# h2,http/1.1, terminated by certgate onto the HTTP/1.1 upstream); the subresource case is h2 only, and the
-# rotation case has an h2 counterpart with a polling page in place of the WebSocket. Each page writes the
-# protocol Chromium loaded it over (the navigation entry's nextHopProtocol) into its DOM, and the h2 cases
-# also check certgate's protocol metrics. The WebSocket goes on an HTTP/1.1 connection of its own even
-# with h2 offered: certgate does not send SETTINGS_ENABLE_CONNECT_PROTOCOL, so Chromium does not use RFC
-# 8441 over the h2 connection.
+# h2,http/1.1, terminated by certgate onto the HTTP/1.1 upstream). The subresource case is h2 only; the
+# rotation case has an h2 counterpart with a polling page in place of the WebSocket, and so does a
+# client-trust reload (its GOAWAY moves the page to a new connection without a failed fetch). Each page
+# writes the protocol Chromium loaded it over (the navigation entry's nextHopProtocol) into its DOM, and
+# the h2 cases also check certgate's protocol metrics. The WebSocket goes on an HTTP/1.1 connection of its
+# own even with h2 offered: certgate does not send SETTINGS_ENABLE_CONNECT_PROTOCOL, so Chromium does not
+# use RFC 8441 over the h2 connection.
 #
 # Skips (one clear line) when chromium or the NSS tools are missing or Chromium cannot start here, and
 # unless CG_BROWSER=1 (scripts/test --browser sets it). As root Chromium needs --no-sandbox (it refuses
@@ -102,7 +103,7 @@ h2_requests() { metric certgate_http2_requests_total "result=\"$1\""; }
 assert_protocol() { assert_eq "$PROTO" "$(dom_text "$1" protocol)" "protocol of $(basename "$1") (nextHopProtocol)"; }
 
 # assert_conns H2 HTTP1 : certgate's completed handshakes by protocol (H2 may be "N+": at least N, as
-# Chromium may open a spare connection next to the one it uses).
+# Chromium's loading predictor usually preconnects a second connection next to the navigation's own).
 assert_conns() {
   if [[ $1 == *+ ]]; then assert_ge "$(conns h2)" "${1%+}" "h2 connections"; else assert_eq "$1" "$(conns h2)" "h2 connections"; fi
   assert_eq "$2" "$(conns http1)" "HTTP/1.1 connections"
@@ -192,7 +193,7 @@ case_subresources_multiplexed_over_http2() {
   assert_eq "$n" "$(grep -c ' HTTP/1.1$' "$log")" "of them HTTP/1.1 requests"
   assert_eq "$n" "$(awk '{ print $3 }' "$log" | sort -n | tail -n 1)" "subresource requests in flight at once upstream"
   assert_conns 1+ 0
-  assert_le "$(conns h2)" 2 "h2 connections (the page's and at most one spare)"
+  assert_le "$(conns h2)" 2 "h2 connections (the page's and at most one preconnected)"
   assert_ge "$(h2_requests forwarded)" $((n + 1)) "h2 requests forwarded (the page and its subresources)"
   assert_eq 0 "$(h2_requests refused)" "h2 requests refused"
   assert_ge "$(metric certgate_upstream_pool_connects_total)" "$n" "upstream pool connections (one request in flight on each)"
@@ -384,6 +385,43 @@ case_rotation_keeps_http2_connection() {
   assert_eq h2 "$(dom_text "$f" tick-protocols)" "protocols of the tick fetches"
   assert_eq 0 "$(dom_text "$f" tick-new-connections)" "tick fetches that opened a connection"
   assert_eq 0 "$(h2_requests reset)" "h2 streams reset"
+}
+
+# A reload that brings new client trust sends GOAWAY to every h2 connection: the polling page's next
+# fetches go on over one new h2 connection, none of them failing (--client-auth optional; the browser
+# has no client certificate, so it sends none).
+case_client_trust_reload_moves_http2_page() {
+  browser_init
+  variant h2
+  MT="$CG_TMP/mt"
+  mtls_pki "$MT" || fail "client PKI"
+  cat "$MT/caA.crt" > "$MT/clientca.pem"
+  bup_start
+  cert_install alpha:pem "$CG_TMP/certs"
+  bcg_start --cert-dir "$CG_TMP/certs" --client-ca "$MT/clientca.pem" --client-auth optional "${ALPN[@]}"
+  nss_home "$CG_TMP/home" "$CG_PKI/ca.crt"
+  browse "$CG_TMP/home" "https://alpha.test:$CG_PORT/poll.html?key=trust" "$CG_TMP/poll.html" &
+  local bpid=$!
+  _register_aux "$bpid"
+  wait_for 20 _ticks_past 3 || fail "the page never fetched a tick: $(tail -n 3 "$CG_TMP/poll.html.err")"
+  local h2c; h2c=$(conns h2)
+  assert_conns 1+ 0
+  cat "$MT/caA.crt" "$MT/caB.crt" > "$MT/clientca.pem"
+  kill -HUP "$CG_PID"
+  wait_for 10 log_count "client CA generation added" || fail "no client CA reload logged"
+  local t; t=$(tick_lines)
+  wait_for 10 _ticks_past $((t + 10)) || fail "the page's fetches stopped after the reload (stuck at $(tick_lines))"
+  note "ok: ticks $t at the reload, $(tick_lines) now"
+  assert_ge "$(conns h2)" $((h2c + 1)) "h2 connections after the reload (the page's fetches moved)"
+  touch "$CG_TMP/bup/release-trust"
+  wait "$bpid" || fail "the long-lived chromium failed: $(tail -n 3 "$CG_TMP/poll.html.err")"
+  local f="$CG_TMP/poll.html"
+  assert_protocol "$f"
+  assert_eq 0 "$(dom_text "$f" errors)" "failed tick fetches"
+  assert_ge "$(dom_text "$f" ticks)" $((t + 10)) "tick fetches answered"
+  assert_eq h2 "$(dom_text "$f" tick-protocols)" "protocols of the tick fetches"
+  assert_eq 1 "$(dom_text "$f" tick-new-connections)" "tick fetches that opened a connection (the first after the GOAWAY)"
+  assert_eq 0 "$(conns http1)" "HTTP/1.1 connections"
 }
 
 run_cases "$@"
