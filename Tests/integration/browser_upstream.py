@@ -27,6 +27,13 @@
                    errors, the protocols of those fetches and how many opened a new connection; its
                    <img src="/hold?key=K"> holds the load event (released by the file DIR/release-K)
   GET /tick?n=N    "tick-N" (text/plain); logs "N" to DIR/ticks.log
+  GET /data.html   browser_data.html: cookies, aborted responses, an 8 MiB download and a 4 MiB upload
+                   (SHA-256 in the page), 150 requests at once; results in the DOM
+  GET /cookie      the JSON list of the Cookie fields received; GET /echo?v=X  "echo X"
+  GET /drip        100 x 1000 bytes (Content-Length), one piece every 10 ms
+  GET /big?mib=N   N MiB of a fixed pattern; its SHA-256 goes to DIR/big.log
+  POST /upload     "LENGTH SHA256" of the body (Content-Length or chunked)
+  GET /release?key=K  releases /hold?key=K
   GET /ws          WebSocket (RFC 6455) echo: the first message sent is "seen " + the JSON of the
                    forwarding headers of the upgrade request; then every text message comes back as it is
 Each WebSocket connection appends one line per received message to DIR/ws.log: "CONN_ID MESSAGE".
@@ -44,6 +51,7 @@ import time
 import urllib.parse
 
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+PATTERN = bytes((i * 13) & 255 for i in range(65536))
 GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 FORWARD = ("X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Client-Cert")
 
@@ -291,10 +299,59 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 while key not in Handler.released and not os.path.exists(flag) and time.monotonic() < deadline:
                     Handler.cond.wait(0.05)
             self.send_body(GIF, "image/gif")
+        elif url.path == "/data.html":
+            with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "browser_data.html"), "rb") as f:
+                self.send_body(f.read(), "text/html; charset=utf-8")
+        elif url.path == "/cookie":
+            self.send_body(json.dumps(self.headers.get_all("Cookie", [])).encode(), "application/json")
+        elif url.path == "/echo":
+            self.send_body(("echo " + query.get("v", [""])[0]).encode(), "text/plain")
+        elif url.path == "/drip":
+            self.drip()
+        elif url.path == "/big":
+            data = PATTERN * (int(query.get("mib", ["1"])[0]) * 16)
+            self.log_line("big.log", hashlib.sha256(data).hexdigest())
+            self.send_body(data, "application/octet-stream")
+        elif url.path == "/release":
+            with Handler.cond:
+                Handler.released.add(query.get("key", [""])[0])
+                Handler.cond.notify_all()
+            self.send_body(b"released", "text/plain")
         elif url.path == "/ws" and self.headers.get("Upgrade", "").lower() == "websocket":
             self.websocket()
         else:
             self.send_error(404)
+
+    def drip(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", "100000")
+        self.end_headers()
+        try:
+            for _ in range(100):
+                self.wfile.write(b"x" * 1000)
+                self.wfile.flush()
+                time.sleep(0.01)
+        except OSError:  # the proxy closed it: the client went away
+            self.close_connection = True
+
+    def do_POST(self):
+        if urllib.parse.urlsplit(self.path).path != "/upload":
+            self.send_error(404)
+            return
+        if "Content-Length" in self.headers:
+            data = self.rfile.read(int(self.headers["Content-Length"]))
+        else:
+            data = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                data += self.rfile.read(size)
+                self.rfile.readline()
+        self.send_body(("%d %s" % (len(data), hashlib.sha256(data).hexdigest())).encode(), "text/plain")
 
     def websocket(self):
         key = self.headers.get("Sec-WebSocket-Key", "")

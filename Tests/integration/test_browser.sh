@@ -107,6 +107,42 @@ case_subresources_multiplexed_over_http2() {
   assert_ge "$(metric certgate_upstream_pool_connects_total)" "$n" "upstream pool connections (one request in flight on each)"
 }
 
+# Data through a page: three cookies reach the upstream as one Cookie line; 10 responses aborted after
+# their first bytes, each followed by a request that gets its own answer (an upstream connection with a
+# response cut off is not reused); an 8 MiB download and a 4 MiB upload intact (SHA-256 in the page and
+# upstream); 150 requests at once (over h2 more than certgate's 100 concurrent streams) all answered.
+_data_through_page() {
+  browser_init
+  variant "$1"
+  bup_start
+  cert_install alpha:pem "$CG_TMP/certs"
+  bcg_start --cert-dir "$CG_TMP/certs" "${ALPN[@]}"
+  nss_home "$CG_TMP/home" "$CG_PKI/ca.crt"
+  B_TIMEOUT=60 browse "$CG_TMP/home" "https://alpha.test:$CG_PORT/data.html" "$CG_TMP/data.html" \
+    || fail "chromium failed: $(tail -n 3 "$CG_TMP/data.html.err")"
+  local f="$CG_TMP/data.html"
+  assert_eq "" "$(dom_text "$f" error)" "error in the page's script"
+  assert_eq yes "$(dom_text "$f" done)" "the page's script finished"
+  assert_protocol "$f"
+  assert_eq '["a=1; b=2; c=3"]' "$(dom_text "$f" cookie | unq)" "Cookie fields seen upstream"
+  assert_eq 10 "$(dom_text "$f" aborted)" "responses aborted by the page"
+  assert_eq 10 "$(dom_text "$f" after-abort)" "requests after an abort answered with their own response"
+  assert_eq $((8 << 20)) "$(dom_text "$f" big-len)" "download length"
+  assert_eq "$(cat "$CG_TMP/bup/big.log")" "$(dom_text "$f" big-sha)" "download SHA-256 (page) = sent (upstream)"
+  assert_eq "$(dom_text "$f" upload-want)" "$(dom_text "$f" upload)" "upload length and SHA-256 (upstream) = sent (page)"
+  assert_eq 150 "$(dom_text "$f" many)" "requests at once answered"
+  if [ "$1" = h2 ]; then
+    assert_conns 1+ 0
+    assert_ge "$(h2_requests reset)" 10 "h2 streams reset (the aborted responses)"
+    assert_eq 0 "$(h2_requests refused)" "h2 requests refused"
+    assert_eq 0 "$(h2_requests upstream_failed)" "h2 requests failed upstream"
+    assert_eq 0 "$(metric certgate_http2_attacks_total)" "h2 defences fired"
+    assert_eq 0 "$(metric certgate_http2_protocol_errors_total)" "h2 protocol errors"
+  fi
+}
+case_data_through_page() { _data_through_page h1; }
+case_data_through_page_http2() { _data_through_page h2; }
+
 _client_certificate_auto_selected() {
   browser_init
   variant "$1"
