@@ -121,7 +121,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CertgateProxyTests",
-            dependencies: ["CertgateProxy", "CertgateHTTP", "CertgateMetrics", "CertgatePosix", "CertgateTLS", "LibEV"]
+            dependencies: [
+                "CertgateProxy", "CertgateHTTP", "CertgateHTTP2", "CertgateMetrics", "CertgatePosix", "CertgateTLS",
+                "LibEV",
+            ]
         ),
         .testTarget(
             name: "CertgateReloadTests",

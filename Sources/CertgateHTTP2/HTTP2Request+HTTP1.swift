@@ -17,7 +17,7 @@ extension HTTP2Request {
         out += method
         out.append(UInt8(ascii: " "))
         out += path
-        out += Array(" HTTP/1.1\r\nHost: ".utf8)
+        out += Self.versionAndHost
         out += authority
         out += Self.crlf
         var cookies: [[UInt8]] = []
@@ -29,16 +29,16 @@ extension HTTP2Request {
                 continue
             }
             out += field.name
-            out += Array(": ".utf8)
+            out += Self.colonSpace
             out += field.value
             out += Self.crlf
         }
         if !cookies.isEmpty {
-            out += Array("cookie: ".utf8)
-            out += Array(cookies.joined(separator: Array("; ".utf8)))
+            out += Self.cookie + Self.colonSpace
+            out += Array(cookies.joined(separator: Self.cookieSeparator))
             out += Self.crlf
         }
-        if sendsChunked { out += Array("Transfer-Encoding: chunked\r\n".utf8) }
+        if sendsChunked { out += Self.chunked }
         out += forwarded.block
         out += Self.crlf
         return out
@@ -46,4 +46,8 @@ extension HTTP2Request {
 
     static let crlf: [UInt8] = [13, 10]
     static let cookie = Array("cookie".utf8)
+    static let colonSpace = Array(": ".utf8)
+    static let cookieSeparator = Array("; ".utf8)
+    static let versionAndHost = Array(" HTTP/1.1\r\nHost: ".utf8)
+    static let chunked = Array("Transfer-Encoding: chunked\r\n".utf8)
 }

@@ -27,7 +27,8 @@ public struct HTTP2Request: Equatable, Sendable {
 
     /// The method, for logs.
     public var methodText: String { String(decoding: method, as: UTF8.self) }
-    public var isHead: Bool { method == Array("HEAD".utf8) }
+    public var isHead: Bool { method == Self.head }
+    static let head = Array("HEAD".utf8)
 
     /// Whether `received` body bytes agree with the declared `content-length` (`ended`: the stream has
     /// ended, so no more will come). Always true without a content-length.

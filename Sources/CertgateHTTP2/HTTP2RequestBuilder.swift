@@ -34,6 +34,27 @@ public struct HTTP2RequestBuilder {
         "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
     ]
     .map { Array($0.utf8) }
+    static let teName = Array("te".utf8)
+    static let trailers = Array("trailers".utf8)
+    static let contentLengthName = Array("content-length".utf8)
+    static let hostName = Array("host".utf8)
+    static let connect = Array("CONNECT".utf8)
+    static let https = Array("https".utf8)
+    static let http = Array("http".utf8)
+    /// RFC 9110 token characters, by byte value.
+    static let tokenBytes: [Bool] = (0..<256).map { byte in
+        switch byte {
+        case 48...57, 65...90, 97...122: return true
+        default: return "!#$%&'*+-.^_`|~".utf8.contains(UInt8(byte))
+        }
+    }
+
+    /// `add`, returning whether this field took the list past the limit (the HPACK bomb defence fired).
+    mutating func addReportingOverflow(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
+        let wasRefused = error != nil
+        add(name: name, value: value)
+        return !wasRefused && error == .headerListTooLarge
+    }
 
     /// Adds one decoded field; false once the request is refused (the rest of the block is only counted).
     @discardableResult
@@ -51,16 +72,16 @@ public struct HTTP2RequestBuilder {
         let name = Array(name)
         if Self.connectionSpecific.contains(name) { return refuse(.connectionSpecificField) }
         switch name {
-        case Array("te".utf8):
-            guard Array(value).map(Self.lowered) == Array("trailers".utf8) else { return refuse(.badTE) }
-        case Array("content-length".utf8):
+        case Self.teName:
+            guard value.map(Self.lowered) == Self.trailers else { return refuse(.badTE) }
+        case Self.contentLengthName:
             guard !value.isEmpty, value.count <= 18, value.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
                 return refuse(.badContentLength)
             }
             let length = value.reduce(0) { $0 * 10 + Int($1 - 48) }
             guard contentLength == nil || contentLength == length else { return refuse(.badContentLength) }
             contentLength = length
-        case Array("host".utf8):
+        case Self.hostName:
             guard host == nil, Self.isVisible(value) else { return refuse(.badCharacter) }
             host = Array(value)
             return true
@@ -86,23 +107,23 @@ public struct HTTP2RequestBuilder {
 
     private mutating func addPseudo(_ name: [UInt8], _ value: [UInt8]) -> Bool {
         guard !sawRegularField, !value.isEmpty, Self.isVisible(value) else { return refuse(.badPseudoHeader) }
-        switch String(decoding: name, as: UTF8.self) {
-        case ":method":
+        switch name {
+        case Self.methodName:
             guard method == nil else { return refuse(.badPseudoHeader) }
             guard value.allSatisfy(Self.isTokenByte) else { return refuse(.badCharacter) }
-            guard value != Array("CONNECT".utf8) else { return refuse(.unsupportedMethod) }
+            guard value != Self.connect else { return refuse(.unsupportedMethod) }
             method = value
-        case ":scheme":
-            guard scheme == nil, value == Array("https".utf8) || value == Array("http".utf8) else {
+        case Self.schemeName:
+            guard scheme == nil, value == Self.https || value == Self.http else {
                 return refuse(.badPseudoHeader)
             }
             scheme = value
-        case ":path":
+        case Self.pathName:
             guard path == nil, value.first == UInt8(ascii: "/") || value == [UInt8(ascii: "*")] else {
                 return refuse(.badPseudoHeader)
             }
             path = value
-        case ":authority":
+        case Self.authorityName:
             guard authority == nil else { return refuse(.badPseudoHeader) }
             authority = value
         default:
@@ -125,12 +146,15 @@ public struct HTTP2RequestBuilder {
         byte >= 65 && byte <= 90 ? byte | 0x20 : byte
     }
 
+    static let methodName = Array(":method".utf8)
+    static let schemeName = Array(":scheme".utf8)
+    static let pathName = Array(":path".utf8)
+    static let authorityName = Array(":authority".utf8)
+
     /// RFC 9110 token characters.
+    @inline(__always)
     static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case 48...57, 65...90, 97...122: return true
-        default: return Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
-        }
+        tokenBytes[Int(byte)]
     }
 
     /// A token character that is not an upper-case letter.

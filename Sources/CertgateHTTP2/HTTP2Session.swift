@@ -14,8 +14,10 @@ public final class HTTP2Session {
     public weak var delegate: HTTP2SessionDelegate?
     let raw: OpaquePointer
     let limits: HTTP2Limits
-    /// Request heads being received, by stream.
-    var builders: [Int32: HTTP2RequestBuilder] = [:]
+    /// The request head being received, and its stream: one at a time, since a header block (HEADERS and
+    /// its CONTINUATIONs) cannot be interleaved with any other frame.
+    var builder: HTTP2RequestBuilder?
+    var builderStream: Int32 = 0
     /// Streams whose request was handed to the delegate.
     var accepted: Set<Int32> = []
     /// Response bodies not yet in DATA frames.
@@ -111,16 +113,10 @@ public final class HTTP2Session {
     /// Submits a response's HEADERS; `hasBody`: DATA follows from `appendBody`/`endBody`.
     @discardableResult
     public func submitResponse(stream: Int32, status: Int, fields: [HTTP2Request.Field], hasBody: Bool) -> Bool {
-        var names: [[UInt8]] = [Array(":status".utf8)]
-        var values: [[UInt8]] = [Array(String(status).utf8)]
-        for field in fields {
-            names.append(field.name)
-            values.append(field.value)
-        }
         var provider = nghttp2_data_provider()
         provider.read_callback = HTTP2SessionCallbacks.readBody
         if hasBody { bodies[stream] = HTTP2ResponseBody() }
-        let result = Self.withHeaderBlock(names, values) { nva, count in
+        let result = Self.withHeaderBlock(status: status, fields) { nva, count in
             hasBody
                 ? nghttp2_submit_response(raw, stream, nva, count, &provider)
                 : nghttp2_submit_response(raw, stream, nva, count, nil)
@@ -188,26 +184,44 @@ public final class HTTP2Session {
     /// Streams whose request was accepted and that are not closed yet.
     public var openStreams: Int { accepted.count }
 
+    static let statusName = Array(":status".utf8)
+
+    /// The nghttp2 name/value list of a response head (`:status`, then `fields`), valid inside `body`:
+    /// every name and value copied once into one buffer.
     static func withHeaderBlock<R>(
-        _ names: [[UInt8]], _ values: [[UInt8]], _ body: (UnsafePointer<nghttp2_nv>, Int) -> R
+        status: Int, _ fields: [HTTP2Request.Field], _ body: (UnsafePointer<nghttp2_nv>, Int) -> R
     ) -> R {
-        var flat: [UInt8] = []
-        for index in names.indices { flat += names[index] + values[index] }
+        var flat = statusName
+        flat.reserveCapacity(16 + fields.reduce(0) { $0 + $1.name.count + $1.value.count })
+        var status = status
+        var digits: [UInt8] = []
+        repeat {
+            digits.append(UInt8(48 + status % 10))
+            status /= 10
+        } while status > 0
+        flat += digits.reversed()
+        for field in fields {
+            flat += field.name
+            flat += field.value
+        }
         return flat.withUnsafeMutableBufferPointer { storage in
-            var nva: [nghttp2_nv] = []
-            nva.reserveCapacity(names.count)
-            var offset = 0
-            for index in names.indices {
-                let name = storage.baseAddress! + offset
-                offset += names[index].count
-                let value = storage.baseAddress! + offset
-                offset += values[index].count
-                nva.append(
-                    nghttp2_nv(
-                        name: name, value: value, namelen: names[index].count, valuelen: values[index].count,
-                        flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
+            withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: fields.count + 1) { nva in
+                let base = storage.baseAddress!
+                let none = UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)
+                nva[0] = nghttp2_nv(
+                    name: base, value: base + statusName.count, namelen: statusName.count, valuelen: digits.count,
+                    flags: none)
+                var offset = statusName.count + digits.count
+                for (index, field) in fields.enumerated() {
+                    let name = base + offset
+                    offset += field.name.count
+                    nva[index + 1] = nghttp2_nv(
+                        name: name, value: base + offset, namelen: field.name.count, valuelen: field.value.count,
+                        flags: none)
+                    offset += field.value.count
+                }
+                return body(UnsafePointer(nva.baseAddress!), nva.count)
             }
-            return nva.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
         }
     }
 }

@@ -19,7 +19,8 @@ enum HTTP2SessionCallbacks {
                 return 0
             }
             let owner = HTTP2SessionCallbacks.session(userData)
-            owner.builders[frame.hd.stream_id] = HTTP2RequestBuilder(limit: owner.limits.maxHeaderListSize)
+            owner.builder = HTTP2RequestBuilder(limit: owner.limits.maxHeaderListSize)
+            owner.builderStream = frame.hd.stream_id
             return 0
         }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) {
@@ -27,14 +28,12 @@ enum HTTP2SessionCallbacks {
             let owner = HTTP2SessionCallbacks.session(userData)
             let stream = frame!.pointee.hd.stream_id
             // Trailers (and anything not a request head) are not forwarded.
-            guard owner.builders[stream] != nil else { return 0 }
-            let wasRefused = owner.builders[stream]!.error != nil
-            owner.builders[stream]!.add(
-                name: UnsafeRawBufferPointer(start: name, count: nameLength),
-                value: UnsafeRawBufferPointer(start: value, count: valueLength))
-            if !wasRefused, owner.builders[stream]!.error == .headerListTooLarge {
-                owner.delegate?.http2Defended(.hpackBomb)
-            }
+            guard stream == owner.builderStream,
+                let bomb = owner.builder?.addReportingOverflow(
+                    name: UnsafeRawBufferPointer(start: name, count: nameLength),
+                    value: UnsafeRawBufferPointer(start: value, count: valueLength))
+            else { return 0 }
+            if bomb { owner.delegate?.http2Defended(.hpackBomb) }
             return 0
         }
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
@@ -53,7 +52,7 @@ enum HTTP2SessionCallbacks {
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, stream, errorCode, userData in
             let owner = HTTP2SessionCallbacks.session(userData)
-            owner.builders[stream] = nil
+            if owner.builderStream == stream { owner.builder = nil }
             owner.bodies[stream] = nil
             if owner.accepted.remove(stream) != nil {
                 owner.delegate?.http2StreamClosed(stream: stream, errorCode: errorCode)
@@ -118,7 +117,8 @@ extension HTTP2Session {
         let endsStream = frame.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
         switch UInt32(frame.hd.type) {
         case NGHTTP2_HEADERS.rawValue:
-            if let builder = builders.removeValue(forKey: stream) {
+            if stream == builderStream, let builder {
+                self.builder = nil
                 switch builder.finish(endsStream: endsStream) {
                 case .success(let request):
                     accepted.insert(stream)

@@ -102,6 +102,9 @@ final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
                 let ok = session.receive(UnsafeRawBufferPointer(start: worker.scratch, count: n))
                 inSession = false
                 if !ok { protocolFailure() }
+                // Readiness shows what the socket holds; only what OpenSSL already took is read at once
+                // (no read that ends in EAGAIN per event).
+                if !tls.hasBufferedData { return }
             case .wantRead:
                 readWaitsFor = .read
                 return
@@ -116,27 +119,34 @@ final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
         }
     }
 
-    /// The session's frames to the client, until it has none or the socket is full.
+    /// The session's frames to the client, until it has none or the socket is full. Frames are gathered
+    /// into `output` up to `outputBatch` bytes and written together: one TLS record and one syscall for a
+    /// response's HEADERS and DATA, not one per frame.
     private func flush() {
         guard !closed, !inSession else { return }
         inSession = true
         defer { inSession = false }
         while true {
-            if outputStart < output.count {
-                let taken = output.withUnsafeBytes {
-                    write($0.baseAddress! + outputStart, count: output.count - outputStart)
-                }
-                guard let taken else { return }
-                outputStart += taken
-                guard outputStart == output.count else { return }
+            // A blocked remainder is retried as it is (TLS retries need the same bytes first).
+            if outputStart == output.count {
                 output.removeAll(keepingCapacity: true)
                 outputStart = 0
+                while output.count < Self.outputBatch, let chunk = session.nextOutput() {
+                    output.append(contentsOf: chunk)
+                }
+                guard !output.isEmpty else { return }
             }
-            guard let chunk = session.nextOutput() else { break }
-            guard let taken = write(chunk.baseAddress!, count: chunk.count) else { return }
-            if taken < chunk.count { output += chunk[taken...] }
+            let taken = output.withUnsafeBytes {
+                write($0.baseAddress! + outputStart, count: output.count - outputStart)
+            }
+            guard let taken else { return }
+            outputStart += taken
+            guard outputStart == output.count else { return }
         }
     }
+
+    /// How many bytes of frames one write gathers (a TLS record holds 16 KiB).
+    static let outputBatch = 16 * 1024
 
     /// Called by exchanges after upstream events: flushes unless already inside the session.
     func flushSoon() {

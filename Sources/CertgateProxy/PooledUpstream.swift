@@ -40,12 +40,12 @@ final class PooledUpstream {
         watcher.watch(events)
     }
 
-    /// Serves `exchange` (from the pool, idle, or just connected).
+    /// Serves `exchange` (from the pool, idle, or just connected). An idle connection keeps watching for
+    /// reads (the response comes that way; no watcher change per request); the exchange sets the rest.
     func assign(_ exchange: HTTP2Exchange) {
         self.exchange = exchange
         guard state != .connecting else { return }
         state = .busy
-        watcher.watch([])
     }
 
     /// Back into the pool after a complete response with keep-alive.

@@ -72,7 +72,7 @@ final class H2TestClient {
     func request(_ headers: [(String, String)], body: [UInt8]? = nil) -> Int32 {
         let names = headers.map { Array($0.0.utf8) }
         let values = headers.map { Array($0.1.utf8) }
-        return HTTP2Session.withHeaderBlock(names, values) { nva, count in
+        return Self.withHeaderBlock(names, values) { nva, count in
             guard let body else { return nghttp2_submit_request(raw, nil, nva, count, nil, nil) }
             pendingBody = body
             var provider = nghttp2_data_provider()
@@ -91,6 +91,26 @@ final class H2TestClient {
     }
 
     var pendingBody: [UInt8] = []
+
+    /// nghttp2's name/value list for `names` and `values`, valid inside `body`.
+    static func withHeaderBlock<R>(
+        _ names: [[UInt8]], _ values: [[UInt8]], _ body: (UnsafePointer<nghttp2_nv>, Int) -> R
+    ) -> R {
+        let flat = zip(names, values).flatMap { $0 + $1 }
+        return flat.withUnsafeBufferPointer { storage in
+            var nva: [nghttp2_nv] = []
+            var offset = 0
+            for (name, value) in zip(names, values) {
+                let base = UnsafeMutablePointer(mutating: storage.baseAddress!)
+                nva.append(
+                    nghttp2_nv(
+                        name: base + offset, value: base + offset + name.count, namelen: name.count,
+                        valuelen: value.count, flags: 0))
+                offset += name.count + value.count
+            }
+            return nva.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
+        }
+    }
 
     static let get: [(String, String)] = [
         (":method", "GET"), (":scheme", "https"), (":path", "/x"), (":authority", "example.test"),
