@@ -388,13 +388,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
             f.write("%d closed\n" % conn)
 
 
+class Server(http.server.ThreadingHTTPServer):
+    # certgate's HTTP/2 upstream pool opens one connection per stream in flight (100 at once from one h2
+    # connection): socketserver's default listen backlog of 5 overflows and the connects then wait for
+    # TCP retransmits (seconds).
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--dir", required=True)
     args = ap.parse_args()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", args.port), Handler)
     server.dir = args.dir
     server.serve_forever()
 
