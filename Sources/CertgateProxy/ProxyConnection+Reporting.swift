@@ -68,7 +68,8 @@ extension ProxyConnection {
             worker.logger.debug("upstream did not finish before the refusal; closing", metadata: connMetadata)
         default:
             if let reason = cause.abortReason(failure) {
-                worker.logger.debug("connection aborted", metadata: connMetadata.merging(["reason": "\(reason)"]) { $1 })
+                worker.logger.debug(
+                    "connection aborted", metadata: connMetadata.merging(["reason": "\(reason)"]) { $1 })
             }
         }
     }
