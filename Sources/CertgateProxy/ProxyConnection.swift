@@ -14,9 +14,11 @@ import LibEV
 /// what the sink refuses into one pooled buffer for the machine to keep.
 ///
 /// Loop-confined to its worker's thread. The worker's registry holds the only strong reference; the
-/// watchers' callbacks capture the connection `unowned` (it stops them before it goes away).
+/// watchers' callbacks capture the connection `unowned` (it stops them before it goes away; the strong
+/// reference a checked `unowned` takes for each callback keeps it alive until a close inside it returns).
 final class ProxyConnection: ClientConnection {
-    unowned let worker: Worker
+    /// The worker outlives its connections (it closes them all before it goes): no checked reference.
+    unowned(unsafe) let worker: Worker
     let id: UInt64
     let clientFD: Int32
     private var upstreamFD: Int32 = -1

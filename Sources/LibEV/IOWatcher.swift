@@ -12,8 +12,10 @@ public final class IOWatcher {
     private let loop: EventLoop
     private let watcher: UnsafeMutablePointer<ev_io>
     private let handler: (IOEvents) -> Void
-    /// The events currently being watched (empty when stopped).
-    public private(set) var events: IOEvents = []
+    /// The events currently being watched (empty when stopped). Unchecked exclusivity: `watch(_:)` reads
+    /// it after every step of a connection (the dynamic check was two runtime calls each time), and the
+    /// watcher is confined to its loop's thread, with no access that could overlap.
+    @exclusivity(unchecked) public private(set) var events: IOEvents = []
     public let fd: Int32
 
     /// A stopped watcher for `fd`. `handler` runs on the loop thread with the ready events; it typically

@@ -7,6 +7,11 @@ import Testing
 
 @Suite("libev wrapper")
 struct EventLoopTests {
+    @Test func ioEventsAreLibevsFlags() {
+        #expect(IOEvents.read.rawValue == IOEvents.libevRead)
+        #expect(IOEvents.write.rawValue == IOEvents.libevWrite)
+    }
+
     @Test func timerFiresOnceAndTheLoopEnds() {
         let loop = EventLoop()
         var fired = 0
