@@ -50,6 +50,8 @@ public final class CertificateStore {
 
     private var entries: [String: Entry] = [:]
     private var directorySignatures: [String: FileSignature?] = [:]
+    /// `directorySignatures` and the entries' signatures, as the periodic check walks them.
+    private var statList = StatCheckList()
     /// The directories the last scan listed (watched directories are recomputed when they change).
     private var lastInventoryDirectories: [String] = []
     /// By certificate name, `directory:PATH` for an unreadable directory, or `snapshot`.
@@ -96,6 +98,7 @@ public final class CertificateStore {
         self.directorySignatures = directorySignatures
         self.watchDirectories = Self.watchDirectories(options: options, inventory: inventory, entries: entries)
         self.lastInventoryDirectories = inventory.directories
+        rebuildStatList()
     }
 
     /// Serves `trusts` from now on (a client-CA or CRL reload): returns the new snapshot to publish.
@@ -114,16 +117,11 @@ public final class CertificateStore {
 
     /// Whether a `stat()` of every known directory and source file differs from what the last reload saw:
     /// a file replaced, rewritten or removed, or an entry added to or removed from a directory. Cheap
-    /// (no reads); the periodic check calls it and reloads when it says yes.
-    public func hasChanges() -> Bool {
-        for (directory, signature) in directorySignatures where FileSignature.of(directory) != signature {
-            return true
-        }
-        for entry in entries.values where entry.source.signaturePaths.map(FileSignature.of) != entry.signatures {
-            return true
-        }
-        return false
-    }
+    /// (no reads, no allocation); the periodic check calls it, in slices, and reloads when it says yes.
+    public func hasChanges() -> Bool { statList.changed() }
+
+    /// `hasChanges()` for slice `part` of `parts` of the directories and files (see `StatCheckList`).
+    public func hasChanges(part: Int, of parts: Int) -> Bool { statList.changed(part: part, of: parts) }
 
     /// Re-reads what may have changed and publishes nothing itself: the caller publishes
     /// `report.snapshot` when it is not `nil` (it is already `self.snapshot` by then).
@@ -363,6 +361,11 @@ public final class CertificateStore {
             watchDirectories = Self.watchDirectories(options: options, inventory: inventory, entries: entries)
             lastInventoryDirectories = inventory.directories
         }
+        rebuildStatList()
+    }
+
+    private func rebuildStatList() {
+        statList = StatCheckList(directories: directorySignatures, entries: entries.values)
     }
 
     /// Reads `source` until stable; `.success(nil)` when it hashes like `previous` (nothing to parse).
