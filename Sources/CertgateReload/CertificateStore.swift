@@ -120,6 +120,9 @@ public final class CertificateStore {
     /// (no reads, no allocation); the periodic check calls it, in slices, and reloads when it says yes.
     public func hasChanges() -> Bool { statList.changed() }
 
+    /// How many paths `hasChanges()` stat()s.
+    public var statCheckCount: Int { statList.count }
+
     /// `hasChanges()` for slice `part` of `parts` of the directories and files (see `StatCheckList`).
     public func hasChanges(part: Int, of parts: Int) -> Bool { statList.changed(part: part, of: parts) }
 

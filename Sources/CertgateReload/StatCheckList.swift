@@ -6,8 +6,8 @@ import CertgatePosix
 /// in one buffer, and a check neither converts strings nor allocates.
 ///
 /// With 10,000 certificates a check is 10,000 system calls; the check can cover the list in slices
-/// (`changed(part:of:)`) so that one pass is spread over the interval instead of stalling the control
-/// loop in one burst.
+/// (`changed(part:of:)`) so that a pass over a huge list is spread over the interval instead of stalling
+/// the control loop in one burst (`ReloadController` decides).
 ///
 /// A file that was missing (an optional `NAME.ocsp` beside each certificate) is left out when its
 /// directory is in the list: nothing can appear in a directory without changing the directory's mtime
@@ -15,6 +15,12 @@ import CertgatePosix
 /// kernels before 6.13, which stamp directories with a coarse clock, an entry created within the same
 /// clock tick as the reload's `stat()` of its directory goes unseen until something else changes the
 /// directory; new certificates have always been found that way, and a forced reload finds them.)
+///
+/// Files reached through a Kubernetes secret's `..data` link (`tls.crt -> ..data/tls.crt`, in a listed
+/// directory that has a `..data` symlink) are left out too: the kubelet's atomic writer changes them only
+/// by renaming a new `..data` into the directory, which changes the directory's signature; the files are
+/// on a read-only mount. inotify relies on the same (it watches that directory, not the timestamped
+/// directories behind the link). A secret volume with 10,000 keys then costs one `statx()` per pass.
 ///
 /// Value type; the store owns it and rebuilds it after every reload.
 struct StatCheckList {
@@ -38,8 +44,13 @@ struct StatCheckList {
         for (directory, signature) in directories.sorted(by: { $0.key.bytewiseLess($1.key) }) {
             append(directory, signature)
         }
+        let atomicWriter = Set(directories.keys.filter { PathName.isSymbolicLink(PathName.join($0, "..data")) })
         for (path, signature) in files {
-            if signature == nil, directories[PathName.directory(of: path)] != nil { continue }
+            let directory = PathName.directory(of: path)
+            if directories[directory] != nil {
+                if signature == nil { continue }
+                if atomicWriter.contains(directory), PathName.linkTarget(path)?.hasPrefix("..data/") == true { continue }
+            }
             append(path, signature)
         }
     }

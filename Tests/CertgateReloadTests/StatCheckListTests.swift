@@ -76,4 +76,31 @@ struct StatCheckListTests {
         #expect(!list.changed())
         #expect(!list.changed(part: 0, of: 10))
     }
+
+    @Test func filesBehindAKubernetesDataLinkAreLeftToTheirDirectory() throws {
+        let secret = root + "/certs/api"
+        let files = FileManager.default
+        try files.createDirectory(atPath: secret + "/..2026_12_05_01", withIntermediateDirectories: true)
+        try write("certs/api/..2026_12_05_01/tls.crt", "crt 1")
+        try write("certs/api/..2026_12_05_01/tls.key", "key 1")
+        try files.createSymbolicLink(atPath: secret + "/..data", withDestinationPath: "..2026_12_05_01")
+        for file in ["tls.crt", "tls.key"] {
+            try files.createSymbolicLink(atPath: secret + "/" + file, withDestinationPath: "..data/" + file)
+        }
+        // A plain file in a directory with no ..data link keeps its own stat().
+        let plain = root + "/certs/host0.pem"
+        let paths = [secret + "/tls.crt", secret + "/tls.key", plain]
+        let list = StatCheckList(
+            directories: [secret: FileSignature.of(secret), root + "/certs": FileSignature.of(root + "/certs")],
+            files: paths.map { ($0, FileSignature.of($0)) })
+        #expect(list.count == 3, "the two directories and host0.pem")
+        #expect(!list.changed())
+        // The kubelet's swap: a new timestamped directory, ..data_tmp pointing at it, renamed over ..data.
+        try files.createDirectory(atPath: secret + "/..2026_12_05_02", withIntermediateDirectories: true)
+        try write("certs/api/..2026_12_05_02/tls.crt", "crt 2")
+        try write("certs/api/..2026_12_05_02/tls.key", "key 2")
+        try files.createSymbolicLink(atPath: secret + "/..data_tmp", withDestinationPath: "..2026_12_05_02")
+        #expect(rename(secret + "/..data_tmp", secret + "/..data") == 0)
+        #expect(list.changed())
+    }
 }
