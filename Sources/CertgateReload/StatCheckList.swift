@@ -49,7 +49,9 @@ struct StatCheckList {
             let directory = PathName.directory(of: path)
             if directories[directory] != nil {
                 if signature == nil { continue }
-                if atomicWriter.contains(directory), PathName.linkTarget(path)?.hasPrefix("..data/") == true { continue }
+                if atomicWriter.contains(directory), PathName.linkTarget(path)?.hasPrefix("..data/") == true {
+                    continue
+                }
             }
             append(path, signature)
         }
