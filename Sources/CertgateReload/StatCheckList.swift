@@ -46,7 +46,7 @@ struct StatCheckList {
         }
         let atomicWriter = Set(directories.keys.filter { PathName.isSymbolicLink(PathName.join($0, "..data")) })
         for (path, signature) in files {
-            let directory = PathName.directory(of: path)
+            let directory = Self.directory(of: path)
             if directories[directory] != nil {
                 if signature == nil { continue }
                 if atomicWriter.contains(directory), PathName.linkTarget(path)?.hasPrefix("..data/") == true {
@@ -79,6 +79,14 @@ struct StatCheckList {
             }
             return false
         }
+    }
+
+    /// `PathName.directory(of:)` for the paths of sources (no trailing slash), on UTF-8 bytes: this runs
+    /// for every file after every reload, and Character-wise string scanning costs microseconds a path.
+    private static func directory(of path: String) -> String {
+        let bytes = path.utf8
+        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return "." }
+        return slash == bytes.startIndex ? "/" : String(Substring(bytes[..<slash]))
     }
 
     private mutating func append(_ path: String, _ signature: FileSignature?) {
