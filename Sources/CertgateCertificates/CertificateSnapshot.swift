@@ -32,7 +32,10 @@ public final class CertificateSnapshot: CertificateResolver {
         clientTrusts: ClientTrustTable = ClientTrustTable()
     ) throws(CertificateLoadError) {
         self.clientTrusts = clientTrusts
-        let certificates = unsorted.sorted { $0.name.bytewiseLess($1.name) }
+        // Sort the names, not the certificates: moving a `LoadedCertificate` retains and releases each of
+        // its references, and sorting 10,000 of them was a quarter of a reload's CPU.
+        let names = unsorted.map(\.name)
+        let certificates = names.indices.sorted { names[$0].bytewiseLess(names[$1]) }.map { unsorted[$0] }
         guard let first = certificates.first else { throw .noCertificates(searched: []) }
         if let defaultName {
             guard let chosen = certificates.first(where: { $0.name == defaultName }) else {

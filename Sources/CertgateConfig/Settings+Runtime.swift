@@ -13,7 +13,8 @@ extension Settings {
     public static let watch = Setting(
         "watch", group: .reloading, valueName: "auto|inotify|stat|off", type: "enum", example: "stat", reload: .live,
         help: "How certificate changes are noticed: auto (inotify on every certificate directory plus the "
-            + "--stat-interval check; the check alone where inotify is unavailable), inotify (inotify "
+            + "--stat-interval check, as a backstop every 10 intervals while inotify watches every directory "
+            + "on local file systems; the check alone where inotify is unavailable), inotify (inotify "
             + "only), stat (the check only, for NFS and other odd mounts) or off (no automatic "
             + "detection; SIGHUP, --reload-interval and POST /reload still work).",
         keyPath: \.watchMode,

@@ -1,4 +1,4 @@
-import Glibc
+internal import CPosixShims
 
 /// What `stat()` says about a file, following symlinks: enough to tell that it was replaced (inode,
 /// device), rewritten (size, mtime, ctime) or is gone, without reading it.
@@ -22,16 +22,19 @@ public struct FileSignature: Equatable, Hashable, Sendable, CustomStringConverti
     }
 
     /// The signature of `path` now, or `nil` when it cannot be stat'ed (missing, dangling link, no access).
+    /// One `statx()` asking for these fields only (`stat()` on kernels without it).
     public static func of(_ path: String) -> FileSignature? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
+        path.withCString { of(cString: $0) }
+    }
+
+    /// `of(_:)` for a path already in C form: no conversion, no allocation (the periodic check walks
+    /// thousands of these).
+    public static func of(cString path: UnsafePointer<CChar>) -> FileSignature? {
+        var status = CPosixShims_file_status()
+        guard CPosixShims_file_status(path, &status) == 0 else { return nil }
         return FileSignature(
-            device: UInt64(info.st_dev),
-            inode: UInt64(info.st_ino),
-            size: Int64(info.st_size),
-            modifiedNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
-            changedNanoseconds: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
-        )
+            device: status.device, inode: status.inode, size: status.size,
+            modifiedNanoseconds: status.modified_nanoseconds, changedNanoseconds: status.changed_nanoseconds)
     }
 
     public var description: String {

@@ -1,3 +1,4 @@
+internal import CPosixShims
 import Glibc
 
 /// Blocking file-system reads with errors that name the path. Used only off the worker loops (start-up,
@@ -19,6 +20,12 @@ public enum FileSystem {
         case S_IFDIR: return .directory
         default: return .other
         }
+    }
+
+    /// Whether `path` lies on a network or FUSE file system (NFS, SMB, Ceph, 9p, FUSE, ...), where inotify
+    /// misses changes made elsewhere; `false` when it cannot be told (`statfs()` fails).
+    public static func isRemote(_ path: String) -> Bool {
+        CPosixShims_is_remote_filesystem(path) == 1
     }
 
     /// The whole content of a regular file, at most `limit` bytes.

@@ -28,4 +28,12 @@ public enum PathName {
         defer { free(pointer) }
         return String(cString: pointer)
     }
+
+    /// What the symbolic link `path` contains (not resolved), or `nil` when it is not a link.
+    public static func linkTarget(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink(path, &buffer, buffer.count - 1)
+        guard count >= 0 else { return nil }
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 }

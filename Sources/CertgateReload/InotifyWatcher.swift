@@ -31,6 +31,9 @@ public final class InotifyWatcher {
     public private(set) var wanted: Set<String> = []
     /// Why each missing directory could not be watched, last time it was tried.
     public private(set) var failures: [String: String] = [:]
+    /// Watched directories on a network or FUSE file system: inotify sees only the changes made through
+    /// this machine's kernel there, not those made by the server or other clients.
+    public private(set) var remoteDirectories: Set<String> = []
 
     /// - Throws: when the process cannot have an inotify instance (`EMFILE` on `max_user_instances`,
     ///   `ENOSYS`); callers fall back to `stat()` polling.
@@ -85,6 +88,7 @@ public final class InotifyWatcher {
             descriptorByPath[path] = descriptor
             identityByPath[path] = FileIdentity.of(path)
             pathsByDescriptor[descriptor, default: []].insert(path)
+            if FileSystem.isRemote(path) { remoteDirectories.insert(path) }
         }
         return missing
     }
@@ -98,10 +102,12 @@ public final class InotifyWatcher {
         pathsByDescriptor.removeAll()
         descriptorByPath.removeAll()
         identityByPath.removeAll()
+        remoteDirectories.removeAll()
     }
 
     private func remove(_ path: String) {
         identityByPath[path] = nil
+        remoteDirectories.remove(path)
         guard let descriptor = descriptorByPath.removeValue(forKey: path) else { return }
         pathsByDescriptor[descriptor]?.remove(path)
         if pathsByDescriptor[descriptor]?.isEmpty == true {
@@ -135,6 +141,7 @@ public final class InotifyWatcher {
                 for path in paths where descriptorByPath[path] == descriptor {
                     descriptorByPath[path] = nil
                     identityByPath[path] = nil
+                    remoteDirectories.remove(path)
                     if wanted.contains(path) { events.append(.lost(directory: path)) }
                 }
                 continue

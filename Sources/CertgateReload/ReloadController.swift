@@ -46,6 +46,20 @@ public final class ReloadController: LoopService {
 
     /// How often lost or missing inotify watches are tried again.
     static let watchRetryInterval = Duration.milliseconds(500)
+    /// While inotify watches every directory, on local file systems only, the `stat()` check is a backstop
+    /// for what inotify cannot report (a kernel that drops events without saying so, a change made under a
+    /// bind mount's other side) and covers everything once per this many `--stat-interval`s. A lost watch
+    /// or a directory on NFS, SMB, FUSE and the like brings it back to every interval at once; a queue
+    /// overflow re-checks everything through a reload anyway.
+    static let backstopSlowdown = 10
+    /// A pass of the `stat()` check is one burst unless it has more than `pathsPerTick` paths: then it is
+    /// spread over up to `statSlices` ticks of at least `shortestStatTick`, so that a huge list does not
+    /// stall the control loop (a burst of 20,000 `statx()` is about 20 ms). Bursts are cheaper: spreading
+    /// 10,000 files over 10 ticks cost 10-20 % more CPU (each tick finds the kernel's dentries and inodes
+    /// out of the CPU caches).
+    static let statSlices = 10
+    static let pathsPerTick = 20_000
+    static let shortestStatTick = Duration.milliseconds(100)
 
     public let settings: Settings
     private let loop: EventLoop
@@ -57,6 +71,10 @@ public final class ReloadController: LoopService {
     private var inotify: InotifyWatcher?
     private var debounceTimer: TimerWatcher?
     private var statTimer: TimerWatcher?
+    /// The stat() check's tick and how many ticks make one pass (see `updateStatPace`).
+    private var statTick: Duration?
+    private var statParts = 1
+    private var statPart = 0
     private var watchRetryTimer: TimerWatcher?
     private var intervalTimer: TimerWatcher?
     private var retryTimer: TimerWatcher?
@@ -138,10 +156,9 @@ public final class ReloadController: LoopService {
             refreshWatches()
         }
         reporter.recordWatchState(complete: inotify?.isComplete ?? false)
-        if let interval = settings.statInterval {
-            let timer = TimerWatcher(loop: loop) { [unowned self] in self.statCheck() }
-            timer.start(after: interval, repeating: interval)
-            statTimer = timer
+        if settings.statInterval != nil {
+            statTimer = TimerWatcher(loop: loop) { [unowned self] in self.statCheck() }
+            updateStatPace()
         }
         if settings.expiryWarning != nil {
             let timer = TimerWatcher(loop: loop) { [unowned self] in self.reporter.checkExpiry() }
@@ -192,13 +209,50 @@ public final class ReloadController: LoopService {
             logger.warning("inotify queue overflowed; re-checking every certificate source")
         }
         reporter.recordWatchState(complete: inotify?.isComplete ?? false)
+        updateStatPace()
         notify(.inotify)
     }
 
+    /// One tick: one slice of the certificate files and directories (the client-CA files, a handful, on
+    /// the first tick of each pass).
     private func statCheck() {
-        if store.hasChanges() || clientTrust?.hasChanges() == true {
+        let part = statPart
+        statPart = (statPart + 1) % statParts
+        if store.hasChanges(part: part, of: statParts) || (part == 0 && clientTrust?.hasChanges() == true) {
             notify(.stat)
         }
+    }
+
+    /// One pass of the stat() check and the ticks it is spread over; `nil` when the check is off or not
+    /// started.
+    var statPace: (pass: Duration, ticks: Int)? {
+        statTick.map { ($0 * statParts, statParts) }
+    }
+
+    /// Whether inotify can be trusted to report every change: every wanted directory is watched and none
+    /// lies on a network or FUSE file system.
+    private var inotifyCoversEverything: Bool {
+        guard let inotify else { return false }
+        return inotify.isComplete && inotify.remoteDirectories.isEmpty
+    }
+
+    /// Sets the stat() check's pace: one pass per `--stat-interval`, or per `backstopSlowdown` of them
+    /// while inotify covers everything, in one tick or, for a long list, up to `statSlices`. Restarts the
+    /// timer only on a change.
+    private func updateStatPace() {
+        guard let interval = settings.statInterval, let statTimer else { return }
+        let pass = inotifyCoversEverything ? interval * Self.backstopSlowdown : interval
+        let paths = store.statCheckCount
+        let parts = max(1, min(Self.statSlices, Int(pass / Self.shortestStatTick), paths / Self.pathsPerTick))
+        let tick = pass / parts
+        guard tick != statTick else { return }
+        statTick = tick
+        statParts = parts
+        statPart = 0
+        statTimer.start(after: tick, repeating: tick)
+        logger.debug(
+            "stat() check pace",
+            metadata: ["pass": "\(pass)", "ticks": "\(parts)", "inotify_covers": "\(pass != interval)"])
     }
 
     private func notify(_ trigger: ReloadTrigger) {
@@ -234,6 +288,7 @@ public final class ReloadController: LoopService {
         if still.isEmpty { watchRetryTimer?.stop() }
         reportMissingWatches(still)
         reporter.recordWatchState(complete: inotify.isComplete)
+        updateStatPace()
     }
 
     private func refreshWatches() {
@@ -248,6 +303,7 @@ public final class ReloadController: LoopService {
         }
         reportMissingWatches(missing)
         reporter.recordWatchState(complete: inotify.isComplete)
+        updateStatPace()
     }
 
     /// One warning per directory that newly cannot be watched (missing for now, or out of watches).
@@ -287,6 +343,7 @@ public final class ReloadController: LoopService {
         loop.updateNow()
         reporter.record(report, published: published != nil)
         refreshWatches()
+        updateStatPace()
         scheduleRetry()
         return report
     }

@@ -291,6 +291,27 @@ case_watch_stat_default_interval() {
   ka_stop_all
 }
 
+# The default 1 s stat() check alone finds an in-place rewrite and a rename within 1.5 s each (at most one
+# pass, the 150 ms debounce and the reload; the handshake poll adds up to ~50 ms).
+case_watch_stat_default_interval_within_1500ms() {
+  rw_start --watch stat
+  leaf_new alpha1 "DNS:alpha.test"; leaf_new alpha2 "DNS:alpha.test"
+  local t0
+  t0=$(now_ms)
+  cat "$CG_TMP/new/alpha1.pem" > "$CERTS/alpha.pem"
+  wait_serial 3 alpha.test "$(cert_serial "$CG_TMP/new/alpha1.crt")"
+  assert_le "$(( $(now_ms) - t0 ))" 1500 "ms from an in-place rewrite to the new certificate (--watch stat)"
+  sleep 0.4 # land elsewhere in the pass
+  t0=$(now_ms)
+  replace_atomic "$CG_TMP/new/alpha2.pem" "$CERTS/alpha.pem"
+  wait_serial 3 alpha.test "$(cert_serial "$CG_TMP/new/alpha2.crt")"
+  assert_le "$(( $(now_ms) - t0 ))" 1500 "ms from a rename to the new certificate (--watch stat)"
+  wait_for 2 metric_is certgate_cert_reloads_total 'trigger="stat",result="success"' 2 || true
+  assert_eq 2 "$(reloads stat success)" "certgate_cert_reloads_total{trigger=stat,result=success}"
+  no_reload_failures
+  ka_stop_all
+}
+
 case_watch_inotify_only() {
   rw_start --watch inotify
   assert_eq 1 "$(metric certgate_cert_watcher_inotify_active)" "certgate_cert_watcher_inotify_active"

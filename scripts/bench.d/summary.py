@@ -22,6 +22,10 @@ not peers: "best peer" is never a certgate variant. In forward the ratio is cert
 certgate-h2 / best of nginx-h2 and haproxy-h2. When the best
 peer's value is 0 the ratio is meaningless and the table says `both 0` or `peer 0`. A text value
 (`timeout`, `n/a`) prints as is and gives no ratio.
+
+Reference rows are not peers either: `openssl-floor` (newconn: OpenSSL's own server-side handshake
+over a memory BIO pair, hsfloor.c) gets a column and a line saying how far above it each proxy is. The
+scale scenario (certgate-w1, certgate-w2) gets a line with the ratio of new connections per CPU-second.
 """
 import csv
 import statistics
@@ -45,6 +49,7 @@ ROWS = [
     ("certs10k", "ready_s", "certsN: seconds from exec to first handshake"),
     ("certs10k", "rss_mib", "certsN: RSS MiB when ready (sum of processes)"),
     ("certs10k", "pss_mib", "certsN: PSS MiB when ready (shared pages split)"),
+    ("idle10k", "idle_cpu_pct", "idle10k: % of a core, idle with certsN (goal: <=0.3 auto, <=1 stat)"),
     ("reload", "latency_p50_ms", "reload: ms from rename to new cert served, p50"),
     ("reload", "latency_p99_ms", "reload: ms from rename to new cert served, p99"),
     ("reload", "latency_max_ms", "reload: ms from rename to new cert served, max"),
@@ -54,11 +59,14 @@ ROWS = [
     ("reload", "errors_keepalive", "reload: wrk keep-alive errors (socket + non-2xx)"),
     ("reload", "errors_newconn", "reload: wrk new-connection errors (socket + non-2xx)"),
     ("reload", "ll_dropped", "reload: long-lived connections dropped (of 20)"),
+    ("scale", "cpu_us_per_req", "scale: CPU us per new connection, certgate 1 and 2 workers"),
 ]
-PROXY_ORDER = ["certgate", "certgate-base", "certgate-fwd", "certgate-h2", "hitch", "haproxy", "nginx", "haproxy-http",
-               "nginx-http", "haproxy-h2", "nginx-h2"]
 # Rates: informational, no best peer or ratio.
 NO_RATIO = {"rps", "achieved_rps"}
+# Not proxies: never the best peer.
+REFERENCES = {"openssl-floor"}
+PROXY_ORDER = ["certgate", "certgate-base", "certgate-fwd", "certgate-h2", "certgate-stat", "certgate-w1", "certgate-w2",
+               "hitch", "haproxy", "nginx", "haproxy-http", "nginx-http", "haproxy-h2", "nginx-h2"]
 # The certgate variant compared with the peers, per scenario (default: certgate).
 SUBJECT = {"forward": "certgate-fwd", "h2": "certgate-h2"}
 
@@ -107,7 +115,7 @@ def main(path):
             texts[key] = r["value"]
         else:
             values.setdefault(key, []).append(v)
-        if r["scenario"] == "certs10k" and r["metric"] == "certs":
+        if r["scenario"] in ("certs10k", "idle10k") and r["metric"] == "certs":
             certs_n = r["value"]
         if r["metric"] == "cpu_us_per_req" and r["detail"].startswith("rps="):  # wrk's requests/s
             rps = num(r["detail"].split()[0][4:])
@@ -138,7 +146,7 @@ def main(path):
                 cells.append(fmt(med[p], (scen, metric) in counts) + ("*" if (scen, p) in unsustained else ""))
             else:
                 cells.append(texts.get((scen, metric, p), "-"))
-        peers = {p: v for p, v in med.items() if not p.startswith("certgate")}
+        peers = {p: v for p, v in med.items() if not p.startswith("certgate") and p not in REFERENCES}
         best = min(peers, key=peers.get) if peers else None
         ratio = "-"
         subject = SUBJECT.get(scen, "certgate")
@@ -164,6 +172,7 @@ def main(path):
         print(f"\nforward: --forward-headers {fwd['certgate-fwd']:.1f} us vs plain {fwd['certgate']:.1f} us per request"
               f" (+{fwd['certgate-fwd'] - fwd['certgate']:.1f} us, x{fwd['certgate-fwd'] / fwd['certgate']:.2f});"
               " the ratio column compares certgate-fwd with the HTTP-mode peers")
+    references(values)
     triggers = {r["proxy"]: r["detail"] for r in rows if r["scenario"] == "reload" and r["metric"] == "trigger"}
     if triggers:
         print("\nreload: how each proxy learnt of a rotation:")
@@ -198,6 +207,21 @@ def main(path):
         print("\nerrors reported by wrk, or h2load in h2 (connect/read/write/timeout/4xx-5xx, summed over rounds):")
         for (scen, p), v in sorted(bad.items()):
             print(f"  {scen:<10} {p:<10} {v:.0f}")
+
+
+def references(values):
+    """The lines for the OpenSSL floor (newconn) and for scale."""
+    med = {k: statistics.median(v) for k, v in values.items()}
+    floor = med.get(("newconn", "cpu_us_per_req", "openssl-floor"))
+    if floor:
+        above = [f"{p} +{v - floor:.0f} us (x{v / floor:.2f})" for (s, m, p), v in sorted(med.items())
+                 if s == "newconn" and m == "cpu_us_per_req" and p != "openssl-floor"]
+        print(f"\nnewconn: OpenSSL floor {floor:.0f} us per handshake (server side, memory BIO, no TCP, no request);"
+              f" above it: {', '.join(above)}")
+    w1, w2 = (med.get(("scale", "conns_per_cpu_s", p)) for p in ("certgate-w1", "certgate-w2"))
+    if w1 and w2:
+        print(f"\nscale: new connections per CPU-second, --workers 1 {w1:.0f}, --workers 2 {w2:.0f}:"
+              f" 2 workers / 1 worker = {w2 / w1:.2f} (1.00: a second worker costs nothing per connection)")
 
 
 if __name__ == "__main__":
