@@ -5,7 +5,7 @@ extension Settings {
 
     public static let accessLog = Setting(
         "access-log", group: .runtime, valueName: "off|text|json", type: "enum", example: "json", reload: .live,
-        help: "One line per client connection (per request with --forward-headers) to --access-log-file: "
+        help: "One line per client connection (per request with --forward-headers or HTTP/2) to --access-log-file: "
             + "text (logfmt key=value) or json (one object per line), or off. Buffered per worker and written "
             + "by a thread of its own: never a system call per line, never a wait on a worker.",
         keyPath: \.accessLog,

@@ -27,6 +27,12 @@ public struct HTTP2Request: Equatable, Sendable {
 
     /// The method, for logs.
     public var methodText: String { String(decoding: method, as: UTF8.self) }
+    /// `:path` up to its `?` or `#`, for the access log (queries often carry tokens): `/search`, not
+    /// `/search?token=...`.
+    public var pathText: String {
+        let end = path.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? path.endIndex
+        return String(decoding: path[..<end], as: UTF8.self)
+    }
     public var isHead: Bool { method == Self.head }
     static let head = Array("HEAD".utf8)
 

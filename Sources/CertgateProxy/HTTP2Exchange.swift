@@ -30,6 +30,10 @@ final class HTTP2Exchange: HTTP1ResponseSink {
     private(set) var upstream: PooledUpstream?
     private let parser = HTTP1ResponseParser()
     private(set) var outcome = Outcome.pending
+    /// The loop time the request arrived, and the status the client got (the upstream's, or certgate's
+    /// own 502/504), for the access log.
+    let receivedAt: Double
+    private(set) var status: Int?
     /// Bytes for the upstream not written yet: the head, then body (chunk framing too, when chunked).
     private var out: [UInt8]
     private var outStart = 0
@@ -54,6 +58,7 @@ final class HTTP2Exchange: HTTP1ResponseSink {
         self.stream = stream
         self.request = request
         self.connection = connection
+        receivedAt = connection.worker.loop.now
         out = request.http1Head(forwarded: connection.forwarded)
         appended = out.count
         parser.expectResponse(toHead: request.isHead)
@@ -222,6 +227,7 @@ final class HTTP2Exchange: HTTP1ResponseSink {
     func responseHead(status: Int, fields: [HTTP2Request.Field]) {
         guard !gone, !responseStarted else { return }
         responseStarted = true
+        self.status = status
         let hasBody = !(request.isHead || status == 204 || status == 304)
         session.submitResponse(stream: stream, status: status, fields: fields, hasBody: hasBody)
     }
@@ -287,6 +293,7 @@ final class HTTP2Exchange: HTTP1ResponseSink {
 
     private func answerItself(status: Int) {
         outcome = .upstreamFailed
+        self.status = status
         responseComplete = true
         dropUnwrittenBody()
         let body = Array((status == 504 ? "504 Gateway Timeout\n" : "502 Bad Gateway\n").utf8)

@@ -47,9 +47,17 @@ final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
     /// A defence fired on this connection (its connection error is counted as that attack).
     private var defended = false
     private var loggedDefences: Set<HTTP2Defence> = []
+    /// What the access log lines say (handed over by `ProxyConnection`), and when the client connected.
+    var access: ConnectionFacts
+    let acceptedAt: Double
 
-    init(worker: Worker, id: UInt64, clientFD: Int32, tls: TLSConnection, settings: SharedProxySettings) {
+    init(
+        worker: Worker, id: UInt64, clientFD: Int32, tls: TLSConnection, settings: SharedProxySettings,
+        access: ConnectionFacts, acceptedAt: Double
+    ) {
         self.worker = worker
+        self.access = access
+        self.acceptedAt = acceptedAt
         self.id = id
         self.clientFD = clientFD
         self.tls = tls
@@ -100,6 +108,7 @@ final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
             switch tls.read(into: worker.scratch, count: worker.settings.bufferSize) {
             case .done(let n):
                 readWaitsFor = .read
+                access.bytesFromClient &+= n
                 inSession = true
                 let ok = session.receive(UnsafeRawBufferPointer(start: worker.scratch, count: n))
                 inSession = false
@@ -164,6 +173,7 @@ final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
             switch tls.write(from: bytes + done, count: count - done) {
             case .done(let n):
                 done += n
+                access.bytesToClient &+= n
             case .wantWrite:
                 writeWaitsFor = .write
                 return done
@@ -196,6 +206,10 @@ final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
 
     private func idleCheck(_ idle: Duration) {
         guard MonotonicClock.coarseSeconds - lastActivity >= idle.seconds else { return }
+        // A GOAWAY first (best effort: whatever the socket takes now), so the client knows no stream of
+        // its was lost and opens a new connection for the next request instead of failing it.
+        session.goAway()
+        flush()
         close(.idleTimeout)
     }
 
@@ -216,7 +230,9 @@ final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
         for exchange in open {
             exchange.abandon()
             countClosed(exchange)
+            writeAccessLine(exchange)
         }
+        writeAccessLine(closing: reason)
         if reason != .clientClose && reason != .error { _ = tls.sendCloseNotify() }
         Socket.close(clientFD)
         worker.connectionClosed(id: id)
@@ -232,6 +248,7 @@ final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
 
     func http2Refused(_ reason: HTTP2RequestError, stream: Int32) {
         worker.metrics.http2.request(result: "refused")
+        writeRefusedAccessLine()
         worker.logger.debug(
             "HTTP/2 request refused",
             metadata: ["conn": "\(id)", "stream": "\(stream)", "reason": "\(reason.rawValue)"])
@@ -253,6 +270,7 @@ final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
         guard let exchange = exchanges.removeValue(forKey: stream) else { return }
         exchange.abandon()
         countClosed(exchange)
+        writeAccessLine(exchange)
     }
 
     /// A stream ends (closed, or with its connection): counted by outcome, `reset` when still pending.

@@ -52,26 +52,8 @@ extension ProxyConnection {
         log.write(record, format: format)
     }
 
-    /// What every line of the connection says: who, and the TLS session.
     private func baseRecord() -> AccessLogRecord {
-        var record = AccessLogRecord(time: .now(), connection: id)
-        if let peer = access.peer {
-            record.clientAddress = ClientEndpoints.addressText(peer.address)
-            record.clientPort = Int(peer.port)
-        }
-        record.serverName = tls.serverName
-        record.certificate = tls.selectedCertificate?.name
-        if access.handshakeCompleted {
-            record.tlsVersion = tls.protocolVersion
-            record.cipher = tls.cipherName
-            record.resumed = tls.sessionReused
-            record.alpn = tls.selectedALPN.map { String(decoding: $0, as: UTF8.self) }
-            if tls.hasVerifiedClientCertificate {
-                if access.clientSubject == nil { access.clientSubject = tls.verifiedClientCertificate?.subject }
-                record.clientSubject = access.clientSubject
-            }
-        }
-        return record
+        access.record(connection: id, tls: tls)
     }
 
     /// The word after `close=` that says more than the reason: the handshake failure reason, or what

@@ -228,7 +228,7 @@ final class Worker {
     func switchToHTTP2(_ connection: ProxyConnection) {
         let terminated = HTTP2ProxyConnection(
             worker: self, id: connection.id, clientFD: connection.clientFD, tls: connection.tls,
-            settings: connection.shared)
+            settings: connection.shared, access: connection.access, acceptedAt: connection.acceptedAt)
         connections[connection.id] = terminated
         terminated.start()
     }

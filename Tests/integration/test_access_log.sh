@@ -146,6 +146,41 @@ case_forward_headers_lines_per_request() {
   assert_not_contains "$(cat "$(al_file)")" "s3cr3t" "access log"
 }
 
+case_http2_lines_per_stream() {
+  # Terminated h2: each stream is a request and gets its line (as with --forward-headers over HTTP/1.1),
+  # then the connection's line.
+  std_start --access-log json --access-log-file "$(al_file)" --alpn h2,http/1.1
+  local out
+  out=$(curl -sS --http2 --max-time 30 --cacert "$CG_PKI/ca.crt" --resolve "alpha.test:$CG_PORT:127.0.0.1" \
+    -o /dev/null -o /dev/null -w '%{http_version} %{http_code}\n' \
+    -H 'Authorization: Bearer s3cr3t-header' "https://alpha.test:$CG_PORT/hello?x=s3cr3t-query" \
+    "https://alpha.test:$CG_PORT/nope") || fail "curl"
+  assert_eq "$(printf '2 200\n2 404')" "$out" "two h2 requests"
+  al_wait 3
+  note "$(cat "$(al_file)")"
+  local first second last
+  first=$(al_line 1); second=$(al_line 2); last=$(al_line 3)
+  assert_eq h2 "$(json_field "$first" alpn)" "alpn"
+  assert_eq 1 "$(json_field "$first" request)" "first line: request 1"
+  assert_eq GET "$(json_field "$first" method)" "method"
+  assert_eq /hello "$(json_field "$first" path)" "path without the query string"
+  assert_eq 200 "$(json_field "$first" status)" "status"
+  assert_match "$(json_field "$first" duration_ms)" '^[0-9]+\.[0-9]+$' "the stream's duration"
+  assert_eq null "$(json_field "$first" close)" "no close reason on a request's line"
+  assert_eq 2 "$(json_field "$second" request)" "second line: request 2"
+  assert_eq /nope "$(json_field "$second" path)" "second path"
+  assert_eq 404 "$(json_field "$second" status)" "second status"
+  assert_eq "$(json_field "$first" conn)" "$(json_field "$second" conn)" "both streams on one connection"
+  assert_eq "$(json_field "$first" conn)" "$(json_field "$last" conn)" "then the connection's line"
+  "$PY" -c 'import json,sys; assert "request" not in json.loads(sys.argv[1])' "$last" || fail "the connection's line has request fields"
+  assert_eq h2 "$(json_field "$last" alpn)" "alpn on the connection's line"
+  assert_eq client_close "$(json_field "$last" close)" "the close reason on the connection's line"
+  assert_match "$(json_field "$last" bytes_in)" '^[1-9][0-9]*$' "bytes from the client"
+  assert_match "$(json_field "$last" bytes_out)" '^[1-9][0-9]*$' "bytes to the client"
+  assert_eq 3 "$(al_count)" "two stream lines and one connection line"
+  assert_not_contains "$(cat "$(al_file)")" "s3cr3t" "access log"
+}
+
 case_forward_headers_refused_request_line() {
   std_start --access-log text --access-log-file "$(al_file)" --forward-headers
   local code

@@ -208,7 +208,8 @@ PYEOF
 }
 
 # A client that stops reading: its stalled stream holds a pooled upstream connection until
-# --idle-timeout (no bytes moving on either side) closes the client connection and gives it back.
+# --idle-timeout (no bytes moving on either side) closes the client connection, after a GOAWAY, and gives
+# it back.
 case_stalled_client_is_closed_by_the_idle_timeout() {
   up_start http
   std_certs "$CG_TMP/certs"
@@ -220,10 +221,53 @@ case_stalled_client_is_closed_by_the_idle_timeout() {
   wait_for 10 _pid_gone "$H2_CLIENT" || fail "the stalled h2 client was not closed within 10 s"
   local out; out=$(cat "$CG_TMP/drain.json")
   note "client after $(( $(now_ms) - t0 )) ms: $out"
-  assert_eq "None false true" "$(q "$out" "'%s %s %s' % (r['goaway'], str(r['ended']).lower(), str(r['eof']).lower())")" "closed mid-stream, no GOAWAY"
+  # A GOAWAY (NO_ERROR) first, then the close: the client learns the connection is going away.
+  assert_eq "[1, 0] false true" "$(q "$out" "'%s %s %s' % (r['goaway'], str(r['ended']).lower(), str(r['eof']).lower())")" "GOAWAY, then closed mid-stream"
   assert_eq 1 "$(metric certgate_connections_closed_total 'reason="idle_timeout"')" "closes by idle timeout"
   assert_eq 1 "$(metric certgate_http2_requests_total 'result="reset"')" "the stalled stream"
   assert_eq "hello from upstream" "$(https alpha.test /hello --http2)" "a new client afterwards"
+}
+
+# An idle h2 connection (no stream, no frame) gets a GOAWAY (NO_ERROR, last stream 0) from --idle-timeout
+# before the close, so a client can tell a deliberate close from a lost connection.
+case_idle_connection_gets_goaway_then_close() {
+  up_start http
+  std_certs "$CG_TMP/certs"
+  admin_init
+  cg_start --upstream "127.0.0.1:$UP_PORT" --cert-dir "$CG_TMP/certs" --alpn h2,http/1.1 --idle-timeout 1s \
+    --admin "127.0.0.1:$CG_ADMIN"
+  local out
+  out=$(timeout 20 "$PY" - "$CG_PORT" "$CG_PKI/ca.crt" <<'PYEOF'
+import json, socket, ssl, struct, sys, time
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+ctx.set_alpn_protocols(["h2"])
+sock = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))), server_hostname="alpha.test")
+sock.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + struct.pack(">I", 0)[1:] + bytes([4, 0]) + struct.pack(">I", 0))
+start, buf, frames = time.monotonic(), b"", []
+while True:
+    try:
+        data = sock.recv(65536)
+    except (ConnectionError, ssl.SSLError):
+        data = b""
+    if not data:
+        break
+    buf += data
+    while len(buf) >= 9 and len(buf) >= 9 + int.from_bytes(buf[:3], "big"):
+        n, kind = int.from_bytes(buf[:3], "big"), buf[3]
+        payload, buf = buf[9:9 + n], buf[9 + n:]
+        if kind == 7:
+            frames.append(["goaway", struct.unpack(">II", payload[:8])[0] & 0x7FFFFFFF, struct.unpack(">II", payload[:8])[1], round(time.monotonic() - start, 2)])
+        else:
+            frames.append(kind)
+print(json.dumps({"alpn": sock.selected_alpn_protocol(), "frames": frames, "closed_after": round(time.monotonic() - start, 2)}))
+PYEOF
+  ) || fail "h2 idle client: $out"
+  note "$out"
+  assert_eq h2 "$(q "$out" "r['alpn']")" "ALPN"
+  assert_eq "['goaway', 0, 0]" "$(q "$out" "str([f for f in r['frames'] if isinstance(f, list)][-1][:3])")" "GOAWAY NO_ERROR, last stream 0"
+  assert_eq "list" "$(q "$out" "type(r['frames'][-1]).__name__")" "the GOAWAY is the last frame before the close"
+  assert_eq 1 "$(q "$out" "int(r['closed_after'] >= 1)")" "closed after the 1 s idle timeout, not before"
+  assert_eq 1 "$(metric certgate_connections_closed_total 'reason="idle_timeout"')" "closes by idle timeout"
 }
 
 # drain_client_start PATH : the hand-built h2 client (h2_drain_client.py) downloading PATH, stalled after the
