@@ -24,6 +24,8 @@ public final class HTTP2Session {
     var bodies: [Int32: HTTP2ResponseBody] = [:]
     /// The type of the frame being received (for telling what a flood error was about).
     var receivingFrameType: UInt8 = 0
+    /// RST_STREAM frames the client has sent on this connection.
+    var resetsReceived: UInt64 = 0
     /// certgate submitted a GOAWAY itself (a GOAWAY with an error it did not submit is a defence).
     var submittedGoAway = false
     /// The defence the last failed `receive` tripped, if it was one.

@@ -10,7 +10,9 @@ enum HTTP2SessionCallbacks {
 
     static func install(_ callbacks: OpaquePointer) {
         nghttp2_session_callbacks_set_on_begin_frame_callback(callbacks) { _, header, userData in
-            HTTP2SessionCallbacks.session(userData).receivingFrameType = header!.pointee.type
+            let owner = HTTP2SessionCallbacks.session(userData)
+            owner.receivingFrameType = header!.pointee.type
+            if owner.receivingFrameType == UInt8(NGHTTP2_RST_STREAM.rawValue) { owner.resetsReceived &+= 1 }
             return 0
         }
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
@@ -71,7 +73,8 @@ enum HTTP2SessionCallbacks {
                     String(decoding: UnsafeBufferPointer(start: $0, count: frame.goaway.opaque_data_len), as: UTF8.self)
                 }
                 if let defence = HTTP2SessionCallbacks.defence(
-                    goAwayDebug: debug ?? "", frameType: owner.receivingFrameType)
+                    goAwayDebug: debug ?? "", errorCode: frame.goaway.error_code, frameType: owner.receivingFrameType,
+                    resetsReceived: owner.resetsReceived, resetBurst: owner.limits.resetBurst)
                 {
                     owner.delegate?.http2Defended(defence)
                 }
@@ -80,11 +83,17 @@ enum HTTP2SessionCallbacks {
         }
     }
 
-    /// Which limit a GOAWAY that nghttp2 sent by itself enforced, from its debug text and the frame
-    /// being received: the RST_STREAM rate limit (no text), or too many settings in one frame.
-    static func defence(goAwayDebug: String, frameType: UInt8) -> HTTP2Defence? {
+    /// Which limit a GOAWAY that nghttp2 sent by itself enforced, from its debug text: too many settings
+    /// in one frame, or the RST_STREAM rate limit (INTERNAL_ERROR without text, once the client has sent
+    /// at least the burst's worth of RST_STREAM frames). The frame being received when the GOAWAY goes
+    /// out says little: nghttp2 goes on parsing the rest of the read (and certgate reads up to 16 times
+    /// before it flushes), so it is often a later HEADERS.
+    static func defence(
+        goAwayDebug: String, errorCode: UInt32, frameType: UInt8, resetsReceived: UInt64, resetBurst: UInt64
+    ) -> HTTP2Defence? {
         if goAwayDebug.hasPrefix("SETTINGS: too many") { return .settingsFlood }
-        if goAwayDebug.isEmpty && frameType == UInt8(NGHTTP2_RST_STREAM.rawValue) { return .rapidReset }
+        guard goAwayDebug.isEmpty, errorCode == UInt32(NGHTTP2_INTERNAL_ERROR.rawValue) else { return nil }
+        if frameType == UInt8(NGHTTP2_RST_STREAM.rawValue) || resetsReceived >= resetBurst { return .rapidReset }
         return nil
     }
 

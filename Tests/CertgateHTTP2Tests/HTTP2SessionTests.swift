@@ -153,4 +153,39 @@ struct HTTP2DefenceTests {
         #expect(client.recorder.defences == [.rapidReset])
         #expect(client.goAwayCode != nil && client.goAwayCode != 0)
     }
+
+    @Test("streams opened and reset in one burst, read in one go: still counted as rapid_reset")
+    func rapidResetInOneRead() {
+        var limits = HTTP2Limits()
+        limits.resetBurst = 20
+        limits.resetRate = 1
+        let client = H2TestClient(limits: limits)
+        client.pump()
+        // All the frames reach the server in one read: when its GOAWAY goes out, nghttp2 has begun frames
+        // after the RST_STREAM that tripped the limit.
+        var burst: [UInt8] = []
+        func take() {
+            var data: UnsafePointer<UInt8>?
+            while case let count = nghttp2_session_mem_send(client.raw, &data), count > 0 {
+                burst += UnsafeBufferPointer(start: data, count: count)
+            }
+        }
+        for _ in 0..<60 {
+            let stream = client.request(H2TestClient.get)
+            take() // the HEADERS must be out before the RST_STREAM (nghttp2 drops both otherwise)
+            nghttp2_submit_rst_stream(client.raw, 0, stream, UInt32(NGHTTP2_CANCEL.rawValue))
+            take()
+        }
+        // The read ends with a HEADERS, as a read of a real burst may.
+        _ = client.request(H2TestClient.get)
+        take()
+        // Two reads before the server's output is taken (certgate reads up to 16 times per event, then
+        // flushes): the second read begins frames after the RST_STREAM that tripped the limit.
+        let half = burst.count / 2
+        _ = burst[..<half].withUnsafeBytes { client.server.receive($0) }
+        _ = burst[half...].withUnsafeBytes { client.server.receive($0) }
+        client.pump()
+        #expect(client.recorder.defences == [.rapidReset])
+        #expect(client.goAwayCode == UInt32(NGHTTP2_INTERNAL_ERROR.rawValue))
+    }
 }
