@@ -10,7 +10,8 @@ HELP_KEYS_FILE when given (the flags of `certgate run --help`, one a line, witho
     ServiceMonitor and PrometheusRule), against small schemas of their required fields and types;
   - what the kit promises: the securityContext, probes on the admin port, the grace period above
     shutdown-delay + drain-timeout, anti-affinity, the PDB, HPA and NetworkPolicy selecting the pods,
-    the Secrets mounted as directories with mode 0400 where certgate.yaml expects them, the
+    the Secrets mounted as directories with mode 0400 where certgate.yaml expects them (the TLS pair,
+    the admin token, the ticket keys of Secret certgate-ticket-keys at /etc/certgate/tickets), the
     ServiceMonitor finding the Service's admin port with the token's Secret, the PrometheusRule equal
     to config/prometheus/alerts.yaml, every certgate.yaml key a real certgate key;
   - per overlay: the sidecar forwards to 127.0.0.1, standalone runs at least 2 replicas behind a Service.
@@ -304,11 +305,20 @@ def check_kit(overlay, documents, keys, rendered_path):
     token_path = pathlib.PurePosixPath(config["admin-token-file"])
     token_volume = next((v for v in pod["volumes"] if v["name"] in mounts and mounts[v["name"]]["mountPath"] == str(token_path.parent)), None)
     expect(token_volume is not None and "secret" in token_volume, f"admin-token-file {token_path} is not in a mounted Secret")
-    for volume in [tls_volume, token_volume]:
+    # the session ticket keys: one Secret, the same file in every replica (made by rotate-secret.sh)
+    expect("ticket-keys" in config, "certgate.yaml has no ticket-keys: each replica would resume only its own tickets")
+    ticket_path = pathlib.PurePosixPath(config["ticket-keys"])
+    expect(str(ticket_path.parent) == "/etc/certgate/tickets", f"ticket-keys {ticket_path} is not in /etc/certgate/tickets")
+    ticket_volume = next((v for v in pod["volumes"] if v["name"] in mounts and mounts[v["name"]]["mountPath"] == str(ticket_path.parent)), None)
+    expect(ticket_volume is not None and "secret" in ticket_volume, f"ticket-keys {ticket_path} is not in a mounted Secret")
+    expect(ticket_volume["secret"]["secretName"] == "certgate-ticket-keys", f"ticket-keys come from Secret {ticket_volume['secret']['secretName']}, not certgate-ticket-keys")
+    expect(ticket_path.name == "ticket.keys" and "items" not in ticket_volume["secret"], f"ticket-keys {ticket_path} is not the Secret's key ticket.keys (rotate-secret.sh writes that key)")
+    for volume in [tls_volume, token_volume, ticket_volume]:
         expect(volume["secret"].get("defaultMode") == 0o400, f"Secret volume {volume['name']} has defaultMode {volume['secret'].get('defaultMode')}, not 0400")
         expect("subPath" not in mounts[volume["name"]], f"Secret volume {volume['name']} is mounted with subPath (never updated)")
         expect(mounts[volume["name"]].get("readOnly") is True, f"Secret volume {volume['name']} is not mounted read-only")
-    ok(f"Secret {certificate['spec']['secretName']} at {tls_mount['mountPath']}, token Secret {token_volume['secret']['secretName']} at {token_path}, both 0400")
+    ok(f"Secret {certificate['spec']['secretName']} at {tls_mount['mountPath']}, token Secret {token_volume['secret']['secretName']} at {token_path}, "
+       f"ticket-key Secret {ticket_volume['secret']['secretName']} at {ticket_path} (ticket-lifetime {config.get('ticket-lifetime', '2h (default)')}), all 0400, read-only, no subPath")
 
     # spreading, disruption, scaling, network
     terms = pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]

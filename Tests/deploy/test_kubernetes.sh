@@ -15,9 +15,12 @@
 #   4. kubernetes_check.py: the CRD kinds against small schemas of their required fields, and what the
 #      kit promises (securityContext, probes, grace period, secrets, selectors, certgate keys, ...);
 #   5. with CERTGATE_BIN (scripts/test sets it): `certgate check` on each overlay's certgate.yaml and
-#      CERTGATE_* variables, with a throwaway certificate and token in place of the Secrets, and every
-#      key in `certgate run --help`;
-#   6. rotate-secret.sh, with kubectl 1.20 making the Secrets and `kubectl apply` captured.
+#      CERTGATE_* variables, with a throwaway certificate, token and ticket key in place of the Secrets
+#      (check must report the key, and fail on the pod's ticket-keys path without it), and every key
+#      in `certgate run --help`;
+#   6. rotate-secret.sh, with kubectl 1.20 making the Secrets and `kubectl apply` captured: admin-token,
+#      tls, and ticket-keys init / stage / promote / drop against a fake cluster's Secret (the layout
+#      of each step, the refusals, no key on a kubectl command line).
 # Tools land under .build-deploy/ (ignored): the kubernetes-client package unpacked (apt-get download,
 # so it does not clash with another kubectl), kubernetes-validate in a virtual environment (pip).
 # Exit 0 pass, 77 skip (reason on the last line), anything else fail.
@@ -160,6 +163,16 @@ for overlay in sidecar standalone user-standalone; do
     echo "--- $overlay"
     "$PY" "$ROOT/Tests/deploy/kubernetes_check.py" "${overlay#user-}" "$TMP/$overlay.yaml" "${help_keys[@]}" \
         || fail "$overlay: kubernetes_check.py"
+    # The shared ticket keys, whatever certgate.yaml says: Secret certgate-ticket-keys as a directory.
+    "$PY" - "$TMP/$overlay.yaml" <<'EOF' || fail "$overlay: the certgate container does not mount Secret certgate-ticket-keys at /etc/certgate/tickets"
+import sys, yaml
+pod = next(d for d in yaml.safe_load_all(open(sys.argv[1])) if d["kind"] == "Deployment")["spec"]["template"]["spec"]
+volume = next(v["name"] for v in pod["volumes"] if v.get("secret", {}).get("secretName") == "certgate-ticket-keys")
+certgate = next(c for c in pod["containers"] if c["name"] == "certgate")
+mount = next(m for m in certgate["volumeMounts"] if m["name"] == volume)
+assert mount["mountPath"] == "/etc/certgate/tickets" and mount.get("readOnly") and "subPath" not in mount, mount
+EOF
+    ok "$overlay: Secret certgate-ticket-keys mounted read-only at /etc/certgate/tickets"
 done
 
 # --- 5. certgate check on the pod's configuration ------------------------------------------------------
@@ -169,13 +182,15 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -s
     -addext subjectAltName=DNS:app.example.com -keyout "$pki/certs/certgate-tls/tls.key" \
     -out "$pki/certs/certgate-tls/tls.crt" >/dev/null 2>&1 || fail "openssl could not make a test certificate"
 openssl rand -hex 32 >"$pki/token"
+mkdir -p "$pki/tickets"
+(umask 077 && openssl rand 80 | base64 -w0 >"$pki/tickets/ticket.keys" && echo >>"$pki/tickets/ticket.keys")
 if [ -n "$BIN" ]; then
     for overlay in sidecar standalone; do
         config="$TMP/$overlay.yaml.config"
         mapfile -t env_vars <"$TMP/$overlay.yaml.env"
         # The Secrets' paths are the pod's; the upstream's name (standalone: a Service) does not resolve
         # here, so a name is replaced by 127.0.0.1 with the same port.
-        flags=(--cert-dir "$pki/certs" --admin-token-file "$pki/token")
+        flags=(--cert-dir "$pki/certs" --admin-token-file "$pki/token" --ticket-keys "$pki/tickets/ticket.keys")
         for var in "${env_vars[@]}"; do
             if [[ $var == CERTGATE_UPSTREAM=* && ! $var =~ =[0-9.]+: ]]; then
                 flags+=(--upstream "127.0.0.1:${var##*:}")
@@ -183,19 +198,76 @@ if [ -n "$BIN" ]; then
         done
         env -i PATH="$PATH" "${env_vars[@]}" "$BIN" check --config "$config" "${flags[@]}" >"$TMP/check" 2>&1 \
             || fail "overlays/$overlay: certgate check --config certgate.yaml ${env_vars[*]} ${flags[*]}: $(cat "$TMP/check")"
-        ok "overlays/$overlay: certgate check passes on the pod's certgate.yaml and ${env_vars[*]}"
+        grep -qx "ticket key file $pki/tickets/ticket.keys: 1 key" "$TMP/check" \
+            || fail "overlays/$overlay: certgate check did not read the ticket keys: $(cat "$TMP/check")"
+        ok "overlays/$overlay: certgate check passes on the pod's certgate.yaml and ${env_vars[*]} (1 ticket key read)"
+        # The pod's path comes from certgate.yaml: without the flag, check must look for it there.
+        if [ ! -e /etc/certgate/tickets/ticket.keys ]; then
+            env -i PATH="$PATH" "${env_vars[@]}" "$BIN" check --config "$config" "${flags[@]:0:4}" "${flags[@]:6}" >"$TMP/check" 2>&1 \
+                && fail "overlays/$overlay: certgate check passes without the ticket keys file"
+            grep -q -- "--ticket-keys /etc/certgate/tickets/ticket.keys" "$TMP/check" \
+                || fail "overlays/$overlay: certgate check without the ticket keys said: $(cat "$TMP/check")"
+            ok "overlays/$overlay: certgate.yaml's ticket-keys is /etc/certgate/tickets/ticket.keys (check fails without it)"
+        fi
     done
 else
     echo "note: CERTGATE_BIN is not set: certgate check and the --help keys were not run (keys checked against docs/configuration.md)"
 fi
 
 # --- 6. rotate-secret.sh ---------------------------------------------------------------------------
-# A kubectl that makes Secrets with kubectl 1.20 (client-side dry run, no cluster) and saves what
-# `apply -f -` gets.
-mkdir -p "$TMP/fakebin"
+# A kubectl that makes Secrets with kubectl 1.20 (client-side dry run, no cluster), saves what
+# `apply -f -` gets (applied.yaml, and as the Secret's state in secrets/), answers `get secret NAME`
+# (-o name, -o jsonpath={.data.KEY}, --ignore-not-found) from that state, and logs every command line
+# (kubectl.log).
+mkdir -p "$TMP/fakebin" "$TMP/secrets"
+cat >"$TMP/fakebin/secrets.py" <<'EOF'
+import os, sys, yaml
+store = sys.argv[1]
+if sys.argv[2] == "apply":  # secrets.py STORE apply FILE
+    d = yaml.safe_load(open(sys.argv[3]))
+    assert d["kind"] == "Secret", d["kind"]
+    with open(f"{store}/{d['metadata'].get('namespace') or 'default'}.{d['metadata']['name']}.yaml", "w") as f:
+        yaml.safe_dump(d, f)
+    sys.exit(0)
+args, namespace, output, ignore, words = sys.argv[3:], "default", None, False, []
+while args:  # secrets.py STORE get KUBECTL-ARGS...
+    arg = args.pop(0)
+    if arg in ("-n", "--namespace"):
+        namespace = args.pop(0)
+    elif arg == "-o":
+        output = args.pop(0)
+    elif arg == "--ignore-not-found":
+        ignore = True
+    elif arg.startswith("-"):
+        sys.exit(f"fake kubectl: unexpected flag {arg}")
+    else:
+        words.append(arg)
+if words[:2] != ["get", "secret"] or len(words) != 3:
+    sys.exit(f"fake kubectl: cannot answer {words}")
+name = words[2]
+path = f"{store}/{namespace}.{name}.yaml"
+if not os.path.exists(path):
+    if ignore:
+        sys.exit(0)
+    sys.exit(f'Error from server (NotFound): secrets "{name}" not found')
+d = yaml.safe_load(open(path))
+if output == "name":
+    print(f"secret/{name}")
+elif output and output.startswith("jsonpath={.data.") and output.endswith("}"):
+    key = output[len("jsonpath={.data."):-1].replace("\\.", ".")
+    if key not in d.get("data", {}):
+        sys.exit(f"error: error executing jsonpath {output!r}: {key} is not found")
+    sys.stdout.write(d["data"][key])
+else:
+    sys.exit(f"fake kubectl: unexpected output {output}")
+EOF
 cat >"$TMP/fakebin/kubectl" <<EOF
 #!/usr/bin/env bash
-for arg in "\$@"; do [[ \$arg == apply ]] && { echo "\$*" >"$TMP/applied.args"; cat >"$TMP/applied.yaml"; exit 0; }; done
+echo "\$*" >>"$TMP/kubectl.log"
+for arg in "\$@"; do
+    [[ \$arg == apply ]] && { echo "\$*" >"$TMP/applied.args"; cat >"$TMP/applied.yaml"; exec "$PY" "$TMP/fakebin/secrets.py" "$TMP/secrets" apply "$TMP/applied.yaml"; }
+    [[ \$arg == get ]] && exec "$PY" "$TMP/fakebin/secrets.py" "$TMP/secrets" get "\$@"
+done
 KUBECONFIG=/nonexistent exec "$KUBECTL" "\$@" 2>/dev/null
 EOF
 chmod +x "$TMP/fakebin/kubectl"
@@ -222,4 +294,98 @@ rm -f "$TMP/applied.yaml"
 rotate tls "$pki/certs/certgate-tls/tls.crt" "$TMP/other.key" 2>/dev/null && fail "rotate-secret.sh tls took a foreign key"
 [ ! -e "$TMP/applied.yaml" ] || fail "rotate-secret.sh tls applied a mismatched pair"
 ok "rotate-secret.sh tls applies a kubernetes.io/tls Secret and refuses a key of another certificate"
+
+# ticket-keys: init, then a whole rotation (stage, promote, drop), each step's layout checked in the
+# Secret the fake cluster holds; the refusals leave it as it was; no key on any kubectl command line.
+tickets="$TMP/secrets/web.certgate-ticket-keys.yaml"
+ticket_lines() { # the Secret's ticket.keys, one key a line; fails unless each is the base64 of 80 bytes
+    "$PY" - "$tickets" <<'EOF'
+import base64, binascii, sys, yaml
+d = yaml.safe_load(open(sys.argv[1]))
+assert d["kind"] == "Secret" and d["metadata"]["name"] == "certgate-ticket-keys" and d["metadata"]["namespace"] == "web", d["metadata"]
+assert list(d["data"]) == ["ticket.keys"], list(d["data"])
+text = base64.b64decode(d["data"]["ticket.keys"], validate=True).decode()
+assert text.endswith("\n") and "\r" not in text and "\n\n" not in text, repr(text)
+for n, line in enumerate(text.splitlines(), 1):
+    try:
+        size = len(base64.b64decode(line, validate=True))
+    except binascii.Error as error:
+        sys.exit(f"line {n}: not base64: {error}")
+    if size != 80:
+        sys.exit(f"line {n}: {size} bytes, not 80")
+    print(line)
+EOF
+}
+ticket_step() { # ticket_step STEP...: runs it, keeping its messages; fails on an error
+    rotate -n web ticket-keys "$@" 2>"$TMP/step.err" || fail "rotate-secret.sh ticket-keys $*: $(cat "$TMP/step.err")"
+    cat "$TMP/step.err" >>"$TMP/messages"
+    mapfile -t keys < <(ticket_lines) || fail "ticket-keys $*: the Secret's ticket.keys is not one 80-byte key a line"
+    if [ -n "$BIN" ]; then # certgate takes the file as the pods would see it
+        ticket_lines >"$TMP/ticket.keys" && chmod 600 "$TMP/ticket.keys"
+        "$BIN" check --listen 127.0.0.1:8443 --cert-dir "$pki/certs" --upstream 127.0.0.1:8080 \
+            --ticket-keys "$TMP/ticket.keys" >"$TMP/check" 2>&1 || fail "ticket-keys $*: certgate check: $(cat "$TMP/check")"
+        grep -qE "^ticket key file $TMP/ticket.keys: ${#keys[@]} keys?$" "$TMP/check" \
+            || fail "ticket-keys $*: certgate check read another number of keys: $(cat "$TMP/check")"
+    fi
+}
+ticket_refused() { # ticket_refused WHY STEP...: the step fails and the Secret does not change
+    cp "$tickets" "$TMP/before.yaml" 2>/dev/null || rm -f "$TMP/before.yaml"
+    rotate -n web ticket-keys "${@:2}" 2>"$TMP/step.err" && fail "rotate-secret.sh ticket-keys ${*:2} ran $1"
+    if [ -e "$TMP/before.yaml" ]; then
+        cmp -s "$tickets" "$TMP/before.yaml" || fail "rotate-secret.sh ticket-keys ${*:2} changed the Secret $1"
+    else
+        [ ! -e "$tickets" ] || fail "rotate-secret.sh ticket-keys ${*:2} made the Secret $1"
+    fi
+    grep -q . "$TMP/step.err" || fail "rotate-secret.sh ticket-keys ${*:2} refused $1 without a word"
+}
+: >"$TMP/kubectl.log"
+: >"$TMP/messages"
+ticket_refused "with no Secret" stage
+ticket_refused "with no Secret" promote
+ticket_refused "with no Secret" drop
+ticket_step init
+((${#keys[@]} == 1)) || fail "ticket-keys init: ${#keys[@]} keys, not 1"
+old=${keys[0]}
+grep -q -- '--namespace web' "$TMP/applied.args" || fail "ticket-keys init: apply without the namespace"
+ok "rotate-secret.sh ticket-keys init: Secret certgate-ticket-keys in web with 1 key of 80 bytes"
+ticket_refused "over an existing Secret" init
+ticket_refused "with 1 key" promote
+ticket_refused "with 1 key" drop
+ok "ticket-keys init refuses an existing Secret; promote and drop refuse 1 key; stage, promote, drop refuse no Secret"
+ticket_step stage
+((${#keys[@]} == 2)) && [[ ${keys[0]} == "$old" && ${keys[1]} != "$old" ]] \
+    || fail "ticket-keys stage: expected the old key then a new one, got ${#keys[@]} key(s) (old key at line 1: $([[ ${keys[0]} == "$old" ]] && echo yes || echo no))"
+new=${keys[1]}
+ticket_refused "with 2 keys" stage
+ok "ticket-keys stage: line 1 the old key (still encrypts), line 2 a new one; a second stage is refused"
+ticket_step promote
+((${#keys[@]} == 2)) && [[ ${keys[0]} == "$new" && ${keys[1]} == "$old" ]] || fail "ticket-keys promote: not the new key then the old one"
+ok "ticket-keys promote: line 1 the new key, line 2 the old one"
+ticket_step drop
+((${#keys[@]} == 1)) && [[ ${keys[0]} == "$new" ]] || fail "ticket-keys drop: not the new key alone"
+ok "ticket-keys drop: only the new key is left"
+ticket_step init --force
+((${#keys[@]} == 1)) && [[ ${keys[0]} != "$new" && ${keys[0]} != "$old" ]] || fail "ticket-keys init --force: not 1 fresh key"
+forced=${keys[0]}
+ok "ticket-keys init --force replaces the Secret with 1 fresh key"
+# A Secret whose file certgate would refuse: stage changes nothing.
+"$PY" - "$tickets" <<'EOF'
+import base64, os, sys, yaml
+d = yaml.safe_load(open(sys.argv[1]))
+d["data"]["ticket.keys"] = base64.b64encode(base64.b64encode(os.urandom(48)) + b"\n").decode()
+yaml.safe_dump(d, open(sys.argv[1], "w"))
+EOF
+ticket_refused "on a 48-byte key" stage
+ok "ticket-keys stage refuses a Secret whose key is not 80 bytes"
+for key in "$old" "$new" "$forced"; do
+    grep -qF -- "$key" "$TMP/kubectl.log" && fail "a ticket key is on a kubectl command line: $(grep -nF -- "$key" "$TMP/kubectl.log" | cut -c1-80)"
+    grep -qF -- "$key" "$TMP/messages" && fail "rotate-secret.sh printed a ticket key"
+done
+grep -c . "$TMP/kubectl.log" >/dev/null || fail "the fake kubectl logged no call"
+for step in stage promote drop; do
+    grep -q "ticket-keys $step" "$TMP/messages" || fail "no step says to run ticket-keys $step next"
+done
+grep -q "within about a minute" "$TMP/messages" && grep -q "ticket-lifetime" "$TMP/messages" \
+    || fail "the steps do not say what to wait for (the kubelet's minute, ticket-lifetime)"
+ok "no ticket key on any of $(grep -c . "$TMP/kubectl.log") kubectl command lines nor in the messages; each step names the wait and the next step"
 echo "kubernetes kit: all checks passed"
