@@ -319,9 +319,11 @@ EOF
 ticket_step() { # ticket_step STEP...: runs it, keeping its messages; fails on an error
     rotate -n web ticket-keys "$@" 2>"$TMP/step.err" || fail "rotate-secret.sh ticket-keys $*: $(cat "$TMP/step.err")"
     cat "$TMP/step.err" >>"$TMP/messages"
-    mapfile -t keys < <(ticket_lines) || fail "ticket-keys $*: the Secret's ticket.keys is not one 80-byte key a line"
+    ticket_lines >"$TMP/ticket.keys" 2>"$TMP/lines.err" \
+        || fail "ticket-keys $*: the Secret's ticket.keys is not one 80-byte key a line: $(tail -n 1 "$TMP/lines.err")"
+    chmod 600 "$TMP/ticket.keys"
+    mapfile -t keys <"$TMP/ticket.keys"
     if [ -n "$BIN" ]; then # certgate takes the file as the pods would see it
-        ticket_lines >"$TMP/ticket.keys" && chmod 600 "$TMP/ticket.keys"
         "$BIN" check --listen 127.0.0.1:8443 --cert-dir "$pki/certs" --upstream 127.0.0.1:8080 \
             --ticket-keys "$TMP/ticket.keys" >"$TMP/check" 2>&1 || fail "ticket-keys $*: certgate check: $(cat "$TMP/check")"
         grep -qE "^ticket key file $TMP/ticket.keys: ${#keys[@]} keys?$" "$TMP/check" \
@@ -378,7 +380,7 @@ EOF
 ticket_refused "on a 48-byte key" stage
 ok "ticket-keys stage refuses a Secret whose key is not 80 bytes"
 for key in "$old" "$new" "$forced"; do
-    grep -qF -- "$key" "$TMP/kubectl.log" && fail "a ticket key is on a kubectl command line: $(grep -nF -- "$key" "$TMP/kubectl.log" | cut -c1-80)"
+    grep -qF -- "$key" "$TMP/kubectl.log" && fail "a ticket key is on a kubectl command line (kubectl.log lines $(grep -nF -- "$key" "$TMP/kubectl.log" | cut -d: -f1 | paste -sd,))"
     grep -qF -- "$key" "$TMP/messages" && fail "rotate-secret.sh printed a ticket key"
 done
 grep -c . "$TMP/kubectl.log" >/dev/null || fail "the fake kubectl logged no call"
