@@ -12,9 +12,9 @@
 # SECRET=name overrides the Secret's name. Tokens and keys never appear in a command line (they go
 # through files only this user can read, and pipes). The tls form refuses a key that does not belong to
 # the certificate. What happens next: the kubelet updates the mounted files within about a minute (its
-# sync period plus its cache), certgate takes the new token within 2 s of that, the new certificate and
-# ticket keys within about 150 ms; no pod restarts. docs/deployment.md ("Kubernetes") describes the
-# whole procedure.
+# sync period plus its cache), certgate takes the new token within 2 s of that, the new certificate
+# within about 150 ms, new ticket keys through the same inotify and stat() watch; no pod restarts.
+# docs/deployment.md ("Kubernetes") describes the whole procedure.
 #
 # ticket-keys: the Secret's key `ticket.keys` holds one base64 line of 80 random bytes per key; the
 # first line encrypts new session tickets, every line decrypts. A rotation is three runs, each after
@@ -52,7 +52,7 @@ apply_secret() { # apply_secret NAME KUBECTL-CREATE-SECRET-ARGS...
 ticket_secret=${SECRET:-certgate-ticket-keys}
 keys=() # the Secret's keys, in order
 self="$0${namespace[*]:+ -n ${namespace[1]}}" # how to run the next step
-propagation="the kubelet updates the file in every pod within about a minute (certgate re-reads it at once)"
+propagation="the kubelet updates the file in every pod within about a minute (certgate re-reads it on its file watch)"
 check_pods="certgate_tls_ticket_keys on every pod's /metrics"
 
 new_key() { # new_key: 80 random bytes, base64 on one line, into $scratch/new and $key (never an argument)
