@@ -355,19 +355,19 @@ ticket_refused "with 1 key" promote
 ticket_refused "with 1 key" drop
 ok "ticket-keys init refuses an existing Secret; promote and drop refuse 1 key; stage, promote, drop refuse no Secret"
 ticket_step stage
-((${#keys[@]} == 2)) && [[ ${keys[0]} == "$old" && ${keys[1]} != "$old" ]] \
+[[ ${#keys[@]} -eq 2 && ${keys[0]} == "$old" && ${keys[1]} != "$old" ]] \
     || fail "ticket-keys stage: expected the old key then a new one, got ${#keys[@]} key(s) (old key at line 1: $([[ ${keys[0]} == "$old" ]] && echo yes || echo no))"
 new=${keys[1]}
 ticket_refused "with 2 keys" stage
 ok "ticket-keys stage: line 1 the old key (still encrypts), line 2 a new one; a second stage is refused"
 ticket_step promote
-((${#keys[@]} == 2)) && [[ ${keys[0]} == "$new" && ${keys[1]} == "$old" ]] || fail "ticket-keys promote: not the new key then the old one"
+[[ ${#keys[@]} -eq 2 && ${keys[0]} == "$new" && ${keys[1]} == "$old" ]] || fail "ticket-keys promote: not the new key then the old one"
 ok "ticket-keys promote: line 1 the new key, line 2 the old one"
 ticket_step drop
-((${#keys[@]} == 1)) && [[ ${keys[0]} == "$new" ]] || fail "ticket-keys drop: not the new key alone"
+[[ ${#keys[@]} -eq 1 && ${keys[0]} == "$new" ]] || fail "ticket-keys drop: not the new key alone"
 ok "ticket-keys drop: only the new key is left"
 ticket_step init --force
-((${#keys[@]} == 1)) && [[ ${keys[0]} != "$new" && ${keys[0]} != "$old" ]] || fail "ticket-keys init --force: not 1 fresh key"
+[[ ${#keys[@]} -eq 1 && ${keys[0]} != "$new" && ${keys[0]} != "$old" ]] || fail "ticket-keys init --force: not 1 fresh key"
 forced=${keys[0]}
 ok "ticket-keys init --force replaces the Secret with 1 fresh key"
 # A Secret whose file certgate would refuse: stage changes nothing.
@@ -387,7 +387,7 @@ grep -c . "$TMP/kubectl.log" >/dev/null || fail "the fake kubectl logged no call
 for step in stage promote drop; do
     grep -q "ticket-keys $step" "$TMP/messages" || fail "no step says to run ticket-keys $step next"
 done
-grep -q "within about a minute" "$TMP/messages" && grep -q "ticket-lifetime" "$TMP/messages" \
+{ grep -q "within about a minute" "$TMP/messages" && grep -q "ticket-lifetime" "$TMP/messages"; } \
     || fail "the steps do not say what to wait for (the kubelet's minute, ticket-lifetime)"
 ok "no ticket key on any of $(grep -c . "$TMP/kubectl.log") kubectl command lines nor in the messages; each step names the wait and the next step"
 echo "kubernetes kit: all checks passed"
