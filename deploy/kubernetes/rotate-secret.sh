@@ -52,8 +52,7 @@ apply_secret() { # apply_secret NAME KUBECTL-CREATE-SECRET-ARGS...
 ticket_secret=${SECRET:-certgate-ticket-keys}
 keys=() # the Secret's keys, in order
 self="$0${namespace[*]:+ -n ${namespace[1]}}" # how to run the next step
-propagation="the kubelet updates the file in every pod within about a minute (certgate re-reads it on its file watch)"
-check_pods="certgate_tls_ticket_keys on every pod's /metrics"
+propagation="the kubelet updates the file in every pod within about a minute, and certgate re-reads it on its file watch"
 
 new_key() { # new_key: 80 random bytes, base64 on one line, into $scratch/new and $key (never an argument)
     openssl rand 80 | openssl base64 -A >"$scratch/new" # -A: one line, on Linux and macOS alike
@@ -97,7 +96,7 @@ ticket_keys() {
         fi
         new_key
         write_keys "$key"
-        echo "Secret $ticket_secret: 1 new key. Pods waiting for it start; running ones pick it up ($propagation)." \
+        echo "Secret $ticket_secret: 1 new key. Pods waiting for it start; running ones pick it up: $propagation." \
             "To rotate it later (say monthly), three steps: $self ticket-keys stage" >&2
         ;;
     stage)
@@ -110,8 +109,9 @@ ticket_keys() {
         fi
         new_key
         write_keys "${keys[0]}" "$key"
-        echo "step 1 of 3 done: a new key is line 2 (decrypts, does not encrypt yet). Wait until $propagation:" \
-            "$check_pods reads 2, or give it 2 minutes. Then: $self ticket-keys promote" >&2
+        echo "step 1 of 3 done: a new key is line 2 (decrypts, does not encrypt yet). Wait until every pod has it:" \
+            "$propagation (certgate_tls_ticket_keys on each pod's /metrics then reads 2; 2 minutes is safe)." \
+            "Then: $self ticket-keys promote" >&2
         ;;
     promote)
         [[ $# -eq 1 ]] || usage
