@@ -16,7 +16,9 @@ public protocol HTTP1ResponseSink: AnyObject {
 /// are dropped), the body is de-chunked into DATA. Interim 1xx responses are skipped; a response to
 /// HEAD has no body whatever its fields say.
 public final class HTTP1ResponseParser {
-    public weak var sink: HTTP1ResponseSink?
+    /// Unowned: the sink owns its parser and is the only one to drive it (a `weak` reference would give
+    /// every sink a side table and slow all its reference counting).
+    public unowned(unsafe) var sink: HTTP1ResponseSink?
     private let parser: UnsafeMutablePointer<http_parser>
     private var fields: [HTTP2Request.Field] = []
     private var name: [UInt8] = []

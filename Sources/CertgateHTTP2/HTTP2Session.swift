@@ -11,7 +11,8 @@ internal import CNGHTTP2
 ///
 /// Loop-confined; callbacks reach it through nghttp2's user_data (an unretained reference).
 public final class HTTP2Session {
-    public weak var delegate: HTTP2SessionDelegate?
+    /// Unowned, not weak: the delegate owns its session (a `weak` reference would give it a side table).
+    public unowned var delegate: HTTP2SessionDelegate?
     let raw: OpaquePointer
     let limits: HTTP2Limits
     /// The request head being received, and its stream: one at a time, since a header block (HEADERS and

@@ -19,8 +19,10 @@ final class PooledUpstream {
     private unowned let pool: UpstreamPool
     private var watcher: IOWatcher!
     private var timer: TimerWatcher?
-    /// The stream being served; it does the reads and writes while busy.
-    weak var exchange: HTTP2Exchange?
+    /// The stream being served; it does the reads and writes while busy. Strong, and cleared whenever the
+    /// two part (`markIdle`, `close`, or the next `assign`): a `weak` reference would give every exchange a
+    /// side table, and all its retains and releases would take the slow path.
+    var exchange: HTTP2Exchange?
 
     init(fd: Int32, pool: UpstreamPool, loop: EventLoop, connectTimeout: Duration?) {
         self.fd = fd
