@@ -280,6 +280,9 @@ case_rotation_keeps_http2_connection() {
   wait_for 10 _ticks_past $((t + 10)) || fail "the page's fetches stopped after the rotation (stuck at $(tick_lines))"
   note "ok: ticks $t at the rotation, $(tick_lines) now"
   assert_eq "$h2c" "$(conns h2)" "h2 connections after the rotation (the page kept its connection)"
+  # Counted while the page still polls: no stream was reset across the rotation. (At the end a
+  # browser that exits with a fetch in flight resets that stream itself, so the end allows that.)
+  assert_eq 0 "$(h2_requests reset)" "h2 streams reset across the rotation"
   after_browser_loads
   assert_ge "$(conns h2)" $((h2c + 1)) "h2 connections after the second-root browser"
   touch "$CG_TMP/bup/release-rot"
@@ -290,7 +293,7 @@ case_rotation_keeps_http2_connection() {
   assert_ge "$(dom_text "$f" ticks)" $((t + 10)) "tick fetches answered"
   assert_eq h2 "$(dom_text "$f" tick-protocols)" "protocols of the tick fetches"
   assert_eq 0 "$(dom_text "$f" tick-new-connections)" "tick fetches that opened a connection"
-  assert_eq 0 "$(h2_requests reset)" "h2 streams reset"
+  assert_le "$(h2_requests reset)" 2 "h2 streams reset by the end (at most a fetch in flight per exiting browser)"
 }
 
 # A reload that brings new client trust sends GOAWAY to every h2 connection: the polling page's next
