@@ -136,3 +136,14 @@ after_browser_loads() {
 # tick_lines : /tick requests the upstream answered so far (poll.html's fetches); _ticks_past N.
 tick_lines() { wc -l 2>/dev/null < "$CG_TMP/bup/ticks.log" || echo 0; }
 _ticks_past() { [ "$(tick_lines)" -ge "$1" ]; }
+
+# alpha_setup h1|h2 [FLAG...] : the usual start of a case: Chromium, the variant, the upstream, and
+# certgate serving alpha.test with the FLAGs and the variant's --alpn.
+alpha_setup() {
+  browser_init
+  variant "$1"
+  shift
+  bup_start
+  cert_install alpha:pem "$CG_TMP/certs"
+  bcg_start --cert-dir "$CG_TMP/certs" "$@" "${ALPN[@]}"
+}

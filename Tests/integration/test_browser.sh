@@ -20,11 +20,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/browser_lib.sh"
 
 _page_load_trusted_through_nss() {
-  browser_init
-  variant "$1"
-  bup_start
-  cert_install alpha:pem "$CG_TMP/certs"
-  bcg_start --cert-dir "$CG_TMP/certs" "${ALPN[@]}"
+  alpha_setup "$1"
   local url="https://alpha.test:$CG_PORT/page"
   # Without the test CA in the NSS database the page must not load (so the trust below is what counts).
   nss_home "$CG_TMP/untrusted"
@@ -53,11 +49,7 @@ case_page_load_trusted_through_nss_http2() { _page_load_trusted_through_nss h2; 
 # --forward-headers: the page's own script sends X-Forwarded-For/-Proto and XFCC of its own (a synchronous
 # XMLHttpRequest may set them); the upstream sees certgate's values only.
 _forward_headers_against_page_script() {
-  browser_init
-  variant "$1"
-  bup_start
-  cert_install alpha:pem "$CG_TMP/certs"
-  bcg_start --cert-dir "$CG_TMP/certs" --forward-headers "${ALPN[@]}"
+  alpha_setup "$1" --forward-headers
   nss_home "$CG_TMP/home" "$CG_PKI/ca.crt"
   browse "$CG_TMP/home" "https://alpha.test:$CG_PORT/spoof.html" "$CG_TMP/spoof.html" \
     || fail "chromium failed: $(tail -n 3 "$CG_TMP/spoof.html.err")"
@@ -78,11 +70,7 @@ case_forward_headers_against_page_script_http2() { _forward_headers_against_page
 # HTTP/2 they must all be in flight at once on the page's one connection (Chromium opens at most 6
 # HTTP/1.1 connections to a host), each forwarded as an HTTP/1.1 request on a pooled upstream connection.
 case_subresources_multiplexed_over_http2() {
-  browser_init
-  variant h2
-  bup_start
-  cert_install alpha:pem "$CG_TMP/certs"
-  bcg_start --cert-dir "$CG_TMP/certs" "${ALPN[@]}"
+  alpha_setup h2
   nss_home "$CG_TMP/home" "$CG_PKI/ca.crt"
   local n=20 t0 t1
   t0=$(now_ms)
@@ -112,11 +100,7 @@ case_subresources_multiplexed_over_http2() {
 # response cut off is not reused); an 8 MiB download and a 4 MiB upload intact (SHA-256 in the page and
 # upstream); 150 requests at once (over h2 more than certgate's 100 concurrent streams) all answered.
 _data_through_page() {
-  browser_init
-  variant "$1"
-  bup_start
-  cert_install alpha:pem "$CG_TMP/certs"
-  bcg_start --cert-dir "$CG_TMP/certs" "${ALPN[@]}"
+  alpha_setup "$1"
   nss_home "$CG_TMP/home" "$CG_PKI/ca.crt"
   B_TIMEOUT=60 browse "$CG_TMP/home" "https://alpha.test:$CG_PORT/data.html" "$CG_TMP/data.html" \
     || fail "chromium failed: $(tail -n 3 "$CG_TMP/data.html.err")"
@@ -199,11 +183,7 @@ case_client_certificate_auto_selected_http2() { _client_certificate_auto_selecte
 # SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441), so Chromium opens the WebSocket on a new connection on
 # which it offers only http/1.1, and the upgrade goes through the --forward-headers rules there.
 _websocket_echo_forward_headers() {
-  browser_init
-  variant "$1"
-  bup_start
-  cert_install alpha:pem "$CG_TMP/certs"
-  bcg_start --cert-dir "$CG_TMP/certs" --forward-headers "${ALPN[@]}"
+  alpha_setup "$1" --forward-headers
   nss_home "$CG_TMP/home" "$CG_PKI/ca.crt"
   browse "$CG_TMP/home" "https://alpha.test:$CG_PORT/ws.html" "$CG_TMP/ws.html" \
     || fail "chromium failed: $(tail -n 3 "$CG_TMP/ws.html.err")"
