@@ -9,6 +9,7 @@ void CLibEVShims_ev_timer_init(ev_timer *w, CLibEVShims_timer_cb cb, double afte
 void CLibEVShims_ev_timer_set(ev_timer *w, double after, double repeat) { ev_timer_set(w, after, repeat); }
 void CLibEVShims_ev_async_init(ev_async *w, CLibEVShims_async_cb cb) { ev_async_init(w, cb); }
 void CLibEVShims_ev_signal_init(ev_signal *w, CLibEVShims_signal_cb cb, int signum) { ev_signal_init(w, cb, signum); }
+void CLibEVShims_ev_prepare_init(ev_prepare *w, CLibEVShims_prepare_cb cb) { ev_prepare_init(w, cb); }
 int CLibEVShims_ev_is_active(const void *w) { return ev_is_active((const ev_watcher *)w); }
 int CLibEVShims_ev_is_pending(const void *w) { return ev_is_pending((const ev_watcher *)w); }
 

@@ -38,6 +38,8 @@ final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
     private var writeWaitsFor: IOEvents = .write
     /// Inside `receive` or `flush`: nghttp2 must not be re-entered, the flush happens on the way out.
     private var inSession = false
+    /// Waiting in the worker's `FlushQueue`.
+    private var inFlushQueue = false
     /// A connection error: send what is queued (the GOAWAY), then close.
     private var failed = false
     private var closed = false
@@ -159,9 +161,24 @@ final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
     /// How many bytes of frames one write gathers (a TLS record holds 16 KiB).
     static let outputBatch = 16 * 1024
 
-    /// Called by exchanges after upstream events: flushes unless already inside the session.
+    /// Called by exchanges after upstream events: the session's output goes out at the end of the loop
+    /// iteration (`FlushQueue`), together with that of every other stream whose upstream answered in it;
+    /// at once when the queue has already run in this iteration. Nothing while inside the session (the
+    /// flush follows on the way out).
     func flushSoon() {
-        guard !inSession else { return }
+        guard !inSession, !closed, !inFlushQueue else { return }
+        if worker.flushQueue.enqueue(self) {
+            inFlushQueue = true
+        } else {
+            flush()
+            settle()
+        }
+    }
+
+    /// The `FlushQueue`'s turn.
+    func flushQueued() {
+        inFlushQueue = false
+        guard !closed else { return }
         flush()
         settle()
     }

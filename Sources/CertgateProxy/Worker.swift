@@ -39,6 +39,8 @@ final class Worker {
     private var connections: [UInt64: any ClientConnection] = [:]
     /// Keep-alive HTTP/1.1 connections to the upstream for the streams of HTTP/2 clients.
     private(set) lazy var upstreamPool = UpstreamPool(worker: self)
+    /// HTTP/2 connections whose output is written once the loop iteration's events are all handled.
+    private(set) lazy var flushQueue = FlushQueue(loop: loop)
     private var nextConnectionID: UInt64
     /// Rate limit for the "accept paused" warning (loop time of the last one).
     private var lastExhaustionWarning: Double = -.infinity

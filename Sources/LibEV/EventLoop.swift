@@ -65,6 +65,11 @@ public final class EventLoop {
     /// The loop's cached monotonic-ish time (seconds), updated once per iteration.
     public var now: Double { ev_now(raw) }
 
+    /// How many times the loop has polled for events so far (libev's `ev_iteration`). It goes up just
+    /// before each poll, after the iteration's `PrepareWatcher`s ran: work triggered by the events of one
+    /// poll sees one value, the prepare watchers that close that iteration see the same value.
+    public var iteration: UInt32 { ev_iteration(raw) }
+
     /// Refreshes `now` after long-running work inside a callback.
     public func updateNow() { ev_now_update(raw) }
 

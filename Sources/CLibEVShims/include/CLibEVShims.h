@@ -11,6 +11,7 @@ typedef void (*CLibEVShims_io_cb)(struct ev_loop *loop, ev_io *w, int revents);
 typedef void (*CLibEVShims_timer_cb)(struct ev_loop *loop, ev_timer *w, int revents);
 typedef void (*CLibEVShims_async_cb)(struct ev_loop *loop, ev_async *w, int revents);
 typedef void (*CLibEVShims_signal_cb)(struct ev_loop *loop, ev_signal *w, int revents);
+typedef void (*CLibEVShims_prepare_cb)(struct ev_loop *loop, ev_prepare *w, int revents);
 
 struct ev_loop *CLibEVShims_ev_default_loop(unsigned int flags);
 void CLibEVShims_ev_io_init(ev_io *w, CLibEVShims_io_cb cb, int fd, int events);
@@ -19,6 +20,7 @@ void CLibEVShims_ev_timer_init(ev_timer *w, CLibEVShims_timer_cb cb, double afte
 void CLibEVShims_ev_timer_set(ev_timer *w, double after, double repeat);
 void CLibEVShims_ev_async_init(ev_async *w, CLibEVShims_async_cb cb);
 void CLibEVShims_ev_signal_init(ev_signal *w, CLibEVShims_signal_cb cb, int signum);
+void CLibEVShims_ev_prepare_init(ev_prepare *w, CLibEVShims_prepare_cb cb);
 int CLibEVShims_ev_is_active(const void *w);
 int CLibEVShims_ev_is_pending(const void *w);
 
