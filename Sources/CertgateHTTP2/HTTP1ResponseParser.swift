@@ -3,7 +3,8 @@ internal import CHTTPParser
 /// What `HTTP1ResponseParser` finds in the upstream's bytes.
 public protocol HTTP1ResponseSink: AnyObject {
     /// A final response's status and fields (names lower case, connection-specific fields left out).
-    func responseHead(status: Int, fields: [HTTP2Request.Field])
+    /// `fields` is the parser's own block, emptied for the next head after the call: copy what must last.
+    func responseHead(status: Int, fields: HTTP2FieldBlock)
     /// Decoded body bytes (chunked framing removed).
     func responseBody(_ bytes: UnsafeRawBufferPointer)
     /// The response is complete; `keepAlive`: the connection may carry another request.
@@ -20,9 +21,10 @@ public final class HTTP1ResponseParser {
     /// every sink a side table and slow all its reference counting).
     public unowned(unsafe) var sink: HTTP1ResponseSink?
     private let parser: UnsafeMutablePointer<http_parser>
-    private var fields: [HTTP2Request.Field] = []
-    private var name: [UInt8] = []
-    private var value: [UInt8] = []
+    /// The head being parsed (its storage is kept from one response to the next).
+    private var fields = HTTP2FieldBlock(bytesCapacity: 1024, fieldsCapacity: 16)
+    /// A field has been started (its name is arriving), and its value has begun.
+    private var inField = false
     private var inValue = false
     private var interim = false
     /// The request this response answers was HEAD.
@@ -52,20 +54,31 @@ public final class HTTP1ResponseParser {
     }
 
     /// Parses bytes from the upstream; false when they are not a valid response (the connection is
-    /// unusable from then on).
+    /// unusable from then on), or when bytes follow a complete response in the same call: the parser
+    /// stops after each final response (http-parser paused), so whatever the upstream sent beyond the
+    /// response it was asked for is never taken as the answer to the next request on the connection.
     public func feed(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard !bytes.isEmpty else { return true }
+        resume()
         let parsed = bytes.withMemoryRebound(to: CChar.self) {
             http_parser_execute(parser, &HTTP1ResponseCallbacks.settings, $0.baseAddress, $0.count)
         }
-        return http_errno(parser.pointee.http_errno) == HPE_OK && parsed == bytes.count
+        let errno = http_errno(parser.pointee.http_errno)
+        return (errno == HPE_OK || errno == HPE_PAUSED) && parsed == bytes.count
     }
 
     /// The upstream closed: a response framed by the close completes now. False when a response was
     /// cut short.
     public func finish() -> Bool {
+        resume()
         http_parser_execute(parser, &HTTP1ResponseCallbacks.settings, nil, 0)
-        return http_errno(parser.pointee.http_errno) == HPE_OK
+        let errno = http_errno(parser.pointee.http_errno)
+        return errno == HPE_OK || errno == HPE_PAUSED
+    }
+
+    /// Undoes the pause that ends every final response.
+    private func resume() {
+        if http_errno(parser.pointee.http_errno) == HPE_PAUSED { http_parser_pause(parser, 0) }
     }
 
     static let dropped: [[UInt8]] = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]
@@ -75,36 +88,41 @@ public final class HTTP1ResponseParser {
 
     func onHeaderField(_ bytes: UnsafeRawBufferPointer) -> Int32 {
         if inValue { endField() }
+        if !inField {
+            fields.startField()
+            inField = true
+        }
         headBytes += bytes.count
-        name += bytes.lazy.map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 }
+        fields.extendName(bytes, lowercased: true)
         return headBytes > headLimit ? 1 : 0
     }
 
     func onHeaderValue(_ bytes: UnsafeRawBufferPointer) -> Int32 {
         inValue = true
         headBytes += bytes.count
-        value += bytes
+        fields.extendValue(bytes)
         return headBytes > headLimit ? 1 : 0
     }
 
     private func endField() {
-        if !Self.dropped.contains(name) { fields.append(HTTP2Request.Field(name, value)) }
-        name = []
-        value = []
+        if fields.lastNameIs(oneOf: Self.dropped) { fields.removeLast() }
+        inField = false
         inValue = false
     }
 
     /// 1: no body, whatever the fields say.
     func onHeadersComplete() -> Int32 {
-        if inValue { endField() }
+        if inField { endField() }
         let status = Int(parser.pointee.status_code)
-        let head = fields
-        fields = []
         headBytes = 0
         interim = (100..<200).contains(status)
-        if interim { return 1 }
+        if interim {
+            fields.removeAll()
+            return 1
+        }
         sawHead = true
-        sink?.responseHead(status: status, fields: head)
+        sink?.responseHead(status: status, fields: fields)
+        fields.removeAll()
         return answersHead || status == 204 || status == 304 ? 1 : 0
     }
 
@@ -114,13 +132,13 @@ public final class HTTP1ResponseParser {
 
     func onMessageComplete() -> Int32 {
         // Trailer fields of a chunked body arrive like header fields: dropped, not left for the next head.
-        fields = []
-        name = []
-        value = []
+        fields.removeAll()
+        inField = false
         inValue = false
         headBytes = 0
         guard !interim else { return 0 }
         let keepAlive = http_should_keep_alive(parser) != 0
+        http_parser_pause(parser, 1)
         sink?.responseComplete(keepAlive: keepAlive)
         return 0
     }

@@ -14,36 +14,50 @@ extension HTTP2Request {
     /// and the empty line.
     public func http1Head(forwarded: ForwardedHeaders) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(256 + fields.reduce(0) { $0 + $1.name.count + $1.value.count + 4 })
-        out += method
+        appendHTTP1Head(to: &out, forwarded: forwarded)
+        return out
+    }
+
+    /// `http1Head`, appended to `out` (no buffer of its own).
+    public func appendHTTP1Head(to out: inout [UInt8], forwarded: ForwardedHeaders) {
+        out.reserveCapacity(out.count + 128 + block.byteCount + 4 * block.count + forwarded.block.count)
+        block.withValue(methodIndex) { out.append(contentsOf: $0) }
         out.append(UInt8(ascii: " "))
-        out += path
+        block.withValue(pathIndex) { out.append(contentsOf: $0) }
         out += Self.versionAndHost
-        out += authority
+        block.withValue(authorityIndex) { out.append(contentsOf: $0) }
         out += Self.crlf
-        var cookies: [[UInt8]] = []
-        for field in fields {
-            let managed = field.name.withUnsafeBytes { ForwardedHeaders.isManaged($0) }
-            // `te: trailers` is hop-by-hop (and only means something with HTTP/2's trailers): not passed on.
-            if managed || field.name == Self.te { continue }
-            if field.name == Self.cookie {
-                cookies.append(field.value)
-                continue
+        var cookies = 0
+        for index in firstRegular..<block.count where index != hostIndex {
+            block.withField(index) { name, value in
+                // `te: trailers` is hop-by-hop (and only means something with HTTP/2's trailers): not passed on.
+                if ForwardedHeaders.isManaged(name) || name.elementsEqual(Self.te) { return }
+                if name.elementsEqual(Self.cookie) {
+                    cookies += 1
+                    return
+                }
+                out.append(contentsOf: name)
+                out += Self.colonSpace
+                out.append(contentsOf: value)
+                out += Self.crlf
             }
-            out += field.name
-            out += Self.colonSpace
-            out += field.value
-            out += Self.crlf
         }
-        if !cookies.isEmpty {
+        if cookies > 0 {
             out += Self.cookie + Self.colonSpace
-            out += Array(cookies.joined(separator: Self.cookieSeparator))
+            var first = true
+            for index in firstRegular..<block.count where index != hostIndex {
+                block.withField(index) { name, value in
+                    guard name.elementsEqual(Self.cookie) else { return }
+                    if !first { out += Self.cookieSeparator }
+                    first = false
+                    out.append(contentsOf: value)
+                }
+            }
             out += Self.crlf
         }
         if sendsChunked { out += Self.chunked }
         out += forwarded.block
         out += Self.crlf
-        return out
     }
 
     static let crlf: [UInt8] = [13, 10]

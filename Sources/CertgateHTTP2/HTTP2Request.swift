@@ -13,27 +13,60 @@ public struct HTTP2Request: Equatable, Sendable {
         }
     }
 
-    public var method: [UInt8]
-    public var scheme: [UInt8]
-    public var path: [UInt8]
-    /// `:authority`, or the `host` field when the client sent no `:authority`.
-    public var authority: [UInt8]
-    /// The regular fields in order, without `host` (the authority becomes HTTP/1.1's `Host`).
-    public var fields: [Field]
+    /// Every field of the header block as the client sent it, pseudo-header fields first: one flat block
+    /// (two allocations per request, whatever the number of fields).
+    public let block: HTTP2FieldBlock
+    /// Where `:method`, `:scheme`, `:path` and the authority (`:authority`, else `host`) are in `block`.
+    let methodIndex: Int
+    let schemeIndex: Int
+    let pathIndex: Int
+    let authorityIndex: Int
+    /// The `host` field (-1: none): HTTP/1.1's `Host` comes from the authority, so it is not copied.
+    let hostIndex: Int
+    /// The first regular (not pseudo-header) field of `block`.
+    let firstRegular: Int
     /// The HEADERS frame ended the stream: the request has no body.
     public var endsStream: Bool
     /// The `content-length` the client declared (every copy equal), if any.
     public var contentLength: Int?
 
+    init(
+        block: HTTP2FieldBlock, method: Int, scheme: Int, path: Int, authority: Int, host: Int, firstRegular: Int,
+        endsStream: Bool, contentLength: Int?
+    ) {
+        self.block = block
+        methodIndex = method
+        schemeIndex = scheme
+        pathIndex = path
+        authorityIndex = authority
+        hostIndex = host
+        self.firstRegular = firstRegular
+        self.endsStream = endsStream
+        self.contentLength = contentLength
+    }
+
+    public var method: [UInt8] { block.field(methodIndex).value }
+    public var scheme: [UInt8] { block.field(schemeIndex).value }
+    public var path: [UInt8] { block.field(pathIndex).value }
+    /// `:authority`, or the `host` field when the client sent no `:authority`.
+    public var authority: [UInt8] { block.field(authorityIndex).value }
+    /// The regular fields in order, without `host` (the authority becomes HTTP/1.1's `Host`); copies,
+    /// for tests and logs.
+    public var fields: [Field] {
+        (firstRegular..<block.count).filter { $0 != hostIndex }.map(block.field)
+    }
+
     /// The method, for logs.
-    public var methodText: String { String(decoding: method, as: UTF8.self) }
+    public var methodText: String { block.withValue(methodIndex) { String(decoding: $0, as: UTF8.self) } }
     /// `:path` up to its `?` or `#`, for the access log (queries often carry tokens): `/search`, not
     /// `/search?token=...`.
     public var pathText: String {
-        let end = path.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? path.endIndex
-        return String(decoding: path[..<end], as: UTF8.self)
+        block.withValue(pathIndex) { path in
+            let end = path.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? path.endIndex
+            return String(decoding: path[..<end], as: UTF8.self)
+        }
     }
-    public var isHead: Bool { method == Self.head }
+    public var isHead: Bool { block.withValue(methodIndex) { $0.elementsEqual(Self.head) } }
     static let head = Array("HEAD".utf8)
 
     /// Whether `received` body bytes agree with the declared `content-length` (`ended`: the stream has

@@ -17,14 +17,15 @@ public struct HTTP2RequestBuilder {
     /// Bytes counted so far, as SETTINGS_MAX_HEADER_LIST_SIZE counts them.
     public private(set) var size = 0
     private let limit: Int
-    private var method: [UInt8]?
-    private var scheme: [UInt8]?
-    private var path: [UInt8]?
-    private var authority: [UInt8]?
-    private var host: [UInt8]?
-    private var fields: [HTTP2Request.Field] = []
+    /// Every field stored so far, in one flat block; the indices below point into it (-1: not seen).
+    private var block = HTTP2FieldBlock(bytesCapacity: 512, fieldsCapacity: 16)
+    private var method = -1
+    private var scheme = -1
+    private var path = -1
+    private var authority = -1
+    private var host = -1
+    private var firstRegular: Int?
     private var contentLength: Int?
-    private var sawRegularField = false
 
     public init(limit: Int) {
         self.limit = limit
@@ -65,76 +66,76 @@ public struct HTTP2RequestBuilder {
         guard !value.contains(where: { $0 == 0 || $0 == 10 || $0 == 13 }) else { return refuse(.badCharacter) }
         guard let first = name.first else { return refuse(.badCharacter) }
         if first == UInt8(ascii: ":") {
-            return addPseudo(Array(name), Array(value))
+            return addPseudo(name, value)
         }
         guard name.allSatisfy(Self.isNameByte) else { return refuse(.badCharacter) }
-        sawRegularField = true
-        let name = Array(name)
-        if Self.connectionSpecific.contains(name) { return refuse(.connectionSpecificField) }
-        switch name {
-        case Self.teName:
-            guard value.map(Self.lowered) == Self.trailers else { return refuse(.badTE) }
-        case Self.contentLengthName:
+        if firstRegular == nil { firstRegular = block.count }
+        if Self.connectionSpecific.contains(where: { $0.elementsEqual(name) }) {
+            return refuse(.connectionSpecificField)
+        }
+        if name.elementsEqual(Self.teName) {
+            guard value.lazy.map(Self.lowered).elementsEqual(Self.trailers) else { return refuse(.badTE) }
+        } else if name.elementsEqual(Self.contentLengthName) {
             guard !value.isEmpty, value.count <= 18, value.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
                 return refuse(.badContentLength)
             }
             let length = value.reduce(0) { $0 * 10 + Int($1 - 48) }
             guard contentLength == nil || contentLength == length else { return refuse(.badContentLength) }
             contentLength = length
-        case Self.hostName:
-            guard host == nil, Self.isVisible(value) else { return refuse(.badCharacter) }
-            host = Array(value)
-            return true
-        default:
-            break
+        } else if name.elementsEqual(Self.hostName) {
+            guard host == -1, Self.isVisible(value) else { return refuse(.badCharacter) }
+            host = block.count
         }
-        fields.append(HTTP2Request.Field(name, Array(value)))
+        block.append(name: name, value: value)
         return true
     }
 
     /// The request, once the block is complete; `endsStream`: the HEADERS frame carried END_STREAM.
     public func finish(endsStream: Bool) -> Result<HTTP2Request, HTTP2RequestError> {
         if let error { return .failure(error) }
-        guard let method, let scheme, let path, let authority = authority ?? host, !authority.isEmpty else {
+        let authority = authority >= 0 ? authority : host
+        guard method >= 0, scheme >= 0, path >= 0, authority >= 0, block.withValue(authority, { !$0.isEmpty }) else {
             return .failure(.missingPseudoHeader)
         }
         if let contentLength, endsStream, contentLength != 0 { return .failure(.contentLengthMismatch) }
         return .success(
             HTTP2Request(
-                method: method, scheme: scheme, path: path, authority: authority, fields: fields,
-                endsStream: endsStream, contentLength: contentLength))
+                block: block, method: method, scheme: scheme, path: path, authority: authority, host: host,
+                firstRegular: firstRegular ?? block.count, endsStream: endsStream, contentLength: contentLength))
     }
 
-    private mutating func addPseudo(_ name: [UInt8], _ value: [UInt8]) -> Bool {
-        guard !sawRegularField, !value.isEmpty, Self.isVisible(value) else { return refuse(.badPseudoHeader) }
-        switch name {
-        case Self.methodName:
-            guard method == nil else { return refuse(.badPseudoHeader) }
+    private mutating func addPseudo(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Bool {
+        guard firstRegular == nil, !value.isEmpty, Self.isVisible(value) else { return refuse(.badPseudoHeader) }
+        let index = block.count
+        if name.elementsEqual(Self.methodName) {
+            guard method == -1 else { return refuse(.badPseudoHeader) }
             guard value.allSatisfy(Self.isTokenByte) else { return refuse(.badCharacter) }
-            guard value != Self.connect else { return refuse(.unsupportedMethod) }
-            method = value
-        case Self.schemeName:
-            guard scheme == nil, value == Self.https || value == Self.http else {
+            guard !value.elementsEqual(Self.connect) else { return refuse(.unsupportedMethod) }
+            method = index
+        } else if name.elementsEqual(Self.schemeName) {
+            guard scheme == -1, value.elementsEqual(Self.https) || value.elementsEqual(Self.http) else {
                 return refuse(.badPseudoHeader)
             }
-            scheme = value
-        case Self.pathName:
-            guard path == nil, value.first == UInt8(ascii: "/") || value == [UInt8(ascii: "*")] else {
+            scheme = index
+        } else if name.elementsEqual(Self.pathName) {
+            guard path == -1, value.first == UInt8(ascii: "/") || (value.count == 1 && value[0] == UInt8(ascii: "*"))
+            else {
                 return refuse(.badPseudoHeader)
             }
-            path = value
-        case Self.authorityName:
-            guard authority == nil else { return refuse(.badPseudoHeader) }
-            authority = value
-        default:
+            path = index
+        } else if name.elementsEqual(Self.authorityName) {
+            guard authority == -1 else { return refuse(.badPseudoHeader) }
+            authority = index
+        } else {
             return refuse(.badPseudoHeader)
         }
+        block.append(name: name, value: value)
         return true
     }
 
     private mutating func refuse(_ reason: HTTP2RequestError) -> Bool {
         error = reason
-        fields = []
+        block = HTTP2FieldBlock()
         return false
     }
 

@@ -1,24 +1,31 @@
-/// The response body bytes of one stream that DATA frames have not carried yet.
-struct HTTP2ResponseBody {
+/// The response body bytes of one stream that DATA frames have not carried yet. The session makes one
+/// for every accepted request and hands it to its delegate, who owns it (the session keeps only an
+/// unretained pointer, as the stream's nghttp2 user data and as the source of its data provider): the
+/// delegate appends what the upstream sends and ends it; nghttp2 takes bytes out as the client's window
+/// allows. Loop-confined.
+public final class HTTP2ResponseBody {
     private var bytes: [UInt8] = []
     private var start = 0
     /// No more bytes will come.
-    var ended = false
+    public internal(set) var ended = false
     /// nghttp2 was told to wait (NGHTTP2_ERR_DEFERRED): resume it when bytes or the end arrive.
     var deferred = false
 
-    var count: Int { bytes.count - start }
+    public init() {}
 
-    mutating func append(_ more: UnsafeRawBufferPointer) {
+    /// Bytes waiting for DATA frames.
+    public var count: Int { bytes.count - start }
+
+    func append(_ more: UnsafeRawBufferPointer) {
         if start > 0 && start >= bytes.count / 2 {
             bytes.removeFirst(start)
             start = 0
         }
-        bytes += more
+        bytes.append(contentsOf: more)
     }
 
     /// Copies up to `into.count` bytes out; returns how many.
-    mutating func take(into: UnsafeMutableRawBufferPointer) -> Int {
+    func take(into: UnsafeMutableRawBufferPointer) -> Int {
         let n = min(into.count, count)
         guard n > 0 else { return 0 }
         bytes.withUnsafeBytes { into.baseAddress!.copyMemory(from: $0.baseAddress! + start, byteCount: n) }

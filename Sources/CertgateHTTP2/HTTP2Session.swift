@@ -19,10 +19,9 @@ public final class HTTP2Session {
     /// its CONTINUATIONs) cannot be interleaved with any other frame.
     var builder: HTTP2RequestBuilder?
     var builderStream: Int32 = 0
-    /// Streams whose request was handed to the delegate.
-    var accepted: Set<Int32> = []
-    /// Response bodies not yet in DATA frames.
-    var bodies: [Int32: HTTP2ResponseBody] = [:]
+    /// Streams whose request was handed to the delegate and that are not closed yet. Each has its
+    /// `HTTP2ResponseBody` as nghttp2's stream user data (unretained: the delegate owns it).
+    public internal(set) var openStreams = 0
     /// The type of the frame being received (for telling what a flood error was about).
     var receivingFrameType: UInt8 = 0
     /// RST_STREAM frames the client has sent on this connection.
@@ -113,41 +112,58 @@ public final class HTTP2Session {
 
     // MARK: Responses
 
-    /// Submits a response's HEADERS; `hasBody`: DATA follows from `appendBody`/`endBody`.
+    /// The response body of an accepted stream that is still open (nil otherwise).
+    public func responseBody(stream: Int32) -> HTTP2ResponseBody? {
+        guard let pointer = nghttp2_session_get_stream_user_data(raw, stream) else { return nil }
+        return Unmanaged<HTTP2ResponseBody>.fromOpaque(pointer).takeUnretainedValue()
+    }
+
+    /// Submits a response's HEADERS; `hasBody`: DATA follows from the stream's `HTTP2ResponseBody`
+    /// (`appendBody`/`endBody`).
     @discardableResult
-    public func submitResponse(stream: Int32, status: Int, fields: [HTTP2Request.Field], hasBody: Bool) -> Bool {
+    public func submitResponse(stream: Int32, status: Int, fields: HTTP2FieldBlock, hasBody: Bool) -> Bool {
         var provider = nghttp2_data_provider()
         provider.read_callback = HTTP2SessionCallbacks.readBody
-        if hasBody { bodies[stream] = HTTP2ResponseBody() }
         let result = Self.withHeaderBlock(status: status, fields) { nva, count in
             hasBody
                 ? nghttp2_submit_response(raw, stream, nva, count, &provider)
                 : nghttp2_submit_response(raw, stream, nva, count, nil)
         }
-        if result != 0 { bodies[stream] = nil }
         return result == 0
     }
 
     /// Response body bytes waiting for DATA frames on `stream`.
     public func bufferedBody(stream: Int32) -> Int {
-        bodies[stream]?.count ?? 0
+        responseBody(stream: stream)?.count ?? 0
     }
 
     public func appendBody(stream: Int32, _ bytes: UnsafeRawBufferPointer) {
-        guard bodies[stream] != nil, !bytes.isEmpty else { return }
-        bodies[stream]!.append(bytes)
-        resumeIfDeferred(stream)
+        guard let body = responseBody(stream: stream) else { return }
+        appendBody(body, stream: stream, bytes)
     }
 
     public func endBody(stream: Int32) {
-        guard bodies[stream] != nil else { return }
-        bodies[stream]!.ended = true
-        resumeIfDeferred(stream)
+        guard let body = responseBody(stream: stream) else { return }
+        endBody(body, stream: stream)
     }
 
-    private func resumeIfDeferred(_ stream: Int32) {
-        guard bodies[stream]?.deferred == true else { return }
-        bodies[stream]!.deferred = false
+    /// `appendBody(stream:_:)` for a caller that holds the stream's body already (no lookup).
+    public func appendBody(_ body: HTTP2ResponseBody, stream: Int32, _ bytes: UnsafeRawBufferPointer) {
+        guard !bytes.isEmpty, !body.ended else { return }
+        body.append(bytes)
+        resumeIfDeferred(body, stream: stream)
+    }
+
+    /// `endBody(stream:)` for a caller that holds the stream's body already.
+    public func endBody(_ body: HTTP2ResponseBody, stream: Int32) {
+        guard !body.ended else { return }
+        body.ended = true
+        resumeIfDeferred(body, stream: stream)
+    }
+
+    private func resumeIfDeferred(_ body: HTTP2ResponseBody, stream: Int32) {
+        guard body.deferred else { return }
+        body.deferred = false
         nghttp2_session_resume_data(raw, stream)
     }
 
@@ -184,46 +200,37 @@ public final class HTTP2Session {
         nghttp2_session_terminate_session(raw, errorCode)
     }
 
-    /// Streams whose request was accepted and that are not closed yet.
-    public var openStreams: Int { accepted.count }
-
     static let statusName = Array(":status".utf8)
 
     /// The nghttp2 name/value list of a response head (`:status`, then `fields`), valid inside `body`:
-    /// every name and value copied once into one buffer.
+    /// it points into the block's own storage (nghttp2 copies what it keeps).
     static func withHeaderBlock<R>(
-        status: Int, _ fields: [HTTP2Request.Field], _ body: (UnsafePointer<nghttp2_nv>, Int) -> R
+        status: Int, _ fields: HTTP2FieldBlock, _ body: (UnsafePointer<nghttp2_nv>, Int) -> R
     ) -> R {
-        var flat = statusName
-        flat.reserveCapacity(16 + fields.reduce(0) { $0 + $1.name.count + $1.value.count })
-        var status = status
-        var digits: [UInt8] = []
-        repeat {
-            digits.append(UInt8(48 + status % 10))
-            status /= 10
-        } while status > 0
-        flat += digits.reversed()
-        for field in fields {
-            flat += field.name
-            flat += field.value
-        }
-        return flat.withUnsafeMutableBufferPointer { storage in
-            withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: fields.count + 1) { nva in
-                let base = storage.baseAddress!
-                let none = UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)
-                nva[0] = nghttp2_nv(
-                    name: base, value: base + statusName.count, namelen: statusName.count, valuelen: digits.count,
-                    flags: none)
-                var offset = statusName.count + digits.count
-                for (index, field) in fields.enumerated() {
-                    let name = base + offset
-                    offset += field.name.count
-                    nva[index + 1] = nghttp2_nv(
-                        name: name, value: base + offset, namelen: field.name.count, valuelen: field.value.count,
-                        flags: none)
-                    offset += field.value.count
+        // Three digits (RFC 9110 §15: a status code is three digits), on the stack.
+        let code = min(max(status, 100), 999)
+        let digits: (UInt8, UInt8, UInt8) = (UInt8(48 + code / 100), UInt8(48 + code / 10 % 10), UInt8(48 + code % 10))
+        return withUnsafeBytes(of: digits) { digits in
+            statusName.withUnsafeBufferPointer { statusName in
+                fields.bytes.withUnsafeBufferPointer { storage in
+                    withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: fields.count + 1) { nva in
+                        let none = UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)
+                        nva[0] = nghttp2_nv(
+                            name: UnsafeMutablePointer(mutating: statusName.baseAddress!),
+                            value: UnsafeMutablePointer(
+                                mutating: digits.baseAddress!.assumingMemoryBound(to: UInt8.self)),
+                            namelen: statusName.count, valuelen: 3, flags: none)
+                        // NGHTTP2_NV_FLAG_NO_COPY_* are not set: nghttp2 copies names and values.
+                        let base = UnsafeMutablePointer(mutating: storage.baseAddress ?? statusName.baseAddress!)
+                        for (index, span) in fields.spans.enumerated() {
+                            nva[index + 1] = nghttp2_nv(
+                                name: base + span.nameStart, value: base + span.valueStart,
+                                namelen: span.valueStart - span.nameStart, valuelen: span.end - span.valueStart,
+                                flags: none)
+                        }
+                        return body(UnsafePointer(nva.baseAddress!), nva.count)
+                    }
                 }
-                return body(UnsafePointer(nva.baseAddress!), nva.count)
             }
         }
     }

@@ -44,7 +44,7 @@ enum HTTP2SessionCallbacks {
         }
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, stream, data, length, userData in
             let owner = HTTP2SessionCallbacks.session(userData)
-            if owner.accepted.contains(stream) {
+            if owner.isAccepted(stream) {
                 owner.delegate?.http2Body(UnsafeRawBufferPointer(start: data, count: length), stream: stream)
             } else {
                 // Nobody will write these: the window opens again at once.
@@ -55,8 +55,8 @@ enum HTTP2SessionCallbacks {
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, stream, errorCode, userData in
             let owner = HTTP2SessionCallbacks.session(userData)
             if owner.builderStream == stream { owner.builder = nil }
-            owner.bodies[stream] = nil
-            if owner.accepted.remove(stream) != nil {
+            if owner.isAccepted(stream) {
+                owner.openStreams -= 1
                 owner.delegate?.http2StreamClosed(stream: stream, errorCode: errorCode)
             }
             return 0
@@ -99,27 +99,33 @@ enum HTTP2SessionCallbacks {
 
     /// The data source of every response body: what the stream's buffer holds, EOF once it ended,
     /// NGHTTP2_ERR_DEFERRED while it is empty and more will come.
-    static let readBody: nghttp2_data_source_read_callback = { _, stream, buffer, length, flags, _, userData in
-        let owner = HTTP2SessionCallbacks.session(userData)
-        guard owner.bodies[stream] != nil else {
+    static let readBody: nghttp2_data_source_read_callback = { session, stream, buffer, length, flags, _, userData in
+        guard let pointer = nghttp2_session_get_stream_user_data(session, stream) else {
             flags!.pointee |= UInt32(NGHTTP2_DATA_FLAG_EOF.rawValue)
             return 0
         }
-        let taken = owner.bodies[stream]!.take(into: UnsafeMutableRawBufferPointer(start: buffer, count: length))
-        if owner.bodies[stream]!.count == 0 {
-            if owner.bodies[stream]!.ended {
+        let body = Unmanaged<HTTP2ResponseBody>.fromOpaque(pointer).takeUnretainedValue()
+        let taken = body.take(into: UnsafeMutableRawBufferPointer(start: buffer, count: length))
+        if body.count == 0 {
+            if body.ended {
                 flags!.pointee |= UInt32(NGHTTP2_DATA_FLAG_EOF.rawValue)
             } else if taken == 0 {
-                owner.bodies[stream]!.deferred = true
+                body.deferred = true
                 return Int(NGHTTP2_ERR_DEFERRED.rawValue)
             }
         }
-        if taken > 0 { owner.delegate?.http2BodyTaken(stream: stream) }
+        if taken > 0 { HTTP2SessionCallbacks.session(userData).delegate?.http2BodyTaken(stream: stream) }
         return taken
     }
 }
 
 extension HTTP2Session {
+    /// A stream whose request the delegate has (it has a response body as user data).
+    @inline(__always)
+    func isAccepted(_ stream: Int32) -> Bool {
+        nghttp2_session_get_stream_user_data(raw, stream) != nil
+    }
+
     /// A complete frame: a request head is accepted or refused; END_STREAM ends the request.
     func frameReceived(_ frame: nghttp2_frame) {
         let stream = frame.hd.stream_id
@@ -130,17 +136,19 @@ extension HTTP2Session {
                 self.builder = nil
                 switch builder.finish(endsStream: endsStream) {
                 case .success(let request):
-                    accepted.insert(stream)
-                    delegate?.http2Request(request, stream: stream)
+                    let body = HTTP2ResponseBody()
+                    nghttp2_session_set_stream_user_data(raw, stream, Unmanaged.passUnretained(body).toOpaque())
+                    openStreams += 1
+                    delegate?.http2Request(request, stream: stream, body: body)
                 case .failure(let reason):
                     reset(stream: stream, errorCode: UInt32(NGHTTP2_PROTOCOL_ERROR.rawValue))
                     delegate?.http2Refused(reason, stream: stream)
                     return
                 }
             }
-            if endsStream && accepted.contains(stream) { delegate?.http2RequestEnded(stream: stream) }
+            if endsStream && isAccepted(stream) { delegate?.http2RequestEnded(stream: stream) }
         case NGHTTP2_DATA.rawValue:
-            if endsStream && accepted.contains(stream) { delegate?.http2RequestEnded(stream: stream) }
+            if endsStream && isAccepted(stream) { delegate?.http2RequestEnded(stream: stream) }
         default:
             break
         }

@@ -26,9 +26,12 @@ final class HTTP2Exchange: HTTP1ResponseSink {
 
     let stream: Int32
     let request: HTTP2Request
-    private unowned let connection: HTTP2ProxyConnection
+    /// Unowned(unsafe): the connection owns its exchanges and abandons them all as it closes (no
+    /// reference count traffic on the per-request path).
+    private unowned(unsafe) let connection: HTTP2ProxyConnection
     private(set) var upstream: PooledUpstream?
-    private let parser = HTTP1ResponseParser()
+    /// Where the response body waits for DATA frames (the session's, for this stream; owned here).
+    private let responseBody: HTTP2ResponseBody
     private(set) var outcome = Outcome.pending
     /// The loop time the request arrived, and the status the client got (the upstream's, or certgate's
     /// own 502/504), for the access log.
@@ -48,21 +51,23 @@ final class HTTP2Exchange: HTTP1ResponseSink {
     private var connected = false
     private var responseStarted = false
     private var responseComplete = false
+    /// The complete response left the upstream connection fit for another request.
+    private var upstreamReusable = false
     private var gone = false
     /// The upstream connection was kept alive from an earlier request, and no response byte came on it.
     private var reused = false
     private var responseBytes = false
     private var retried = false
 
-    init(stream: Int32, request: HTTP2Request, connection: HTTP2ProxyConnection) {
+    init(stream: Int32, request: HTTP2Request, body: HTTP2ResponseBody, connection: HTTP2ProxyConnection) {
         self.stream = stream
         self.request = request
+        self.responseBody = body
         self.connection = connection
         receivedAt = connection.worker.loop.now
-        out = request.http1Head(forwarded: connection.forwarded)
+        out = []
+        request.appendHTTP1Head(to: &out, forwarded: connection.forwarded)
         appended = out.count
-        parser.expectResponse(toHead: request.isHead)
-        parser.sink = self
         requestEnded = request.endsStream
     }
 
@@ -163,7 +168,7 @@ final class HTTP2Exchange: HTTP1ResponseSink {
         guard let upstream, connected else { return }
         var events: IOEvents = []
         if outStart < out.count { events.insert(.write) }
-        if !responseComplete && session.bufferedBody(stream: stream) < Self.responseBufferLimit { events.insert(.read) }
+        if !responseComplete && responseBody.count < Self.responseBufferLimit { events.insert(.read) }
         upstream.watch(events)
     }
 
@@ -202,19 +207,22 @@ final class HTTP2Exchange: HTTP1ResponseSink {
         let worker = connection.worker
         for _ in 0..<16 {
             guard let upstream, !responseComplete else { return }
-            let room = Self.responseBufferLimit - session.bufferedBody(stream: stream)
+            let room = Self.responseBufferLimit - responseBody.count
             guard room > 0 else { break }
             switch Socket.read(upstream.fd, into: worker.scratch, count: min(room, worker.settings.bufferSize)) {
             case .done(let n):
                 responseBytes = true
                 worker.traffic.addUpstreamToClient(n)
-                if !parser.feed(UnsafeRawBufferPointer(start: worker.scratch, count: n)) { return upstreamBroken() }
+                let clean = upstream.parser.feed(UnsafeRawBufferPointer(start: worker.scratch, count: n))
+                if responseComplete { return releaseUpstream(clean: clean) }
+                if !clean { return upstreamBroken() }
             case .wouldBlock:
                 updateInterest()
                 return
             case .endOfStream:
-                if !parser.finish() || !responseComplete { return upstreamBroken() }
-                return
+                _ = upstream.parser.finish()
+                if responseComplete { return releaseUpstream(clean: false) }
+                return upstreamBroken()
             case .failed:
                 return upstreamBroken()
             }
@@ -224,7 +232,7 @@ final class HTTP2Exchange: HTTP1ResponseSink {
 
     // MARK: The response (parser callbacks)
 
-    func responseHead(status: Int, fields: [HTTP2Request.Field]) {
+    func responseHead(status: Int, fields: HTTP2FieldBlock) {
         guard !gone, !responseStarted else { return }
         responseStarted = true
         self.status = status
@@ -234,18 +242,25 @@ final class HTTP2Exchange: HTTP1ResponseSink {
 
     func responseBody(_ bytes: UnsafeRawBufferPointer) {
         guard !gone else { return }
-        session.appendBody(stream: stream, bytes)
+        session.appendBody(responseBody, stream: stream, bytes)
     }
 
     func responseComplete(keepAlive: Bool) {
         guard !responseComplete else { return }
         responseComplete = true
         outcome = .forwarded
-        session.endBody(stream: stream)
+        session.endBody(responseBody, stream: stream)
+        upstreamReusable = keepAlive && requestEnded && outStart == out.count
+    }
+
+    /// After the parser has finished with the bytes that completed the response: the upstream
+    /// connection goes back to the pool if the response left it reusable and nothing came after it
+    /// (`clean`), else it is closed. Never from inside the parser's callbacks: the connection's parser
+    /// would be handed to the next stream while still parsing.
+    private func releaseUpstream(clean: Bool) {
         guard let upstream else { return }
         self.upstream = nil
-        let reusable = keepAlive && requestEnded && outStart == out.count
-        if reusable {
+        if clean && upstreamReusable {
             connection.worker.upstreamPool.giveBack(upstream)
         } else {
             upstream.close()
@@ -268,7 +283,8 @@ final class HTTP2Exchange: HTTP1ResponseSink {
             retried = true
             reused = false
             connected = false
-            out = request.http1Head(forwarded: connection.forwarded)
+            out.removeAll(keepingCapacity: true)
+            request.appendHTTP1Head(to: &out, forwarded: connection.forwarded)
             outStart = 0
             written = 0
             connection.worker.upstreamPool.lease(for: self, fresh: true)
@@ -296,11 +312,18 @@ final class HTTP2Exchange: HTTP1ResponseSink {
         self.status = status
         responseComplete = true
         dropUnwrittenBody()
-        let body = Array((status == 504 ? "504 Gateway Timeout\n" : "502 Bad Gateway\n").utf8)
-        let fields = [HTTP2Request.Field(Array("content-type".utf8), Array("text/plain".utf8))]
-        session.submitResponse(stream: stream, status: status, fields: fields, hasBody: true)
-        body.withUnsafeBytes { session.appendBody(stream: stream, $0) }
-        session.endBody(stream: stream)
+        let body = status == 504 ? Self.gatewayTimeout : Self.badGateway
+        session.submitResponse(stream: stream, status: status, fields: Self.ownResponseFields, hasBody: true)
+        body.withUnsafeBytes { session.appendBody(responseBody, stream: stream, $0) }
+        session.endBody(responseBody, stream: stream)
         connection.worker.metrics.http.responded(status: status)
     }
+
+    static let gatewayTimeout = Array("504 Gateway Timeout\n".utf8)
+    static let badGateway = Array("502 Bad Gateway\n".utf8)
+    static let ownResponseFields: HTTP2FieldBlock = {
+        var block = HTTP2FieldBlock()
+        block.append(name: Array("content-type".utf8), value: Array("text/plain".utf8))
+        return block
+    }()
 }

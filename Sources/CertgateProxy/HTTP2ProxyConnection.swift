@@ -257,8 +257,8 @@ final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
 
     // MARK: HTTP2SessionDelegate
 
-    func http2Request(_ request: HTTP2Request, stream: Int32) {
-        let exchange = HTTP2Exchange(stream: stream, request: request, connection: self)
+    func http2Request(_ request: HTTP2Request, stream: Int32, body: HTTP2ResponseBody) {
+        let exchange = HTTP2Exchange(stream: stream, request: request, body: body, connection: self)
         exchanges[stream] = exchange
         worker.upstreamPool.lease(for: exchange)
     }

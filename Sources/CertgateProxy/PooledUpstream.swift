@@ -1,3 +1,4 @@
+import CertgateHTTP2
 import CertgatePosix
 import LibEV
 
@@ -23,6 +24,8 @@ final class PooledUpstream {
     /// two part (`markIdle`, `close`, or the next `assign`): a `weak` reference would give every exchange a
     /// side table, and all its retains and releases would take the slow path.
     var exchange: HTTP2Exchange?
+    /// Parses this connection's responses, one after the other, for the exchange being served.
+    let parser = HTTP1ResponseParser()
 
     init(fd: Int32, pool: UpstreamPool, loop: EventLoop, connectTimeout: Duration?) {
         self.fd = fd
@@ -46,6 +49,8 @@ final class PooledUpstream {
     /// reads (the response comes that way; no watcher change per request); the exchange sets the rest.
     func assign(_ exchange: HTTP2Exchange) {
         self.exchange = exchange
+        parser.sink = exchange
+        parser.expectResponse(toHead: exchange.request.isHead)
         guard state != .connecting else { return }
         state = .busy
     }
@@ -53,6 +58,7 @@ final class PooledUpstream {
     /// Back into the pool after a complete response with keep-alive.
     func markIdle() {
         exchange = nil
+        parser.sink = nil
         state = .idle
         watcher.watch(.read)
     }
@@ -61,6 +67,7 @@ final class PooledUpstream {
         guard state != .closed else { return }
         state = .closed
         exchange = nil
+        parser.sink = nil
         timer?.stop()
         timer = nil
         watcher.stop()

@@ -154,11 +154,20 @@ final class ServerRecorder: HTTP2SessionDelegate {
     var defences: [HTTP2Defence] = []
     var taken = 0
 
-    func http2Request(_ request: HTTP2Request, stream: Int32) { requests[stream] = request }
+    /// The response bodies the session handed over, kept while their streams are open (as a delegate must).
+    var responseBodies: [Int32: HTTP2ResponseBody] = [:]
+
+    func http2Request(_ request: HTTP2Request, stream: Int32, body: HTTP2ResponseBody) {
+        requests[stream] = request
+        responseBodies[stream] = body
+    }
     func http2Refused(_ reason: HTTP2RequestError, stream: Int32) { refused.append((stream, reason)) }
     func http2Body(_ bytes: UnsafeRawBufferPointer, stream: Int32) { bodies[stream, default: []] += bytes }
     func http2RequestEnded(stream: Int32) { ended.insert(stream) }
-    func http2StreamClosed(stream: Int32, errorCode: UInt32) { closed[stream] = errorCode }
+    func http2StreamClosed(stream: Int32, errorCode: UInt32) {
+        closed[stream] = errorCode
+        responseBodies[stream] = nil
+    }
     func http2BodyTaken(stream: Int32) { taken += 1 }
     func http2Defended(_ defence: HTTP2Defence) { defences.append(defence) }
 }

@@ -7,7 +7,7 @@ private final class Collector: HTTP1ResponseSink {
     var body: [UInt8] = []
     var completions: [Bool] = []
 
-    func responseHead(status: Int, fields: [HTTP2Request.Field]) { heads.append((status, fields)) }
+    func responseHead(status: Int, fields: HTTP2FieldBlock) { heads.append((status, fields.fields)) }
     func responseBody(_ bytes: UnsafeRawBufferPointer) { body += bytes }
     func responseComplete(keepAlive: Bool) { completions.append(keepAlive) }
 }
@@ -78,5 +78,27 @@ struct HTTP1ResponseParserTests {
     @Test("garbage is an error")
     func garbage() {
         #expect(!parse("<html>hello</html>\r\n\r\n").1)
+    }
+
+    @Test("bytes after a complete response in the same read are refused, never parsed as the next one")
+    func bytesAfterTheResponse() {
+        let parser = HTTP1ResponseParser()
+        let collector = Collector()
+        parser.sink = collector
+        parser.expectResponse(toHead: false)
+        let two = Array(
+            "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".utf8)
+        #expect(!two.withUnsafeBytes { parser.feed($0) })
+        #expect(collector.heads.map(\.0) == [200])
+        #expect(collector.body == Array("a".utf8))
+        #expect(collector.completions == [true])
+        // A response that ends exactly where the read ends is clean, and the next read parses the next one.
+        let next = HTTP1ResponseParser()
+        next.sink = collector
+        let one = Array("HTTP/1.1 204 No Content\r\nX-A: 1\r\n\r\n".utf8)
+        #expect(one.withUnsafeBytes { next.feed($0) })
+        #expect(one.withUnsafeBytes { next.feed($0) })
+        #expect(collector.heads.map(\.0) == [200, 204, 204])
+        #expect(collector.heads[2].1 == [HTTP2Request.Field(Array("x-a".utf8), Array("1".utf8))])
     }
 }

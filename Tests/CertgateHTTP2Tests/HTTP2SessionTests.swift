@@ -19,7 +19,8 @@ struct HTTP2SessionTests {
         #expect(client.recorder.ended.contains(stream))
 
         client.server.submitResponse(
-            stream: stream, status: 200, fields: [.init(Array("content-type".utf8), Array("text/plain".utf8))],
+            stream: stream, status: 200,
+            fields: HTTP2FieldBlock([.init(Array("content-type".utf8), Array("text/plain".utf8))]),
             hasBody: true)
         client.pump()
         // No body yet: the data source is deferred, the stream stays open.
@@ -81,7 +82,7 @@ struct HTTP2SessionTests {
         client.server.goAway()
         client.pump()
         #expect(client.goAwayCode == 0)
-        client.server.submitResponse(stream: stream, status: 204, fields: [], hasBody: false)
+        client.server.submitResponse(stream: stream, status: 204, fields: HTTP2FieldBlock(), hasBody: false)
         client.pump()
         #expect(client.responses[stream]?.status == 204)
         #expect(client.responses[stream]?.closedWith == 0)
