@@ -81,8 +81,8 @@ public final class HTTP1ResponseParser {
         if http_errno(parser.pointee.http_errno) == HPE_PAUSED { http_parser_pause(parser, 0) }
     }
 
-    static let dropped: [[UInt8]] = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"]
-        .map { Array($0.utf8) }
+    /// The fields that mean nothing in HTTP/2: the same list a request may not carry.
+    static let dropped = HTTP2RequestBuilder.connectionSpecific
 
     // MARK: Parser callbacks
 

@@ -32,14 +32,10 @@ final class FlushQueue {
     }
 
     private func run() {
+        // From here on `enqueue` refuses (same iteration), so nothing is added while the queue runs.
         ranIn = loop.iteration
-        // A flush can queue nothing new (its caller checks `ranIn` first), but stay safe against a
-        // connection that re-queues itself.
-        while !waiting.isEmpty {
-            let batch = waiting
-            waiting.removeAll(keepingCapacity: true)
-            for connection in batch { connection.flushQueued() }
-        }
+        for connection in waiting { connection.flushQueued() }
+        waiting.removeAll(keepingCapacity: true)
         watcher.stop()
     }
 }
