@@ -8,34 +8,35 @@ enum RequestParserCallbacks {
         var settings = http_parser_settings()
         http_parser_settings_init(&settings)
         settings.on_body = { parser, data, length in
-            rewriter(parser).onBody(UnsafeRawBufferPointer(start: data, count: length))
+            rewriter(parser) { $0.onBody(UnsafeRawBufferPointer(start: data, count: length)) }
             return 0
         }
         settings.on_chunk_header = { parser in
-            rewriter(parser).onChunkHeader()
+            rewriter(parser) { $0.onChunkHeader() }
             return 0
         }
         settings.on_chunk_complete = { parser in
-            rewriter(parser).onChunkComplete()
+            rewriter(parser) { $0.onChunkComplete() }
             return 0
         }
         settings.on_header_field = { parser, data, length in
-            rewriter(parser).onTrailerField(UnsafeRawBufferPointer(start: data, count: length))
+            rewriter(parser) { $0.onTrailerField(UnsafeRawBufferPointer(start: data, count: length)) }
             return 0
         }
         settings.on_header_value = { parser, data, length in
-            rewriter(parser).onTrailerValue(UnsafeRawBufferPointer(start: data, count: length))
+            rewriter(parser) { $0.onTrailerValue(UnsafeRawBufferPointer(start: data, count: length)) }
             return 0
         }
         settings.on_message_complete = { parser in
-            rewriter(parser).onMessageComplete()
+            rewriter(parser) { $0.onMessageComplete() }
             return 0
         }
         return settings
     }()
 
+    /// Runs `body` with the rewriter behind `parser->data`, without retaining it (it is alive: it called).
     @inline(__always)
-    private static func rewriter(_ parser: UnsafeMutablePointer<http_parser>?) -> RequestRewriter {
-        Unmanaged<RequestRewriter>.fromOpaque(parser!.pointee.data).takeUnretainedValue()
+    private static func rewriter<R>(_ parser: UnsafeMutablePointer<http_parser>?, _ body: (RequestRewriter) -> R) -> R {
+        Unmanaged<RequestRewriter>.fromOpaque(parser!.pointee.data)._withUnsafeGuaranteedRef(body)
     }
 }

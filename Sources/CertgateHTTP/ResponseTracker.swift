@@ -120,17 +120,18 @@ enum ResponseParserCallbacks {
         var settings = http_parser_settings()
         http_parser_settings_init(&settings)
         settings.on_headers_complete = { parser in
-            tracker(parser).onHeadersComplete()
+            tracker(parser) { $0.onHeadersComplete() }
         }
         settings.on_message_complete = { parser in
-            tracker(parser).onMessageComplete()
+            tracker(parser) { $0.onMessageComplete() }
             return 0
         }
         return settings
     }()
 
+    /// Runs `body` with the tracker behind `parser->data`, without retaining it (it is alive: it called).
     @inline(__always)
-    private static func tracker(_ parser: UnsafeMutablePointer<http_parser>?) -> ResponseTracker {
-        Unmanaged<ResponseTracker>.fromOpaque(parser!.pointee.data).takeUnretainedValue()
+    private static func tracker<R>(_ parser: UnsafeMutablePointer<http_parser>?, _ body: (ResponseTracker) -> R) -> R {
+        Unmanaged<ResponseTracker>.fromOpaque(parser!.pointee.data)._withUnsafeGuaranteedRef(body)
     }
 }

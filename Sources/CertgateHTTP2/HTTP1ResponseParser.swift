@@ -21,10 +21,14 @@ public final class HTTP1ResponseParser {
     /// every sink a side table and slow all its reference counting).
     public unowned(unsafe) var sink: HTTP1ResponseSink?
     private let parser: UnsafeMutablePointer<http_parser>
+    /// The callback table, copied here once (through the global every `feed` would call `swift_once`).
+    private let settings: UnsafeMutablePointer<http_parser_settings>
     /// The head being parsed (its storage is kept from one response to the next).
     private var fields = HTTP2FieldBlock(bytesCapacity: 1024, fieldsCapacity: 16)
     /// A field has been started (its name is arriving), and its value has begun.
     private var inField = false
+    /// The length of the name of the field being parsed.
+    private var nameLength = 0
     private var inValue = false
     private var interim = false
     /// The request this response answers was HEAD.
@@ -38,12 +42,15 @@ public final class HTTP1ResponseParser {
     public init(headLimit: Int = 64 * 1024) {
         self.headLimit = headLimit
         parser = .allocate(capacity: 1)
+        settings = .allocate(capacity: 1)
+        settings.initialize(to: HTTP1ResponseCallbacks.settings)
         http_parser_init(parser, HTTP_RESPONSE)
         parser.pointee.data = Unmanaged.passUnretained(self).toOpaque()
     }
 
     deinit {
         parser.deallocate()
+        settings.deallocate()
     }
 
     /// Gets ready for the response to the next request (on a kept-alive connection).
@@ -61,7 +68,7 @@ public final class HTTP1ResponseParser {
         guard !bytes.isEmpty else { return true }
         resume()
         let parsed = bytes.withMemoryRebound(to: CChar.self) {
-            http_parser_execute(parser, &HTTP1ResponseCallbacks.settings, $0.baseAddress, $0.count)
+            http_parser_execute(parser, settings, $0.baseAddress, $0.count)
         }
         let errno = http_errno(parser.pointee.http_errno)
         return (errno == HPE_OK || errno == HPE_PAUSED) && parsed == bytes.count
@@ -71,7 +78,7 @@ public final class HTTP1ResponseParser {
     /// cut short.
     public func finish() -> Bool {
         resume()
-        http_parser_execute(parser, &HTTP1ResponseCallbacks.settings, nil, 0)
+        http_parser_execute(parser, settings, nil, 0)
         let errno = http_errno(parser.pointee.http_errno)
         return errno == HPE_OK || errno == HPE_PAUSED
     }
@@ -81,9 +88,6 @@ public final class HTTP1ResponseParser {
         if http_errno(parser.pointee.http_errno) == HPE_PAUSED { http_parser_pause(parser, 0) }
     }
 
-    /// The fields that mean nothing in HTTP/2: the same list a request may not carry.
-    static let dropped = HTTP2RequestBuilder.connectionSpecific
-
     // MARK: Parser callbacks
 
     func onHeaderField(_ bytes: UnsafeRawBufferPointer) -> Int32 {
@@ -91,7 +95,9 @@ public final class HTTP1ResponseParser {
         if !inField {
             fields.startField()
             inField = true
+            nameLength = 0
         }
+        nameLength += bytes.count
         headBytes += bytes.count
         fields.extendName(bytes, lowercased: true)
         return headBytes > headLimit ? 1 : 0
@@ -105,7 +111,12 @@ public final class HTTP1ResponseParser {
     }
 
     private func endField() {
-        if fields.lastNameIs(oneOf: Self.dropped) { fields.removeLast() }
+        // The fields that mean nothing in HTTP/2: the same list a request may not carry.
+        if HTTP2RequestBuilder.mayBeConnectionSpecific(length: nameLength),
+            fields.lastName(HTTP2RequestBuilder.isConnectionSpecific)
+        {
+            fields.removeLast()
+        }
         inField = false
         inValue = false
     }
@@ -146,30 +157,33 @@ public final class HTTP1ResponseParser {
 
 /// The http-parser callback table of `HTTP1ResponseParser`.
 enum HTTP1ResponseCallbacks {
-    nonisolated(unsafe) static var settings: http_parser_settings = {
+    static let settings: http_parser_settings = {
         var settings = http_parser_settings()
         http_parser_settings_init(&settings)
         settings.on_header_field = { parser, at, length in
-            owner(parser).onHeaderField(UnsafeRawBufferPointer(start: at, count: length))
+            owner(parser) { $0.onHeaderField(UnsafeRawBufferPointer(start: at, count: length)) }
         }
         settings.on_header_value = { parser, at, length in
-            owner(parser).onHeaderValue(UnsafeRawBufferPointer(start: at, count: length))
+            owner(parser) { $0.onHeaderValue(UnsafeRawBufferPointer(start: at, count: length)) }
         }
         settings.on_headers_complete = { parser in
-            owner(parser).onHeadersComplete()
+            owner(parser) { $0.onHeadersComplete() }
         }
         settings.on_body = { parser, at, length in
-            owner(parser).onBody(UnsafeRawBufferPointer(start: at, count: length))
+            owner(parser) { $0.onBody(UnsafeRawBufferPointer(start: at, count: length)) }
             return 0
         }
         settings.on_message_complete = { parser in
-            owner(parser).onMessageComplete()
+            owner(parser) { $0.onMessageComplete() }
         }
         return settings
     }()
 
+    /// Runs `body` with the parser behind `parser->data`, without retaining it (it is alive: it called).
     @inline(__always)
-    private static func owner(_ parser: UnsafeMutablePointer<http_parser>?) -> HTTP1ResponseParser {
-        Unmanaged<HTTP1ResponseParser>.fromOpaque(parser!.pointee.data).takeUnretainedValue()
+    private static func owner<R>(
+        _ parser: UnsafeMutablePointer<http_parser>?, _ body: (HTTP1ResponseParser) -> R
+    ) -> R {
+        Unmanaged<HTTP1ResponseParser>.fromOpaque(parser!.pointee.data)._withUnsafeGuaranteedRef(body)
     }
 }

@@ -52,10 +52,12 @@ public struct HTTP2FieldBlock: Equatable, Sendable {
 
     /// More of the last field's name (before any of its value).
     public mutating func extendName(_ piece: UnsafeRawBufferPointer, lowercased: Bool) {
+        let start = bytes.count
+        bytes.append(contentsOf: piece)
         if lowercased {
-            for byte in piece { bytes.append(byte >= 65 && byte <= 90 ? byte | 0x20 : byte) }
-        } else {
-            bytes.append(contentsOf: piece)
+            bytes.withUnsafeMutableBufferPointer { all in
+                for index in start..<all.count where all[index] &- 65 < 26 { all[index] |= 0x20 }
+            }
         }
         spans[spans.count - 1].valueStart = bytes.count
         spans[spans.count - 1].end = bytes.count
@@ -67,12 +69,11 @@ public struct HTTP2FieldBlock: Equatable, Sendable {
         spans[spans.count - 1].end = bytes.count
     }
 
-    /// Whether the last field's name is one of `names`.
-    public func lastNameIs(oneOf names: [[UInt8]]) -> Bool {
+    /// Whether the last field's name satisfies `predicate` (false when there is no field).
+    public func lastName(_ predicate: (UnsafeRawBufferPointer) -> Bool) -> Bool {
         guard let span = spans.last else { return false }
         return bytes.withUnsafeBytes { all in
-            let name = UnsafeRawBufferPointer(rebasing: all[span.nameStart..<span.valueStart])
-            return names.contains { $0.elementsEqual(name) }
+            predicate(UnsafeRawBufferPointer(rebasing: all[span.nameStart..<span.valueStart]))
         }
     }
 

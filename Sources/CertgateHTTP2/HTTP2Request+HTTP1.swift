@@ -24,47 +24,39 @@ extension HTTP2Request {
         block.withValue(methodIndex) { out.append(contentsOf: $0) }
         out.append(UInt8(ascii: " "))
         block.withValue(pathIndex) { out.append(contentsOf: $0) }
-        out += Self.versionAndHost
+        out.append(" HTTP/1.1\r\nHost: ")
         block.withValue(authorityIndex) { out.append(contentsOf: $0) }
-        out += Self.crlf
+        out.append("\r\n")
         var cookies = 0
         for index in firstRegular..<block.count where index != hostIndex {
             block.withField(index) { name, value in
                 // `te: trailers` is hop-by-hop (and only means something with HTTP/2's trailers): not passed on.
-                if ForwardedHeaders.isManaged(name) || name.elementsEqual(Self.te) { return }
-                if name.elementsEqual(Self.cookie) {
+                if ForwardedHeaders.isManaged(name) || name.equals("te") { return }
+                if name.equals("cookie") {
                     cookies += 1
                     return
                 }
                 out.append(contentsOf: name)
-                out += Self.colonSpace
+                out.append(": ")
                 out.append(contentsOf: value)
-                out += Self.crlf
+                out.append("\r\n")
             }
         }
         if cookies > 0 {
-            out += Self.cookie + Self.colonSpace
+            out.append("cookie: ")
             var first = true
             for index in firstRegular..<block.count where index != hostIndex {
                 block.withField(index) { name, value in
-                    guard name.elementsEqual(Self.cookie) else { return }
-                    if !first { out += Self.cookieSeparator }
+                    guard name.equals("cookie") else { return }
+                    if !first { out.append("; ") }
                     first = false
                     out.append(contentsOf: value)
                 }
             }
-            out += Self.crlf
+            out.append("\r\n")
         }
-        if sendsChunked { out += Self.chunked }
+        if sendsChunked { out.append("Transfer-Encoding: chunked\r\n") }
         out += forwarded.block
-        out += Self.crlf
+        out.append("\r\n")
     }
-
-    static let crlf: [UInt8] = [13, 10]
-    static let cookie = Array("cookie".utf8)
-    static let te = Array("te".utf8)
-    static let colonSpace = Array(": ".utf8)
-    static let cookieSeparator = Array("; ".utf8)
-    static let versionAndHost = Array(" HTTP/1.1\r\nHost: ".utf8)
-    static let chunked = Array("Transfer-Encoding: chunked\r\n".utf8)
 }

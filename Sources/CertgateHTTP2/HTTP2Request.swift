@@ -66,8 +66,7 @@ public struct HTTP2Request: Equatable, Sendable {
             return String(decoding: path[..<end], as: UTF8.self)
         }
     }
-    public var isHead: Bool { block.withValue(methodIndex) { $0.elementsEqual(Self.head) } }
-    static let head = Array("HEAD".utf8)
+    public var isHead: Bool { block.withValue(methodIndex) { $0.equals("HEAD") } }
 
     /// Whether `received` body bytes agree with the declared `content-length` (`ended`: the stream has
     /// ended, so no more will come). Always true without a content-length.

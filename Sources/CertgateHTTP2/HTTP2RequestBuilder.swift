@@ -31,24 +31,31 @@ public struct HTTP2RequestBuilder {
         self.limit = limit
     }
 
-    static let connectionSpecific: [[UInt8]] = [
-        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
-    ]
-    .map { Array($0.utf8) }
-    static let teName = Array("te".utf8)
-    static let trailers = Array("trailers".utf8)
-    static let contentLengthName = Array("content-length".utf8)
-    static let hostName = Array("host".utf8)
-    static let connect = Array("CONNECT".utf8)
-    static let https = Array("https".utf8)
-    static let http = Array("http".utf8)
-    /// RFC 9110 token characters, by byte value.
-    static let tokenBytes: [Bool] = (0..<256).map { byte in
-        switch byte {
-        case 48...57, 65...90, 97...122: return true
-        default: return "!#$%&'*+-.^_`|~".utf8.contains(UInt8(byte))
+    /// Whether `name` is a connection-specific field (RFC 9113 §8.2.2): refused in a request, dropped from
+    /// a response.
+    static func isConnectionSpecific(_ name: UnsafeRawBufferPointer) -> Bool {
+        guard mayBeConnectionSpecific(length: name.count) else { return false }
+        switch name.count {
+        case 7: return name.equals("upgrade")
+        case 10: return name.equals("connection") || name.equals("keep-alive")
+        case 16: return name.equals("proxy-connection")
+        case 17: return name.equals("transfer-encoding")
+        default: return false
         }
     }
+
+    /// Whether a name this long could be connection-specific (a check before the name is looked at).
+    @inline(__always)
+    static func mayBeConnectionSpecific(length: Int) -> Bool {
+        length == 7 || length == 10 || length == 16 || length == 17
+    }
+
+    /// RFC 9110 token characters as a bit set: bytes 0-63 in `tokenLow`, 64-127 in `tokenHigh` (digits,
+    /// letters and !#$%&'*+-.^_`|~; nothing from 128 up).
+    static var tokenLow: UInt64 { 0x03ff_6cfa_0000_0000 }
+    static var tokenHigh: UInt64 { 0x57ff_ffff_c7ff_fffe }
+    /// The same without the upper-case letters (a field name in HTTP/2).
+    static var nameHigh: UInt64 { 0x57ff_ffff_c000_0000 }
 
     /// `add`, returning whether this field took the list past the limit (the HPACK bomb defence fired).
     mutating func addReportingOverflow(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
@@ -70,19 +77,19 @@ public struct HTTP2RequestBuilder {
         }
         guard name.allSatisfy(Self.isNameByte) else { return refuse(.badCharacter) }
         if firstRegular == nil { firstRegular = block.count }
-        if Self.connectionSpecific.contains(where: { $0.elementsEqual(name) }) {
+        if Self.isConnectionSpecific(name) {
             return refuse(.connectionSpecificField)
         }
-        if name.elementsEqual(Self.teName) {
-            guard value.lazy.map(Self.lowered).elementsEqual(Self.trailers) else { return refuse(.badTE) }
-        } else if name.elementsEqual(Self.contentLengthName) {
+        if name.equals("te") {
+            guard value.equalsLowercased("trailers") else { return refuse(.badTE) }
+        } else if name.equals("content-length") {
             guard !value.isEmpty, value.count <= 18, value.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
                 return refuse(.badContentLength)
             }
             let length = value.reduce(0) { $0 * 10 + Int($1 - 48) }
             guard contentLength == nil || contentLength == length else { return refuse(.badContentLength) }
             contentLength = length
-        } else if name.elementsEqual(Self.hostName) {
+        } else if name.equals("host") {
             guard host == -1, Self.isVisible(value) else { return refuse(.badCharacter) }
             host = block.count
         }
@@ -107,23 +114,23 @@ public struct HTTP2RequestBuilder {
     private mutating func addPseudo(_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Bool {
         guard firstRegular == nil, !value.isEmpty, Self.isVisible(value) else { return refuse(.badPseudoHeader) }
         let index = block.count
-        if name.elementsEqual(Self.methodName) {
+        if name.equals(":method") {
             guard method == -1 else { return refuse(.badPseudoHeader) }
             guard value.allSatisfy(Self.isTokenByte) else { return refuse(.badCharacter) }
-            guard !value.elementsEqual(Self.connect) else { return refuse(.unsupportedMethod) }
+            guard !value.equals("CONNECT") else { return refuse(.unsupportedMethod) }
             method = index
-        } else if name.elementsEqual(Self.schemeName) {
-            guard scheme == -1, value.elementsEqual(Self.https) || value.elementsEqual(Self.http) else {
+        } else if name.equals(":scheme") {
+            guard scheme == -1, value.equals("https") || value.equals("http") else {
                 return refuse(.badPseudoHeader)
             }
             scheme = index
-        } else if name.elementsEqual(Self.pathName) {
+        } else if name.equals(":path") {
             guard path == -1, value.first == UInt8(ascii: "/") || (value.count == 1 && value[0] == UInt8(ascii: "*"))
             else {
                 return refuse(.badPseudoHeader)
             }
             path = index
-        } else if name.elementsEqual(Self.authorityName) {
+        } else if name.equals(":authority") {
             guard authority == -1 else { return refuse(.badPseudoHeader) }
             authority = index
         } else {
@@ -147,19 +154,15 @@ public struct HTTP2RequestBuilder {
         byte >= 65 && byte <= 90 ? byte | 0x20 : byte
     }
 
-    static let methodName = Array(":method".utf8)
-    static let schemeName = Array(":scheme".utf8)
-    static let pathName = Array(":path".utf8)
-    static let authorityName = Array(":authority".utf8)
-
     /// RFC 9110 token characters.
     @inline(__always)
     static func isTokenByte(_ byte: UInt8) -> Bool {
-        tokenBytes[Int(byte)]
+        byte < 64 ? tokenLow >> byte & 1 != 0 : byte < 128 && tokenHigh >> (byte - 64) & 1 != 0
     }
 
     /// A token character that is not an upper-case letter.
+    @inline(__always)
     static func isNameByte(_ byte: UInt8) -> Bool {
-        isTokenByte(byte) && !(byte >= 65 && byte <= 90)
+        byte < 64 ? tokenLow >> byte & 1 != 0 : byte < 128 && nameHigh >> (byte - 64) & 1 != 0
     }
 }

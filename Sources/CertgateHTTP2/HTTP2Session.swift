@@ -200,7 +200,7 @@ public final class HTTP2Session {
         nghttp2_session_terminate_session(raw, errorCode)
     }
 
-    static let statusName = Array(":status".utf8)
+    static var statusName: StaticString { ":status" }
 
     /// The nghttp2 name/value list of a response head (`:status`, then `fields`), valid inside `body`:
     /// it points into the block's own storage (nghttp2 copies what it keeps).
@@ -211,7 +211,7 @@ public final class HTTP2Session {
         let code = min(max(status, 100), 999)
         let digits: (UInt8, UInt8, UInt8) = (UInt8(48 + code / 100), UInt8(48 + code / 10 % 10), UInt8(48 + code % 10))
         return withUnsafeBytes(of: digits) { digits in
-            statusName.withUnsafeBufferPointer { statusName in
+            statusName.withUTF8Buffer { statusName in
                 fields.bytes.withUnsafeBufferPointer { storage in
                     withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: fields.count + 1) { nva in
                         let none = UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)

@@ -3,16 +3,18 @@ internal import CNGHTTP2
 /// nghttp2's callbacks for `HTTP2Session`: plain C functions (non-capturing closures) that find the
 /// session through user_data and do the work there.
 enum HTTP2SessionCallbacks {
+    /// Runs `body` with the session behind `userData`, without retaining it (it is alive: it called).
     @inline(__always)
-    static func session(_ userData: UnsafeMutableRawPointer?) -> HTTP2Session {
-        Unmanaged<HTTP2Session>.fromOpaque(userData!).takeUnretainedValue()
+    static func session<R>(_ userData: UnsafeMutableRawPointer?, _ body: (HTTP2Session) -> R) -> R {
+        Unmanaged<HTTP2Session>.fromOpaque(userData!)._withUnsafeGuaranteedRef(body)
     }
 
     static func install(_ callbacks: OpaquePointer) {
         nghttp2_session_callbacks_set_on_begin_frame_callback(callbacks) { _, header, userData in
-            let owner = HTTP2SessionCallbacks.session(userData)
-            owner.receivingFrameType = header!.pointee.type
-            if owner.receivingFrameType == UInt8(NGHTTP2_RST_STREAM.rawValue) { owner.resetsReceived &+= 1 }
+            HTTP2SessionCallbacks.session(userData) { owner in
+                owner.receivingFrameType = header!.pointee.type
+                if owner.receivingFrameType == UInt8(NGHTTP2_RST_STREAM.rawValue) { owner.resetsReceived &+= 1 }
+            }
             return 0
         }
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
@@ -20,54 +22,57 @@ enum HTTP2SessionCallbacks {
             guard frame.hd.type == UInt8(NGHTTP2_HEADERS.rawValue), frame.headers.cat == NGHTTP2_HCAT_REQUEST else {
                 return 0
             }
-            let owner = HTTP2SessionCallbacks.session(userData)
-            owner.builder = HTTP2RequestBuilder(limit: owner.limits.maxHeaderListSize)
-            owner.builderStream = frame.hd.stream_id
+            HTTP2SessionCallbacks.session(userData) { owner in
+                owner.builder = HTTP2RequestBuilder(limit: owner.limits.maxHeaderListSize)
+                owner.builderStream = frame.hd.stream_id
+            }
             return 0
         }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) {
             _, frame, name, nameLength, value, valueLength, _, userData in
-            let owner = HTTP2SessionCallbacks.session(userData)
             let stream = frame!.pointee.hd.stream_id
-            // Trailers (and anything not a request head) are not forwarded.
-            guard stream == owner.builderStream,
-                let bomb = owner.builder?.addReportingOverflow(
-                    name: UnsafeRawBufferPointer(start: name, count: nameLength),
-                    value: UnsafeRawBufferPointer(start: value, count: valueLength))
-            else { return 0 }
-            if bomb { owner.delegate?.http2Defended(.hpackBomb) }
+            HTTP2SessionCallbacks.session(userData) { owner in
+                // Trailers (and anything not a request head) are not forwarded.
+                guard stream == owner.builderStream,
+                    let bomb = owner.builder?.addReportingOverflow(
+                        name: UnsafeRawBufferPointer(start: name, count: nameLength),
+                        value: UnsafeRawBufferPointer(start: value, count: valueLength))
+                else { return }
+                if bomb { owner.delegate?.http2Defended(.hpackBomb) }
+            }
             return 0
         }
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, userData in
-            HTTP2SessionCallbacks.session(userData).frameReceived(frame!.pointee)
+            HTTP2SessionCallbacks.session(userData) { $0.frameReceived(frame!.pointee) }
             return 0
         }
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, stream, data, length, userData in
-            let owner = HTTP2SessionCallbacks.session(userData)
-            if owner.isAccepted(stream) {
-                owner.delegate?.http2Body(UnsafeRawBufferPointer(start: data, count: length), stream: stream)
-            } else {
-                // Nobody will write these: the window opens again at once.
-                owner.consume(stream: stream, count: length)
+            HTTP2SessionCallbacks.session(userData) { owner in
+                if owner.isAccepted(stream) {
+                    owner.delegate?.http2Body(UnsafeRawBufferPointer(start: data, count: length), stream: stream)
+                } else {
+                    // Nobody will write these: the window opens again at once.
+                    owner.consume(stream: stream, count: length)
+                }
             }
             return 0
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, stream, errorCode, userData in
-            let owner = HTTP2SessionCallbacks.session(userData)
-            if owner.builderStream == stream { owner.builder = nil }
-            if owner.isAccepted(stream) {
-                owner.openStreams -= 1
-                owner.delegate?.http2StreamClosed(stream: stream, errorCode: errorCode)
+            HTTP2SessionCallbacks.session(userData) { owner in
+                if owner.builderStream == stream { owner.builder = nil }
+                if owner.isAccepted(stream) {
+                    owner.openStreams -= 1
+                    owner.delegate?.http2StreamClosed(stream: stream, errorCode: errorCode)
+                }
             }
             return 0
         }
         nghttp2_session_callbacks_set_on_frame_send_callback(callbacks) { _, frame, userData in
-            let owner = HTTP2SessionCallbacks.session(userData)
             let frame = frame!.pointee
+            guard frame.hd.type == UInt8(NGHTTP2_GOAWAY.rawValue) else { return 0 }
+            let owner = Unmanaged<HTTP2Session>.fromOpaque(userData!).takeUnretainedValue()
             // A GOAWAY with an error certgate did not ask for: one of nghttp2's limits fired.
-            if frame.hd.type == UInt8(NGHTTP2_GOAWAY.rawValue), !owner.submittedGoAway,
-                frame.goaway.error_code != UInt32(NGHTTP2_NO_ERROR.rawValue)
-            {
+            if !owner.submittedGoAway, frame.goaway.error_code != UInt32(NGHTTP2_NO_ERROR.rawValue) {
                 owner.submittedGoAway = true
                 let debug = frame.goaway.opaque_data.map {
                     String(decoding: UnsafeBufferPointer(start: $0, count: frame.goaway.opaque_data_len), as: UTF8.self)
@@ -104,17 +109,20 @@ enum HTTP2SessionCallbacks {
             flags!.pointee |= UInt32(NGHTTP2_DATA_FLAG_EOF.rawValue)
             return 0
         }
-        let body = Unmanaged<HTTP2ResponseBody>.fromOpaque(pointer).takeUnretainedValue()
-        let taken = body.take(into: UnsafeMutableRawBufferPointer(start: buffer, count: length))
-        if body.count == 0 {
-            if body.ended {
-                flags!.pointee |= UInt32(NGHTTP2_DATA_FLAG_EOF.rawValue)
-            } else if taken == 0 {
-                body.deferred = true
-                return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+        let taken = Unmanaged<HTTP2ResponseBody>.fromOpaque(pointer)._withUnsafeGuaranteedRef { body in
+            let taken = body.take(into: UnsafeMutableRawBufferPointer(start: buffer, count: length))
+            if body.count == 0 {
+                if body.ended {
+                    flags!.pointee |= UInt32(NGHTTP2_DATA_FLAG_EOF.rawValue)
+                } else if taken == 0 {
+                    body.deferred = true
+                    return Int(NGHTTP2_ERR_DEFERRED.rawValue)
+                }
             }
+            return taken
         }
-        if taken > 0 { HTTP2SessionCallbacks.session(userData).delegate?.http2BodyTaken(stream: stream) }
+        if taken < 0 { return taken }
+        if taken > 0 { HTTP2SessionCallbacks.session(userData) { $0.delegate?.http2BodyTaken(stream: stream) } }
         return taken
     }
 }

@@ -48,5 +48,5 @@ private func prepareWatcherCallback(
     _ revents: Int32
 ) {
     guard let data = watcher?.pointee.data else { return }
-    Unmanaged<PrepareWatcher>.fromOpaque(data).takeUnretainedValue().fire()
+    Unmanaged<PrepareWatcher>.fromOpaque(data)._withUnsafeGuaranteedRef { $0.fire() }
 }

@@ -55,5 +55,5 @@ private func timerWatcherCallback(
     _ revents: Int32
 ) {
     guard let data = watcher?.pointee.data else { return }
-    Unmanaged<TimerWatcher>.fromOpaque(data).takeUnretainedValue().fire()
+    Unmanaged<TimerWatcher>.fromOpaque(data)._withUnsafeGuaranteedRef { $0.fire() }
 }
