@@ -79,7 +79,7 @@ scale_scenario() {
     for w in 1 2; do
         name=certgate-w$w
         port_busy "${PORT[$name]}" && die "port ${PORT[$name]} is in use"
-        spawn_proxy "$name" taskset -c 0,1 "$CG" run --listen "127.0.0.1:${PORT[$name]}" --upstream "127.0.0.1:$UP_PORT" \
+        PIN_CPUS=0,1 spawn_proxy "$name" taskset -c 0,1 "$CG" run --listen "127.0.0.1:${PORT[$name]}" --upstream "127.0.0.1:$UP_PORT" \
             --cert-dir "$WORK/certgate-certs" --workers "$w" --log-level warning ||
             die "$name did not start serving TLS 1.3 on 127.0.0.1:${PORT[$name]}"
         ((WARMUP > 0)) && run_wrk newconn "$name" "$WARMUP"
