@@ -36,6 +36,10 @@ public final class HTTP1ResponseParser {
     /// Bytes of field names and values so far, against `headLimit`.
     private var headBytes = 0
     private let headLimit: Int
+    /// Body bytes still to come of a response whose head the fast path took (-1: none is).
+    private var fastBodyLeft = -1
+    /// http-parser is inside a response (from its first byte to its end): the fast path waits.
+    private var slowInProgress = false
     /// A final head has been delivered for the response being parsed.
     public private(set) var sawHead = false
 
@@ -64,8 +68,20 @@ public final class HTTP1ResponseParser {
     /// unusable from then on), or when bytes follow a complete response in the same call: the parser
     /// stops after each final response (http-parser paused), so whatever the upstream sent beyond the
     /// response it was asked for is never taken as the answer to the next request on the connection.
+    ///
+    /// A response whose whole head is in `bytes` and has the common shape (`HTTP1FastHead`) is parsed
+    /// without http-parser; every other one goes through http-parser from its first byte.
     public func feed(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard !bytes.isEmpty else { return true }
+        if fastBodyLeft >= 0 { return fastBody(bytes) }
+        if !slowInProgress, let head = HTTP1FastHead.scan(bytes, limit: headLimit, noBody: answersHead, into: &fields) {
+            sawHead = true
+            sink?.responseHead(status: head.status, fields: fields)
+            fields.removeAll()
+            fastBodyLeft = head.bodyLength
+            return fastBody(UnsafeRawBufferPointer(rebasing: bytes[head.length...]))
+        }
+        slowInProgress = true
         resume()
         let parsed = bytes.withMemoryRebound(to: CChar.self) {
             http_parser_execute(parser, settings, $0.baseAddress, $0.count)
@@ -77,10 +93,24 @@ public final class HTTP1ResponseParser {
     /// The upstream closed: a response framed by the close completes now. False when a response was
     /// cut short.
     public func finish() -> Bool {
+        // A fast-path response is framed by its length: an end before that cuts it short.
+        if fastBodyLeft >= 0 { return false }
         resume()
         http_parser_execute(parser, settings, nil, 0)
         let errno = http_errno(parser.pointee.http_errno)
         return errno == HPE_OK || errno == HPE_PAUSED
+    }
+
+    /// Body bytes of a response whose head the fast path took; the last one completes it (keep-alive:
+    /// the fast path takes no other kind). False when bytes follow the response, as on the slow path.
+    private func fastBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let n = min(fastBodyLeft, bytes.count)
+        if n > 0 { sink?.responseBody(UnsafeRawBufferPointer(rebasing: bytes[..<n])) }
+        fastBodyLeft -= n
+        guard fastBodyLeft == 0 else { return true }
+        fastBodyLeft = -1
+        sink?.responseComplete(keepAlive: true)
+        return n == bytes.count
     }
 
     /// Undoes the pause that ends every final response.
@@ -148,6 +178,7 @@ public final class HTTP1ResponseParser {
         inValue = false
         headBytes = 0
         guard !interim else { return 0 }
+        slowInProgress = false
         let keepAlive = http_should_keep_alive(parser) != 0
         http_parser_pause(parser, 1)
         sink?.responseComplete(keepAlive: keepAlive)

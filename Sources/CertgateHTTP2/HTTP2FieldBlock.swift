@@ -45,6 +45,18 @@ public struct HTTP2FieldBlock: Equatable, Sendable {
         name.withUnsafeBytes { name in value.withUnsafeBytes { append(name: name, value: $0) } }
     }
 
+    /// `append(name:value:)` with the name's ASCII letters lower-cased.
+    mutating func append(lowercasingName name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        let start = bytes.count
+        bytes.append(contentsOf: name)
+        let valueStart = bytes.count
+        bytes.withUnsafeMutableBufferPointer { all in
+            for index in start..<valueStart where all[index] &- 65 < 26 { all[index] |= 0x20 }
+        }
+        bytes.append(contentsOf: value)
+        spans.append(Span(nameStart: start, valueStart: valueStart, end: bytes.count))
+    }
+
     /// Begins a field whose name and value arrive in pieces.
     public mutating func startField() {
         spans.append(Span(nameStart: bytes.count, valueStart: bytes.count, end: bytes.count))

@@ -10,6 +10,9 @@ public final class HTTP2ResponseBody {
     public internal(set) var ended = false
     /// nghttp2 was told to wait (NGHTTP2_ERR_DEFERRED): resume it when bytes or the end arrive.
     var deferred = false
+    /// Whatever the delegate keeps for this stream (unretained: the delegate owns both and clears this
+    /// before it lets go of the owner).
+    public unowned(unsafe) var owner: AnyObject?
 
     public init() {}
 

@@ -48,8 +48,9 @@ enum HTTP2SessionCallbacks {
         }
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, stream, data, length, userData in
             HTTP2SessionCallbacks.session(userData) { owner in
-                if owner.isAccepted(stream) {
-                    owner.delegate?.http2Body(UnsafeRawBufferPointer(start: data, count: length), stream: stream)
+                if let body = owner.responseBody(stream: stream) {
+                    owner.delegate?.http2Body(
+                        UnsafeRawBufferPointer(start: data, count: length), stream: stream, body: body)
                 } else {
                     // Nobody will write these: the window opens again at once.
                     owner.consume(stream: stream, count: length)
@@ -60,9 +61,9 @@ enum HTTP2SessionCallbacks {
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, stream, errorCode, userData in
             HTTP2SessionCallbacks.session(userData) { owner in
                 if owner.builderStream == stream { owner.builder = nil }
-                if owner.isAccepted(stream) {
+                if let body = owner.responseBody(stream: stream) {
                     owner.openStreams -= 1
-                    owner.delegate?.http2StreamClosed(stream: stream, errorCode: errorCode)
+                    owner.delegate?.http2StreamClosed(stream: stream, errorCode: errorCode, body: body)
                 }
             }
             return 0
@@ -122,18 +123,17 @@ enum HTTP2SessionCallbacks {
             return taken
         }
         if taken < 0 { return taken }
-        if taken > 0 { HTTP2SessionCallbacks.session(userData) { $0.delegate?.http2BodyTaken(stream: stream) } }
+        if taken > 0 {
+            let body = Unmanaged<HTTP2ResponseBody>.fromOpaque(pointer)
+            HTTP2SessionCallbacks.session(userData) { owner in
+                body._withUnsafeGuaranteedRef { owner.delegate?.http2BodyTaken(stream: stream, body: $0) }
+            }
+        }
         return taken
     }
 }
 
 extension HTTP2Session {
-    /// A stream whose request the delegate has (it has a response body as user data).
-    @inline(__always)
-    func isAccepted(_ stream: Int32) -> Bool {
-        nghttp2_session_get_stream_user_data(raw, stream) != nil
-    }
-
     /// A complete frame: a request head is accepted or refused; END_STREAM ends the request.
     func frameReceived(_ frame: nghttp2_frame) {
         let stream = frame.hd.stream_id
@@ -154,9 +154,13 @@ extension HTTP2Session {
                     return
                 }
             }
-            if endsStream && isAccepted(stream) { delegate?.http2RequestEnded(stream: stream) }
+            if endsStream, let body = responseBody(stream: stream) {
+                delegate?.http2RequestEnded(stream: stream, body: body)
+            }
         case NGHTTP2_DATA.rawValue:
-            if endsStream && isAccepted(stream) { delegate?.http2RequestEnded(stream: stream) }
+            if endsStream, let body = responseBody(stream: stream) {
+                delegate?.http2RequestEnded(stream: stream, body: body)
+            }
         default:
             break
         }

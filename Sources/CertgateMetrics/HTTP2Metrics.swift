@@ -14,6 +14,11 @@ public final class HTTP2Metrics: Sendable {
     private let connections: [String: Counter]
     private let requests: [String: Counter]
     private let attacks: [String: Counter]
+    /// The `result` counters one by one, for the per-request path (no lookup by name).
+    public let requestsForwarded: Counter
+    public let requestsRefused: Counter
+    public let requestsUpstreamFailed: Counter
+    public let requestsReset: Counter
     /// Connection-level protocol errors that were not one of the attacks.
     public let protocolErrors: Counter
     /// Connections the per-worker upstream pool opened, and requests that reused a kept-alive one.
@@ -30,6 +35,10 @@ public final class HTTP2Metrics: Sendable {
             "HTTP/2 streams (terminated), by result: forwarded to the upstream, refused (malformed), "
                 + "upstream_failed (502 or a broken response), reset (by the client before the response ended).",
             "result", Self.results)
+        requestsForwarded = requests["forwarded"]!
+        requestsRefused = requests["refused"]!
+        requestsUpstreamFailed = requests["upstream_failed"]!
+        requestsReset = requests["reset"]!
         attacks = Self.family(
             registry, "certgate_http2_attacks_total",
             "HTTP/2 defences that fired, by kind; rapid_reset, continuation_flood, settings_flood and ping_flood "

@@ -31,7 +31,9 @@ final class HTTP2Exchange: HTTP1ResponseSink {
     private unowned(unsafe) let connection: HTTP2ProxyConnection
     private(set) var upstream: PooledUpstream?
     /// Where the response body waits for DATA frames (the session's, for this stream; owned here).
-    private let responseBody: HTTP2ResponseBody
+    let responseBody: HTTP2ResponseBody
+    /// Where the connection keeps it in its list of open exchanges.
+    var slot = 0
     private(set) var outcome = Outcome.pending
     /// The loop time the request arrived, and the status the client got (the upstream's, or certgate's
     /// own 502/504), for the access log.

@@ -28,7 +28,9 @@ final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
     let session: HTTP2Session
     private let shared: SharedProxySettings
     var settings: ProxySettings { shared.value }
-    private var exchanges: [Int32: HTTP2Exchange] = [:]
+    /// The exchanges of the open streams, in no order; each knows its place (`slot`). A stream's own
+    /// calls find its exchange through its response body (`owner`), with no lookup.
+    private var exchanges: [HTTP2Exchange] = []
     private var watcher: IOWatcher!
     private var timer: TimerWatcher?
     /// Session output the client has not taken yet.
@@ -242,9 +244,10 @@ final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
         worker.metrics.connectionsClosed(reason).increment()
         timer?.stop()
         watcher.stop()
-        let open = exchanges.values
-        exchanges = [:]
+        let open = exchanges
+        exchanges = []
         for exchange in open {
+            exchange.responseBody.owner = nil
             exchange.abandon()
             countClosed(exchange)
             writeAccessLine(exchange)
@@ -259,32 +262,46 @@ final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
 
     func http2Request(_ request: HTTP2Request, stream: Int32, body: HTTP2ResponseBody) {
         let exchange = HTTP2Exchange(stream: stream, request: request, body: body, connection: self)
-        exchanges[stream] = exchange
+        exchange.slot = exchanges.count
+        exchanges.append(exchange)
+        body.owner = exchange
         worker.upstreamPool.lease(for: exchange)
     }
 
     func http2Refused(_ reason: HTTP2RequestError, stream: Int32) {
-        worker.metrics.http2.request(result: "refused")
+        worker.metrics.http2.requestsRefused.increment()
         writeRefusedAccessLine()
         worker.logger.debug(
             "HTTP/2 request refused",
             metadata: ["conn": "\(id)", "stream": "\(stream)", "reason": "\(reason.rawValue)"])
     }
 
-    func http2Body(_ bytes: UnsafeRawBufferPointer, stream: Int32) {
-        if let exchange = exchanges[stream] {
+    /// The exchange of a stream, from its response body.
+    @inline(__always)
+    private func exchange(_ body: HTTP2ResponseBody) -> HTTP2Exchange? {
+        body.owner.map { unsafeDowncast($0, to: HTTP2Exchange.self) }
+    }
+
+    func http2Body(_ bytes: UnsafeRawBufferPointer, stream: Int32, body: HTTP2ResponseBody) {
+        if let exchange = exchange(body) {
             exchange.body(bytes)
         } else {
             session.consume(stream: stream, count: bytes.count)
         }
     }
 
-    func http2RequestEnded(stream: Int32) {
-        exchanges[stream]?.requestFinished()
+    func http2RequestEnded(stream: Int32, body: HTTP2ResponseBody) {
+        exchange(body)?.requestFinished()
     }
 
-    func http2StreamClosed(stream: Int32, errorCode: UInt32) {
-        guard let exchange = exchanges.removeValue(forKey: stream) else { return }
+    func http2StreamClosed(stream: Int32, errorCode: UInt32, body: HTTP2ResponseBody) {
+        guard let exchange = exchange(body) else { return }
+        body.owner = nil
+        let last = exchanges.removeLast()
+        if last !== exchange {
+            exchanges[exchange.slot] = last
+            last.slot = exchange.slot
+        }
         exchange.abandon()
         countClosed(exchange)
         writeAccessLine(exchange)
@@ -292,11 +309,17 @@ final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
 
     /// A stream ends (closed, or with its connection): counted by outcome, `reset` when still pending.
     private func countClosed(_ exchange: HTTP2Exchange) {
-        worker.metrics.http2.request(result: exchange.outcome == .pending ? "reset" : exchange.outcome.rawValue)
+        let metrics = worker.metrics.http2
+        switch exchange.outcome {
+        case .pending: metrics.requestsReset.increment()
+        case .forwarded: metrics.requestsForwarded.increment()
+        case .refused: metrics.requestsRefused.increment()
+        case .upstreamFailed: metrics.requestsUpstreamFailed.increment()
+        }
     }
 
-    func http2BodyTaken(stream: Int32) {
-        exchanges[stream]?.updateInterest()
+    func http2BodyTaken(stream: Int32, body: HTTP2ResponseBody) {
+        exchange(body)?.updateInterest()
     }
 
     func http2Defended(_ defence: HTTP2Defence) {

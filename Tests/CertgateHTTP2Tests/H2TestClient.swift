@@ -1,4 +1,5 @@
 import CNGHTTP2
+import Testing
 
 @testable import CertgateHTTP2
 
@@ -162,13 +163,23 @@ final class ServerRecorder: HTTP2SessionDelegate {
         responseBodies[stream] = body
     }
     func http2Refused(_ reason: HTTP2RequestError, stream: Int32) { refused.append((stream, reason)) }
-    func http2Body(_ bytes: UnsafeRawBufferPointer, stream: Int32) { bodies[stream, default: []] += bytes }
-    func http2RequestEnded(stream: Int32) { ended.insert(stream) }
-    func http2StreamClosed(stream: Int32, errorCode: UInt32) {
+    func http2Body(_ bytes: UnsafeRawBufferPointer, stream: Int32, body: HTTP2ResponseBody) {
+        #expect(body === responseBodies[stream])
+        bodies[stream, default: []] += bytes
+    }
+    func http2RequestEnded(stream: Int32, body: HTTP2ResponseBody) {
+        #expect(body === responseBodies[stream])
+        ended.insert(stream)
+    }
+    func http2StreamClosed(stream: Int32, errorCode: UInt32, body: HTTP2ResponseBody) {
+        #expect(body === responseBodies[stream])
         closed[stream] = errorCode
         responseBodies[stream] = nil
     }
-    func http2BodyTaken(stream: Int32) { taken += 1 }
+    func http2BodyTaken(stream: Int32, body: HTTP2ResponseBody) {
+        #expect(body === responseBodies[stream])
+        taken += 1
+    }
     func http2Defended(_ defence: HTTP2Defence) { defences.append(defence) }
 }
 
