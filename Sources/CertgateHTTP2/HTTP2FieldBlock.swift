@@ -57,6 +57,14 @@ public struct HTTP2FieldBlock: Equatable, Sendable {
         spans.append(Span(nameStart: start, valueStart: valueStart, end: bytes.count))
     }
 
+    /// Becomes a copy of `other`, in this block's own storage (kept, when it is not shared).
+    public mutating func assign(_ other: HTTP2FieldBlock) {
+        bytes.removeAll(keepingCapacity: true)
+        bytes.append(contentsOf: other.bytes)
+        spans.removeAll(keepingCapacity: true)
+        spans.append(contentsOf: other.spans)
+    }
+
     /// Begins a field whose name and value arrive in pieces.
     public mutating func startField() {
         spans.append(Span(nameStart: bytes.count, valueStart: bytes.count, end: bytes.count))

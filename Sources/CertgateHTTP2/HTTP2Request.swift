@@ -15,16 +15,16 @@ public struct HTTP2Request: Equatable, Sendable {
 
     /// Every field of the header block as the client sent it, pseudo-header fields first: one flat block
     /// (two allocations per request, whatever the number of fields).
-    public let block: HTTP2FieldBlock
+    public private(set) var block: HTTP2FieldBlock
     /// Where `:method`, `:scheme`, `:path` and the authority (`:authority`, else `host`) are in `block`.
-    let methodIndex: Int
-    let schemeIndex: Int
-    let pathIndex: Int
-    let authorityIndex: Int
+    private(set) var methodIndex: Int
+    private(set) var schemeIndex: Int
+    private(set) var pathIndex: Int
+    private(set) var authorityIndex: Int
     /// The `host` field (-1: none): HTTP/1.1's `Host` comes from the authority, so it is not copied.
-    let hostIndex: Int
+    private(set) var hostIndex: Int
     /// The first regular (not pseudo-header) field of `block`.
-    let firstRegular: Int
+    private(set) var firstRegular: Int
     /// The HEADERS frame ended the stream: the request has no body.
     public var endsStream: Bool
     /// The `content-length` the client declared (every copy equal), if any.
@@ -43,6 +43,20 @@ public struct HTTP2Request: Equatable, Sendable {
         self.firstRegular = firstRegular
         self.endsStream = endsStream
         self.contentLength = contentLength
+    }
+
+    /// Becomes a copy of `other` in this request's own block storage: a request kept from stream to
+    /// stream allocates nothing (`other`, the session's builder's, is left unshared for the next head).
+    public mutating func assign(_ other: HTTP2Request) {
+        block.assign(other.block)
+        methodIndex = other.methodIndex
+        schemeIndex = other.schemeIndex
+        pathIndex = other.pathIndex
+        authorityIndex = other.authorityIndex
+        hostIndex = other.hostIndex
+        firstRegular = other.firstRegular
+        endsStream = other.endsStream
+        contentLength = other.contentLength
     }
 
     public var method: [UInt8] { block.field(methodIndex).value }

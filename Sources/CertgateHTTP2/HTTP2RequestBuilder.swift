@@ -57,6 +57,20 @@ public struct HTTP2RequestBuilder {
     /// The same without the upper-case letters (a field name in HTTP/2).
     static var nameHigh: UInt64 { 0x57ff_ffff_c000_0000 }
 
+    /// Ready for the next request head, keeping the storage of the block (unless a refusal let it go).
+    public mutating func reset() {
+        error = nil
+        size = 0
+        block.removeAll()
+        method = -1
+        scheme = -1
+        path = -1
+        authority = -1
+        host = -1
+        firstRegular = nil
+        contentLength = nil
+    }
+
     /// `add`, returning whether this field took the list past the limit (the HPACK bomb defence fired).
     mutating func addReportingOverflow(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) -> Bool {
         let wasRefused = error != nil

@@ -1,8 +1,9 @@
-/// The response body bytes of one stream that DATA frames have not carried yet. The session makes one
-/// for every accepted request and hands it to its delegate, who owns it (the session keeps only an
-/// unretained pointer, as the stream's nghttp2 user data and as the source of its data provider): the
-/// delegate appends what the upstream sends and ends it; nghttp2 takes bytes out as the client's window
-/// allows. Loop-confined.
+/// The response body bytes of one stream that DATA frames have not carried yet. The delegate of the
+/// session gives one for every request it accepts and owns it (the session keeps only an unretained
+/// pointer, as the stream's nghttp2 user data and as the source of its data provider): the delegate
+/// appends what the upstream sends and ends it; nghttp2 takes bytes out as the client's window allows.
+/// A delegate may reuse one for a later stream once the stream it served has closed (`reset`).
+/// Loop-confined.
 public final class HTTP2ResponseBody {
     private var bytes: [UInt8] = []
     private var start = 0
@@ -15,6 +16,16 @@ public final class HTTP2ResponseBody {
     public unowned(unsafe) var owner: AnyObject?
 
     public init() {}
+
+    /// Empty and not ended, for a new stream (a spare body of a closed stream); keeps its storage unless
+    /// it grew past 16 KiB.
+    public func reset() {
+        bytes.removeAll(keepingCapacity: bytes.capacity <= 16 * 1024)
+        start = 0
+        ended = false
+        deferred = false
+        owner = nil
+    }
 
     /// Bytes waiting for DATA frames.
     public var count: Int { bytes.count - start }

@@ -17,7 +17,12 @@ public final class HTTP2Session {
     let limits: HTTP2Limits
     /// The request head being received, and its stream: one at a time, since a header block (HEADERS and
     /// its CONTINUATIONs) cannot be interleaved with any other frame.
-    var builder: HTTP2RequestBuilder?
+    /// `building`: a request head is being received into `builder` (kept from head to head, with its
+    /// storage: the delegate copies what it keeps of a request).
+    /// Stored, not `lazy`: a lazy property is mutated through a copy, so every field added would copy
+    /// the block.
+    var builder: HTTP2RequestBuilder
+    var building = false
     var builderStream: Int32 = 0
     /// Streams whose request was handed to the delegate and that are not closed yet. Each has its
     /// `HTTP2ResponseBody` as nghttp2's stream user data (unretained: the delegate owns it).
@@ -33,6 +38,7 @@ public final class HTTP2Session {
 
     public init(limits: HTTP2Limits = HTTP2Limits()) {
         self.limits = limits
+        builder = HTTP2RequestBuilder(limit: limits.maxHeaderListSize)
         var callbacks: OpaquePointer?
         nghttp2_session_callbacks_new(&callbacks)
         HTTP2SessionCallbacks.install(callbacks!)

@@ -23,7 +23,8 @@ enum HTTP2SessionCallbacks {
                 return 0
             }
             HTTP2SessionCallbacks.session(userData) { owner in
-                owner.builder = HTTP2RequestBuilder(limit: owner.limits.maxHeaderListSize)
+                owner.builder.reset()
+                owner.building = true
                 owner.builderStream = frame.hd.stream_id
             }
             return 0
@@ -33,11 +34,10 @@ enum HTTP2SessionCallbacks {
             let stream = frame!.pointee.hd.stream_id
             HTTP2SessionCallbacks.session(userData) { owner in
                 // Trailers (and anything not a request head) are not forwarded.
-                guard stream == owner.builderStream,
-                    let bomb = owner.builder?.addReportingOverflow(
-                        name: UnsafeRawBufferPointer(start: name, count: nameLength),
-                        value: UnsafeRawBufferPointer(start: value, count: valueLength))
-                else { return }
+                guard stream == owner.builderStream, owner.building else { return }
+                let bomb = owner.builder.addReportingOverflow(
+                    name: UnsafeRawBufferPointer(start: name, count: nameLength),
+                    value: UnsafeRawBufferPointer(start: value, count: valueLength))
                 if bomb { owner.delegate?.http2Defended(.hpackBomb) }
             }
             return 0
@@ -60,7 +60,7 @@ enum HTTP2SessionCallbacks {
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, stream, errorCode, userData in
             HTTP2SessionCallbacks.session(userData) { owner in
-                if owner.builderStream == stream { owner.builder = nil }
+                if owner.builderStream == stream { owner.building = false }
                 if let body = owner.responseBody(stream: stream) {
                     owner.openStreams -= 1
                     owner.delegate?.http2StreamClosed(stream: stream, errorCode: errorCode, body: body)
@@ -140,14 +140,13 @@ extension HTTP2Session {
         let endsStream = frame.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
         switch UInt32(frame.hd.type) {
         case NGHTTP2_HEADERS.rawValue:
-            if stream == builderStream, let builder {
-                self.builder = nil
+            if stream == builderStream, building {
+                building = false
                 switch builder.finish(endsStream: endsStream) {
                 case .success(let request):
-                    let body = HTTP2ResponseBody()
+                    guard let body = delegate?.http2Request(request, stream: stream) else { return }
                     nghttp2_session_set_stream_user_data(raw, stream, Unmanaged.passUnretained(body).toOpaque())
                     openStreams += 1
-                    delegate?.http2Request(request, stream: stream, body: body)
                 case .failure(let reason):
                     reset(stream: stream, errorCode: UInt32(NGHTTP2_PROTOCOL_ERROR.rawValue))
                     delegate?.http2Refused(reason, stream: stream)

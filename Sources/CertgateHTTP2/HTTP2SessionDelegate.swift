@@ -2,11 +2,11 @@
 /// `HTTP2Session.receive(_:)` and `nextOutput()`; a delegate may call the session's submit functions
 /// (they only queue frames) but must not call `receive` or `nextOutput` from here.
 public protocol HTTP2SessionDelegate: AnyObject {
-    /// A valid request head on a new stream; its body (if any) follows in `http2Body`. `body` is where
-    /// the response's body goes (`HTTP2Session.appendBody`): the delegate must keep it until
+    /// A valid request head on a new stream; its body (if any) follows in `http2Body`. Returns where the
+    /// response's body goes (`HTTP2Session.appendBody`), empty: the delegate must keep it until
     /// `http2StreamClosed` (the session holds it unretained). The calls about the stream that follow
-    /// carry it too, so the delegate can find its own state for the stream through `body.owner`.
-    func http2Request(_ request: HTTP2Request, stream: Int32, body: HTTP2ResponseBody)
+    /// carry it, so the delegate can find its own state for the stream through `body.owner`.
+    func http2Request(_ request: HTTP2Request, stream: Int32) -> HTTP2ResponseBody
     /// A request head was refused and the stream reset (PROTOCOL_ERROR).
     func http2Refused(_ reason: HTTP2RequestError, stream: Int32)
     /// Body bytes of an accepted request. They count against the stream's window until `consume`d.

@@ -24,54 +24,80 @@ final class HTTP2Exchange: HTTP1ResponseSink {
 
     static let responseBufferLimit = 64 * 1024
 
-    let stream: Int32
-    let request: HTTP2Request
+    /// Everything about the stream being served that starts afresh with each stream, as one value: a
+    /// spare exchange (`HTTP2ExchangePool`) starts a new stream with `State()`, so nothing of the last
+    /// stream's state can leak into the next.
+    private struct State {
+        var outcome = Outcome.pending
+        /// The status the client got (the upstream's, or certgate's own 502/504), for the access log.
+        var status: Int?
+        /// Where `out` (bytes for the upstream not written yet) starts.
+        var outStart = 0
+        /// Bytes appended to `out`, and written from it, ever.
+        var appended = 0
+        var written = 0
+        /// Where the body-bytes marks not consumed yet start.
+        var markStart = 0
+        var bodyReceived = 0
+        var requestEnded = false
+        var connected = false
+        var responseStarted = false
+        var responseComplete = false
+        /// The complete response left the upstream connection fit for another request.
+        var upstreamReusable = false
+        var gone = false
+        /// The upstream connection was kept alive from an earlier request, and no response byte came on it.
+        var reused = false
+        var responseBytes = false
+        var retried = false
+    }
+
+    private(set) var stream: Int32 = 0
+    private(set) var request: HTTP2Request
     /// Unowned(unsafe): the connection owns its exchanges and abandons them all as it closes (no
-    /// reference count traffic on the per-request path).
-    private unowned(unsafe) let connection: HTTP2ProxyConnection
+    /// reference count traffic on the per-request path). A spare exchange's is stale until `start`.
+    private unowned(unsafe) var connection: HTTP2ProxyConnection
     private(set) var upstream: PooledUpstream?
-    /// Where the response body waits for DATA frames (the session's, for this stream; owned here).
-    let responseBody: HTTP2ResponseBody
+    /// Where the response body waits for DATA frames (the stream's nghttp2 user data; owned here, and
+    /// reused with the exchange).
+    let responseBody = HTTP2ResponseBody()
     /// Where the connection keeps it in its list of open exchanges.
     var slot = 0
-    private(set) var outcome = Outcome.pending
-    /// The loop time the request arrived, and the status the client got (the upstream's, or certgate's
-    /// own 502/504), for the access log.
-    let receivedAt: Double
-    private(set) var status: Int?
+    /// The loop time the request arrived, for the access log.
+    private(set) var receivedAt: Double = 0
+    private var state = State()
+    var outcome: Outcome { state.outcome }
+    var status: Int? { state.status }
     /// Bytes for the upstream not written yet: the head, then body (chunk framing too, when chunked).
-    private var out: [UInt8]
-    private var outStart = 0
-    /// Bytes appended to `out`, and written from it, ever.
-    private var appended = 0
-    private var written = 0
+    /// Its storage is kept from stream to stream.
+    private var out: [UInt8] = []
     /// Client body bytes to `consume` once `written` reaches `end`.
     private var marks: [(end: Int, count: Int)] = []
-    private var markStart = 0
-    private var bodyReceived = 0
-    private var requestEnded = false
-    private var connected = false
-    private var responseStarted = false
-    private var responseComplete = false
-    /// The complete response left the upstream connection fit for another request.
-    private var upstreamReusable = false
-    private var gone = false
-    /// The upstream connection was kept alive from an earlier request, and no response byte came on it.
-    private var reused = false
-    private var responseBytes = false
-    private var retried = false
 
-    init(stream: Int32, request: HTTP2Request, body: HTTP2ResponseBody, connection: HTTP2ProxyConnection) {
-        self.stream = stream
+    init(stream: Int32, request: HTTP2Request, connection: HTTP2ProxyConnection) {
         self.request = request
-        self.responseBody = body
         self.connection = connection
-        receivedAt = connection.worker.loop.now
-        out = []
-        request.appendHTTP1Head(to: &out, forwarded: connection.forwarded)
-        appended = out.count
-        requestEnded = request.endsStream
+        start(stream: stream, request: request, connection: connection)
     }
+
+    /// Serves a new stream: a new exchange, or a spare one whose last stream has closed (`abandon`ed).
+    func start(stream: Int32, request: HTTP2Request, connection: HTTP2ProxyConnection) {
+        self.stream = stream
+        self.request.assign(request)
+        self.connection = connection
+        state = State()
+        upstream = nil
+        responseBody.reset()
+        out.removeAll(keepingCapacity: out.capacity <= Self.keptCapacity)
+        marks.removeAll(keepingCapacity: marks.capacity <= 64)
+        receivedAt = connection.worker.loop.now
+        request.appendHTTP1Head(to: &out, forwarded: connection.forwarded)
+        state.appended = out.count
+        state.requestEnded = request.endsStream
+    }
+
+    /// The largest `out` kept for the next stream (a request with a large body leaves a large one).
+    static let keptCapacity = 16 * 1024
 
     var settings: ProxySettings { connection.settings }
     private var session: HTTP2Session { connection.session }
@@ -79,28 +105,28 @@ final class HTTP2Exchange: HTTP1ResponseSink {
     // MARK: From the client
 
     func body(_ bytes: UnsafeRawBufferPointer) {
-        bodyReceived += bytes.count
-        guard !gone, !responseComplete else {
+        state.bodyReceived += bytes.count
+        guard !state.gone, !state.responseComplete else {
             session.consume(stream: stream, count: bytes.count)
             return
         }
-        guard request.bodyAgrees(received: bodyReceived, ended: false) else { return refuse() }
+        guard request.bodyAgrees(received: state.bodyReceived, ended: false) else { return refuse() }
         if request.sendsChunked { out += Array((String(bytes.count, radix: 16) + "\r\n").utf8) }
         out += bytes
         if request.sendsChunked { out += [13, 10] }
-        appended = written + (out.count - outStart)
-        marks.append((appended, bytes.count))
+        state.appended = state.written + (out.count - state.outStart)
+        marks.append((state.appended, bytes.count))
         writeUpstream()
     }
 
     func requestFinished() {
-        guard !requestEnded else { return }
-        requestEnded = true
-        guard !gone, !responseComplete else { return }
-        guard request.bodyAgrees(received: bodyReceived, ended: true) else { return refuse() }
+        guard !state.requestEnded else { return }
+        state.requestEnded = true
+        guard !state.gone, !state.responseComplete else { return }
+        guard request.bodyAgrees(received: state.bodyReceived, ended: true) else { return refuse() }
         if request.sendsChunked {
             out += Array("0\r\n\r\n".utf8)
-            appended = written + (out.count - outStart)
+            state.appended = state.written + (out.count - state.outStart)
         }
         writeUpstream()
     }
@@ -108,8 +134,8 @@ final class HTTP2Exchange: HTTP1ResponseSink {
     /// The stream closed (done, or reset by either side): the upstream connection goes back to the
     /// pool only after a complete exchange, the window of body bytes never written is returned.
     func abandon() {
-        guard !gone else { return }
-        gone = true
+        guard !state.gone else { return }
+        state.gone = true
         connection.worker.upstreamPool.cancel(self)
         if let upstream {
             self.upstream = nil
@@ -121,24 +147,24 @@ final class HTTP2Exchange: HTTP1ResponseSink {
     /// Body bytes that will never be written upstream (the stream or the upstream exchange ended): their
     /// window goes back to the client at once, so it is never left waiting for it.
     private func dropUnwrittenBody() {
-        for mark in marks[markStart...] { session.consume(stream: stream, count: mark.count) }
-        marks = []
-        markStart = 0
-        out = []
-        outStart = 0
+        for mark in marks[state.markStart...] { session.consume(stream: stream, count: mark.count) }
+        marks.removeAll(keepingCapacity: true)
+        state.markStart = 0
+        out.removeAll(keepingCapacity: true)
+        state.outStart = 0
     }
 
     // MARK: From the pool and the upstream socket
 
     func upstreamAssigned(_ upstream: PooledUpstream, connected: Bool) {
         self.upstream = upstream
-        self.connected = connected
-        reused = connected
+        state.connected = connected
+        state.reused = connected
         if connected { writeUpstream() }
     }
 
     func upstreamConnected() {
-        connected = true
+        state.connected = true
         writeUpstream()
         connection.flushSoon()
     }
@@ -154,7 +180,7 @@ final class HTTP2Exchange: HTTP1ResponseSink {
                 "conn": "\(connection.id)", "stream": "\(stream)",
                 "error": "\(timedOut ? "timed out" : SystemError.message(for: code))",
             ])
-        if !gone { answerItself(status: timedOut ? 504 : 502) }
+        if !state.gone { answerItself(status: timedOut ? 504 : 502) }
         connection.flushSoon()
     }
 
@@ -167,23 +193,23 @@ final class HTTP2Exchange: HTTP1ResponseSink {
 
     /// Watches the upstream socket for what this exchange can use now.
     func updateInterest() {
-        guard let upstream, connected else { return }
+        guard let upstream, state.connected else { return }
         var events: IOEvents = []
-        if outStart < out.count { events.insert(.write) }
-        if !responseComplete && responseBody.count < Self.responseBufferLimit { events.insert(.read) }
+        if state.outStart < out.count { events.insert(.write) }
+        if !state.responseComplete && responseBody.count < Self.responseBufferLimit { events.insert(.read) }
         upstream.watch(events)
     }
 
     private func writeUpstream() {
-        guard let upstream, connected else { return }
-        while outStart < out.count {
+        guard let upstream, state.connected else { return }
+        while state.outStart < out.count {
             let result = out.withUnsafeBytes {
-                Socket.write(upstream.fd, from: $0.baseAddress! + outStart, count: out.count - outStart)
+                Socket.write(upstream.fd, from: $0.baseAddress! + state.outStart, count: out.count - state.outStart)
             }
             switch result {
             case .done(let n):
-                outStart += n
-                written += n
+                state.outStart += n
+                state.written += n
                 connection.worker.traffic.addClientToUpstream(n)
             case .wouldBlock, .endOfStream:
                 updateInterest()
@@ -193,14 +219,14 @@ final class HTTP2Exchange: HTTP1ResponseSink {
             }
         }
         out.removeAll(keepingCapacity: true)
-        outStart = 0
-        while markStart < marks.count, marks[markStart].end <= written {
-            session.consume(stream: stream, count: marks[markStart].count)
-            markStart += 1
+        state.outStart = 0
+        while state.markStart < marks.count, marks[state.markStart].end <= state.written {
+            session.consume(stream: stream, count: marks[state.markStart].count)
+            state.markStart += 1
         }
-        if markStart == marks.count {
+        if state.markStart == marks.count {
             marks.removeAll(keepingCapacity: true)
-            markStart = 0
+            state.markStart = 0
         }
         updateInterest()
     }
@@ -208,22 +234,22 @@ final class HTTP2Exchange: HTTP1ResponseSink {
     private func readUpstream() {
         let worker = connection.worker
         for _ in 0..<16 {
-            guard let upstream, !responseComplete else { return }
+            guard let upstream, !state.responseComplete else { return }
             let room = Self.responseBufferLimit - responseBody.count
             guard room > 0 else { break }
             switch Socket.read(upstream.fd, into: worker.scratch, count: min(room, worker.settings.bufferSize)) {
             case .done(let n):
-                responseBytes = true
+                state.responseBytes = true
                 worker.traffic.addUpstreamToClient(n)
                 let clean = upstream.parser.feed(UnsafeRawBufferPointer(start: worker.scratch, count: n))
-                if responseComplete { return releaseUpstream(clean: clean) }
+                if state.responseComplete { return releaseUpstream(clean: clean) }
                 if !clean { return upstreamBroken() }
             case .wouldBlock:
                 updateInterest()
                 return
             case .endOfStream:
                 _ = upstream.parser.finish()
-                if responseComplete { return releaseUpstream(clean: false) }
+                if state.responseComplete { return releaseUpstream(clean: false) }
                 return upstreamBroken()
             case .failed:
                 return upstreamBroken()
@@ -235,24 +261,24 @@ final class HTTP2Exchange: HTTP1ResponseSink {
     // MARK: The response (parser callbacks)
 
     func responseHead(status: Int, fields: HTTP2FieldBlock) {
-        guard !gone, !responseStarted else { return }
-        responseStarted = true
-        self.status = status
+        guard !state.gone, !state.responseStarted else { return }
+        state.responseStarted = true
+        state.status = status
         let hasBody = !(request.isHead || status == 204 || status == 304)
         session.submitResponse(stream: stream, status: status, fields: fields, hasBody: hasBody)
     }
 
     func responseBody(_ bytes: UnsafeRawBufferPointer) {
-        guard !gone else { return }
+        guard !state.gone else { return }
         session.appendBody(responseBody, stream: stream, bytes)
     }
 
     func responseComplete(keepAlive: Bool) {
-        guard !responseComplete else { return }
-        responseComplete = true
-        outcome = .forwarded
+        guard !state.responseComplete else { return }
+        state.responseComplete = true
+        state.outcome = .forwarded
         session.endBody(responseBody, stream: stream)
-        upstreamReusable = keepAlive && requestEnded && outStart == out.count
+        state.upstreamReusable = keepAlive && state.requestEnded && state.outStart == out.count
     }
 
     /// After the parser has finished with the bytes that completed the response: the upstream
@@ -262,7 +288,7 @@ final class HTTP2Exchange: HTTP1ResponseSink {
     private func releaseUpstream(clean: Bool) {
         guard let upstream else { return }
         self.upstream = nil
-        if clean && upstreamReusable {
+        if clean && state.upstreamReusable {
             connection.worker.upstreamPool.giveBack(upstream)
         } else {
             upstream.close()
@@ -280,22 +306,22 @@ final class HTTP2Exchange: HTTP1ResponseSink {
             self.upstream = nil
             upstream.close()
         }
-        guard !gone, !responseComplete else { return }
-        if reused && !responseBytes && !retried && request.endsStream {
-            retried = true
-            reused = false
-            connected = false
+        guard !state.gone, !state.responseComplete else { return }
+        if state.reused && !state.responseBytes && !state.retried && request.endsStream {
+            state.retried = true
+            state.reused = false
+            state.connected = false
             out.removeAll(keepingCapacity: true)
             request.appendHTTP1Head(to: &out, forwarded: connection.forwarded)
-            outStart = 0
-            written = 0
+            state.outStart = 0
+            state.written = 0
             connection.worker.upstreamPool.lease(for: self, fresh: true)
             return
         }
-        responseComplete = true
+        state.responseComplete = true
         dropUnwrittenBody()
-        if responseStarted {
-            outcome = .upstreamFailed
+        if state.responseStarted {
+            state.outcome = .upstreamFailed
             session.reset(stream: stream, errorCode: 2) // INTERNAL_ERROR
         } else {
             answerItself(status: 502)
@@ -304,15 +330,15 @@ final class HTTP2Exchange: HTTP1ResponseSink {
 
     /// The body disagrees with content-length: the stream is malformed (RFC 9113 §8.1.1).
     private func refuse() {
-        outcome = .refused
+        state.outcome = .refused
         abandon()
         session.reset(stream: stream, errorCode: 1) // PROTOCOL_ERROR
     }
 
     private func answerItself(status: Int) {
-        outcome = .upstreamFailed
-        self.status = status
-        responseComplete = true
+        state.outcome = .upstreamFailed
+        state.status = status
+        state.responseComplete = true
         dropUnwrittenBody()
         let body = status == 504 ? Self.gatewayTimeout : Self.badGateway
         session.submitResponse(stream: stream, status: status, fields: Self.ownResponseFields, hasBody: true)

@@ -260,12 +260,13 @@ final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
 
     // MARK: HTTP2SessionDelegate
 
-    func http2Request(_ request: HTTP2Request, stream: Int32, body: HTTP2ResponseBody) {
-        let exchange = HTTP2Exchange(stream: stream, request: request, body: body, connection: self)
+    func http2Request(_ request: HTTP2Request, stream: Int32) -> HTTP2ResponseBody {
+        let exchange = worker.exchangePool.take(stream: stream, request: request, connection: self)
         exchange.slot = exchanges.count
         exchanges.append(exchange)
-        body.owner = exchange
+        exchange.responseBody.owner = exchange
         worker.upstreamPool.lease(for: exchange)
+        return exchange.responseBody
     }
 
     func http2Refused(_ reason: HTTP2RequestError, stream: Int32) {
@@ -305,6 +306,7 @@ final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
         exchange.abandon()
         countClosed(exchange)
         writeAccessLine(exchange)
+        worker.exchangePool.keep(exchange)
     }
 
     /// A stream ends (closed, or with its connection): counted by outcome, `reset` when still pending.

@@ -41,6 +41,8 @@ final class Worker {
     private(set) lazy var upstreamPool = UpstreamPool(worker: self)
     /// HTTP/2 connections whose output is written once the loop iteration's events are all handled.
     private(set) lazy var flushQueue = FlushQueue(loop: loop)
+    /// Exchanges of closed HTTP/2 streams, kept for the next ones.
+    let exchangePool = HTTP2ExchangePool()
     private var nextConnectionID: UInt64
     /// Rate limit for the "accept paused" warning (loop time of the last one).
     private var lastExhaustionWarning: Double = -.infinity

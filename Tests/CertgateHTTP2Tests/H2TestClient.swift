@@ -158,9 +158,11 @@ final class ServerRecorder: HTTP2SessionDelegate {
     /// The response bodies the session handed over, kept while their streams are open (as a delegate must).
     var responseBodies: [Int32: HTTP2ResponseBody] = [:]
 
-    func http2Request(_ request: HTTP2Request, stream: Int32, body: HTTP2ResponseBody) {
+    func http2Request(_ request: HTTP2Request, stream: Int32) -> HTTP2ResponseBody {
         requests[stream] = request
+        let body = HTTP2ResponseBody()
         responseBodies[stream] = body
+        return body
     }
     func http2Refused(_ reason: HTTP2RequestError, stream: Int32) { refused.append((stream, reason)) }
     func http2Body(_ bytes: UnsafeRawBufferPointer, stream: Int32, body: HTTP2ResponseBody) {
