@@ -11,8 +11,9 @@ internal import CNGHTTP2
 ///
 /// Loop-confined; callbacks reach it through nghttp2's user_data (an unretained reference).
 public final class HTTP2Session {
-    /// Unowned, not weak: the delegate owns its session (a `weak` reference would give it a side table).
-    public unowned var delegate: HTTP2SessionDelegate?
+    /// Unowned, not weak: the delegate owns its session (a `weak` reference would give it a side table),
+    /// and unchecked (a checked one costs an atomic operation on every use).
+    public unowned(unsafe) var delegate: HTTP2SessionDelegate?
     let raw: OpaquePointer
     let limits: HTTP2Limits
     /// The request head being received, and its stream: one at a time, since a header block (HEADERS and
@@ -174,6 +175,12 @@ public final class HTTP2Session {
     }
 
     // MARK: Streams and the connection
+
+    /// Forgets the response body of a stream that is still open (its delegate is going away with the
+    /// connection): nothing the session does later reaches the body.
+    public func detach(stream: Int32) {
+        nghttp2_session_set_stream_user_data(raw, stream, nil)
+    }
 
     /// `count` body bytes of `stream` are written upstream: the client may send that much more.
     public func consume(stream: Int32, count: Int) {

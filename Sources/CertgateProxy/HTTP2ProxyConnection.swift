@@ -20,7 +20,8 @@ import LibEV
 final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
     static let alpn = Array("h2".utf8)
 
-    unowned let worker: Worker
+    /// The worker outlives its connections (it closes them all before it goes): no checked reference.
+    unowned(unsafe) let worker: Worker
     let id: UInt64
     let clientFD: Int32
     let tls: TLSConnection
@@ -247,6 +248,7 @@ final class HTTP2ProxyConnection: ClientConnection, HTTP2SessionDelegate {
         let open = exchanges
         exchanges = []
         for exchange in open {
+            session.detach(stream: exchange.stream)
             exchange.responseBody.owner = nil
             exchange.abandon()
             countClosed(exchange)

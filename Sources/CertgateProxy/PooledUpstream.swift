@@ -17,7 +17,8 @@ final class PooledUpstream {
 
     let fd: Int32
     private(set) var state = State.connecting
-    private unowned let pool: UpstreamPool
+    /// The pool owns its open connections: no checked reference.
+    private unowned(unsafe) let pool: UpstreamPool
     private var watcher: IOWatcher!
     private var timer: TimerWatcher?
     /// The stream being served; it does the reads and writes while busy. Strong, and cleared whenever the

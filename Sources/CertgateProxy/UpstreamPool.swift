@@ -10,7 +10,8 @@ import LibEV
 final class UpstreamPool {
     let maximumOpen: Int
     let maximumIdle: Int
-    private unowned let worker: Worker
+    /// Its worker owns it: no checked reference.
+    private unowned(unsafe) let worker: Worker
     private var idle: [PooledUpstream] = []
     private var open: [ObjectIdentifier: PooledUpstream] = [:]
     private var waiting: [HTTP2Exchange] = []

@@ -80,5 +80,6 @@ public final class IOWatcher {
 
 private func ioWatcherCallback(_ loop: OpaquePointer?, _ watcher: UnsafeMutablePointer<ev_io>?, _ revents: Int32) {
     guard let data = watcher?.pointee.data else { return }
-    Unmanaged<IOWatcher>.fromOpaque(data)._withUnsafeGuaranteedRef { $0.fire(revents) }
+    // Retained for the call: the handler may drop the last reference to this watcher (its owner closes).
+    Unmanaged<IOWatcher>.fromOpaque(data).takeUnretainedValue().fire(revents)
 }

@@ -48,5 +48,6 @@ private func prepareWatcherCallback(
     _ revents: Int32
 ) {
     guard let data = watcher?.pointee.data else { return }
-    Unmanaged<PrepareWatcher>.fromOpaque(data)._withUnsafeGuaranteedRef { $0.fire() }
+    // Retained for the call: the handler may drop the last reference to this watcher.
+    Unmanaged<PrepareWatcher>.fromOpaque(data).takeUnretainedValue().fire()
 }

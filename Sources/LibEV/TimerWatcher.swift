@@ -55,5 +55,6 @@ private func timerWatcherCallback(
     _ revents: Int32
 ) {
     guard let data = watcher?.pointee.data else { return }
-    Unmanaged<TimerWatcher>.fromOpaque(data)._withUnsafeGuaranteedRef { $0.fire() }
+    // Retained for the call: the handler may drop the last reference to this watcher.
+    Unmanaged<TimerWatcher>.fromOpaque(data).takeUnretainedValue().fire()
 }
