@@ -7,7 +7,8 @@ import Glibc
 /// `errno`. Descriptors are always created non-blocking and close-on-exec.
 public enum Socket {
     /// Creates, configures, binds and listens. `reusePort` lets each worker own a listener on the same
-    /// address (the kernel spreads new connections across them).
+    /// address (the kernel spreads new connections across them). The listener has TCP_NODELAY set, and
+    /// Linux hands it on to every accepted socket: no `setsockopt` per connection.
     public static func listen(on address: ResolvedAddress, reusePort: Bool, backlog: Int32 = 4096)
         throws(SystemError) -> Int32
     {
@@ -21,6 +22,7 @@ public enum Socket {
         if reusePort {
             setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, socklen_t(MemoryLayout<Int32>.size))
         }
+        setNoDelay(fd)
         let bound = address.withSockAddr { bind(fd, $0, $1) }
         guard bound == 0 else {
             let code = errno

@@ -195,7 +195,7 @@ final class Worker {
     }
 
     private func admit(_ fd: Int32) {
-        Socket.setNoDelay(fd)
+        // TCP_NODELAY comes from the listener (`Socket.listen`); keep-alive too, as set below.
         let (snapshot, settings) = slot.forNewConnection
         if settings.value.tcpKeepalive != listenerKeepalive {
             switchKeepalive(settings.value.tcpKeepalive, accepted: fd)
