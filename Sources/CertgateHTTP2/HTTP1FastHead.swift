@@ -109,12 +109,10 @@ enum HTTP1FastHead {
         _ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer, contentLength: inout Int?
     ) -> Verdict {
         switch name.count {
-        case 7 where name.equalsLowercased("upgrade"):
-            return .drop
         case 10 where name.equalsLowercased("connection"):
             return value.equalsLowercased("keep-alive") ? .drop : .slowPath
-        case 10 where name.equalsLowercased("keep-alive"):
-            return .drop
+        case 17 where name.equalsLowercased("transfer-encoding"):
+            return .slowPath
         case 14 where name.equalsLowercased("content-length"):
             guard contentLength == nil, !value.isEmpty, value.count <= 18 else { return .slowPath }
             var length = 0
@@ -124,12 +122,9 @@ enum HTTP1FastHead {
             }
             contentLength = length
             return .keep
-        case 16 where name.equalsLowercased("proxy-connection"):
-            return .drop
-        case 17 where name.equalsLowercased("transfer-encoding"):
-            return .slowPath
         default:
-            return .keep
+            // The other connection-specific fields (keep-alive, proxy-connection, upgrade).
+            return HTTP2RequestBuilder.isConnectionSpecific(name, anyCase: true) ? .drop : .keep
         }
     }
 

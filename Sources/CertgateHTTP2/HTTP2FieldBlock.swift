@@ -50,9 +50,7 @@ public struct HTTP2FieldBlock: Equatable, Sendable {
         let start = bytes.count
         bytes.append(contentsOf: name)
         let valueStart = bytes.count
-        bytes.withUnsafeMutableBufferPointer { all in
-            for index in start..<valueStart where all[index] &- 65 < 26 { all[index] |= 0x20 }
-        }
+        lowercase(from: start, to: valueStart)
         bytes.append(contentsOf: value)
         spans.append(Span(nameStart: start, valueStart: valueStart, end: bytes.count))
     }
@@ -65,6 +63,13 @@ public struct HTTP2FieldBlock: Equatable, Sendable {
         spans.append(contentsOf: other.spans)
     }
 
+    /// ASCII letters of `bytes[start..<end]` to lower case, in place.
+    private mutating func lowercase(from start: Int, to end: Int) {
+        bytes.withUnsafeMutableBufferPointer { all in
+            for index in start..<end where all[index] &- 65 < 26 { all[index] |= 0x20 }
+        }
+    }
+
     /// Begins a field whose name and value arrive in pieces.
     public mutating func startField() {
         spans.append(Span(nameStart: bytes.count, valueStart: bytes.count, end: bytes.count))
@@ -74,11 +79,7 @@ public struct HTTP2FieldBlock: Equatable, Sendable {
     public mutating func extendName(_ piece: UnsafeRawBufferPointer, lowercased: Bool) {
         let start = bytes.count
         bytes.append(contentsOf: piece)
-        if lowercased {
-            bytes.withUnsafeMutableBufferPointer { all in
-                for index in start..<all.count where all[index] &- 65 < 26 { all[index] |= 0x20 }
-            }
-        }
+        if lowercased { lowercase(from: start, to: bytes.count) }
         spans[spans.count - 1].valueStart = bytes.count
         spans[spans.count - 1].end = bytes.count
     }

@@ -32,14 +32,17 @@ public struct HTTP2RequestBuilder {
     }
 
     /// Whether `name` is a connection-specific field (RFC 9113 §8.2.2): refused in a request, dropped from
-    /// a response.
-    static func isConnectionSpecific(_ name: UnsafeRawBufferPointer) -> Bool {
+    /// a response. `anyCase`: `name` may hold upper-case letters (an HTTP/1.1 name not lower-cased yet).
+    static func isConnectionSpecific(_ name: UnsafeRawBufferPointer, anyCase: Bool = false) -> Bool {
         guard mayBeConnectionSpecific(length: name.count) else { return false }
+        func matches(_ literal: StaticString) -> Bool {
+            anyCase ? name.equalsLowercased(literal) : name.equals(literal)
+        }
         switch name.count {
-        case 7: return name.equals("upgrade")
-        case 10: return name.equals("connection") || name.equals("keep-alive")
-        case 16: return name.equals("proxy-connection")
-        case 17: return name.equals("transfer-encoding")
+        case 7: return matches("upgrade")
+        case 10: return matches("connection") || matches("keep-alive")
+        case 16: return matches("proxy-connection")
+        case 17: return matches("transfer-encoding")
         default: return false
         }
     }

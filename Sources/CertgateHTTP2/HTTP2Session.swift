@@ -139,11 +139,6 @@ public final class HTTP2Session {
         return result == 0
     }
 
-    /// Response body bytes waiting for DATA frames on `stream`.
-    public func bufferedBody(stream: Int32) -> Int {
-        responseBody(stream: stream)?.count ?? 0
-    }
-
     public func appendBody(stream: Int32, _ bytes: UnsafeRawBufferPointer) {
         guard let body = responseBody(stream: stream) else { return }
         appendBody(body, stream: stream, bytes)

@@ -15,8 +15,6 @@ final class HTTP2ExchangePool {
         spares.reserveCapacity(capacity)
     }
 
-    var spareCount: Int { spares.count }
-
     /// An exchange for a new stream: a spare one started afresh, or a new one.
     func take(stream: Int32, request: HTTP2Request, connection: HTTP2ProxyConnection) -> HTTP2Exchange {
         guard let exchange = spares.popLast() else {

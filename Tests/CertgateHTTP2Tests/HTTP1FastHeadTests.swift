@@ -2,44 +2,8 @@ import Testing
 
 @testable import CertgateHTTP2
 
-private final class Recorder: HTTP1ResponseSink {
-    var heads: [(Int, [HTTP2Request.Field])] = []
-    var body: [UInt8] = []
-    var completions: [Bool] = []
-
-    func responseHead(status: Int, fields: HTTP2FieldBlock) { heads.append((status, fields.fields)) }
-    func responseBody(_ bytes: UnsafeRawBufferPointer) { body += bytes }
-    func responseComplete(keepAlive: Bool) { completions.append(keepAlive) }
-
-    /// Everything it saw, comparable.
-    var summary: String {
-        let heads = heads.map { status, fields in
-            "\(status) "
-                + fields.map {
-                    String(decoding: $0.name, as: UTF8.self) + "=" + String(decoding: $0.value, as: UTF8.self)
-                }
-                .joined(separator: ";")
-        }
-        return "\(heads) body=\(body) done=\(completions)"
-    }
-}
-
-/// Feeds `text` in pieces of `piece` bytes (0: all at once); `finish`: then the upstream closes.
-private func run(_ text: String, piece: Int = 0, head: Bool = false, finish: Bool = false) -> (Recorder, Bool) {
-    let parser = HTTP1ResponseParser()
-    let recorder = Recorder()
-    parser.sink = recorder
-    parser.expectResponse(toHead: head)
-    let bytes = Array(text.utf8)
-    var ok = true
-    var start = 0
-    while start < bytes.count && ok {
-        let end = piece == 0 ? bytes.count : min(bytes.count, start + piece)
-        ok = bytes[start..<end].withUnsafeBytes { parser.feed($0) }
-        start = end
-    }
-    if finish && ok { ok = parser.finish() }
-    return (recorder, ok)
+private func run(_ text: String, piece: Int = 0, head: Bool = false, finish: Bool = false) -> (ResponseRecorder, Bool) {
+    ResponseRecorder.parse(text, piece: piece, head: head, finish: finish)
 }
 
 private func scan(_ text: String, head: Bool = false) -> HTTP1FastHead.Head? {
@@ -122,7 +86,7 @@ struct HTTP1FastHeadTests {
     @Test("a body split across reads completes with its last byte; a byte beyond it is refused")
     func splitBody() {
         let parser = HTTP1ResponseParser()
-        let r = Recorder()
+        let r = ResponseRecorder()
         parser.sink = r
         parser.expectResponse(toHead: false)
         let first = Array("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhe".utf8)

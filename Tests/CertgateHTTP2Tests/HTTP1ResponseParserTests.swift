@@ -2,26 +2,9 @@ import Testing
 
 @testable import CertgateHTTP2
 
-private final class Collector: HTTP1ResponseSink {
-    var heads: [(Int, [HTTP2Request.Field])] = []
-    var body: [UInt8] = []
-    var completions: [Bool] = []
-
-    func responseHead(status: Int, fields: HTTP2FieldBlock) { heads.append((status, fields.fields)) }
-    func responseBody(_ bytes: UnsafeRawBufferPointer) { body += bytes }
-    func responseComplete(keepAlive: Bool) { completions.append(keepAlive) }
-}
-
-private func parse(_ text: String, head: Bool = false, finish: Bool = false) -> (Collector, Bool) {
-    let parser = HTTP1ResponseParser()
-    let collector = Collector()
-    parser.sink = collector
-    parser.expectResponse(toHead: head)
-    // One byte at a time: every callback must cope with split fields.
-    var ok = true
-    for byte in Array(text.utf8) where ok { ok = [byte].withUnsafeBytes { parser.feed($0) } }
-    if finish && ok { ok = parser.finish() }
-    return (collector, ok)
+/// One byte at a time: every callback must cope with split fields.
+private func parse(_ text: String, head: Bool = false, finish: Bool = false) -> (ResponseRecorder, Bool) {
+    ResponseRecorder.parse(text, piece: 1, head: head, finish: finish)
 }
 
 @Suite("HTTP/1.1 responses for HTTP/2")
@@ -83,7 +66,7 @@ struct HTTP1ResponseParserTests {
     @Test("bytes after a complete response in the same read are refused, never parsed as the next one")
     func bytesAfterTheResponse() {
         let parser = HTTP1ResponseParser()
-        let collector = Collector()
+        let collector = ResponseRecorder()
         parser.sink = collector
         parser.expectResponse(toHead: false)
         let two = Array(
