@@ -143,7 +143,7 @@ public final class HTTP1ResponseParser {
     private func endField() {
         // The fields that mean nothing in HTTP/2: the same list a request may not carry.
         if HTTP2RequestBuilder.mayBeConnectionSpecific(length: nameLength),
-            fields.lastName { HTTP2RequestBuilder.isConnectionSpecific($0) }
+            fields.lastName({ HTTP2RequestBuilder.isConnectionSpecific($0) })
         {
             fields.removeLast()
         }
